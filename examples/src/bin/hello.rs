@@ -1,0 +1,2 @@
+//! The smallest app: `cargo run -p examples --bin hello`.
+fn main() {}

@@ -1,0 +1,269 @@
+//! [`AuthSession`] configuration: a builder whose setters state their defaults.
+
+use std::{sync::Arc, time::Duration};
+
+use actix_web::cookie::{Cookie, SameSite};
+
+use crate::{
+    clock::{secs, Clock, SystemClock},
+    codec::Codec,
+    deny::Deny,
+    error::ConfigError,
+    key::Key,
+    refresh::Refresh,
+    AuthSession,
+};
+
+/// The validated settings shared by the middleware, extractors and guards.
+pub(crate) struct Configuration {
+    pub(crate) codec: Codec,
+    pub(crate) cookie_name: String,
+    pub(crate) max_age: i64,
+    pub(crate) absolute_timeout: i64,
+    pub(crate) refresh: Refresh,
+    pub(crate) secure: bool,
+    pub(crate) http_only: bool,
+    pub(crate) same_site: SameSite,
+    pub(crate) path: String,
+    pub(crate) domain: Option<String>,
+    pub(crate) login_url: String,
+    pub(crate) home_url: String,
+    pub(crate) deny: Deny,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Configuration {
+    /// A session cookie with this configuration's attributes and no lifetime set.
+    pub(crate) fn cookie(&self, value: String) -> Cookie<'static> {
+        let mut cookie = Cookie::build(self.cookie_name.clone(), value)
+            .path(self.path.clone())
+            .secure(self.secure)
+            .http_only(self.http_only)
+            .same_site(self.same_site)
+            .finish();
+        if let Some(domain) = &self.domain {
+            cookie.set_domain(domain.clone());
+        }
+        cookie
+    }
+}
+
+/// Builds an [`AuthSession`]; start with [`AuthSession::builder`].
+#[must_use]
+pub struct AuthSessionBuilder {
+    key: Key,
+    previous_keys: Vec<Key>,
+    cookie_name: String,
+    max_age: Duration,
+    absolute_timeout: Duration,
+    refresh: Option<Refresh>,
+    secure: bool,
+    http_only: bool,
+    same_site: SameSite,
+    path: String,
+    domain: Option<String>,
+    login_url: String,
+    home_url: String,
+    deny: Deny,
+    clock: Arc<dyn Clock>,
+}
+
+impl AuthSessionBuilder {
+    pub(crate) fn new(key: Key) -> Self {
+        Self {
+            key,
+            previous_keys: Vec::new(),
+            cookie_name: "session".to_owned(),
+            max_age: Duration::from_secs(7 * 24 * 3600),
+            absolute_timeout: Duration::from_secs(30 * 24 * 3600),
+            refresh: None,
+            secure: true,
+            http_only: true,
+            same_site: SameSite::Lax,
+            path: "/".to_owned(),
+            domain: None,
+            login_url: "/login".to_owned(),
+            home_url: "/".to_owned(),
+            deny: Deny::Auto,
+            clock: Arc::new(SystemClock),
+        }
+    }
+
+    /// Older keys that still verify cookies (never sign). A cookie verified by one of them is
+    /// re-issued under the current key on the same response. Default: none.
+    pub fn previous_keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
+        self.previous_keys = keys.into_iter().collect();
+        self
+    }
+
+    /// The cookie's name. Default: `"session"`.
+    pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.cookie_name = name.into();
+        self
+    }
+
+    /// Idle lifetime: a session unused this long ends. Default: 7 days.
+    pub fn max_age(mut self, max_age: Duration) -> Self {
+        self.max_age = max_age;
+        self
+    }
+
+    /// Absolute lifetime from login, whatever the refreshes. Default: 30 days.
+    pub fn absolute_timeout(mut self, timeout: Duration) -> Self {
+        self.absolute_timeout = timeout;
+        self
+    }
+
+    /// Rolling refresh policy. Default: `Refresh::NearExpiry(max_age / 4)`.
+    pub fn refresh(mut self, refresh: Refresh) -> Self {
+        self.refresh = Some(refresh);
+        self
+    }
+
+    /// The cookie's `Secure` flag. Default: `true` (turn off only for plain-HTTP local development).
+    pub fn secure(mut self, secure: bool) -> Self {
+        self.secure = secure;
+        self
+    }
+
+    /// The cookie's `HttpOnly` flag. Default: `true`.
+    pub fn http_only(mut self, http_only: bool) -> Self {
+        self.http_only = http_only;
+        self
+    }
+
+    /// The cookie's `SameSite` attribute. Default: `Lax`. `None` requires `secure(true)`.
+    pub fn same_site(mut self, same_site: SameSite) -> Self {
+        self.same_site = same_site;
+        self
+    }
+
+    /// The cookie's `Path`. Default: `"/"`.
+    pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.path = path.into();
+        self
+    }
+
+    /// The cookie's `Domain`. Default: none (host-only cookie).
+    pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.domain = Some(domain.into());
+        self
+    }
+
+    /// Where unauthenticated browsers are sent (with `?next=<path>`). Default: `"/login"`.
+    pub fn login_url(mut self, url: impl Into<String>) -> Self {
+        self.login_url = url.into();
+        self
+    }
+
+    /// Where `skip_if_authenticated` sends signed-in users by default. Default: `"/"`.
+    pub fn home_url(mut self, url: impl Into<String>) -> Self {
+        self.home_url = url.into();
+        self
+    }
+
+    /// How denials are answered when a guard names no override. Default: [`Deny::Auto`].
+    pub fn deny(mut self, deny: Deny) -> Self {
+        self.deny = deny;
+        self
+    }
+
+    /// The time source. Default: the system clock. Tests pass a [`crate::clock::ManualClock`].
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Validates the settings.
+    ///
+    /// ```
+    /// use actix_web::cookie::SameSite;
+    /// use session_core::{AuthSession, Key};
+    /// let key = Key::from_bytes(&[1u8; 32]).unwrap();
+    /// let err = AuthSession::builder(key).same_site(SameSite::None).secure(false).build();
+    /// assert!(err.is_err());
+    /// ```
+    pub fn build(self) -> Result<AuthSession, ConfigError> {
+        validate_cookie_name(&self.cookie_name)?;
+        validate_attribute("path", &self.path)?;
+        if !self.path.starts_with('/') {
+            return Err(ConfigError::invalid("path", "must start with \"/\""));
+        }
+        if let Some(domain) = &self.domain {
+            validate_attribute("domain", domain)?;
+        }
+        validate_url("login_url", &self.login_url)?;
+        validate_url("home_url", &self.home_url)?;
+        if self.same_site == SameSite::None && !self.secure {
+            return Err(ConfigError::invalid(
+                "same_site",
+                "SameSite=None requires secure(true); browsers drop such cookies otherwise",
+            ));
+        }
+        let max_age = secs(self.max_age);
+        let absolute_timeout = secs(self.absolute_timeout);
+        if max_age < 1 {
+            return Err(ConfigError::invalid("max_age", "must be at least one second"));
+        }
+        if absolute_timeout < max_age {
+            return Err(ConfigError::invalid(
+                "absolute_timeout",
+                format!("({absolute_timeout}s) must not be shorter than max_age ({max_age}s)"),
+            ));
+        }
+        let refresh = self.refresh.unwrap_or(Refresh::NearExpiry(self.max_age / 4));
+        Ok(AuthSession::from_config(Configuration {
+            codec: Codec::new(&self.key, &self.previous_keys),
+            cookie_name: self.cookie_name,
+            max_age,
+            absolute_timeout,
+            refresh,
+            secure: self.secure,
+            http_only: self.http_only,
+            same_site: self.same_site,
+            path: self.path,
+            domain: self.domain,
+            login_url: self.login_url,
+            home_url: self.home_url,
+            deny: self.deny,
+            clock: self.clock,
+        }))
+    }
+}
+
+/// RFC 6265 cookie-name token characters.
+fn validate_cookie_name(name: &str) -> Result<(), ConfigError> {
+    let token = |b: u8| b.is_ascii_alphanumeric() || b"!#$%&'*+-.^_`|~".contains(&b);
+    if name.is_empty() || !name.bytes().all(token) {
+        return Err(ConfigError::invalid(
+            "cookie_name",
+            format!("{name:?} is not a valid cookie name (letters, digits and !#$%&'*+-.^_`|~ only)"),
+        ));
+    }
+    Ok(())
+}
+
+fn validate_attribute(setting: &'static str, value: &str) -> Result<(), ConfigError> {
+    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic() && b != b';' && b != b',') {
+        return Err(ConfigError::invalid(
+            setting,
+            format!("{value:?} must be non-empty printable ASCII without ';' or ','"),
+        ));
+    }
+    Ok(())
+}
+
+/// A redirect target from configuration: a same-origin path, or an absolute http(s) URL.
+fn validate_url(setting: &'static str, url: &str) -> Result<(), ConfigError> {
+    let absolute = url.starts_with("https://") || url.starts_with("http://");
+    if !absolute && crate::redirect::safe_next(url).is_none() {
+        return Err(ConfigError::invalid(
+            setting,
+            format!("{url:?} must be a path starting with a single \"/\" or an http(s) URL"),
+        ));
+    }
+    if !url.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(ConfigError::invalid(setting, format!("{url:?} contains spaces or control characters")));
+    }
+    Ok(())
+}

@@ -1,0 +1,316 @@
+//! Deny responses: one [`AuthError`] type whose [`ResponseError`] impl gives DESIGN.md's answers.
+//!
+//! The decision (`decide`) is a pure function of the denial kind, the request's `Accept` header, the
+//! configured [`Deny`] mode and the guard's overrides, so it is unit-tested without a server.
+
+use std::{borrow::Cow, fmt};
+
+use actix_web::{
+    http::{header, StatusCode},
+    HttpRequest, HttpResponse, ResponseError,
+};
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
+
+use crate::redirect::safe_next;
+
+/// How a denied request is answered when the guard names no override.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Deny {
+    /// Negotiate on `Accept`: requests that accept `text/html` are redirected (303) to the login
+    /// URL, others get a JSON status (401 / 403). The default.
+    #[default]
+    Auto,
+    /// Always redirect to the login URL when not signed in (403 page when signed in but refused).
+    Redirect,
+    /// Always answer with a JSON status (401 / 403), never a redirect: for pure APIs.
+    Json,
+}
+
+/// Why a guard refused a request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum DenyKind {
+    /// No valid session user.
+    Unauthenticated,
+    /// Signed in, but the rule refused.
+    Forbidden,
+    /// Signed in, but not recently enough (`fresh`).
+    Reauthenticate,
+    /// Signed in on a page only for anonymous users (`skip_if_authenticated`).
+    AlreadyAuthenticated,
+}
+
+impl DenyKind {
+    /// The `error` value of the JSON body.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Unauthenticated => "unauthenticated",
+            Self::Forbidden => "forbidden",
+            Self::Reauthenticate => "reauthenticate",
+            Self::AlreadyAuthenticated => "already_authenticated",
+        }
+    }
+}
+
+/// A guard's own answer, replacing the configured default (`redirect = ".."`, `status = N`).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub(crate) struct Overrides {
+    pub(crate) redirect: Option<Cow<'static, str>>,
+    pub(crate) status: Option<u16>,
+}
+
+/// The denial response, decided before the error is returned.
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Answer {
+    Redirect { status: StatusCode, location: String },
+    Json { status: StatusCode },
+    Html { status: StatusCode },
+}
+
+/// A request refused by a guard or by the [`crate::AuthUser`] extractor.
+///
+/// As a [`ResponseError`] it answers with the response DESIGN.md specifies for its kind.
+#[derive(Debug, Clone)]
+pub struct AuthError {
+    kind: DenyKind,
+    answer: Answer,
+}
+
+/// Everything `decide` reads from the request and the configuration.
+pub(crate) struct DenyContext<'a> {
+    pub(crate) mode: Deny,
+    pub(crate) login_url: &'a str,
+    pub(crate) home_url: &'a str,
+    pub(crate) wants_html: bool,
+    /// The request's path and query.
+    pub(crate) next: &'a str,
+}
+
+impl AuthError {
+    /// Builds the denial for `req` from the app's configuration and the guard's overrides.
+    pub(crate) fn new(kind: DenyKind, overrides: &Overrides, ctx: &DenyContext<'_>) -> Self {
+        Self {
+            kind,
+            answer: decide(kind, overrides, ctx),
+        }
+    }
+
+    /// Why the request was refused.
+    pub fn kind(&self) -> DenyKind {
+        self.kind
+    }
+}
+
+/// Whether the client asked for HTML (a browser navigation).
+pub(crate) fn wants_html(req: &HttpRequest) -> bool {
+    req.headers()
+        .get_all(header::ACCEPT)
+        .filter_map(|v| v.to_str().ok())
+        .any(|v| v.to_ascii_lowercase().contains("text/html"))
+}
+
+fn decide(kind: DenyKind, overrides: &Overrides, ctx: &DenyContext<'_>) -> Answer {
+    let redirect_status = || {
+        overrides
+            .status
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .filter(StatusCode::is_redirection)
+            .unwrap_or(StatusCode::SEE_OTHER)
+    };
+    let with_next = |base: &str| {
+        let reason = (kind == DenyKind::Reauthenticate).then_some("reauthenticate");
+        login_location(base, ctx.next, reason)
+    };
+    let negotiated = |status| match ctx.wants_html {
+        true => Answer::Html { status },
+        false => Answer::Json { status },
+    };
+    if let Some(to) = &overrides.redirect {
+        let location = match kind {
+            DenyKind::Unauthenticated | DenyKind::Reauthenticate => with_next(to),
+            DenyKind::Forbidden | DenyKind::AlreadyAuthenticated => to.to_string(),
+        };
+        return Answer::Redirect {
+            status: redirect_status(),
+            location,
+        };
+    }
+    if let Some(status) = overrides.status.and_then(|s| StatusCode::from_u16(s).ok()) {
+        if !status.is_redirection() {
+            return negotiated(status);
+        }
+    }
+    match kind {
+        DenyKind::AlreadyAuthenticated => Answer::Redirect {
+            status: redirect_status(),
+            location: ctx.home_url.to_owned(),
+        },
+        DenyKind::Forbidden => negotiated(StatusCode::FORBIDDEN),
+        DenyKind::Unauthenticated | DenyKind::Reauthenticate => {
+            let redirect = match ctx.mode {
+                Deny::Auto => ctx.wants_html,
+                Deny::Redirect => true,
+                Deny::Json => false,
+            };
+            if redirect {
+                Answer::Redirect {
+                    status: redirect_status(),
+                    location: with_next(ctx.login_url),
+                }
+            } else {
+                Answer::Json {
+                    status: StatusCode::UNAUTHORIZED,
+                }
+            }
+        }
+    }
+}
+
+/// Characters left as they are in the `next` parameter: unreserved ones and `/`, so a path reads
+/// naturally (`/login?next=/dashboard`); `?`, `&`, `=`, `#` and the rest are escaped.
+const NEXT_KEEP: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'/')
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
+
+/// `base?next=<next>[&reason=..]`; `next` is left out when it is not a safe same-origin path.
+pub(crate) fn login_location(base: &str, next: &str, reason: Option<&str>) -> String {
+    let mut location = base.to_owned();
+    let mut sep = if base.contains('?') { '&' } else { '?' };
+    if let Some(next) = safe_next(next) {
+        location.push(sep);
+        location.push_str("next=");
+        location.extend(utf8_percent_encode(next, NEXT_KEEP));
+        sep = '&';
+    }
+    if let Some(reason) = reason {
+        location.push(sep);
+        location.push_str("reason=");
+        location.push_str(reason);
+    }
+    location
+}
+
+impl fmt::Display for AuthError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "request denied: {}", self.kind.as_str())
+    }
+}
+
+impl ResponseError for AuthError {
+    fn status_code(&self) -> StatusCode {
+        match &self.answer {
+            Answer::Redirect { status, .. } | Answer::Json { status } | Answer::Html { status } => *status,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let mut res = HttpResponse::build(self.status_code());
+        res.insert_header((header::CACHE_CONTROL, "no-store"));
+        match &self.answer {
+            Answer::Redirect { location, .. } => res.insert_header((header::LOCATION, location.as_str())).finish(),
+            Answer::Json { .. } => res.json(serde_json::json!({ "error": self.kind.as_str() })),
+            Answer::Html { status } => res.content_type("text/html; charset=utf-8").body(format!(
+                "<!doctype html><title>{code}</title><h1>{code} {reason}</h1>",
+                code = status.as_u16(),
+                reason = status.canonical_reason().unwrap_or("")
+            )),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx(mode: Deny, wants_html: bool) -> DenyContext<'static> {
+        DenyContext {
+            mode,
+            login_url: "/login",
+            home_url: "/home",
+            wants_html,
+            next: "/dash?a=1&b=2",
+        }
+    }
+
+    fn redirect(status: u16, location: &str) -> Answer {
+        Answer::Redirect {
+            status: StatusCode::from_u16(status).unwrap(),
+            location: location.into(),
+        }
+    }
+
+    fn json(status: u16) -> Answer {
+        Answer::Json {
+            status: StatusCode::from_u16(status).unwrap(),
+        }
+    }
+
+    #[test]
+    fn decision_table() {
+        use DenyKind::*;
+        let none = Overrides::default();
+        let to = |r: &'static str, s: Option<u16>| Overrides {
+            redirect: Some(r.into()),
+            status: s,
+        };
+        let status = |s| Overrides {
+            redirect: None,
+            status: Some(s),
+        };
+        let login = "/login?next=/dash%3Fa%3D1%26b%3D2";
+        let cases = [
+            (Unauthenticated, &none, ctx(Deny::Auto, true), redirect(303, login)),
+            (Unauthenticated, &none, ctx(Deny::Auto, false), json(401)),
+            (Unauthenticated, &none, ctx(Deny::Redirect, false), redirect(303, login)),
+            (Unauthenticated, &none, ctx(Deny::Json, true), json(401)),
+            (
+                Reauthenticate,
+                &none,
+                ctx(Deny::Auto, true),
+                redirect(303, &format!("{login}&reason=reauthenticate")),
+            ),
+            (Reauthenticate, &none, ctx(Deny::Auto, false), json(401)),
+            (Forbidden, &none, ctx(Deny::Auto, false), json(403)),
+            (
+                Forbidden,
+                &none,
+                ctx(Deny::Auto, true),
+                Answer::Html {
+                    status: StatusCode::FORBIDDEN,
+                },
+            ),
+            (AlreadyAuthenticated, &none, ctx(Deny::Auto, false), redirect(303, "/home")),
+            (
+                AlreadyAuthenticated,
+                &to("/dash", None),
+                ctx(Deny::Auto, false),
+                redirect(303, "/dash"),
+            ),
+            (
+                Unauthenticated,
+                &to("/signin", Some(302)),
+                ctx(Deny::Auto, false),
+                redirect(302, "/signin?next=/dash%3Fa%3D1%26b%3D2"),
+            ),
+            (Forbidden, &to("/nope", None), ctx(Deny::Auto, true), redirect(303, "/nope")),
+            (Unauthenticated, &status(401), ctx(Deny::Auto, false), json(401)),
+            (Forbidden, &status(404), ctx(Deny::Auto, false), json(404)),
+        ];
+        for (kind, overrides, ctx, want) in cases {
+            assert_eq!(decide(kind, overrides, &ctx), want, "{kind:?} {overrides:?}");
+        }
+    }
+
+    #[test]
+    fn unsafe_next_is_dropped_from_login_location() {
+        assert_eq!(login_location("/login", "//evil.com", None), "/login");
+        assert_eq!(
+            login_location("/login?x=1", "/a", Some("reauthenticate")),
+            "/login?x=1&next=/a&reason=reauthenticate"
+        );
+    }
+}

@@ -1,0 +1,142 @@
+//! Configuration and session errors.
+
+use std::fmt;
+
+use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+
+/// A configuration that cannot be used. Returned by [`crate::Key`] constructors and
+/// [`crate::AuthSessionBuilder::build`]; nothing in configuration panics.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The secret is shorter than the minimum.
+    SecretTooShort {
+        /// Where the secret came from (`environment variable SESSION_SECRET`, ...).
+        source_name: String,
+        /// Its length in bytes.
+        len: usize,
+        /// The minimum length in bytes.
+        min: usize,
+    },
+    /// The environment variable holding the secret is not set.
+    MissingEnv {
+        /// The variable's name.
+        var: String,
+    },
+    /// The environment variable holding the secret is not valid UTF-8.
+    NotUnicode {
+        /// The variable's name.
+        var: String,
+    },
+    /// A setting has a value that cannot work; the message says which and why.
+    Invalid {
+        /// The builder setting, e.g. `same_site`.
+        setting: &'static str,
+        /// What is wrong with it.
+        reason: String,
+    },
+}
+
+impl ConfigError {
+    pub(crate) fn invalid(setting: &'static str, reason: impl Into<String>) -> Self {
+        Self::Invalid {
+            setting,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SecretTooShort {
+                source_name,
+                len,
+                min,
+            } => write!(
+                f,
+                "session secret from {source_name} is {len} bytes; at least {min} bytes are required \
+                 (generate one with `openssl rand -base64 48`)"
+            ),
+            Self::MissingEnv { var } => write!(
+                f,
+                "environment variable {var} is not set; it must hold a session secret of at least {} bytes",
+                crate::key::MIN_SECRET_LEN
+            ),
+            Self::NotUnicode { var } => {
+                write!(f, "environment variable {var} is not valid UTF-8")
+            }
+            Self::Invalid { setting, reason } => {
+                write!(f, "invalid session configuration `{setting}`: {reason}")
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// A failure while using a [`crate::Session`] or reading session data.
+///
+/// As a [`ResponseError`] every variant is an opaque 500: the detail is for the server log, not for
+/// the client.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum SessionError {
+    /// A value could not be serialized into the session.
+    Serialize(serde_json::Error),
+    /// A stored value could not be read as the requested type.
+    Deserialize {
+        /// The data key.
+        key: String,
+        /// The serde error.
+        source: serde_json::Error,
+    },
+    /// The session would not fit in one cookie; the change was not applied.
+    TooLarge {
+        /// The encoded cookie length in bytes.
+        len: usize,
+        /// The limit in bytes.
+        limit: usize,
+    },
+    /// The [`crate::AuthSession`] middleware is not registered on this app.
+    MiddlewareMissing,
+}
+
+impl fmt::Display for SessionError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Serialize(e) => write!(f, "session value does not serialize: {e}"),
+            Self::Deserialize { key, source } => {
+                write!(f, "session value `{key}` does not deserialize: {source}")
+            }
+            Self::TooLarge { len, limit } => write!(
+                f,
+                "session cookie would be {len} bytes, over the {limit}-byte limit; store less in the session \
+                 (or keep large data server-side)"
+            ),
+            Self::MiddlewareMissing => f.write_str(
+                "session-core's AuthSession middleware is not registered: add `.wrap(auth_session)` to the App",
+            ),
+        }
+    }
+}
+
+impl std::error::Error for SessionError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Serialize(e) | Self::Deserialize { source: e, .. } => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl ResponseError for SessionError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        tracing::error!(error = %self, "session error");
+        HttpResponse::InternalServerError().finish()
+    }
+}

@@ -1,0 +1,84 @@
+//! Signed session cookies, rolling refresh and role guards for Actix Web.
+//!
+//! ```no_run
+//! use actix_web::{get, post, web, App, HttpResponse, HttpServer, Responder};
+//! use session_core::prelude::*;
+//!
+//! #[get("/dashboard")]
+//! #[login_required] // browsers: 303 to /login?next=/dashboard; APIs: 401 JSON
+//! async fn dashboard(user: AuthUser) -> impl Responder {
+//!     format!("hello {}", user.id())
+//! }
+//!
+//! #[post("/login")]
+//! async fn login(session: Session) -> Result<HttpResponse, SessionError> {
+//!     // ... check the password first ...
+//!     session.login(Login::new("42").roles(["editor"]))?; // always a new session id
+//!     Ok(HttpResponse::SeeOther().insert_header(("Location", "/dashboard")).finish())
+//! }
+//!
+//! #[actix_web::main]
+//! async fn main() -> Result<(), Box<dyn std::error::Error>> {
+//!     let auth = AuthSession::builder(Key::from_env("SESSION_SECRET")?).build()?;
+//!     HttpServer::new(move || App::new().wrap(auth.clone()).service(dashboard).service(login))
+//!         .bind(("127.0.0.1", 8080))?
+//!         .run()
+//!         .await?;
+//!     Ok(())
+//! }
+//! ```
+//!
+//! The cookie is a standard HS256 JWS verified strictly (see `DESIGN.md`); invalid cookies make a
+//! request anonymous, never an error page.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod claims;
+pub mod clock;
+mod codec;
+mod config;
+mod deny;
+mod error;
+mod guard;
+mod key;
+mod middleware;
+mod random;
+mod redirect;
+mod refresh;
+mod require;
+mod rule;
+mod session;
+mod user;
+
+#[doc(hidden)]
+#[path = "private.rs"]
+pub mod __private;
+
+pub use crate::{
+    codec::{Rejection, MAX_COOKIE_LEN},
+    config::AuthSessionBuilder,
+    deny::{AuthError, Deny, DenyKind},
+    error::{ConfigError, SessionError},
+    guard::Guard,
+    key::{Key, MIN_SECRET_LEN},
+    middleware::AuthSession,
+    redirect::safe_next,
+    refresh::Refresh,
+    require::Require,
+    rule::{RoleName, Rule},
+    session::{Login, Session},
+    user::AuthUser,
+};
+
+#[cfg(feature = "macros")]
+pub use session_macros::{authorize, login_required, require_role, skip_if_authenticated};
+
+/// Everything a typical app imports: `use session_core::prelude::*;`.
+pub mod prelude {
+    #[cfg(feature = "macros")]
+    pub use crate::{authorize, login_required, require_role, skip_if_authenticated};
+    pub use crate::{
+        AuthError, AuthSession, AuthUser, ConfigError, Deny, Key, Login, Refresh, Require, RoleName, Rule,
+        Session, SessionError,
+    };
+}

@@ -1,0 +1,104 @@
+//! [`Require`]: the scope-level twin of the macros (same evaluator, same deny responses).
+
+use std::{
+    future::{ready, Future, Ready},
+    pin::Pin,
+    rc::Rc,
+};
+
+use actix_web::{
+    body::EitherBody,
+    dev::{Service, ServiceRequest, ServiceResponse, Transform},
+    Error,
+};
+
+use crate::{guard::Guard, rule::Rule};
+
+/// Guards every route of a scope: `web::scope("/admin").wrap(Require::role("admin"))`.
+///
+/// Needs the [`crate::AuthSession`] middleware registered further out (on the `App`).
+///
+/// ```no_run
+/// use actix_web::{web, App};
+/// use session_core::{AuthSession, Key, Require};
+/// # let auth = AuthSession::builder(Key::from_bytes(&[0u8; 32]).unwrap()).build().unwrap();
+/// let app = App::new()
+///     .wrap(auth)
+///     .service(web::scope("/admin").wrap(Require::role("admin")));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Require {
+    guard: Rc<Guard>,
+}
+
+impl Require {
+    /// Any signed-in user.
+    pub fn authenticated() -> Self {
+        Self::rule(Rule::authenticated())
+    }
+
+    /// Signed-in users with `role`.
+    pub fn role(role: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Self::rule(Rule::role(role))
+    }
+
+    /// Signed-in users who meet `rule`.
+    pub fn rule(rule: Rule) -> Self {
+        Self::guard(Guard::require(rule))
+    }
+
+    /// Any guard, with its overrides (`Guard::require(rule).status(404)`).
+    pub fn guard(guard: Guard) -> Self {
+        Self {
+            guard: Rc::new(guard),
+        }
+    }
+}
+
+impl<S, B> Transform<S, ServiceRequest> for Require
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Transform = RequireMiddleware<S>;
+    type InitError = ();
+    type Future = Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        ready(Ok(RequireMiddleware {
+            service: Rc::new(service),
+            guard: Rc::clone(&self.guard),
+        }))
+    }
+}
+
+/// The service [`Require`] wraps around a scope; not used directly.
+#[doc(hidden)]
+pub struct RequireMiddleware<S> {
+    service: Rc<S>,
+    guard: Rc<Guard>,
+}
+
+impl<S, B> Service<ServiceRequest> for RequireMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: 'static,
+{
+    type Response = ServiceResponse<EitherBody<B>>;
+    type Error = Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Error>>>>;
+
+    actix_web::dev::forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        if let Err(denial) = self.guard.check(req.request()) {
+            // Denied: the inner service (and so the body) is never touched.
+            let res = req.error_response(denial).map_into_right_body();
+            return Box::pin(ready(Ok(res)));
+        }
+        let service = Rc::clone(&self.service);
+        Box::pin(async move { Ok(service.call(req).await?.map_into_left_body()) })
+    }
+}

@@ -1,0 +1,373 @@
+//! The per-request session state and the [`Session`] handle that changes it.
+
+use std::{
+    future::{ready, Ready},
+    sync::{Arc, Mutex, MutexGuard},
+};
+
+use actix_web::{cookie::Cookie, dev::Payload, FromRequest, HttpMessage, HttpRequest};
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{Map, Value};
+
+use crate::{
+    claims::Claims,
+    codec::MAX_COOKIE_LEN,
+    config::Configuration,
+    error::SessionError,
+    random,
+    refresh::{is_due, next_expiry},
+    user::AuthUser,
+};
+
+/// What a request's session looked like on arrival and what the handler did to it.
+///
+/// Stored once per request in the request extensions by the middleware (as an `Arc`), and shared
+/// by every extractor and guard of that request.
+pub(crate) struct RequestState {
+    pub(crate) config: Arc<Configuration>,
+    /// "Now" for this request: every check in one request sees the same instant.
+    pub(crate) now: i64,
+    /// The verified, in-time claims the request arrived with.
+    pub(crate) incoming: Option<Arc<Claims>>,
+    /// The incoming cookie verified under a previous key.
+    pub(crate) rotated: bool,
+    pending: Mutex<Pending>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+enum Change {
+    /// Nothing changed by the handler.
+    None,
+    /// `claims` are to be issued as a new cookie.
+    Updated,
+    /// The session ended; nothing since.
+    LoggedOut,
+}
+
+struct Pending {
+    /// The working copy of the session: what the cookie will say if it is re-issued.
+    claims: Option<Claims>,
+    change: Change,
+}
+
+/// The cookie the response must carry, if any.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    Issue(Claims),
+    Remove,
+}
+
+impl RequestState {
+    pub(crate) fn new(
+        config: Arc<Configuration>,
+        now: i64,
+        incoming: Option<Claims>,
+        rotated: bool,
+    ) -> Self {
+        Self {
+            config,
+            now,
+            pending: Mutex::new(Pending {
+                claims: incoming.clone(),
+                change: Change::None,
+            }),
+            incoming: incoming.map(Arc::new),
+            rotated,
+        }
+    }
+
+    pub(crate) fn from_request(req: &HttpRequest) -> Result<Arc<Self>, SessionError> {
+        req.extensions()
+            .get::<Arc<Self>>()
+            .cloned()
+            .ok_or(SessionError::MiddlewareMissing)
+    }
+
+    /// The signed-in user the request arrived with.
+    pub(crate) fn user(&self) -> Option<AuthUser> {
+        self.incoming
+            .as_ref()
+            .filter(|c| c.is_authenticated())
+            .map(|c| AuthUser::new(Arc::clone(c)))
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Pending> {
+        // A panic in another extractor while holding the lock leaves consistent data (every
+        // mutation below is applied whole or not at all), so a poisoned lock is safe to reuse.
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies `change` to the working claims; rolled back if the result does not fit a cookie.
+    fn update(&self, change: impl FnOnce(&mut Option<Claims>)) -> Result<(), SessionError> {
+        let mut pending = self.lock();
+        let mut claims = pending.claims.clone();
+        change(&mut claims);
+        if let Some(c) = &claims {
+            let len = self.config.codec.encode(&self.stamped(c.clone())).len();
+            if len > MAX_COOKIE_LEN {
+                return Err(SessionError::TooLarge {
+                    len,
+                    limit: MAX_COOKIE_LEN,
+                });
+            }
+        }
+        pending.change = match (&claims, &pending.change) {
+            (None, Change::None) if self.incoming.is_none() => Change::None,
+            (None, _) => Change::LoggedOut,
+            (Some(_), _) => Change::Updated,
+        };
+        pending.claims = claims;
+        Ok(())
+    }
+
+    /// `claims` with a fresh issue time and idle expiry, capped by the absolute deadline.
+    fn stamped(&self, mut claims: Claims) -> Claims {
+        let deadline = claims.absolute_deadline(self.config.absolute_timeout);
+        claims.iat = self.now;
+        claims.exp = next_expiry(self.now, self.config.max_age, deadline);
+        claims
+    }
+
+    /// Decides the response's session cookie, in DESIGN.md's order: logout, then login / renew /
+    /// data change, then rolling refresh, then key-rotation re-issue. At most one cookie.
+    pub(crate) fn outgoing(&self) -> Option<Outgoing> {
+        let pending = self.lock();
+        match (&pending.change, &pending.claims) {
+            (Change::LoggedOut, _) | (Change::Updated, None) => Some(Outgoing::Remove),
+            (Change::Updated, Some(claims)) => Some(Outgoing::Issue(self.stamped(claims.clone()))),
+            (Change::None, _) => {
+                let incoming = self.incoming.as_deref()?;
+                if is_due(self.config.refresh, incoming.exp, self.now) {
+                    let refreshed = self.stamped(incoming.clone());
+                    if refreshed.exp > incoming.exp {
+                        return Some(Outgoing::Issue(refreshed));
+                    }
+                }
+                self.rotated.then(|| {
+                    let mut resigned = incoming.clone();
+                    resigned.iat = self.now;
+                    Outgoing::Issue(resigned)
+                })
+            }
+        }
+    }
+
+    /// The `Set-Cookie` for `outgoing`.
+    pub(crate) fn cookie(&self, outgoing: Outgoing) -> Cookie<'static> {
+        match outgoing {
+            Outgoing::Remove => {
+                let mut cookie = self.config.cookie(String::new());
+                cookie.make_removal();
+                cookie
+            }
+            Outgoing::Issue(claims) => {
+                let mut cookie = self.config.cookie(self.config.codec.encode(&claims));
+                if !claims.transient {
+                    let left = claims.exp.saturating_sub(self.now).max(0);
+                    cookie.set_max_age(actix_web::cookie::time::Duration::seconds(left));
+                }
+                cookie
+            }
+        }
+    }
+}
+
+/// A login to record with [`Session::login`].
+///
+/// ```
+/// use session_core::Login;
+/// let login = Login::new("42").roles(["editor"]).data("theme", "dark").remember(false);
+/// # let _ = login;
+/// ```
+#[derive(Debug, Clone)]
+#[must_use]
+pub struct Login {
+    id: String,
+    roles: Vec<String>,
+    data: Vec<(String, Result<Value, String>)>,
+    remember: bool,
+}
+
+impl Login {
+    /// Signs in the user with this id.
+    pub fn new(id: impl Into<String>) -> Self {
+        Self {
+            id: id.into(),
+            roles: Vec::new(),
+            data: Vec::new(),
+            remember: true,
+        }
+    }
+
+    /// The user's roles, checked by `require_role` / `authorize`. Default: none.
+    pub fn roles<R: Into<String>>(mut self, roles: impl IntoIterator<Item = R>) -> Self {
+        self.roles = roles.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// A session data value set with the login. A value that does not serialize makes
+    /// [`Session::login`] fail.
+    pub fn data(mut self, key: impl Into<String>, value: impl Serialize) -> Self {
+        let value = serde_json::to_value(value).map_err(|e| e.to_string());
+        self.data.push((key.into(), value));
+        self
+    }
+
+    /// `true` (default): a persistent cookie with Max-Age. `false`: a browser-session cookie, which
+    /// the signed idle expiry still bounds.
+    pub fn remember(mut self, remember: bool) -> Self {
+        self.remember = remember;
+        self
+    }
+}
+
+/// The session of the current request: log in and out, and keep small data values.
+///
+/// Changes are written to the response's cookie by the [`crate::AuthSession`] middleware. A
+/// session may be anonymous: data without a user (e.g. a CSRF token for the login form).
+///
+/// ```no_run
+/// use actix_web::{post, HttpResponse};
+/// use session_core::{Login, Session, SessionError};
+///
+/// #[post("/login")]
+/// async fn login(session: Session) -> Result<HttpResponse, SessionError> {
+///     session.login(Login::new("42").roles(["editor"]))?;
+///     Ok(HttpResponse::SeeOther().insert_header(("Location", "/")).finish())
+/// }
+/// ```
+#[derive(Clone)]
+pub struct Session {
+    state: Arc<RequestState>,
+}
+
+impl std::fmt::Debug for Session {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Session")
+            .field("user", &self.user().map(|u| u.id().to_owned()))
+            .finish_non_exhaustive()
+    }
+}
+
+impl Session {
+    /// Signs a user in. Always starts a new session id (session-fixation defense) and a new
+    /// authentication time; data already in the (anonymous) session is kept.
+    pub fn login(&self, login: Login) -> Result<(), SessionError> {
+        let mut data = self.lock_data();
+        for (key, value) in login.data {
+            let value = value.map_err(|e| SessionError::Serialize(serde::ser::Error::custom(e)))?;
+            data.insert(key, value);
+        }
+        let now = self.state.now;
+        self.state.update(|claims| {
+            *claims = Some(Claims {
+                sid: random::session_id(),
+                sub: Some(login.id),
+                roles: login.roles,
+                iat: now,
+                exp: now,
+                auth_time: now,
+                data,
+                transient: !login.remember,
+            });
+        })
+    }
+
+    fn lock_data(&self) -> Map<String, Value> {
+        self.state
+            .lock()
+            .claims
+            .as_ref()
+            .map(|c| c.data.clone())
+            .unwrap_or_default()
+    }
+
+    /// Ends the session: the response removes the cookie, and all data is cleared.
+    pub fn logout(&self) {
+        // Cannot fail: removing the session makes nothing larger.
+        let _ = self.state.update(|claims| *claims = None);
+    }
+
+    /// Gives the session a new id, keeping user, roles and data (call it after a privilege change).
+    pub fn renew(&self) {
+        let _ = self.state.update(|claims| {
+            if let Some(c) = claims {
+                c.sid = random::session_id();
+            }
+        });
+    }
+
+    /// Stores `value` under `key`, starting an anonymous session if there is none.
+    pub fn insert(&self, key: impl Into<String>, value: impl Serialize) -> Result<(), SessionError> {
+        let value = serde_json::to_value(value).map_err(SessionError::Serialize)?;
+        let now = self.state.now;
+        self.state.update(|claims| {
+            let claims = claims.get_or_insert_with(|| anonymous(now));
+            claims.data.insert(key.into(), value);
+        })
+    }
+
+    /// Reads the value under `key`, if any.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        let pending = self.state.lock();
+        let value = pending.claims.as_ref().and_then(|c| c.data.get(key));
+        value.map(|v| from_value(key, v)).transpose()
+    }
+
+    /// Removes `key`, returning whether it was there.
+    pub fn remove(&self, key: &str) -> bool {
+        let mut removed = false;
+        let _ = self.state.update(|claims| {
+            if let Some(c) = claims {
+                removed = c.data.remove(key).is_some();
+            }
+        });
+        removed
+    }
+
+    /// Removes all data, keeping the signed-in user; an anonymous session ends.
+    pub fn clear(&self) {
+        let _ = self.state.update(|claims| {
+            if let Some(c) = claims.as_mut() {
+                c.data.clear();
+                if !c.is_authenticated() {
+                    *claims = None;
+                }
+            }
+        });
+    }
+
+    /// The user the request arrived signed in as (not changed by `login`/`logout` in this request).
+    pub fn user(&self) -> Option<AuthUser> {
+        self.state.user()
+    }
+}
+
+fn anonymous(now: i64) -> Claims {
+    Claims {
+        sid: random::session_id(),
+        sub: None,
+        roles: Vec::new(),
+        iat: now,
+        exp: now,
+        auth_time: now,
+        data: Map::new(),
+        transient: false,
+    }
+}
+
+pub(crate) fn from_value<T: DeserializeOwned>(key: &str, value: &Value) -> Result<T, SessionError> {
+    T::deserialize(value).map_err(|source| SessionError::Deserialize {
+        key: key.to_owned(),
+        source,
+    })
+}
+
+impl FromRequest for Session {
+    type Error = SessionError;
+    type Future = Ready<Result<Self, SessionError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(RequestState::from_request(req).map(|state| Session { state }))
+    }
+}

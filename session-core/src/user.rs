@@ -1,0 +1,117 @@
+//! The [`AuthUser`] extractor.
+
+use std::{
+    fmt,
+    future::{ready, Ready},
+    sync::Arc,
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+
+use actix_web::{dev::Payload, Error, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+
+use crate::{
+    claims::Claims,
+    deny::DenyKind,
+    error::SessionError,
+    guard::deny_for,
+    session::{from_value, RequestState},
+};
+
+/// The signed-in user of the current request.
+///
+/// As an extractor it fails with the configured deny response (303 to the login page or 401 JSON)
+/// when nobody is signed in; take `Option<AuthUser>` to allow anonymous requests.
+///
+/// ```no_run
+/// use actix_web::{get, Responder};
+/// use session_core::AuthUser;
+///
+/// #[get("/me")]
+/// async fn me(user: AuthUser) -> impl Responder {
+///     format!("{} {:?}", user.id(), user.roles())
+/// }
+/// ```
+#[derive(Clone)]
+pub struct AuthUser {
+    claims: Arc<Claims>,
+}
+
+impl AuthUser {
+    pub(crate) fn new(claims: Arc<Claims>) -> Self {
+        debug_assert!(claims.is_authenticated());
+        Self { claims }
+    }
+
+    /// The user id given to [`crate::Login::new`].
+    pub fn id(&self) -> &str {
+        self.claims.sub.as_deref().unwrap_or_default()
+    }
+
+    /// The user's roles.
+    pub fn roles(&self) -> &[String] {
+        &self.claims.roles
+    }
+
+    /// Whether the user has `role`.
+    pub fn has_role(&self, role: &str) -> bool {
+        self.claims.roles.iter().any(|r| r == role)
+    }
+
+    /// The session id (new at every login). Identifies the session in logs and revocation lists;
+    /// it is not a credential on its own.
+    pub fn session_id(&self) -> &str {
+        &self.claims.sid
+    }
+
+    /// When the cookie this request carried was issued.
+    pub fn issued_at(&self) -> SystemTime {
+        system_time(self.claims.iat)
+    }
+
+    /// When the session ends if unused (its idle expiry).
+    pub fn expires_at(&self) -> SystemTime {
+        system_time(self.claims.exp)
+    }
+
+    /// When the user logged in.
+    pub fn authenticated_at(&self) -> SystemTime {
+        system_time(self.claims.auth_time)
+    }
+
+    pub(crate) fn auth_time(&self) -> i64 {
+        self.claims.auth_time
+    }
+
+    /// A session data value, read as `T`.
+    pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
+        self.claims.data.get(key).map(|v| from_value(key, v)).transpose()
+    }
+}
+
+fn system_time(unix_secs: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_secs(u64::try_from(unix_secs).unwrap_or(0))
+}
+
+impl fmt::Debug for AuthUser {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AuthUser")
+            .field("id", &self.id())
+            .field("roles", &self.roles())
+            .finish_non_exhaustive()
+    }
+}
+
+impl FromRequest for AuthUser {
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match RequestState::from_request(req) {
+            Err(e) => Err(e.into()),
+            Ok(state) => state
+                .user()
+                .ok_or_else(|| deny_for(req, &state, DenyKind::Unauthenticated, &Default::default()).into()),
+        })
+    }
+}
