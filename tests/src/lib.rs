@@ -1,0 +1,158 @@
+//! Shared helpers for the integration tests in `tests/tests/`: a configured [`AuthSession`] on a
+//! manual clock, a set of routes that exercise the public API, and cookie helpers.
+
+use std::sync::Arc;
+
+use actix_web::{
+    cookie::Cookie,
+    dev::ServiceResponse,
+    http::header,
+    web::{self, ServiceConfig},
+    HttpResponse,
+};
+use serde::Deserialize;
+use session_core::{clock::ManualClock, AuthSession, AuthSessionBuilder, AuthUser, Key, Login, Session, SessionError};
+
+/// The instant every test clock starts at (2023-11-14T22:13:20Z).
+pub const T0: i64 = 1_700_000_000;
+
+/// The cookie name used by default.
+pub const COOKIE: &str = "session";
+
+/// A key from a repeated byte.
+pub fn key(byte: u8) -> Key {
+    Key::from_bytes(&[byte; 32]).expect("32 bytes is long enough")
+}
+
+/// A fresh manual clock at [`T0`].
+pub fn clock() -> Arc<ManualClock> {
+    Arc::new(ManualClock::new(T0))
+}
+
+/// A builder with key 7 on `clock`; everything else default.
+pub fn builder(clock: &Arc<ManualClock>) -> AuthSessionBuilder {
+    AuthSession::builder(key(7)).clock(clock.clone())
+}
+
+/// The default test configuration: key 7 on `clock`.
+pub fn auth(clock: &Arc<ManualClock>) -> AuthSession {
+    builder(clock).build().expect("test config is valid")
+}
+
+/// Every `Set-Cookie` of a response named `name`, parsed.
+pub fn set_cookies<B>(res: &ServiceResponse<B>, name: &str) -> Vec<Cookie<'static>> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .filter_map(|v| v.to_str().ok())
+        .filter_map(|v| Cookie::parse(v.to_owned()).ok())
+        .filter(|c| c.name() == name)
+        .collect()
+}
+
+/// The one session cookie a response sets, if any; panics if it sets more than one.
+pub fn session_cookie<B>(res: &ServiceResponse<B>) -> Option<Cookie<'static>> {
+    let mut cookies = set_cookies(res, COOKIE);
+    assert!(cookies.len() <= 1, "more than one session cookie: {cookies:?}");
+    cookies.pop()
+}
+
+/// Query of the test login route.
+#[derive(Debug, Deserialize)]
+pub struct LoginQuery {
+    /// User id.
+    pub id: String,
+    /// Comma-separated roles.
+    #[serde(default)]
+    pub roles: String,
+    /// `remember(false)` when `false`.
+    #[serde(default = "yes")]
+    pub remember: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// Query of the test data route.
+#[derive(Debug, Deserialize)]
+pub struct DataQuery {
+    /// Key.
+    pub k: String,
+    /// Value (stored as a string).
+    pub v: String,
+}
+
+/// Routes over the public API:
+/// - `POST /login?id=..&roles=a,b&remember=false` → `Session::login`
+/// - `POST /logout`, `POST /renew`, `POST /clear`
+/// - `POST /data?k=..&v=..` → `Session::insert`; `GET /data/{k}` → `Session::get`;
+///   `DELETE /data/{k}` → `Session::remove`
+/// - `GET /me` → the `AuthUser` as JSON; `GET /maybe` → `Option<AuthUser>`
+/// - `GET /public` → 200, touches nothing
+pub fn routes(cfg: &mut ServiceConfig) {
+    cfg.route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/renew", web::post().to(renew))
+        .route("/clear", web::post().to(clear))
+        .route("/data", web::post().to(insert))
+        .route("/data/{k}", web::get().to(get))
+        .route("/data/{k}", web::delete().to(remove))
+        .route("/me", web::get().to(me))
+        .route("/maybe", web::get().to(maybe))
+        .route("/public", web::get().to(HttpResponse::Ok));
+}
+
+async fn login(session: Session, q: web::Query<LoginQuery>) -> Result<HttpResponse, SessionError> {
+    let roles = q.roles.split(',').filter(|r| !r.is_empty()).map(str::to_owned);
+    session.login(Login::new(q.id.clone()).roles(roles).remember(q.remember))?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn logout(session: Session) -> HttpResponse {
+    session.logout();
+    HttpResponse::Ok().finish()
+}
+
+async fn renew(session: Session) -> HttpResponse {
+    session.renew();
+    HttpResponse::Ok().finish()
+}
+
+async fn clear(session: Session) -> HttpResponse {
+    session.clear();
+    HttpResponse::Ok().finish()
+}
+
+async fn insert(session: Session, q: web::Query<DataQuery>) -> Result<HttpResponse, SessionError> {
+    session.insert(q.k.clone(), q.v.clone())?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+async fn get(session: Session, k: web::Path<String>) -> Result<HttpResponse, SessionError> {
+    Ok(HttpResponse::Ok().json(session.get::<String>(&k)?))
+}
+
+async fn remove(session: Session, k: web::Path<String>) -> HttpResponse {
+    HttpResponse::Ok().json(session.remove(&k))
+}
+
+/// The user as JSON: id, roles, sid and the three times in Unix seconds.
+pub fn user_json(user: &AuthUser) -> serde_json::Value {
+    let secs = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    serde_json::json!({
+        "id": user.id(),
+        "roles": user.roles(),
+        "sid": user.session_id(),
+        "iat": secs(user.issued_at()),
+        "exp": secs(user.expires_at()),
+        "auth": secs(user.authenticated_at()),
+    })
+}
+
+async fn me(user: AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(user_json(&user))
+}
+
+async fn maybe(user: Option<AuthUser>) -> HttpResponse {
+    HttpResponse::Ok().json(user.map(|u| u.id().to_owned()))
+}
