@@ -91,10 +91,22 @@ mod tests {
         let cases = [
             (claims(100, 200, 100), 150, Ok(())),
             (claims(100, 200, 100), 199, Ok(())),
-            (claims(100, 200, 100), 200, Err(TimeFault::Expired { at: 200 })),
-            (claims(100, 2000, 100), 1100, Err(TimeFault::AbsoluteTimeout { at: 1100 })),
+            (
+                claims(100, 200, 100),
+                200,
+                Err(TimeFault::Expired { at: 200 }),
+            ),
+            (
+                claims(100, 2000, 100),
+                1100,
+                Err(TimeFault::AbsoluteTimeout { at: 1100 }),
+            ),
             (claims(100, 2000, 100), 1099, Ok(())),
-            (claims(161, 300, 100), 100, Err(TimeFault::IssuedInFuture { at: 161 })),
+            (
+                claims(161, 300, 100),
+                100,
+                Err(TimeFault::IssuedInFuture { at: 161 }),
+            ),
             (claims(160, 300, 100), 100, Ok(())),
         ];
         for (c, now, want) in cases {

@@ -86,16 +86,24 @@ impl fmt::Display for Rejection {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Oversize { len } => {
-                write!(f, "cookie is {len} bytes, over the {MAX_COOKIE_LEN}-byte limit")
+                write!(
+                    f,
+                    "cookie is {len} bytes, over the {MAX_COOKIE_LEN}-byte limit"
+                )
             }
             Self::Malformed => f.write_str("cookie is not three base64url segments"),
             Self::UnknownKey => f.write_str("cookie header names no configured key"),
-            Self::BadSignature => f.write_str("cookie MAC does not verify (tampered or other secret)"),
+            Self::BadSignature => {
+                f.write_str("cookie MAC does not verify (tampered or other secret)")
+            }
             Self::BadPayload => f.write_str("cookie payload is not valid claims"),
             Self::Expired { at } => write!(f, "cookie expired at {at} (unix seconds)"),
             Self::IssuedInFuture { at } => write!(f, "cookie issued in the future, at {at}"),
             Self::AbsoluteTimeout { at } => {
-                write!(f, "session passed its absolute timeout at {at} (unix seconds)")
+                write!(
+                    f,
+                    "session passed its absolute timeout at {at} (unix seconds)"
+                )
             }
         }
     }
@@ -157,7 +165,11 @@ impl Codec {
     pub(crate) fn encode(&self, claims: &Claims) -> String {
         let json = serde_json::to_vec(claims).expect("claims always serialize");
         let payload = b64(&json);
-        let tag = self.current.mac_over(&self.current.header, &payload).finalize().into_bytes();
+        let tag = self
+            .current
+            .mac_over(&self.current.header, &payload)
+            .finalize()
+            .into_bytes();
         let mut out = String::with_capacity(self.current.header.len() + payload.len() + 45);
         out.push_str(&self.current.header);
         out.push('.');
@@ -192,13 +204,17 @@ impl Codec {
         if tag.len() != MAC_B64_LEN {
             return Err(Rejection::BadSignature);
         }
-        let tag = URL_SAFE_NO_PAD.decode(tag).map_err(|_| Rejection::BadSignature)?;
+        let tag = URL_SAFE_NO_PAD
+            .decode(tag)
+            .map_err(|_| Rejection::BadSignature)?;
         signer
             .mac_over(header, payload)
             .verify_slice(&tag)
             .map_err(|_| Rejection::BadSignature)?;
         // 5. Only now: decode and parse the payload.
-        let json = URL_SAFE_NO_PAD.decode(payload).map_err(|_| Rejection::BadPayload)?;
+        let json = URL_SAFE_NO_PAD
+            .decode(payload)
+            .map_err(|_| Rejection::BadPayload)?;
         let claims = serde_json::from_slice(&json).map_err(|_| Rejection::BadPayload)?;
         Ok(Verified { claims, rotated })
     }
@@ -243,7 +259,10 @@ mod tests {
         let parts: Vec<&str> = cookie.split('.').collect();
         let header = URL_SAFE_NO_PAD.decode(parts[0]).unwrap();
         let header = String::from_utf8(header).unwrap();
-        assert_eq!(header, format!(r#"{{"alg":"HS256","kid":"{}","typ":"JWT"}}"#, k.kid()));
+        assert_eq!(
+            header,
+            format!(r#"{{"alg":"HS256","kid":"{}","typ":"JWT"}}"#, k.kid())
+        );
         let mut mac = HmacSha256::new_from_slice(k.signing_key_for_interop()).unwrap();
         mac.update(format!("{}.{}", parts[0], parts[1]).as_bytes());
         assert_eq!(b64(&mac.finalize().into_bytes()), parts[2]);
@@ -265,18 +284,29 @@ mod tests {
             format!("{h}.{payload}.{}", b64(&tag))
         };
         let cases: Vec<(String, Rejection)> = vec![
-            ("a".repeat(MAX_COOKIE_LEN + 1), Rejection::Oversize { len: MAX_COOKIE_LEN + 1 }),
+            (
+                "a".repeat(MAX_COOKIE_LEN + 1),
+                Rejection::Oversize {
+                    len: MAX_COOKIE_LEN + 1,
+                },
+            ),
             (String::new(), Rejection::Malformed),
             (format!("{h}.{p}"), Rejection::Malformed),
             (format!("{good}.x"), Rejection::Malformed),
-            (format!("{}.{rest}", b64(br#"{"alg":"none"}"#)), Rejection::UnknownKey),
+            (
+                format!("{}.{rest}", b64(br#"{"alg":"none"}"#)),
+                Rejection::UnknownKey,
+            ),
             (format!("{}", other), Rejection::UnknownKey),
             (format!("{h}.{other_rest}"), Rejection::BadSignature),
             (format!("{h}.{p}.{flipped_tag}"), Rejection::BadSignature),
             (format!("{h}.{p}.{}", &t[..42]), Rejection::BadSignature),
             (format!("{h}.{p}.{t}A"), Rejection::BadSignature),
             (format!("{h}.{p}x.{t}"), Rejection::BadSignature),
-            (format!("{h}.{p}.{}", "!".repeat(43)), Rejection::BadSignature),
+            (
+                format!("{h}.{p}.{}", "!".repeat(43)),
+                Rejection::BadSignature,
+            ),
             (signed_garbage, Rejection::BadPayload),
         ];
         for (value, want) in cases {

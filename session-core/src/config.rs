@@ -203,7 +203,10 @@ impl AuthSessionBuilder {
         let max_age = secs(self.max_age);
         let absolute_timeout = secs(self.absolute_timeout);
         if max_age < 1 {
-            return Err(ConfigError::invalid("max_age", "must be at least one second"));
+            return Err(ConfigError::invalid(
+                "max_age",
+                "must be at least one second",
+            ));
         }
         if absolute_timeout < max_age {
             return Err(ConfigError::invalid(
@@ -211,7 +214,9 @@ impl AuthSessionBuilder {
                 format!("({absolute_timeout}s) must not be shorter than max_age ({max_age}s)"),
             ));
         }
-        let refresh = self.refresh.unwrap_or(Refresh::NearExpiry(self.max_age / 4));
+        let refresh = self
+            .refresh
+            .unwrap_or(Refresh::NearExpiry(self.max_age / 4));
         Ok(AuthSession::from_config(Configuration {
             codec: Codec::new(&self.key, &self.previous_keys),
             cookie_name: self.cookie_name,
@@ -237,14 +242,20 @@ fn validate_cookie_name(name: &str) -> Result<(), ConfigError> {
     if name.is_empty() || !name.bytes().all(token) {
         return Err(ConfigError::invalid(
             "cookie_name",
-            format!("{name:?} is not a valid cookie name (letters, digits and !#$%&'*+-.^_`|~ only)"),
+            format!(
+                "{name:?} is not a valid cookie name (letters, digits and !#$%&'*+-.^_`|~ only)"
+            ),
         ));
     }
     Ok(())
 }
 
 fn validate_attribute(setting: &'static str, value: &str) -> Result<(), ConfigError> {
-    if value.is_empty() || !value.bytes().all(|b| b.is_ascii_graphic() && b != b';' && b != b',') {
+    if value.is_empty()
+        || !value
+            .bytes()
+            .all(|b| b.is_ascii_graphic() && b != b';' && b != b',')
+    {
         return Err(ConfigError::invalid(
             setting,
             format!("{value:?} must be non-empty printable ASCII without ';' or ','"),
@@ -263,7 +274,10 @@ fn validate_url(setting: &'static str, url: &str) -> Result<(), ConfigError> {
         ));
     }
     if !url.bytes().all(|b| b.is_ascii_graphic()) {
-        return Err(ConfigError::invalid(setting, format!("{url:?} contains spaces or control characters")));
+        return Err(ConfigError::invalid(
+            setting,
+            format!("{url:?} contains spaces or control characters"),
+        ));
     }
     Ok(())
 }

@@ -63,9 +63,16 @@ pub(crate) struct Overrides {
 /// The denial response, decided before the error is returned.
 #[derive(Debug, Clone, PartialEq, Eq)]
 enum Answer {
-    Redirect { status: StatusCode, location: String },
-    Json { status: StatusCode },
-    Html { status: StatusCode },
+    Redirect {
+        status: StatusCode,
+        location: String,
+    },
+    Json {
+        status: StatusCode,
+    },
+    Html {
+        status: StatusCode,
+    },
 }
 
 /// A request refused by a guard or by the [`crate::AuthUser`] extractor.
@@ -203,7 +210,9 @@ impl fmt::Display for AuthError {
 impl ResponseError for AuthError {
     fn status_code(&self) -> StatusCode {
         match &self.answer {
-            Answer::Redirect { status, .. } | Answer::Json { status } | Answer::Html { status } => *status,
+            Answer::Redirect { status, .. } | Answer::Json { status } | Answer::Html { status } => {
+                *status
+            }
         }
     }
 
@@ -211,7 +220,9 @@ impl ResponseError for AuthError {
         let mut res = HttpResponse::build(self.status_code());
         res.insert_header((header::CACHE_CONTROL, "no-store"));
         match &self.answer {
-            Answer::Redirect { location, .. } => res.insert_header((header::LOCATION, location.as_str())).finish(),
+            Answer::Redirect { location, .. } => res
+                .insert_header((header::LOCATION, location.as_str()))
+                .finish(),
             Answer::Json { .. } => res.json(serde_json::json!({ "error": self.kind.as_str() })),
             Answer::Html { status } => res.content_type("text/html; charset=utf-8").body(format!(
                 "<!doctype html><title>{code}</title><h1>{code} {reason}</h1>",
@@ -263,9 +274,19 @@ mod tests {
         };
         let login = "/login?next=/dash%3Fa%3D1%26b%3D2";
         let cases = [
-            (Unauthenticated, &none, ctx(Deny::Auto, true), redirect(303, login)),
+            (
+                Unauthenticated,
+                &none,
+                ctx(Deny::Auto, true),
+                redirect(303, login),
+            ),
             (Unauthenticated, &none, ctx(Deny::Auto, false), json(401)),
-            (Unauthenticated, &none, ctx(Deny::Redirect, false), redirect(303, login)),
+            (
+                Unauthenticated,
+                &none,
+                ctx(Deny::Redirect, false),
+                redirect(303, login),
+            ),
             (Unauthenticated, &none, ctx(Deny::Json, true), json(401)),
             (
                 Reauthenticate,
@@ -283,7 +304,12 @@ mod tests {
                     status: StatusCode::FORBIDDEN,
                 },
             ),
-            (AlreadyAuthenticated, &none, ctx(Deny::Auto, false), redirect(303, "/home")),
+            (
+                AlreadyAuthenticated,
+                &none,
+                ctx(Deny::Auto, false),
+                redirect(303, "/home"),
+            ),
             (
                 AlreadyAuthenticated,
                 &to("/dash", None),
@@ -296,12 +322,26 @@ mod tests {
                 ctx(Deny::Auto, false),
                 redirect(302, "/signin?next=/dash%3Fa%3D1%26b%3D2"),
             ),
-            (Forbidden, &to("/nope", None), ctx(Deny::Auto, true), redirect(303, "/nope")),
-            (Unauthenticated, &status(401), ctx(Deny::Auto, false), json(401)),
+            (
+                Forbidden,
+                &to("/nope", None),
+                ctx(Deny::Auto, true),
+                redirect(303, "/nope"),
+            ),
+            (
+                Unauthenticated,
+                &status(401),
+                ctx(Deny::Auto, false),
+                json(401),
+            ),
             (Forbidden, &status(404), ctx(Deny::Auto, false), json(404)),
         ];
         for (kind, overrides, ctx, want) in cases {
-            assert_eq!(decide(kind, overrides, &ctx), want, "{kind:?} {overrides:?}");
+            assert_eq!(
+                decide(kind, overrides, &ctx),
+                want,
+                "{kind:?} {overrides:?}"
+            );
         }
     }
 

@@ -98,7 +98,9 @@ impl Key {
 
 impl fmt::Debug for Key {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Key").field("kid", &self.kid).finish_non_exhaustive()
+        f.debug_struct("Key")
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
     }
 }
 

@@ -78,7 +78,7 @@ pub mod prelude {
     #[cfg(feature = "macros")]
     pub use crate::{authorize, login_required, require_role, skip_if_authenticated};
     pub use crate::{
-        AuthError, AuthSession, AuthUser, ConfigError, Deny, Key, Login, Refresh, Require, RoleName, Rule,
-        Session, SessionError,
+        AuthError, AuthSession, AuthUser, ConfigError, Deny, Key, Login, Refresh, Require,
+        RoleName, Rule, Session, SessionError,
     };
 }

@@ -4,6 +4,6 @@ pub use std::sync::LazyLock;
 
 pub use crate::{
     guard::{Guard, GuardSpec, Guarded},
-    rule::{Rule, RoleName},
+    rule::{RoleName, Rule},
     user::AuthUser,
 };

@@ -18,22 +18,26 @@ pub const MAX_NEXT_LEN: usize = 2048;
 /// assert_eq!(safe_next("https://evil.com"), None);
 /// ```
 pub fn safe_next(next: &str) -> Option<&str> {
-    if next.len() > MAX_NEXT_LEN || !is_safe_path(next.as_bytes()) {
+    let raw = next.as_bytes();
+    if raw.len() > MAX_NEXT_LEN
+        || !single_slash_prefix(raw)
+        || !raw.iter().all(|&b| b.is_ascii_graphic() && b != b'\\')
+    {
         return None;
     }
-    // A proxy, framework or browser may decode once more: the decoded form must be safe too.
-    let decoded: Vec<u8> = percent_encoding::percent_decode_str(next).collect();
-    if !is_safe_path(&decoded) {
+    // A proxy, framework or browser may decode once more: the decoded form must still start with a
+    // single "/" and hold no control characters (browsers drop tabs and newlines, which would turn
+    // "/%09/evil.com" into "//evil.com"). Encoded spaces and the like stay allowed.
+    let decoded: Vec<u8> = percent_encoding::percent_decode(raw).collect();
+    if !single_slash_prefix(&decoded) || decoded.iter().any(u8::is_ascii_control) {
         return None;
     }
     Some(next)
 }
 
-fn is_safe_path(path: &[u8]) -> bool {
+/// Starts with "/" and the next byte is neither "/" nor "\\".
+fn single_slash_prefix(path: &[u8]) -> bool {
     matches!(path, [b'/', rest @ ..] if !matches!(rest.first(), Some(b'/' | b'\\')))
-        && path
-            .iter()
-            .all(|&b| b.is_ascii_graphic() && b != b'\\')
 }
 
 #[cfg(test)]
@@ -42,13 +46,33 @@ mod tests {
 
     #[test]
     fn accepts_and_refuses() {
-        for ok in ["/", "/a", "/a/b?c=d&e=%2F", "/a#frag", "/a:b"] {
+        for ok in [
+            "/",
+            "/a",
+            "/a/b?c=d&e=%2F",
+            "/a#frag",
+            "/a:b",
+            "/a?q=%20%5C%C3%A9",
+        ] {
             assert_eq!(safe_next(ok), Some(ok), "{ok}");
         }
         for bad in [
-            "", "a", "//evil.com", "/\\evil.com", "\\/evil.com", "https://evil.com", "https:evil.com",
-            "javascript:alert(1)", "/%2F/evil.com", "/%5Cevil.com", "%2F%2Fevil.com", "/a\tb", "/a\nb",
-            "/a b", "/\u{ff0f}evil.com", "/%09/evil.com",
+            "",
+            "a",
+            "//evil.com",
+            "/\\evil.com",
+            "\\/evil.com",
+            "https://evil.com",
+            "https:evil.com",
+            "javascript:alert(1)",
+            "/%2F/evil.com",
+            "/%5Cevil.com",
+            "%2F%2Fevil.com",
+            "/a\tb",
+            "/a\nb",
+            "/a b",
+            "/\u{ff0f}evil.com",
+            "/%09/evil.com",
         ] {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }

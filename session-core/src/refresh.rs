@@ -46,7 +46,11 @@ mod tests {
             (Refresh::Never, 1000, 999, false),
         ];
         for (policy, exp, now, want) in cases {
-            assert_eq!(is_due(policy, exp, now), want, "{policy:?} exp={exp} now={now}");
+            assert_eq!(
+                is_due(policy, exp, now),
+                want,
+                "{policy:?} exp={exp} now={now}"
+            );
         }
     }
 

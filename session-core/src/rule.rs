@@ -127,7 +127,9 @@ impl Rule {
             Node::All(rules) => rules.iter().all(|r| r.holds(user, now)),
             Node::Not(rule) => !rule.holds(user, now),
             Node::Check(check) => check(user),
-            Node::Fresh(secs) => now.is_none_or(|now| now.saturating_sub(user.auth_time()) <= *secs),
+            Node::Fresh(secs) => {
+                now.is_none_or(|now| now.saturating_sub(user.auth_time()) <= *secs)
+            }
         }
     }
 }

@@ -298,7 +298,11 @@ impl Session {
     }
 
     /// Stores `value` under `key`, starting an anonymous session if there is none.
-    pub fn insert(&self, key: impl Into<String>, value: impl Serialize) -> Result<(), SessionError> {
+    pub fn insert(
+        &self,
+        key: impl Into<String>,
+        value: impl Serialize,
+    ) -> Result<(), SessionError> {
         let value = serde_json::to_value(value).map_err(SessionError::Serialize)?;
         let now = self.state.now;
         self.state.update(|claims| {

@@ -85,7 +85,11 @@ impl AuthUser {
 
     /// A session data value, read as `T`.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
-        self.claims.data.get(key).map(|v| from_value(key, v)).transpose()
+        self.claims
+            .data
+            .get(key)
+            .map(|v| from_value(key, v))
+            .transpose()
     }
 }
 
@@ -109,9 +113,9 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match RequestState::from_request(req) {
             Err(e) => Err(e.into()),
-            Ok(state) => state
-                .user()
-                .ok_or_else(|| deny_for(req, &state, DenyKind::Unauthenticated, &Default::default()).into()),
+            Ok(state) => state.user().ok_or_else(|| {
+                deny_for(req, &state, DenyKind::Unauthenticated, &Default::default()).into()
+            }),
         })
     }
 }
