@@ -297,7 +297,7 @@ mod tests {
                 format!("{}.{rest}", b64(br#"{"alg":"none"}"#)),
                 Rejection::UnknownKey,
             ),
-            (format!("{}", other), Rejection::UnknownKey),
+            (other.clone(), Rejection::UnknownKey),
             (format!("{h}.{other_rest}"), Rejection::BadSignature),
             (format!("{h}.{p}.{flipped_tag}"), Rejection::BadSignature),
             (format!("{h}.{p}.{}", &t[..42]), Rejection::BadSignature),

@@ -11,7 +11,10 @@ use actix_web::{
     HttpResponse,
 };
 use serde::Deserialize;
-use session_core::{clock::ManualClock, AuthSession, AuthSessionBuilder, AuthUser, Key, Login, Session, SessionError};
+use session_core::{
+    clock::ManualClock, AuthSession, AuthSessionBuilder, AuthUser, Key, Login, Session,
+    SessionError,
+};
 
 /// The instant every test clock starts at (2023-11-14T22:13:20Z).
 pub const T0: i64 = 1_700_000_000;
@@ -52,7 +55,10 @@ pub fn set_cookies<B>(res: &ServiceResponse<B>, name: &str) -> Vec<Cookie<'stati
 /// The one session cookie a response sets, if any; panics if it sets more than one.
 pub fn session_cookie<B>(res: &ServiceResponse<B>) -> Option<Cookie<'static>> {
     let mut cookies = set_cookies(res, COOKIE);
-    assert!(cookies.len() <= 1, "more than one session cookie: {cookies:?}");
+    assert!(
+        cookies.len() <= 1,
+        "more than one session cookie: {cookies:?}"
+    );
     cookies.pop()
 }
 
@@ -103,7 +109,11 @@ pub fn routes(cfg: &mut ServiceConfig) {
 }
 
 async fn login(session: Session, q: web::Query<LoginQuery>) -> Result<HttpResponse, SessionError> {
-    let roles = q.roles.split(',').filter(|r| !r.is_empty()).map(str::to_owned);
+    let roles = q
+        .roles
+        .split(',')
+        .filter(|r| !r.is_empty())
+        .map(str::to_owned);
     session.login(Login::new(q.id.clone()).roles(roles).remember(q.remember))?;
     Ok(HttpResponse::Ok().finish())
 }
@@ -138,7 +148,10 @@ async fn remove(session: Session, k: web::Path<String>) -> HttpResponse {
 
 /// The user as JSON: id, roles, sid and the three times in Unix seconds.
 pub fn user_json(user: &AuthUser) -> serde_json::Value {
-    let secs = |t: std::time::SystemTime| t.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs());
+    let secs = |t: std::time::SystemTime| {
+        t.duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    };
     serde_json::json!({
         "id": user.id(),
         "roles": user.roles(),
@@ -155,4 +168,17 @@ async fn me(user: AuthUser) -> HttpResponse {
 
 async fn maybe(user: Option<AuthUser>) -> HttpResponse {
     HttpResponse::Ok().json(user.map(|u| u.id().to_owned()))
+}
+
+/// Signs `id` in with `roles` through the [`routes`] login route (which `app` must include) and
+/// returns the session cookie to send back with `TestRequest::cookie`.
+pub async fn login_cookie<S, B>(app: &S, id: &str, roles: &[&str]) -> Cookie<'static>
+where
+    S: actix_web::dev::Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+{
+    let uri = format!("/login?id={id}&roles={}", roles.join(","));
+    let req = actix_web::test::TestRequest::post().uri(&uri).to_request();
+    let res = actix_web::test::call_service(app, req).await;
+    assert!(res.status().is_success(), "login as {id} failed: {}", res.status());
+    session_cookie(&res).expect("the login response sets the session cookie")
 }

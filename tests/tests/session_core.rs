@@ -9,7 +9,8 @@ use actix_web::{
     web, App, HttpResponse,
 };
 use session_core::{
-    clock::ManualClock, AuthSession, AuthUser, ConfigError, Key, Login, Refresh, Session, SessionError,
+    clock::ManualClock, AuthSession, AuthUser, ConfigError, Key, Login, Refresh, Session,
+    SessionError,
 };
 use tests::{auth, builder, clock, key, routes, session_cookie, set_cookies, COOKIE, T0};
 
@@ -22,7 +23,9 @@ macro_rules! app {
 /// Logs in through `POST /login?{query}` and returns the cookie.
 macro_rules! login {
     ($app:expr, $query:expr) => {{
-        let req = TestRequest::post().uri(&format!("/login?{}", $query)).to_request();
+        let req = TestRequest::post()
+            .uri(&format!("/login?{}", $query))
+            .to_request();
         let res = test::call_service(&$app, req).await;
         assert_eq!(res.status(), StatusCode::OK);
         session_cookie(&res).expect("login sets a cookie")
@@ -31,7 +34,10 @@ macro_rules! login {
 
 macro_rules! get {
     ($app:expr, $uri:expr, $cookie:expr) => {{
-        let req = TestRequest::get().uri($uri).cookie($cookie.clone()).to_request();
+        let req = TestRequest::get()
+            .uri($uri)
+            .cookie($cookie.clone())
+            .to_request();
         test::call_service(&$app, req).await
     }};
 }
@@ -45,17 +51,34 @@ fn json_body(bytes: &[u8]) -> serde_json::Value {
 #[test]
 fn short_secret_is_refused_with_length_and_minimum() {
     let err = Key::from_bytes(&[0u8; 31]).unwrap_err();
-    assert!(matches!(err, ConfigError::SecretTooShort { len: 31, min: 32, .. }));
+    assert!(matches!(
+        err,
+        ConfigError::SecretTooShort {
+            len: 31,
+            min: 32,
+            ..
+        }
+    ));
     assert!(Key::from_bytes(&[0u8; 32]).is_ok());
 }
 
 #[test]
 fn env_secret_errors_name_the_variable() {
-    let missing = Key::from_env("SESSION_CORE_TEST_UNSET_VAR").unwrap_err().to_string();
-    assert!(missing.contains("SESSION_CORE_TEST_UNSET_VAR") && missing.contains("32"), "{missing}");
+    let missing = Key::from_env("SESSION_CORE_TEST_UNSET_VAR")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        missing.contains("SESSION_CORE_TEST_UNSET_VAR") && missing.contains("32"),
+        "{missing}"
+    );
     std::env::set_var("SESSION_CORE_TEST_SHORT_SECRET", "short");
-    let short = Key::from_env("SESSION_CORE_TEST_SHORT_SECRET").unwrap_err().to_string();
-    assert!(short.contains("SESSION_CORE_TEST_SHORT_SECRET") && short.contains("at least 32"), "{short}");
+    let short = Key::from_env("SESSION_CORE_TEST_SHORT_SECRET")
+        .unwrap_err()
+        .to_string();
+    assert!(
+        short.contains("SESSION_CORE_TEST_SHORT_SECRET") && short.contains("at least 32"),
+        "{short}"
+    );
     std::env::set_var("SESSION_CORE_TEST_GOOD_SECRET", "x".repeat(32));
     assert!(Key::from_env("SESSION_CORE_TEST_GOOD_SECRET").is_ok());
 }
@@ -65,8 +88,14 @@ fn inconsistent_settings_are_refused_with_the_setting_named() {
     let c = clock();
     let day = Duration::from_secs(86_400);
     let cases: Vec<(&str, Result<AuthSession, ConfigError>)> = vec![
-        ("same_site", builder(&c).same_site(SameSite::None).secure(false).build()),
-        ("absolute_timeout", builder(&c).max_age(2 * day).absolute_timeout(day).build()),
+        (
+            "same_site",
+            builder(&c).same_site(SameSite::None).secure(false).build(),
+        ),
+        (
+            "absolute_timeout",
+            builder(&c).max_age(2 * day).absolute_timeout(day).build(),
+        ),
         ("max_age", builder(&c).max_age(Duration::ZERO).build()),
         ("cookie_name", builder(&c).cookie_name("a b").build()),
         ("cookie_name", builder(&c).cookie_name("").build()),
@@ -75,7 +104,10 @@ fn inconsistent_settings_are_refused_with_the_setting_named() {
         ("domain", builder(&c).domain("ex ample.com").build()),
         ("login_url", builder(&c).login_url("//evil.com").build()),
         ("login_url", builder(&c).login_url("").build()),
-        ("home_url", builder(&c).home_url("javascript:alert(1)").build()),
+        (
+            "home_url",
+            builder(&c).home_url("javascript:alert(1)").build(),
+        ),
     ];
     for (setting, result) in cases {
         match result {
@@ -83,15 +115,26 @@ fn inconsistent_settings_are_refused_with_the_setting_named() {
             other => panic!("{setting}: expected Invalid, got {other:?}"),
         }
     }
-    assert!(builder(&c).same_site(SameSite::None).secure(true).build().is_ok());
-    assert!(builder(&c).login_url("https://id.example.com/login").build().is_ok());
+    assert!(builder(&c)
+        .same_site(SameSite::None)
+        .secure(true)
+        .build()
+        .is_ok());
+    assert!(builder(&c)
+        .login_url("https://id.example.com/login")
+        .build()
+        .is_ok());
 }
 
 #[test]
 fn urls_accept_runtime_strings() {
     let from_config: String = format!("/{}", "signin");
     let c = clock();
-    assert!(builder(&c).login_url(from_config.clone()).home_url(from_config).build().is_ok());
+    assert!(builder(&c)
+        .login_url(from_config.clone())
+        .home_url(from_config)
+        .build()
+        .is_ok());
 }
 
 #[test]
@@ -114,7 +157,10 @@ async fn login_cookie_has_secure_defaults() {
     assert_eq!(cookie.http_only(), Some(true));
     assert_eq!(cookie.same_site(), Some(SameSite::Lax));
     assert_eq!(cookie.domain(), None);
-    assert_eq!(cookie.max_age(), Some(actix_web::cookie::time::Duration::days(7)));
+    assert_eq!(
+        cookie.max_age(),
+        Some(actix_web::cookie::time::Duration::days(7))
+    );
 }
 
 #[actix_web::test]
@@ -132,9 +178,14 @@ async fn configured_attributes_are_on_issue_and_on_logout() {
     let app = app!(auth);
     let res = test::call_service(&app, TestRequest::post().uri("/login?id=a").to_request()).await;
     let issued = set_cookies(&res, "sid").pop().unwrap();
-    let req = TestRequest::post().uri("/logout").cookie(issued.clone()).to_request();
+    let req = TestRequest::post()
+        .uri("/logout")
+        .cookie(issued.clone())
+        .to_request();
     let res = test::call_service(&app, req).await;
-    let removal = set_cookies(&res, "sid").pop().expect("logout sets a removal cookie");
+    let removal = set_cookies(&res, "sid")
+        .pop()
+        .expect("logout sets a removal cookie");
     for cookie in [&issued, &removal] {
         assert_eq!(cookie.domain(), Some("example.com"));
         assert_eq!(cookie.path(), Some("/"));
@@ -143,7 +194,10 @@ async fn configured_attributes_are_on_issue_and_on_logout() {
         assert_eq!(cookie.secure(), None);
     }
     assert_eq!(removal.value(), "");
-    assert_eq!(removal.max_age(), Some(actix_web::cookie::time::Duration::ZERO));
+    assert_eq!(
+        removal.max_age(),
+        Some(actix_web::cookie::time::Duration::ZERO)
+    );
 }
 
 // ---------------------------------------------------------------- extractors and session
@@ -168,7 +222,10 @@ async fn anonymous_json_request_gets_401() {
     let app = app!(auth(&clock()));
     let res = test::call_service(&app, TestRequest::get().uri("/me").to_request()).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(json_body(&test::read_body(res).await), serde_json::json!({"error": "unauthenticated"}));
+    assert_eq!(
+        json_body(&test::read_body(res).await),
+        serde_json::json!({"error": "unauthenticated"})
+    );
 }
 
 #[actix_web::test]
@@ -180,14 +237,20 @@ async fn anonymous_html_request_is_redirected_to_login_with_next() {
         .to_request();
     let res = test::call_service(&app, req).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/login?next=/me%3Ftab%3D1");
+    assert_eq!(
+        res.headers().get(header::LOCATION).unwrap(),
+        "/login?next=/me%3Ftab%3D1"
+    );
 }
 
 #[actix_web::test]
 async fn optional_user_never_fails() {
     let app = app!(auth(&clock()));
     let res = test::call_service(&app, TestRequest::get().uri("/maybe").to_request()).await;
-    assert_eq!(json_body(&test::read_body(res).await), serde_json::Value::Null);
+    assert_eq!(
+        json_body(&test::read_body(res).await),
+        serde_json::Value::Null
+    );
     let cookie = login!(app, "id=bob");
     let res = get!(app, "/maybe", cookie);
     assert_eq!(json_body(&test::read_body(res).await), "bob");
@@ -197,7 +260,10 @@ async fn optional_user_never_fails() {
 async fn every_login_gets_a_new_session_id() {
     let app = app!(auth(&clock()));
     let first = login!(app, "id=alice");
-    let req = TestRequest::post().uri("/login?id=alice").cookie(first.clone()).to_request();
+    let req = TestRequest::post()
+        .uri("/login?id=alice")
+        .cookie(first.clone())
+        .to_request();
     let second = session_cookie(&test::call_service(&app, req).await).unwrap();
     let sid = |c: Cookie<'static>| {
         let app = &app;
@@ -209,15 +275,29 @@ async fn every_login_gets_a_new_session_id() {
 #[actix_web::test]
 async fn anonymous_data_survives_login_and_logout_clears_everything() {
     let app = app!(auth(&clock()));
-    let res = test::call_service(&app, TestRequest::post().uri("/data?k=csrf&v=t0ken").to_request()).await;
+    let res = test::call_service(
+        &app,
+        TestRequest::post().uri("/data?k=csrf&v=t0ken").to_request(),
+    )
+    .await;
     let anon = session_cookie(&res).expect("insert starts an anonymous session");
     let res = get!(app, "/maybe", anon);
-    assert_eq!(json_body(&test::read_body(res).await), serde_json::Value::Null, "anonymous session has no user");
-    let req = TestRequest::post().uri("/login?id=alice").cookie(anon.clone()).to_request();
+    assert_eq!(
+        json_body(&test::read_body(res).await),
+        serde_json::Value::Null,
+        "anonymous session has no user"
+    );
+    let req = TestRequest::post()
+        .uri("/login?id=alice")
+        .cookie(anon.clone())
+        .to_request();
     let user = session_cookie(&test::call_service(&app, req).await).unwrap();
     let res = get!(app, "/data/csrf", user);
     assert_eq!(json_body(&test::read_body(res).await), "t0ken");
-    let req = TestRequest::post().uri("/logout").cookie(user.clone()).to_request();
+    let req = TestRequest::post()
+        .uri("/logout")
+        .cookie(user.clone())
+        .to_request();
     let removal = session_cookie(&test::call_service(&app, req).await).unwrap();
     assert_eq!(removal.value(), "");
 }
@@ -239,7 +319,11 @@ async fn data_insert_get_remove_clear() {
         ("GET", "/me", None),
     ] {
         let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
-        let req = TestRequest::default().method(method).uri(uri).cookie(cookie.clone()).to_request();
+        let req = TestRequest::default()
+            .method(method)
+            .uri(uri)
+            .cookie(cookie.clone())
+            .to_request();
         let res = test::call_service(&app, req).await;
         assert_eq!(res.status(), StatusCode::OK, "{uri}");
         if let Some(next) = session_cookie(&res) {
@@ -284,21 +368,34 @@ async fn typed_data_is_read_from_auth_user() {
 async fn oversize_session_is_a_clear_error_and_nothing_changes() {
     async fn big(session: Session) -> HttpResponse {
         let err = session.insert("blob", "x".repeat(5000)).unwrap_err();
-        assert!(matches!(err, SessionError::TooLarge { limit: 4096, .. }), "{err}");
+        assert!(
+            matches!(err, SessionError::TooLarge { limit: 4096, .. }),
+            "{err}"
+        );
         assert_eq!(session.get::<String>("blob").unwrap(), None, "rolled back");
         HttpResponse::Ok().body(err.to_string())
     }
-    let app = test::init_service(App::new().wrap(auth(&clock())).route("/big", web::post().to(big))).await;
+    let app = test::init_service(
+        App::new()
+            .wrap(auth(&clock()))
+            .route("/big", web::post().to(big)),
+    )
+    .await;
     let res = test::call_service(&app, TestRequest::post().uri("/big").to_request()).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(session_cookie(&res).is_none());
     let body = test::read_body(res).await;
-    assert!(std::str::from_utf8(&body).unwrap().contains("4096-byte limit"));
+    assert!(std::str::from_utf8(&body)
+        .unwrap()
+        .contains("4096-byte limit"));
 }
 
 #[actix_web::test]
 async fn login_then_logout_in_one_request_sets_one_removal_cookie() {
-    async fn both(session: Session, q: web::Query<std::collections::HashMap<String, String>>) -> HttpResponse {
+    async fn both(
+        session: Session,
+        q: web::Query<std::collections::HashMap<String, String>>,
+    ) -> HttpResponse {
         if q.contains_key("logout_first") {
             session.logout();
             session.login(Login::new("x")).unwrap();
@@ -308,10 +405,19 @@ async fn login_then_logout_in_one_request_sets_one_removal_cookie() {
         }
         HttpResponse::Ok().finish()
     }
-    let app = test::init_service(App::new().wrap(auth(&clock())).route("/both", web::post().to(both))).await;
+    let app = test::init_service(
+        App::new()
+            .wrap(auth(&clock()))
+            .route("/both", web::post().to(both)),
+    )
+    .await;
     let res = test::call_service(&app, TestRequest::post().uri("/both").to_request()).await;
     assert_eq!(session_cookie(&res).unwrap().value(), "");
-    let res = test::call_service(&app, TestRequest::post().uri("/both?logout_first=1").to_request()).await;
+    let res = test::call_service(
+        &app,
+        TestRequest::post().uri("/both?logout_first=1").to_request(),
+    )
+    .await;
     assert!(!session_cookie(&res).unwrap().value().is_empty());
 }
 
@@ -346,7 +452,14 @@ async fn bad_cookies_are_anonymous_never_an_error() {
     let (payload, mac) = rest.split_once('.').unwrap();
     let other_key = {
         let other = test::init_service(
-            App::new().wrap(AuthSession::builder(key(8)).clock(c.clone()).build().unwrap()).configure(routes),
+            App::new()
+                .wrap(
+                    AuthSession::builder(key(8))
+                        .clock(c.clone())
+                        .build()
+                        .unwrap(),
+                )
+                .configure(routes),
         )
         .await;
         login!(other, "id=alice").value().to_owned()
@@ -356,7 +469,10 @@ async fn bad_cookies_are_anonymous_never_an_error() {
     let flipped = String::from_utf8(flipped).unwrap();
     let cases = [
         ("tampered payload", format!("{header_seg}.{flipped}.{mac}")),
-        ("tampered mac", format!("{header_seg}.{payload}.{}", mac.replace(&mac[..2], "AA"))),
+        (
+            "tampered mac",
+            format!("{header_seg}.{payload}.{}", mac.replace(&mac[..2], "AA")),
+        ),
         ("unknown kid", other_key),
         ("oversize", format!("{good}{}", "A".repeat(4100))),
         ("garbage", "\u{1}not a cookie".into()),
@@ -365,13 +481,23 @@ async fn bad_cookies_are_anonymous_never_an_error() {
         ("alg none", format!("eyJhbGciOiJub25lIn0.{payload}.")),
     ];
     for (what, value) in cases {
-        let req = TestRequest::get().uri("/maybe").cookie(Cookie::new(COOKIE, value)).to_request();
+        let req = TestRequest::get()
+            .uri("/maybe")
+            .cookie(Cookie::new(COOKIE, value))
+            .to_request();
         let res = test::call_service(&app, req).await;
         assert_eq!(res.status(), StatusCode::OK, "{what}");
         assert!(session_cookie(&res).is_none(), "{what}: no cookie issued");
-        assert_eq!(json_body(&test::read_body(res).await), serde_json::Value::Null, "{what}");
+        assert_eq!(
+            json_body(&test::read_body(res).await),
+            serde_json::Value::Null,
+            "{what}"
+        );
     }
-    let req = TestRequest::get().uri("/maybe").insert_header((header::COOKIE, "session=%%%; ;=;")).to_request();
+    let req = TestRequest::get()
+        .uri("/maybe")
+        .insert_header((header::COOKIE, "session=%%%; ;=;"))
+        .to_request();
     assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
 }
 
@@ -380,8 +506,15 @@ async fn duplicate_cookies_first_valid_one_wins() {
     let app = app!(auth(&clock()));
     let alice = login!(app, "id=alice");
     let bob = login!(app, "id=bob");
-    let header_value = format!("session=forged; session={}; session={}", alice.value(), bob.value());
-    let req = TestRequest::get().uri("/maybe").insert_header((header::COOKIE, header_value)).to_request();
+    let header_value = format!(
+        "session=forged; session={}; session={}",
+        alice.value(),
+        bob.value()
+    );
+    let req = TestRequest::get()
+        .uri("/maybe")
+        .insert_header((header::COOKIE, header_value))
+        .to_request();
     let res = test::call_service(&app, req).await;
     assert_eq!(json_body(&test::read_body(res).await), "alice");
 }
@@ -392,7 +525,10 @@ fn inspect_reports_claims_or_the_reason() {
     let auth = auth(&c);
     let err = auth.inspect("a.b").unwrap_err();
     assert_eq!(err.reason(), "malformed");
-    assert_eq!(auth.inspect(&"A".repeat(5000)).unwrap_err().reason(), "oversize");
+    assert_eq!(
+        auth.inspect(&"A".repeat(5000)).unwrap_err().reason(),
+        "oversize"
+    );
 }
 
 // ---------------------------------------------------------------- timeouts and refresh
@@ -400,7 +536,11 @@ fn inspect_reports_claims_or_the_reason() {
 #[actix_web::test]
 async fn idle_timeout_ends_the_session() {
     let c = clock();
-    let app = app!(builder(&c).max_age(Duration::from_secs(3600)).refresh(Refresh::Never).build().unwrap());
+    let app = app!(builder(&c)
+        .max_age(Duration::from_secs(3600))
+        .refresh(Refresh::Never)
+        .build()
+        .unwrap());
     let cookie = login!(app, "id=a");
     c.advance(Duration::from_secs(3599));
     assert_eq!(get!(app, "/me", cookie).status(), StatusCode::OK);
@@ -412,15 +552,25 @@ async fn idle_timeout_ends_the_session() {
 async fn near_expiry_refresh_happens_at_the_window_boundary() {
     let c = clock();
     let hour = Duration::from_secs(3600);
-    let app = app!(builder(&c).max_age(4 * hour).refresh(Refresh::NearExpiry(hour)).build().unwrap());
+    let app = app!(builder(&c)
+        .max_age(4 * hour)
+        .refresh(Refresh::NearExpiry(hour))
+        .build()
+        .unwrap());
     let cookie = login!(app, "id=a");
     c.advance(3 * hour - Duration::from_secs(1));
     let res = get!(app, "/me", cookie);
-    assert!(session_cookie(&res).is_none(), "outside the window: no refresh");
+    assert!(
+        session_cookie(&res).is_none(),
+        "outside the window: no refresh"
+    );
     c.advance(Duration::from_secs(1));
     let res = get!(app, "/me", cookie);
     let refreshed = session_cookie(&res).expect("inside the window: refreshed");
-    assert_eq!(refreshed.max_age(), Some(actix_web::cookie::time::Duration::hours(4)));
+    assert_eq!(
+        refreshed.max_age(),
+        Some(actix_web::cookie::time::Duration::hours(4))
+    );
     let me = json_body(&test::read_body(get!(app, "/me", refreshed)).await);
     assert_eq!(me["exp"], T0 + 3 * 3600 + 4 * 3600);
     assert_eq!(me["auth"], T0, "refresh keeps the login time");
@@ -457,14 +607,21 @@ async fn refresh_never_extends_past_the_absolute_deadline() {
         cookie = session_cookie(&res).expect("refreshed");
         let me = json_body(&test::read_body(get!(app, "/me", cookie)).await);
         // Idle expiry one hour ahead, capped at the two-hour absolute deadline.
-        assert_eq!(me["exp"], T0 + (minutes * 60 + 3600).min(7200), "at {minutes} min");
+        assert_eq!(
+            me["exp"],
+            T0 + (minutes * 60 + 3600).min(7200),
+            "at {minutes} min"
+        );
         assert_eq!(me["auth"], T0);
     }
     // 90 minutes in: already at the cap, so nothing more is issued.
     c.advance(hour / 2);
     let res = get!(app, "/me", cookie);
     assert_eq!(res.status(), StatusCode::OK);
-    assert!(session_cookie(&res).is_none(), "no refresh past the absolute deadline");
+    assert!(
+        session_cookie(&res).is_none(),
+        "no refresh past the absolute deadline"
+    );
     let capped = cookie;
     c.set(T0 + 7200);
     assert_eq!(get!(app, "/me", capped).status(), StatusCode::UNAUTHORIZED);
@@ -487,22 +644,47 @@ async fn cookie_issued_in_the_future_is_refused() {
 async fn rotated_key_is_accepted_and_reissued_under_the_current_key() {
     let c = clock();
     let old_app = test::init_service(
-        App::new().wrap(AuthSession::builder(key(1)).clock(c.clone()).build().unwrap()).configure(routes),
+        App::new()
+            .wrap(
+                AuthSession::builder(key(1))
+                    .clock(c.clone())
+                    .build()
+                    .unwrap(),
+            )
+            .configure(routes),
     )
     .await;
     let old = login!(old_app, "id=alice");
-    let rotated = AuthSession::builder(key(2)).previous_keys([key(1)]).clock(c.clone()).build().unwrap();
+    let rotated = AuthSession::builder(key(2))
+        .previous_keys([key(1)])
+        .clock(c.clone())
+        .build()
+        .unwrap();
     let app = app!(rotated);
     let res = get!(app, "/me", old);
     assert_eq!(res.status(), StatusCode::OK);
     let reissued = session_cookie(&res).expect("re-issued under the current key");
     let only_new = test::init_service(
-        App::new().wrap(AuthSession::builder(key(2)).clock(c.clone()).build().unwrap()).configure(routes),
+        App::new()
+            .wrap(
+                AuthSession::builder(key(2))
+                    .clock(c.clone())
+                    .build()
+                    .unwrap(),
+            )
+            .configure(routes),
     )
     .await;
     assert_eq!(get!(only_new, "/me", reissued).status(), StatusCode::OK);
-    assert_eq!(get!(only_new, "/me", old).status(), StatusCode::UNAUTHORIZED, "k1 dropped: refused");
-    assert!(session_cookie(&get!(app, "/me", reissued)).is_none(), "current-key cookie is not re-issued");
+    assert_eq!(
+        get!(only_new, "/me", old).status(),
+        StatusCode::UNAUTHORIZED,
+        "k1 dropped: refused"
+    );
+    assert!(
+        session_cookie(&get!(app, "/me", reissued)).is_none(),
+        "current-key cookie is not re-issued"
+    );
 }
 
 // ---------------------------------------------------------------- manual clock sanity
