@@ -11,6 +11,7 @@ use crate::{
     error::ConfigError,
     key::Key,
     refresh::Refresh,
+    revocation::Revocations,
     AuthSession,
 };
 
@@ -30,6 +31,14 @@ pub(crate) struct Configuration {
     pub(crate) home_url: String,
     pub(crate) deny: Deny,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) revocation: Option<RevocationConfig>,
+}
+
+/// The revocation backend and how to behave when it cannot answer.
+pub(crate) struct RevocationConfig {
+    pub(crate) store: Arc<dyn Revocations>,
+    pub(crate) timeout: Duration,
+    pub(crate) fail_open: bool,
 }
 
 impl Configuration {
@@ -66,6 +75,9 @@ pub struct AuthSessionBuilder {
     home_url: String,
     deny: Deny,
     clock: Arc<dyn Clock>,
+    revocations: Option<Arc<dyn Revocations>>,
+    revocation_timeout: Duration,
+    fail_open: bool,
 }
 
 impl AuthSessionBuilder {
@@ -86,7 +98,31 @@ impl AuthSessionBuilder {
             home_url: "/".to_owned(),
             deny: Deny::Auto,
             clock: Arc::new(SystemClock),
+            revocations: None,
+            revocation_timeout: Duration::from_millis(250),
+            fail_open: false,
         }
+    }
+
+    /// A revocation store, checked on every authenticated request; `Session::logout` revokes
+    /// its session id there and [`AuthSession::revoke_user`] works. Default: none (a cookie is
+    /// valid until it expires).
+    pub fn revocations(mut self, store: Arc<dyn Revocations>) -> Self {
+        self.revocations = Some(store);
+        self
+    }
+
+    /// How long a request waits for the revocation store. Default: 250 ms.
+    pub fn revocation_timeout(mut self, timeout: Duration) -> Self {
+        self.revocation_timeout = timeout;
+        self
+    }
+
+    /// When the revocation store fails or times out: `false` (default, fail closed) answers
+    /// authenticated requests with 503; `true` lets them through as not revoked, with a warning.
+    pub fn fail_open(mut self, fail_open: bool) -> Self {
+        self.fail_open = fail_open;
+        self
     }
 
     /// Older keys that still verify cookies (never sign). A cookie verified by one of them is
@@ -214,6 +250,12 @@ impl AuthSessionBuilder {
                 format!("({absolute_timeout}s) must not be shorter than max_age ({max_age}s)"),
             ));
         }
+        if self.revocation_timeout.is_zero() {
+            return Err(ConfigError::invalid(
+                "revocation_timeout",
+                "must be more than zero",
+            ));
+        }
         let refresh = self
             .refresh
             .unwrap_or(Refresh::NearExpiry(self.max_age / 4));
@@ -232,6 +274,11 @@ impl AuthSessionBuilder {
             home_url: self.home_url,
             deny: self.deny,
             clock: self.clock,
+            revocation: self.revocations.map(|store| RevocationConfig {
+                store,
+                timeout: self.revocation_timeout,
+                fail_open: self.fail_open,
+            }),
         }))
     }
 }

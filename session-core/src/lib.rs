@@ -46,6 +46,7 @@ mod random;
 mod redirect;
 mod refresh;
 mod require;
+pub mod revocation;
 mod rule;
 mod session;
 mod user;

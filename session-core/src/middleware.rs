@@ -9,16 +9,18 @@ use std::{
 };
 
 use actix_web::{
-    body::MessageBody,
+    body::{EitherBody, MessageBody},
     dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
-    Error, HttpMessage,
+    http::header,
+    Error, HttpMessage, HttpResponse,
 };
 
 use crate::{
     claims::{Claims, TimeFault},
     codec::Rejection,
-    config::{AuthSessionBuilder, Configuration},
+    config::{AuthSessionBuilder, Configuration, RevocationConfig},
     key::Key,
+    revocation::RevocationError,
     session::RequestState,
 };
 
@@ -71,6 +73,69 @@ impl AuthSession {
     }
 }
 
+impl AuthSession {
+    /// Revokes every session of `user` started until now, on every instance sharing the
+    /// revocation store ("log out all my devices", "kill every session on password change").
+    /// Sessions started within the same second are revoked too.
+    pub async fn revoke_user(&self, user: &str) -> Result<(), RevocationError> {
+        let revocation = self.revocation()?;
+        let now = self.config.clock.now();
+        let until = now.saturating_add(self.config.absolute_timeout);
+        let write = revocation.store.revoke_user(user, now, until, now);
+        with_timeout(revocation, write).await
+    }
+
+    /// Revokes one session by its id ([`crate::AuthUser::session_id`]).
+    pub async fn revoke_session(&self, sid: &str) -> Result<(), RevocationError> {
+        let revocation = self.revocation()?;
+        let now = self.config.clock.now();
+        let until = now.saturating_add(self.config.absolute_timeout);
+        with_timeout(revocation, revocation.store.revoke_session(sid, until, now)).await
+    }
+
+    fn revocation(&self) -> Result<&RevocationConfig, RevocationError> {
+        self.config
+            .revocation
+            .as_ref()
+            .ok_or(RevocationError::NotConfigured)
+    }
+}
+
+/// Runs a revocation-store call under the configured timeout.
+async fn with_timeout<T>(
+    revocation: &RevocationConfig,
+    call: impl Future<Output = Result<T, RevocationError>>,
+) -> Result<T, RevocationError> {
+    actix_web::rt::time::timeout(revocation.timeout, call)
+        .await
+        .unwrap_or(Err(RevocationError::Timeout))
+}
+
+/// Whether an authenticated session was revoked. A store failure is an error when failing
+/// closed; when failing open it is logged and the session counts as not revoked.
+async fn is_revoked(config: &Configuration, claims: &Claims, now: i64) -> Result<bool, RevocationError> {
+    let (Some(revocation), Some(user)) = (&config.revocation, &claims.sub) else {
+        return Ok(false);
+    };
+    let check = revocation.store.is_revoked(&claims.sid, user, claims.auth_time, now);
+    match with_timeout(revocation, check).await {
+        Err(e) if revocation.fail_open => {
+            tracing::warn!(error = %e, "revocation check failed; failing open");
+            Ok(false)
+        }
+        other => other,
+    }
+}
+
+/// The 503 answer when the revocation store cannot answer and the app fails closed.
+fn store_unavailable(e: &RevocationError) -> HttpResponse {
+    tracing::error!(error = %e, "revocation store unavailable; failing closed");
+    HttpResponse::ServiceUnavailable()
+        .insert_header((header::RETRY_AFTER, "1"))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(serde_json::json!({ "error": "session_store_unavailable" }))
+}
+
 /// Verifies one cookie value: signature, then time. `(claims, rotated)`.
 fn verify(config: &Configuration, value: &str, now: i64) -> Result<(Claims, bool), Rejection> {
     let verified = config.codec.decode(value)?;
@@ -112,7 +177,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
     type Transform = AuthSessionMiddleware<S>;
     type InitError = ();
@@ -138,7 +203,7 @@ where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
     B: MessageBody + 'static,
 {
-    type Response = ServiceResponse<B>;
+    type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
     type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
 
@@ -146,24 +211,64 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let config = Arc::clone(&self.config);
-        let now = config.clock.now();
-        let (incoming, rotated) = match read_session(&config, &req, now) {
-            Some((claims, rotated)) => (Some(claims), rotated),
-            None => (None, false),
-        };
-        let state = Arc::new(RequestState::new(config, now, incoming, rotated));
-        req.extensions_mut().insert(Arc::clone(&state));
         let service = Rc::clone(&self.service);
         Box::pin(async move {
-            let mut res = service.call(req).await?;
-            if let Some(outgoing) = state.outgoing() {
-                let cookie = state.cookie(outgoing);
-                // Never two session cookies on one response: drop any the handler set by hand.
-                let name = state.config.cookie_name.clone();
-                res.response_mut().del_cookie(&name);
-                res.response_mut().add_cookie(&cookie)?;
+            let now = config.clock.now();
+            let (mut incoming, mut rotated) = match read_session(&config, &req, now) {
+                Some((claims, rotated)) => (Some(claims), rotated),
+                None => (None, false),
+            };
+            if let Some(claims) = &incoming {
+                match is_revoked(&config, claims, now).await {
+                    Ok(false) => {}
+                    Ok(true) => {
+                        tracing::debug!(reason = "revoked", "session cookie refused");
+                        (incoming, rotated) = (None, false);
+                    }
+                    Err(e) => {
+                        let res = req.into_response(store_unavailable(&e));
+                        return Ok(res.map_into_right_body());
+                    }
+                }
             }
+            let state = Arc::new(RequestState::new(config, now, incoming, rotated));
+            req.extensions_mut().insert(Arc::clone(&state));
+            let res = service.call(req).await?;
+            let Some(outgoing) = state.outgoing() else {
+                return Ok(res.map_into_left_body());
+            };
+            let revoked = match state.ended_session(&outgoing) {
+                Some((sid, until)) => revoke_ended(&state, sid, until).await,
+                None => Ok(()),
+            };
+            let cookie = state.cookie(outgoing);
+            let mut res = match revoked {
+                Ok(()) => res.map_into_left_body(),
+                Err(e) => {
+                    let unavailable = store_unavailable(&e);
+                    res.into_response(unavailable).map_into_right_body()
+                }
+            };
+            // Never two session cookies on one response: drop any the handler set by hand.
+            res.response_mut().del_cookie(&state.config.cookie_name);
+            res.response_mut().add_cookie(&cookie)?;
             Ok(res)
         })
+    }
+}
+
+/// Revokes the session id a logout (or a login over another user's session) ended, so a copy
+/// of the old cookie is refused. Failing open logs and goes on.
+async fn revoke_ended(state: &RequestState, sid: &str, until: i64) -> Result<(), RevocationError> {
+    let Some(revocation) = &state.config.revocation else {
+        return Ok(());
+    };
+    let write = revocation.store.revoke_session(sid, until, state.now);
+    match with_timeout(revocation, write).await {
+        Err(e) if revocation.fail_open => {
+            tracing::warn!(error = %e, "could not revoke the ended session; failing open");
+            Ok(())
+        }
+        other => other,
     }
 }

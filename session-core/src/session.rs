@@ -152,6 +152,18 @@ impl RequestState {
         }
     }
 
+    /// The session id `outgoing` ends, with the last moment a cookie of it could be valid: set on
+    /// logout and on a login that replaces an authenticated session.
+    pub(crate) fn ended_session(&self, outgoing: &Outgoing) -> Option<(&str, i64)> {
+        let incoming = self.incoming.as_deref().filter(|c| c.is_authenticated())?;
+        let ended = match outgoing {
+            Outgoing::Remove => true,
+            Outgoing::Issue(claims) => claims.sid != incoming.sid,
+        };
+        let deadline = incoming.absolute_deadline(self.config.absolute_timeout);
+        ended.then_some((incoming.sid.as_str(), deadline))
+    }
+
     /// The `Set-Cookie` for `outgoing`.
     pub(crate) fn cookie(&self, outgoing: Outgoing) -> Cookie<'static> {
         match outgoing {

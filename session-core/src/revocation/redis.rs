@@ -1,0 +1,138 @@
+//! Revocations in Redis, shared by every instance of an app (feature `redis`).
+
+use std::time::Duration;
+
+use redis::{
+    aio::{ConnectionManager, ConnectionManagerConfig},
+    AsyncCommands, Client,
+};
+
+use super::{BoxFuture, RevocationError, Revocations};
+
+/// Revocations kept in Redis under a key prefix, each key expiring by itself (`SET .. EX`) when
+/// the cookies it revokes could no longer be valid anyway.
+///
+/// Keys: `<prefix>sid:<session id>` and `<prefix>user:<user id>` (the revocation time).
+/// One round trip (`MGET`) per authenticated request. The connection reconnects by itself after
+/// Redis restarts.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::sync::Arc;
+/// use session_core::{revocation::RedisRevocations, AuthSession, Key};
+/// let store = RedisRevocations::connect("redis://127.0.0.1:6379").await?.prefix("myapp:");
+/// let auth = AuthSession::builder(Key::from_env("SESSION_SECRET")?)
+///     .revocations(Arc::new(store))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct RedisRevocations {
+    conn: ConnectionManager,
+    prefix: String,
+}
+
+impl std::fmt::Debug for RedisRevocations {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RedisRevocations")
+            .field("prefix", &self.prefix)
+            .finish_non_exhaustive()
+    }
+}
+
+impl RedisRevocations {
+    /// Connects to `url` (`redis://host:port/db`) with the default prefix `"session-core:"`.
+    pub async fn connect(url: &str) -> Result<Self, RevocationError> {
+        let client = Client::open(url).map_err(unavailable)?;
+        // Bounded reconnects: each request is bounded by the middleware's timeout anyway, and a
+        // failed call makes the manager reconnect in the background.
+        let config = ConnectionManagerConfig::new()
+            .set_connection_timeout(Duration::from_millis(500))
+            .set_response_timeout(Duration::from_secs(2))
+            .set_number_of_retries(2)
+            .set_max_delay(500);
+        let conn = ConnectionManager::new_with_config(client, config)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self::from_manager(conn))
+    }
+
+    /// Uses an existing connection manager (e.g. the one your app already has).
+    pub fn from_manager(conn: ConnectionManager) -> Self {
+        Self {
+            conn,
+            prefix: "session-core:".to_owned(),
+        }
+    }
+
+    /// The key prefix. Default: `"session-core:"`.
+    #[must_use]
+    pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
+    }
+
+    fn sid_key(&self, sid: &str) -> String {
+        format!("{}sid:{sid}", self.prefix)
+    }
+
+    fn user_key(&self, user: &str) -> String {
+        format!("{}user:{user}", self.prefix)
+    }
+}
+
+fn unavailable(e: redis::RedisError) -> RevocationError {
+    RevocationError::Unavailable(e.to_string())
+}
+
+/// Seconds from `now` to `until`, at least one (Redis refuses `EX 0`).
+fn ttl(until: i64, now: i64) -> u64 {
+    u64::try_from(until.saturating_sub(now)).unwrap_or(0).max(1)
+}
+
+impl Revocations for RedisRevocations {
+    fn revoke_session<'a>(
+        &'a self,
+        sid: &'a str,
+        until: i64,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            conn.set_ex::<_, _, ()>(self.sid_key(sid), 1, ttl(until, now))
+                .await
+                .map_err(unavailable)
+        })
+    }
+
+    fn revoke_user<'a>(
+        &'a self,
+        user: &'a str,
+        at: i64,
+        until: i64,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            conn.set_ex::<_, _, ()>(self.user_key(user), at, ttl(until, now))
+                .await
+                .map_err(unavailable)
+        })
+    }
+
+    fn is_revoked<'a>(
+        &'a self,
+        sid: &'a str,
+        user: &'a str,
+        auth_time: i64,
+        _now: i64,
+    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let keys = [self.sid_key(sid), self.user_key(user)];
+            let (session, revoked_at): (Option<i64>, Option<i64>) =
+                conn.mget(&keys).await.map_err(unavailable)?;
+            Ok(session.is_some() || revoked_at.is_some_and(|at| auth_time <= at))
+        })
+    }
+}
