@@ -4,12 +4,20 @@
 //! `mac = HMAC-SHA256(signing key, header "." payload)` and the header is exactly
 //! `{"alg":"HS256","kid":"<kid>","typ":"JWT"}` for one of the configured keys.
 //!
-//! Invariants (each has a test below or in `tests/`):
+//! With the feature `encrypted` and `AuthSessionBuilder::encrypted(true)`, the claims are sealed
+//! instead (a JWE, see [`jwe`]); everything below holds for both formats.
+//!
+//! Invariants (each has a test below, in [`jwe`] or in `tests/`):
 //! - the length limit is checked before any decoding;
 //! - the header is never parsed: it must equal a precomputed segment byte for byte, so there is no
 //!   `alg` confusion, no `none`, no unknown kid;
-//! - the MAC is compared in constant time (`Mac::verify_slice`, built on `subtle`);
-//! - nothing in the payload is decoded or parsed before the MAC verifies.
+//! - the MAC is compared in constant time (`Mac::verify_slice`, built on `subtle`): an attacker
+//!   learns nothing from response timing about how many tag bytes were right;
+//! - nothing in the payload is decoded or parsed before the MAC verifies;
+//! - base64url is decoded strictly (no padding, no non-zero trailing bits), so a cookie has exactly
+//!   one accepted spelling;
+//! - a cookie verified by a previous key is reported as `rotated`, and re-issued under the current
+//!   key by the caller.
 
 use std::fmt;
 
@@ -18,6 +26,9 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::{claims::Claims, key::Key};
+
+#[cfg(feature = "encrypted")]
+mod jwe;
 
 /// The largest cookie value this crate issues or accepts, in bytes (browsers keep at most 4096 per
 /// cookie, name and attributes included).
@@ -111,12 +122,50 @@ impl fmt::Display for Rejection {
 
 impl std::error::Error for Rejection {}
 
+/// A configured key in one format: found by its precomputed header segment.
+trait Keyed {
+    /// The exact base64url header segment cookies under this key start with.
+    fn header(&self) -> &str;
+}
+
+/// The current key (signs and verifies) and the previous ones (verify only), each prepared once at
+/// start-up.
+#[derive(Clone)]
+struct KeyRing<T> {
+    current: T,
+    previous: Vec<T>,
+}
+
+impl<T: Keyed> KeyRing<T> {
+    fn new(current: &Key, previous: &[Key], prepare: fn(&Key) -> T) -> Self {
+        Self {
+            current: prepare(current),
+            previous: previous.iter().map(prepare).collect(),
+        }
+    }
+
+    /// Header lookup: byte equality with a precomputed segment, never parsed. `(key, rotated)`.
+    fn find(&self, header: &str) -> Result<(&T, bool), Rejection> {
+        if header == self.current.header() {
+            return Ok((&self.current, false));
+        }
+        let previous = self.previous.iter().find(|k| k.header() == header);
+        previous.map(|k| (k, true)).ok_or(Rejection::UnknownKey)
+    }
+}
+
 /// One key, keyed once at start-up: its exact header segment and a pre-keyed HMAC state that is
 /// cloned per use.
 #[derive(Clone)]
 struct Signer {
     header: String,
     mac: HmacSha256,
+}
+
+impl Keyed for Signer {
+    fn header(&self) -> &str {
+        &self.header
+    }
 }
 
 impl Signer {
@@ -128,6 +177,19 @@ impl Signer {
             mac: HmacSha256::new_from_slice(key.signing_key_for_interop())
                 .expect("HMAC accepts keys of any length"),
         }
+    }
+
+    /// `<header>.<payload>.<mac>` over the serialized claims.
+    fn sign(&self, json: &[u8]) -> String {
+        let payload = b64(json);
+        let tag = self.mac_over(&self.header, &payload).finalize().into_bytes();
+        let mut out = String::with_capacity(self.header.len() + payload.len() + 2 + MAC_B64_LEN);
+        out.push_str(&self.header);
+        out.push('.');
+        out.push_str(&payload);
+        out.push('.');
+        out.push_str(&b64(&tag));
+        out
     }
 
     fn mac_over(&self, header: &str, payload: &str) -> HmacSha256 {
@@ -146,37 +208,43 @@ pub(crate) struct Verified {
     pub(crate) rotated: bool,
 }
 
-/// Signs with the current key; verifies with the current key and the previous ones.
+/// Signs (or seals) with the current key; verifies with the current key and the previous ones.
 #[derive(Clone)]
-pub(crate) struct Codec {
-    current: Signer,
-    previous: Vec<Signer>,
+pub(crate) struct Codec(Format);
+
+#[derive(Clone)]
+enum Format {
+    /// JWS, HS256: the claims are readable by the client, and unforgeable.
+    Signed(KeyRing<Signer>),
+    /// JWE, dir + A256GCM: the claims are unreadable and unforgeable.
+    #[cfg(feature = "encrypted")]
+    Encrypted(KeyRing<jwe::Sealer>),
 }
 
 impl Codec {
+    /// The signed (JWS) format, the default.
     pub(crate) fn new(current: &Key, previous: &[Key]) -> Self {
-        Self {
-            current: Signer::new(current),
-            previous: previous.iter().map(Signer::new).collect(),
-        }
+        Self(Format::Signed(KeyRing::new(current, previous, Signer::new)))
     }
 
-    /// Serializes and signs `claims` under the current key.
+    /// The sealed (JWE) format.
+    #[cfg(feature = "encrypted")]
+    pub(crate) fn encrypted(current: &Key, previous: &[Key]) -> Self {
+        Self(Format::Encrypted(KeyRing::new(
+            current,
+            previous,
+            jwe::Sealer::new,
+        )))
+    }
+
+    /// Serializes `claims` and signs (or seals) them under the current key.
     pub(crate) fn encode(&self, claims: &Claims) -> String {
         let json = serde_json::to_vec(claims).expect("claims always serialize");
-        let payload = b64(&json);
-        let tag = self
-            .current
-            .mac_over(&self.current.header, &payload)
-            .finalize()
-            .into_bytes();
-        let mut out = String::with_capacity(self.current.header.len() + payload.len() + 45);
-        out.push_str(&self.current.header);
-        out.push('.');
-        out.push_str(&payload);
-        out.push('.');
-        out.push_str(&b64(&tag));
-        out
+        match &self.0 {
+            Format::Signed(keys) => keys.current.sign(&json),
+            #[cfg(feature = "encrypted")]
+            Format::Encrypted(keys) => keys.current.seal(json),
+        }
     }
 
     /// Verifies `value` and decodes its claims. Time checks are the caller's (see
@@ -186,38 +254,46 @@ impl Codec {
         if value.len() > MAX_COOKIE_LEN {
             return Err(Rejection::Oversize { len: value.len() });
         }
-        // 2. Exactly three segments.
-        let mut parts = value.split('.');
-        let (Some(header), Some(payload), Some(tag), None) =
-            (parts.next(), parts.next(), parts.next(), parts.next())
-        else {
-            return Err(Rejection::Malformed);
+        // 2.–4. Split, header lookup, authenticate: the format's own steps.
+        let (json, rotated) = match &self.0 {
+            Format::Signed(keys) => verify_jws(keys, value)?,
+            #[cfg(feature = "encrypted")]
+            Format::Encrypted(keys) => jwe::open(keys, value)?,
         };
-        // 3. Header lookup: byte equality with a precomputed segment; never parsed.
-        let (signer, rotated) = if header == self.current.header {
-            (&self.current, false)
-        } else {
-            let signer = self.previous.iter().find(|s| s.header == header);
-            (signer.ok_or(Rejection::UnknownKey)?, true)
-        };
-        // 4. Constant-time MAC check over the raw segments.
-        if tag.len() != MAC_B64_LEN {
-            return Err(Rejection::BadSignature);
-        }
-        let tag = URL_SAFE_NO_PAD
-            .decode(tag)
-            .map_err(|_| Rejection::BadSignature)?;
-        signer
-            .mac_over(header, payload)
-            .verify_slice(&tag)
-            .map_err(|_| Rejection::BadSignature)?;
-        // 5. Only now: decode and parse the payload.
-        let json = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| Rejection::BadPayload)?;
+        // 5. Only now, with authenticated bytes: parse the claims.
         let claims = serde_json::from_slice(&json).map_err(|_| Rejection::BadPayload)?;
         Ok(Verified { claims, rotated })
     }
+}
+
+/// JWS steps 2–4: the authenticated payload bytes and whether a previous key verified them.
+fn verify_jws(keys: &KeyRing<Signer>, value: &str) -> Result<(Vec<u8>, bool), Rejection> {
+    // 2. Exactly three segments.
+    let mut parts = value.split('.');
+    let (Some(header), Some(payload), Some(tag), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return Err(Rejection::Malformed);
+    };
+    // 3. Header lookup: byte equality with a precomputed segment; never parsed.
+    let (signer, rotated) = keys.find(header)?;
+    // 4. Constant-time MAC check over the raw segments. A tag of the wrong length is refused
+    // before decoding; `verify_slice` would refuse it too.
+    if tag.len() != MAC_B64_LEN {
+        return Err(Rejection::BadSignature);
+    }
+    let tag = URL_SAFE_NO_PAD
+        .decode(tag)
+        .map_err(|_| Rejection::BadSignature)?;
+    signer
+        .mac_over(header, payload)
+        .verify_slice(&tag)
+        .map_err(|_| Rejection::BadSignature)?;
+    // The MAC covered the payload's exact text; only now is it decoded.
+    let json = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| Rejection::BadPayload)?;
+    Ok((json, rotated))
 }
 
 #[cfg(test)]
@@ -280,7 +356,10 @@ mod tests {
         flipped_tag.replace_range(0..1, if t.starts_with('A') { "B" } else { "A" });
         let signed_garbage = {
             let payload = b64(b"not json");
-            let tag = codec.current.mac_over(h, &payload).finalize().into_bytes();
+            let tag = Signer::new(&key(1))
+                .mac_over(h, &payload)
+                .finalize()
+                .into_bytes();
             format!("{h}.{payload}.{}", b64(&tag))
         };
         let cases: Vec<(String, Rejection)> = vec![

@@ -2,7 +2,8 @@
 //!
 //! Invariant: the master secret is never used directly to sign anything. Every key that touches a
 //! cookie is derived from it with HMAC-SHA256 under a domain-separation label of its own
-//! ("session-core v1 signing", ...), so a key for one purpose can never be replayed for another.
+//! ("session-core v1 signing", "session-core v1 encryption", ...), so a key for one purpose can never
+//! be replayed for another.
 
 use std::fmt;
 
@@ -17,6 +18,8 @@ pub const MIN_SECRET_LEN: usize = 32;
 // Keep these in sync with DESIGN.md ("cookie format v1"): changing a label invalidates every cookie.
 const SIGNING_LABEL: &[u8] = b"session-core v1 signing";
 const KID_LABEL: &[u8] = b"session-core v1 key id";
+#[cfg(feature = "encrypted")]
+const ENCRYPTION_LABEL: &[u8] = b"session-core v1 encryption";
 
 /// A master secret (at least 32 bytes) from which the cookie keys are derived.
 ///
@@ -29,6 +32,8 @@ const KID_LABEL: &[u8] = b"session-core v1 key id";
 #[derive(Clone)]
 pub struct Key {
     signing: [u8; 32],
+    #[cfg(feature = "encrypted")]
+    encryption: [u8; 32],
     kid: String,
 }
 
@@ -80,6 +85,8 @@ impl Key {
         let kid_bytes = label_hmac(secret, KID_LABEL);
         Self {
             signing,
+            #[cfg(feature = "encrypted")]
+            encryption: label_hmac(secret, ENCRYPTION_LABEL),
             kid: crate::codec::b64(&kid_bytes[..6]),
         }
     }
@@ -93,6 +100,20 @@ impl Key {
     /// with a standard JWT library. It can forge sessions: treat it like the master secret.
     pub fn signing_key_for_interop(&self) -> &[u8] {
         &self.signing
+    }
+
+    /// The derived AES-256-GCM content-encryption key (feature `encrypted`): hand this to services
+    /// that must open the sealed session cookie with a standard JOSE library, as a JWE with
+    /// `alg: dir`, `enc: A256GCM`. It can read and forge sessions: treat it like the master secret.
+    ///
+    /// ```
+    /// let key = session_core::Key::from_bytes(&[42u8; 32]).unwrap();
+    /// assert_eq!(key.encryption_key_for_interop().len(), 32);
+    /// assert_ne!(key.encryption_key_for_interop(), key.signing_key_for_interop());
+    /// ```
+    #[cfg(feature = "encrypted")]
+    pub fn encryption_key_for_interop(&self) -> &[u8; 32] {
+        &self.encryption
     }
 }
 
@@ -129,6 +150,17 @@ mod tests {
         let other = Key::from_bytes(&[8u8; 32]).unwrap();
         assert_ne!(key.kid(), other.kid());
         assert_eq!(key.kid().len(), 8);
+    }
+
+    #[cfg(feature = "encrypted")]
+    #[test]
+    fn encryption_key_is_its_own_derivation() {
+        let secret = [9u8; 32];
+        let key = Key::from_bytes(&secret).unwrap();
+        let enc = key.encryption_key_for_interop();
+        assert_eq!(enc, &label_hmac(&secret, b"session-core v1 encryption"));
+        assert_ne!(&enc[..], key.signing_key_for_interop());
+        assert_ne!(&enc[..], &secret[..]);
     }
 
     #[test]

@@ -37,6 +37,7 @@ mod claims;
 pub mod clock;
 mod codec;
 mod config;
+pub mod csrf;
 mod deny;
 mod error;
 mod guard;

@@ -113,11 +113,17 @@ async fn with_timeout<T>(
 
 /// Whether an authenticated session was revoked. A store failure is an error when failing
 /// closed; when failing open it is logged and the session counts as not revoked.
-async fn is_revoked(config: &Configuration, claims: &Claims, now: i64) -> Result<bool, RevocationError> {
+async fn is_revoked(
+    config: &Configuration,
+    claims: &Claims,
+    now: i64,
+) -> Result<bool, RevocationError> {
     let (Some(revocation), Some(user)) = (&config.revocation, &claims.sub) else {
         return Ok(false);
     };
-    let check = revocation.store.is_revoked(&claims.sid, user, claims.auth_time, now);
+    let check = revocation
+        .store
+        .is_revoked(&claims.sid, user, claims.auth_time, now);
     match with_timeout(revocation, check).await {
         Err(e) if revocation.fail_open => {
             tracing::warn!(error = %e, "revocation check failed; failing open");

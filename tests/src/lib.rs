@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 
+pub mod http;
+pub mod redis_server;
+
 use actix_web::{
     cookie::Cookie,
     dev::ServiceResponse,
@@ -174,11 +177,19 @@ async fn maybe(user: Option<AuthUser>) -> HttpResponse {
 /// returns the session cookie to send back with `TestRequest::cookie`.
 pub async fn login_cookie<S, B>(app: &S, id: &str, roles: &[&str]) -> Cookie<'static>
 where
-    S: actix_web::dev::Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    S: actix_web::dev::Service<
+        actix_http::Request,
+        Response = ServiceResponse<B>,
+        Error = actix_web::Error,
+    >,
 {
     let uri = format!("/login?id={id}&roles={}", roles.join(","));
     let req = actix_web::test::TestRequest::post().uri(&uri).to_request();
     let res = actix_web::test::call_service(app, req).await;
-    assert!(res.status().is_success(), "login as {id} failed: {}", res.status());
+    assert!(
+        res.status().is_success(),
+        "login as {id} failed: {}",
+        res.status()
+    );
     session_cookie(&res).expect("the login response sets the session cookie")
 }

@@ -31,12 +31,22 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 /// Times are Unix seconds; `now` is passed in so backends need no clock of their own.
 pub trait Revocations: Send + Sync + 'static {
     /// Revokes session `sid` until `until` (after which its cookies are invalid anyway).
-    fn revoke_session<'a>(&'a self, sid: &'a str, until: i64, now: i64) -> BoxFuture<'a, Result<(), RevocationError>>;
+    fn revoke_session<'a>(
+        &'a self,
+        sid: &'a str,
+        until: i64,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>>;
 
     /// Revokes every session of `user` that started at or before `at`, remembering it until
     /// `until`.
-    fn revoke_user<'a>(&'a self, user: &'a str, at: i64, until: i64, now: i64)
-        -> BoxFuture<'a, Result<(), RevocationError>>;
+    fn revoke_user<'a>(
+        &'a self,
+        user: &'a str,
+        at: i64,
+        until: i64,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>>;
 
     /// Whether session `sid` of `user`, started at `auth_time`, is revoked.
     fn is_revoked<'a>(
@@ -122,7 +132,12 @@ impl Entries {
 }
 
 impl Revocations for MemoryRevocations {
-    fn revoke_session<'a>(&'a self, sid: &'a str, until: i64, now: i64) -> BoxFuture<'a, Result<(), RevocationError>> {
+    fn revoke_session<'a>(
+        &'a self,
+        sid: &'a str,
+        until: i64,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
         let mut entries = self.entries();
         entries.purge(now);
         if until > now {

@@ -1,0 +1,400 @@
+//! Immediate revocation: logout, revoke_user, fail-closed / fail-open, a real Redis, two instances.
+
+use std::{
+    future::pending,
+    net::SocketAddr,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+
+use actix_web::{
+    http::StatusCode,
+    test::{self, TestRequest},
+    web, App, HttpResponse, HttpServer,
+};
+use session_core::{
+    revocation::{BoxFuture, MemoryRevocations, RedisRevocations, RevocationError, Revocations},
+    AuthSession,
+};
+use tests::{builder, clock, http::request, redis_server::RedisServer, routes, session_cookie};
+
+/// `POST /revoke-user?id=..` → `AuthSession::revoke_user`.
+async fn revoke_user(
+    auth: web::Data<AuthSession>,
+    q: web::Query<std::collections::HashMap<String, String>>,
+) -> HttpResponse {
+    match auth.revoke_user(&q["id"]).await {
+        Ok(()) => HttpResponse::Ok().finish(),
+        Err(e) => HttpResponse::ServiceUnavailable().body(e.to_string()),
+    }
+}
+
+macro_rules! app {
+    ($auth:expr) => {{
+        let auth: AuthSession = $auth;
+        test::init_service(
+            App::new()
+                .app_data(web::Data::new(auth.clone()))
+                .wrap(auth)
+                .configure(routes)
+                .route("/revoke-user", web::post().to(revoke_user)),
+        )
+        .await
+    }};
+}
+
+macro_rules! call {
+    ($app:expr, $method:ident, $uri:expr) => {
+        test::call_service(&$app, TestRequest::$method().uri($uri).to_request()).await
+    };
+    ($app:expr, $method:ident, $uri:expr, $cookie:expr) => {
+        test::call_service(
+            &$app,
+            TestRequest::$method()
+                .uri($uri)
+                .cookie($cookie.clone())
+                .to_request(),
+        )
+        .await
+    };
+}
+
+/// The stores every behaviour test runs against: memory and a real Redis.
+async fn stores(redis: &RedisServer) -> Vec<(&'static str, Arc<dyn Revocations>)> {
+    let store = RedisRevocations::connect(&redis.url())
+        .await
+        .expect("redis is up");
+    vec![
+        ("memory", Arc::new(MemoryRevocations::new())),
+        (
+            "redis",
+            Arc::new(store.prefix(format!("t{}:", tests::redis_server::free_port()))),
+        ),
+    ]
+}
+
+#[actix_web::test]
+async fn logout_revokes_a_captured_copy_of_the_cookie() {
+    let redis = RedisServer::start();
+    for (name, store) in stores(&redis).await {
+        let c = clock();
+        let app = app!(builder(&c).revocations(store).build().unwrap());
+        let cookie = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
+        let captured = cookie.clone();
+        assert_eq!(
+            call!(app, get, "/me", captured).status(),
+            StatusCode::OK,
+            "{name}"
+        );
+        let res = call!(app, post, "/logout", cookie);
+        assert_eq!(res.status(), StatusCode::OK, "{name}");
+        assert_eq!(session_cookie(&res).unwrap().value(), "", "{name}");
+        assert_eq!(
+            call!(app, get, "/me", captured).status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn revoke_user_refuses_every_device_and_later_logins_work() {
+    let redis = RedisServer::start();
+    for (name, store) in stores(&redis).await {
+        let c = clock();
+        let app = app!(builder(&c).revocations(store).build().unwrap());
+        let phone = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
+        let laptop = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
+        let bob = session_cookie(&call!(app, post, "/login?id=bob")).unwrap();
+        assert_eq!(
+            call!(app, post, "/revoke-user?id=alice").status(),
+            StatusCode::OK,
+            "{name}"
+        );
+        for device in [&phone, &laptop] {
+            assert_eq!(
+                call!(app, get, "/me", device).status(),
+                StatusCode::UNAUTHORIZED,
+                "{name}"
+            );
+        }
+        assert_eq!(
+            call!(app, get, "/me", bob).status(),
+            StatusCode::OK,
+            "{name}: other users unaffected"
+        );
+        c.advance(Duration::from_secs(1));
+        let again = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
+        assert_eq!(
+            call!(app, get, "/me", again).status(),
+            StatusCode::OK,
+            "{name}: a new login works"
+        );
+    }
+}
+
+#[actix_web::test]
+async fn redis_keys_use_the_prefix_and_expire_by_themselves() {
+    let redis = RedisServer::start();
+    let store = RedisRevocations::connect(&redis.url())
+        .await
+        .unwrap()
+        .prefix("myapp:");
+    let c = clock();
+    let app = app!(builder(&c).revocations(Arc::new(store)).build().unwrap());
+    let cookie = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
+    call!(app, post, "/logout", cookie);
+    call!(app, post, "/revoke-user?id=alice");
+    assert_eq!(redis.command("DBSIZE").as_deref(), Some(":2"));
+    assert_eq!(
+        redis.command("EXISTS myapp:user:alice").as_deref(),
+        Some(":1")
+    );
+    let ttl = redis.command("TTL myapp:user:alice").unwrap();
+    let ttl: i64 = ttl.trim_start_matches(':').parse().unwrap();
+    assert!(ttl > 0 && ttl <= 30 * 86_400, "user key expires: {ttl}");
+    assert_eq!(
+        redis.command("KEYS session-core:*").as_deref(),
+        Some("*0"),
+        "nothing under the default prefix"
+    );
+}
+
+#[test]
+fn memory_store_growth_is_bounded() {
+    let store = MemoryRevocations::new();
+    let poll = |f: BoxFuture<'_, Result<(), RevocationError>>| {
+        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+        let mut f = f;
+        assert!(matches!(
+            f.as_mut().poll(&mut cx),
+            std::task::Poll::Ready(Ok(()))
+        ));
+    };
+    for i in 0..100 {
+        poll(store.revoke_session(&format!("s{i}"), 200, 100));
+    }
+    assert_eq!(store.len(), 100);
+    poll(store.revoke_session("late", 400, 300));
+    assert_eq!(store.len(), 1, "entries past their deadline are dropped");
+}
+
+/// A store that always fails, or never answers.
+struct Broken {
+    hang: bool,
+}
+
+impl Revocations for Broken {
+    fn revoke_session<'a>(
+        &'a self,
+        _: &'a str,
+        _: i64,
+        _: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        self.fail()
+    }
+    fn revoke_user<'a>(
+        &'a self,
+        _: &'a str,
+        _: i64,
+        _: i64,
+        _: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        self.fail()
+    }
+    fn is_revoked<'a>(
+        &'a self,
+        _: &'a str,
+        _: &'a str,
+        _: i64,
+        _: i64,
+    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
+        self.fail()
+    }
+}
+
+impl Broken {
+    fn fail<T: Send + 'static>(&self) -> BoxFuture<'static, Result<T, RevocationError>> {
+        if self.hang {
+            Box::pin(pending())
+        } else {
+            Box::pin(async { Err(RevocationError::Unavailable("connection refused".into())) })
+        }
+    }
+}
+
+#[actix_web::test]
+async fn broken_store_fails_closed_with_503_or_open_when_configured() {
+    for hang in [false, true] {
+        let c = clock();
+        // A cookie signed by the same key, issued without the store.
+        let plain = app!(builder(&c).build().unwrap());
+        let cookie = session_cookie(&call!(plain, post, "/login?id=alice")).unwrap();
+        let timeout = Duration::from_millis(50);
+        let closed = app!(builder(&c)
+            .revocations(Arc::new(Broken { hang }))
+            .revocation_timeout(timeout)
+            .build()
+            .unwrap());
+        let started = Instant::now();
+        let res = call!(closed, get, "/me", cookie);
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "hang={hang}");
+        assert!(
+            started.elapsed() < Duration::from_secs(2),
+            "bounded by the timeout"
+        );
+        let body: serde_json::Value = test::read_body_json(res).await;
+        assert_eq!(
+            body,
+            serde_json::json!({"error": "session_store_unavailable"})
+        );
+        assert_eq!(
+            call!(closed, get, "/public").status(),
+            StatusCode::OK,
+            "anonymous requests need no store"
+        );
+        let res = call!(closed, post, "/logout", cookie);
+        assert_eq!(
+            res.status(),
+            StatusCode::SERVICE_UNAVAILABLE,
+            "hang={hang}: the revocation check fails first"
+        );
+        let open = app!(builder(&c)
+            .revocations(Arc::new(Broken { hang }))
+            .revocation_timeout(timeout)
+            .fail_open(true)
+            .build()
+            .unwrap());
+        assert_eq!(
+            call!(open, get, "/me", cookie).status(),
+            StatusCode::OK,
+            "hang={hang}"
+        );
+        let res = call!(open, post, "/logout", cookie);
+        assert_eq!(res.status(), StatusCode::OK, "hang={hang}");
+        assert_eq!(session_cookie(&res).unwrap().value(), "");
+        assert_eq!(
+            call!(open, post, "/revoke-user?id=alice").status(),
+            StatusCode::SERVICE_UNAVAILABLE
+        );
+    }
+}
+
+#[actix_web::test]
+async fn revoke_without_a_store_is_a_clear_error() {
+    let auth = builder(&clock()).build().unwrap();
+    assert_eq!(
+        auth.revoke_user("alice").await,
+        Err(RevocationError::NotConfigured)
+    );
+}
+
+#[actix_web::test]
+async fn redis_stopped_mid_run_fails_closed_then_recovers_without_restart() {
+    let mut redis = RedisServer::start();
+    let store = Arc::new(RedisRevocations::connect(&redis.url()).await.unwrap());
+    let c = clock();
+    let closed = app!(builder(&c).revocations(store.clone()).build().unwrap());
+    let open = app!(builder(&c)
+        .revocations(store)
+        .fail_open(true)
+        .build()
+        .unwrap());
+    let cookie = session_cookie(&call!(closed, post, "/login?id=alice")).unwrap();
+    assert_eq!(call!(closed, get, "/me", cookie).status(), StatusCode::OK);
+
+    redis.stop();
+    let started = Instant::now();
+    assert_eq!(
+        call!(closed, get, "/me", cookie).status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "bounded: {:?}",
+        started.elapsed()
+    );
+    assert_eq!(
+        call!(open, get, "/me", cookie).status(),
+        StatusCode::OK,
+        "fail-open passes"
+    );
+
+    redis.resume();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = call!(closed, get, "/me", cookie).status();
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no recovery within 10 s after Redis came back: {status}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Starts a real server on a free 127.0.0.1 port with the test routes and a revoke route.
+fn serve(auth: AuthSession) -> (SocketAddr, actix_web::dev::ServerHandle) {
+    let data = web::Data::new(auth.clone());
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(auth.clone())
+            .configure(routes)
+            .route("/revoke-user", web::post().to(revoke_user))
+    })
+    .workers(1)
+    .disable_signals()
+    .bind(("127.0.0.1", 0))
+    .expect("bind 127.0.0.1");
+    let addr = server.addrs()[0];
+    let server = server.run();
+    let handle = server.handle();
+    actix_web::rt::spawn(server);
+    (addr, handle)
+}
+
+#[actix_web::test]
+async fn two_instances_share_secret_and_redis() {
+    let redis = RedisServer::start();
+    let store = Arc::new(RedisRevocations::connect(&redis.url()).await.unwrap());
+    let c = clock();
+    let (a, stop_a) = serve(builder(&c).revocations(store.clone()).build().unwrap());
+    let (b, stop_b) = serve(builder(&c).revocations(store).build().unwrap());
+
+    // Sign in on A, use the cookie on B.
+    let login = request(a, "POST", "/login?id=alice", None).await;
+    let cookie = login.cookie("session").expect("A sets the cookie");
+    assert_eq!(request(b, "GET", "/me", Some(&cookie)).await.status, 200);
+    // Log out on B, refused on A.
+    let logout = request(b, "POST", "/logout", Some(&cookie)).await;
+    assert_eq!(logout.status, 200);
+    assert_eq!(request(a, "GET", "/me", Some(&cookie)).await.status, 401);
+    // revoke_user on A: every device refused on both.
+    let phone = request(a, "POST", "/login?id=alice", None)
+        .await
+        .cookie("session")
+        .unwrap();
+    let laptop = request(b, "POST", "/login?id=alice", None)
+        .await
+        .cookie("session")
+        .unwrap();
+    assert_eq!(
+        request(a, "POST", "/revoke-user?id=alice", None)
+            .await
+            .status,
+        200
+    );
+    for device in [&phone, &laptop] {
+        for server in [a, b] {
+            assert_eq!(
+                request(server, "GET", "/me", Some(device)).await.status,
+                401
+            );
+        }
+    }
+    stop_a.stop(true).await;
+    stop_b.stop(true).await;
+}
