@@ -32,6 +32,9 @@ pub(crate) struct Configuration {
     pub(crate) deny: Deny,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) revocation: Option<RevocationConfig>,
+    /// Claims in actix-session's state instead of the cookie.
+    #[cfg(feature = "actix-session")]
+    pub(crate) server_side: bool,
 }
 
 /// The revocation backend and how to behave when it cannot answer.
@@ -78,6 +81,10 @@ pub struct AuthSessionBuilder {
     revocations: Option<Arc<dyn Revocations>>,
     revocation_timeout: Duration,
     fail_open: bool,
+    #[cfg(feature = "actix-session")]
+    server_side: bool,
+    #[cfg(feature = "encrypted")]
+    encrypted: bool,
 }
 
 impl AuthSessionBuilder {
@@ -101,6 +108,10 @@ impl AuthSessionBuilder {
             revocations: None,
             revocation_timeout: Duration::from_millis(250),
             fail_open: false,
+            #[cfg(feature = "actix-session")]
+            server_side: false,
+            #[cfg(feature = "encrypted")]
+            encrypted: false,
         }
     }
 
@@ -109,6 +120,16 @@ impl AuthSessionBuilder {
     /// valid until it expires).
     pub fn revocations(mut self, store: Arc<dyn Revocations>) -> Self {
         self.revocations = Some(store);
+        self
+    }
+
+    /// Keeps the claims in actix-session's `Session` (any of its stores: Redis for several
+    /// machines) instead of the signed cookie, so logout takes effect at once. Register
+    /// actix-session's `SessionMiddleware` outside this one; its configuration then decides the
+    /// cookie's name and attributes. Default: off (the signed cookie, no server state).
+    #[cfg(feature = "actix-session")]
+    pub fn server_side(mut self) -> Self {
+        self.server_side = true;
         self
     }
 
@@ -210,6 +231,35 @@ impl AuthSessionBuilder {
         self
     }
 
+    /// Seal the claims (feature `encrypted`): `true` issues a JWE (`dir`, AES-256-GCM under a key
+    /// derived from the secret) that the browser cannot read; `false` issues the signed JWS, whose
+    /// claims anyone holding the cookie can read but nobody can change. Default: `false`.
+    ///
+    /// Switching either way makes every cookie issued before unreadable: users sign in again.
+    ///
+    /// ```
+    /// use session_core::{AuthSession, Key};
+    /// let auth = AuthSession::builder(Key::from_bytes(&[1u8; 32]).unwrap())
+    ///     .encrypted(true)
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = auth;
+    /// ```
+    #[cfg(feature = "encrypted")]
+    pub fn encrypted(mut self, encrypted: bool) -> Self {
+        self.encrypted = encrypted;
+        self
+    }
+
+    /// The cookie format these settings select: signed, or sealed with feature `encrypted`.
+    fn codec(&self) -> Codec {
+        #[cfg(feature = "encrypted")]
+        if self.encrypted {
+            return Codec::encrypted(&self.key, &self.previous_keys);
+        }
+        Codec::new(&self.key, &self.previous_keys)
+    }
+
     /// Validates the settings.
     ///
     /// ```
@@ -260,7 +310,7 @@ impl AuthSessionBuilder {
             .refresh
             .unwrap_or(Refresh::NearExpiry(self.max_age / 4));
         Ok(AuthSession::from_config(Configuration {
-            codec: Codec::new(&self.key, &self.previous_keys),
+            codec: self.codec(),
             cookie_name: self.cookie_name,
             max_age,
             absolute_timeout,
@@ -279,6 +329,8 @@ impl AuthSessionBuilder {
                 timeout: self.revocation_timeout,
                 fail_open: self.fail_open,
             }),
+            #[cfg(feature = "actix-session")]
+            server_side: self.server_side,
         }))
     }
 }

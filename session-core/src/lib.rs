@@ -49,6 +49,8 @@ mod refresh;
 mod require;
 pub mod revocation;
 mod rule;
+#[cfg(feature = "actix-session")]
+mod server_side;
 mod session;
 mod user;
 
@@ -64,7 +66,7 @@ pub use crate::{
     guard::Guard,
     key::{Key, MIN_SECRET_LEN},
     middleware::AuthSession,
-    redirect::safe_next,
+    redirect::{safe_next, MAX_NEXT_LEN},
     refresh::Refresh,
     require::Require,
     rule::{RoleName, Rule},

@@ -21,7 +21,7 @@ use crate::{
     config::{AuthSessionBuilder, Configuration, RevocationConfig},
     key::Key,
     revocation::RevocationError,
-    session::RequestState,
+    session::{Outgoing, RequestState},
 };
 
 /// Signed-cookie sessions for an actix-web `App`: register it with `.wrap(auth.clone())`.
@@ -145,20 +145,35 @@ fn store_unavailable(e: &RevocationError) -> HttpResponse {
 /// Verifies one cookie value: signature, then time. `(claims, rotated)`.
 fn verify(config: &Configuration, value: &str, now: i64) -> Result<(Claims, bool), Rejection> {
     let verified = config.codec.decode(value)?;
-    verified
-        .claims
+    in_time(config, &verified.claims, now)?;
+    Ok((verified.claims, verified.rotated))
+}
+
+/// The time checks (idle, issue time, absolute deadline) as a [`Rejection`].
+fn in_time(config: &Configuration, claims: &Claims, now: i64) -> Result<(), Rejection> {
+    claims
         .check_time(now, config.absolute_timeout)
         .map_err(|fault| match fault {
             TimeFault::Expired { at } => Rejection::Expired { at },
             TimeFault::IssuedInFuture { at } => Rejection::IssuedInFuture { at },
             TimeFault::AbsoluteTimeout { at } => Rejection::AbsoluteTimeout { at },
-        })?;
-    Ok((verified.claims, verified.rotated))
+        })
 }
 
 /// The request's session: the first cookie named `cookie_name` (in header order) that verifies.
 /// Invalid cookies make the request anonymous and are logged at debug level with the reason.
 fn read_session(config: &Configuration, req: &ServiceRequest, now: i64) -> Option<(Claims, bool)> {
+    #[cfg(feature = "actix-session")]
+    if config.server_side {
+        let claims = crate::server_side::read(req)?;
+        return match in_time(config, &claims, now) {
+            Ok(()) => Some((claims, false)),
+            Err(rejection) => {
+                tracing::debug!(reason = rejection.reason(), detail = %rejection, "server-side session refused");
+                None
+            }
+        };
+    }
     let cookies = match req.cookies() {
         Ok(cookies) => cookies,
         Err(e) => {
@@ -247,7 +262,6 @@ where
                 Some((sid, until)) => revoke_ended(&state, sid, until).await,
                 None => Ok(()),
             };
-            let cookie = state.cookie(outgoing);
             let mut res = match revoked {
                 Ok(()) => res.map_into_left_body(),
                 Err(e) => {
@@ -255,12 +269,28 @@ where
                     res.into_response(unavailable).map_into_right_body()
                 }
             };
-            // Never two session cookies on one response: drop any the handler set by hand.
-            res.response_mut().del_cookie(&state.config.cookie_name);
-            res.response_mut().add_cookie(&cookie)?;
+            deliver(&state, &mut res, outgoing)?;
             Ok(res)
         })
     }
+}
+
+/// Writes the response's session change: a `Set-Cookie`, or the actix-session state.
+fn deliver<B>(
+    state: &RequestState,
+    res: &mut ServiceResponse<B>,
+    outgoing: Outgoing,
+) -> Result<(), Error> {
+    #[cfg(feature = "actix-session")]
+    if state.config.server_side {
+        let incoming_sid = state.incoming.as_deref().map(|c| c.sid.as_str());
+        return crate::server_side::write(res.request(), outgoing, incoming_sid);
+    }
+    let cookie = state.cookie(outgoing);
+    // Never two session cookies on one response: drop any the handler set by hand.
+    res.response_mut().del_cookie(&state.config.cookie_name);
+    res.response_mut().add_cookie(&cookie)?;
+    Ok(())
 }
 
 /// Revokes the session id a logout (or a login over another user's session) ended, so a copy

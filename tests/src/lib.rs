@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 pub mod http;
+pub mod modes;
 pub mod redis_server;
 
 use actix_web::{
@@ -50,7 +51,7 @@ pub fn set_cookies<B>(res: &ServiceResponse<B>, name: &str) -> Vec<Cookie<'stati
     res.headers()
         .get_all(header::SET_COOKIE)
         .filter_map(|v| v.to_str().ok())
-        .filter_map(|v| Cookie::parse(v.to_owned()).ok())
+        .filter_map(|v| Cookie::parse_encoded(v.to_owned()).ok())
         .filter(|c| c.name() == name)
         .collect()
 }

@@ -201,168 +201,7 @@ async fn configured_attributes_are_on_issue_and_on_logout() {
 }
 
 // ---------------------------------------------------------------- extractors and session
-
-#[actix_web::test]
-async fn signed_in_user_is_extracted_with_claims() {
-    let app = app!(auth(&clock()));
-    let cookie = login!(app, "id=alice&roles=admin,editor");
-    let res = get!(app, "/me", cookie);
-    assert_eq!(res.status(), StatusCode::OK);
-    let me = json_body(&test::read_body(res).await);
-    assert_eq!(me["id"], "alice");
-    assert_eq!(me["roles"], serde_json::json!(["admin", "editor"]));
-    assert_eq!(me["iat"], T0);
-    assert_eq!(me["auth"], T0);
-    assert_eq!(me["exp"], T0 + 7 * 86_400);
-    assert_eq!(me["sid"].as_str().unwrap().len(), 22);
-}
-
-#[actix_web::test]
-async fn anonymous_json_request_gets_401() {
-    let app = app!(auth(&clock()));
-    let res = test::call_service(&app, TestRequest::get().uri("/me").to_request()).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(
-        json_body(&test::read_body(res).await),
-        serde_json::json!({"error": "unauthenticated"})
-    );
-}
-
-#[actix_web::test]
-async fn anonymous_html_request_is_redirected_to_login_with_next() {
-    let app = app!(auth(&clock()));
-    let req = TestRequest::get()
-        .uri("/me?tab=1")
-        .insert_header((header::ACCEPT, "text/html,application/xhtml+xml;q=0.9"))
-        .to_request();
-    let res = test::call_service(&app, req).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        res.headers().get(header::LOCATION).unwrap(),
-        "/login?next=/me%3Ftab%3D1"
-    );
-}
-
-#[actix_web::test]
-async fn optional_user_never_fails() {
-    let app = app!(auth(&clock()));
-    let res = test::call_service(&app, TestRequest::get().uri("/maybe").to_request()).await;
-    assert_eq!(
-        json_body(&test::read_body(res).await),
-        serde_json::Value::Null
-    );
-    let cookie = login!(app, "id=bob");
-    let res = get!(app, "/maybe", cookie);
-    assert_eq!(json_body(&test::read_body(res).await), "bob");
-}
-
-#[actix_web::test]
-async fn every_login_gets_a_new_session_id() {
-    let app = app!(auth(&clock()));
-    let first = login!(app, "id=alice");
-    let req = TestRequest::post()
-        .uri("/login?id=alice")
-        .cookie(first.clone())
-        .to_request();
-    let second = session_cookie(&test::call_service(&app, req).await).unwrap();
-    let sid = |c: Cookie<'static>| {
-        let app = &app;
-        async move { json_body(&test::read_body(get!(app, "/me", c)).await)["sid"].clone() }
-    };
-    assert_ne!(sid(first).await, sid(second).await);
-}
-
-#[actix_web::test]
-async fn anonymous_data_survives_login_and_logout_clears_everything() {
-    let app = app!(auth(&clock()));
-    let res = test::call_service(
-        &app,
-        TestRequest::post().uri("/data?k=csrf&v=t0ken").to_request(),
-    )
-    .await;
-    let anon = session_cookie(&res).expect("insert starts an anonymous session");
-    let res = get!(app, "/maybe", anon);
-    assert_eq!(
-        json_body(&test::read_body(res).await),
-        serde_json::Value::Null,
-        "anonymous session has no user"
-    );
-    let req = TestRequest::post()
-        .uri("/login?id=alice")
-        .cookie(anon.clone())
-        .to_request();
-    let user = session_cookie(&test::call_service(&app, req).await).unwrap();
-    let res = get!(app, "/data/csrf", user);
-    assert_eq!(json_body(&test::read_body(res).await), "t0ken");
-    let req = TestRequest::post()
-        .uri("/logout")
-        .cookie(user.clone())
-        .to_request();
-    let removal = session_cookie(&test::call_service(&app, req).await).unwrap();
-    assert_eq!(removal.value(), "");
-}
-
-#[actix_web::test]
-async fn data_insert_get_remove_clear() {
-    let app = app!(auth(&clock()));
-    let mut cookie = login!(app, "id=alice");
-    for (method, uri, want) in [
-        ("POST", "/data?k=a&v=1", None),
-        ("POST", "/data?k=b&v=2", None),
-        ("GET", "/data/a", Some(serde_json::json!("1"))),
-        ("DELETE", "/data/a", Some(serde_json::json!(true))),
-        ("DELETE", "/data/a", Some(serde_json::json!(false))),
-        ("GET", "/data/a", Some(serde_json::Value::Null)),
-        ("GET", "/data/b", Some(serde_json::json!("2"))),
-        ("POST", "/clear", None),
-        ("GET", "/data/b", Some(serde_json::Value::Null)),
-        ("GET", "/me", None),
-    ] {
-        let method = actix_web::http::Method::from_bytes(method.as_bytes()).unwrap();
-        let req = TestRequest::default()
-            .method(method)
-            .uri(uri)
-            .cookie(cookie.clone())
-            .to_request();
-        let res = test::call_service(&app, req).await;
-        assert_eq!(res.status(), StatusCode::OK, "{uri}");
-        if let Some(next) = session_cookie(&res) {
-            assert!(!next.value().is_empty(), "{uri} must not end the session");
-            cookie = next;
-        }
-        if let Some(want) = want {
-            assert_eq!(json_body(&test::read_body(res).await), want, "{uri}");
-        }
-    }
-}
-
-#[actix_web::test]
-async fn typed_data_is_read_from_auth_user() {
-    async fn set(session: Session) -> Result<HttpResponse, SessionError> {
-        session.login(Login::new("u").data("prefs", serde_json::json!({"n": 3})))?;
-        Ok(HttpResponse::Ok().finish())
-    }
-    async fn read(user: AuthUser) -> Result<HttpResponse, SessionError> {
-        #[derive(serde::Deserialize)]
-        struct Prefs {
-            n: u32,
-        }
-        let prefs: Prefs = user.get("prefs")?.expect("set at login");
-        let wrong = user.get::<String>("prefs").is_err();
-        Ok(HttpResponse::Ok().body(format!("{} {wrong}", prefs.n)))
-    }
-    let app = test::init_service(
-        App::new()
-            .wrap(auth(&clock()))
-            .route("/set", web::post().to(set))
-            .route("/read", web::get().to(read)),
-    )
-    .await;
-    let res = test::call_service(&app, TestRequest::post().uri("/set").to_request()).await;
-    let cookie = session_cookie(&res).unwrap();
-    let res = get!(app, "/read", cookie);
-    assert_eq!(test::read_body(res).await, "3 true");
-}
+// (behaviour shared with the server-side modes lives in modes.rs, one matrix for all modes)
 
 #[actix_web::test]
 async fn oversize_session_is_a_clear_error_and_nothing_changes() {
@@ -534,18 +373,25 @@ fn inspect_reports_claims_or_the_reason() {
 // ---------------------------------------------------------------- timeouts and refresh
 
 #[actix_web::test]
-async fn idle_timeout_ends_the_session() {
+async fn refreshed_cookie_max_age_stops_at_the_absolute_deadline() {
     let c = clock();
+    let hour = Duration::from_secs(3600);
     let app = app!(builder(&c)
-        .max_age(Duration::from_secs(3600))
-        .refresh(Refresh::Never)
+        .max_age(hour)
+        .absolute_timeout(2 * hour)
+        .refresh(Refresh::EveryRequest)
         .build()
         .unwrap());
     let cookie = login!(app, "id=a");
-    c.advance(Duration::from_secs(3599));
-    assert_eq!(get!(app, "/me", cookie).status(), StatusCode::OK);
-    c.advance(Duration::from_secs(1));
-    assert_eq!(get!(app, "/me", cookie).status(), StatusCode::UNAUTHORIZED);
+    c.advance(hour * 3 / 4);
+    let cookie = session_cookie(&get!(app, "/me", cookie)).expect("refreshed at 45 min");
+    c.advance(hour * 3 / 4);
+    let refreshed = session_cookie(&get!(app, "/me", cookie)).expect("refreshed at 90 min");
+    assert_eq!(
+        refreshed.max_age(),
+        Some(actix_web::cookie::time::Duration::minutes(30)),
+        "90 min in, 30 min left before the absolute deadline"
+    );
 }
 
 #[actix_web::test]
@@ -587,44 +433,6 @@ async fn every_request_and_never_policies() {
     let cookie = login!(app, "id=a");
     c.advance(Duration::from_secs(7 * 86_400 - 1));
     assert!(session_cookie(&get!(app, "/public", cookie)).is_none());
-}
-
-#[actix_web::test]
-async fn refresh_never_extends_past_the_absolute_deadline() {
-    let c = clock();
-    let hour = Duration::from_secs(3600);
-    let app = app!(builder(&c)
-        .max_age(hour)
-        .absolute_timeout(2 * hour)
-        .refresh(Refresh::EveryRequest)
-        .build()
-        .unwrap());
-    let mut cookie = login!(app, "id=a");
-    for minutes in [30, 60] {
-        c.advance(hour / 2);
-        let res = get!(app, "/me", cookie);
-        assert_eq!(res.status(), StatusCode::OK);
-        cookie = session_cookie(&res).expect("refreshed");
-        let me = json_body(&test::read_body(get!(app, "/me", cookie)).await);
-        // Idle expiry one hour ahead, capped at the two-hour absolute deadline.
-        assert_eq!(
-            me["exp"],
-            T0 + (minutes * 60 + 3600).min(7200),
-            "at {minutes} min"
-        );
-        assert_eq!(me["auth"], T0);
-    }
-    // 90 minutes in: already at the cap, so nothing more is issued.
-    c.advance(hour / 2);
-    let res = get!(app, "/me", cookie);
-    assert_eq!(res.status(), StatusCode::OK);
-    assert!(
-        session_cookie(&res).is_none(),
-        "no refresh past the absolute deadline"
-    );
-    let capped = cookie;
-    c.set(T0 + 7200);
-    assert_eq!(get!(app, "/me", capped).status(), StatusCode::UNAUTHORIZED);
 }
 
 #[actix_web::test]

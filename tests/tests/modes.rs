@@ -1,0 +1,297 @@
+//! The behaviour every storage mode shares, as one matrix: each scenario runs with the signed
+//! cookie, with actix-session's cookie store and with its Redis store (a real `redis-server`).
+
+use std::time::Duration;
+
+use actix_web::{
+    http::{header, StatusCode},
+    test::{self, TestRequest},
+    web, HttpResponse,
+};
+use serde_json::{json, Value};
+use session_core::{AuthUser, Login, Refresh, Require, Rule, Session, SessionError};
+use tests::{
+    builder, clock,
+    modes::{app, Jar, Mode},
+    T0,
+};
+
+macro_rules! matrix {
+    ($($scenario:ident),* $(,)?) => {
+        mod signed_cookie {
+            $(#[actix_web::test] async fn $scenario() { super::$scenario(tests::modes::Mode::SignedCookie).await })*
+        }
+        mod actix_session_cookie_store {
+            $(#[actix_web::test] async fn $scenario() { super::$scenario(tests::modes::Mode::ActixCookieStore).await })*
+        }
+        mod actix_session_redis_store {
+            $(#[actix_web::test] async fn $scenario() { super::$scenario(tests::modes::Mode::ActixRedisStore).await })*
+        }
+    };
+}
+
+matrix!(
+    signed_in_user_is_extracted_with_claims,
+    anonymous_json_request_gets_401,
+    anonymous_html_request_is_redirected_to_login_with_next,
+    optional_user_never_fails,
+    every_login_gets_a_new_session_id,
+    anonymous_data_survives_login_and_logout_clears_everything,
+    data_insert_get_remove_clear,
+    typed_data_is_read_from_auth_user,
+    idle_timeout_ends_the_session,
+    refresh_never_extends_past_the_absolute_deadline,
+    scope_rules_and_deny_responses,
+);
+
+fn none(_: &mut web::ServiceConfig) {}
+
+async fn json(res: actix_web::dev::ServiceResponse) -> Value {
+    serde_json::from_slice(&test::read_body(res).await).expect("JSON body")
+}
+
+fn get(uri: &str) -> TestRequest {
+    TestRequest::get().uri(uri)
+}
+
+fn post(uri: &str) -> TestRequest {
+    TestRequest::post().uri(uri)
+}
+
+async fn signed_in_user_is_extracted_with_claims(mode: Mode) {
+    let (app, _redis) = app(mode, builder(&clock()), none).await;
+    let mut jar = Jar::default();
+    jar.call(&app, post("/login?id=alice&roles=admin,editor"))
+        .await;
+    let me = json(jar.call(&app, get("/me")).await).await;
+    assert_eq!(me["id"], "alice");
+    assert_eq!(me["roles"], json!(["admin", "editor"]));
+    assert_eq!(
+        (me["iat"].clone(), me["auth"].clone()),
+        (json!(T0), json!(T0))
+    );
+    assert_eq!(me["exp"], T0 + 7 * 86_400);
+    assert_eq!(me["sid"].as_str().unwrap().len(), 22);
+}
+
+async fn anonymous_json_request_gets_401(mode: Mode) {
+    let (app, _redis) = app(mode, builder(&clock()), none).await;
+    let res = Jar::default().call(&app, get("/me")).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json(res).await, json!({"error": "unauthenticated"}));
+}
+
+async fn anonymous_html_request_is_redirected_to_login_with_next(mode: Mode) {
+    let (app, _redis) = app(mode, builder(&clock()), none).await;
+    let req =
+        get("/me?tab=1").insert_header((header::ACCEPT, "text/html,application/xhtml+xml;q=0.9"));
+    let res = Jar::default().call(&app, req).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers().get(header::LOCATION).unwrap(),
+        "/login?next=/me%3Ftab%3D1"
+    );
+}
+
+async fn optional_user_never_fails(mode: Mode) {
+    let (app, _redis) = app(mode, builder(&clock()), none).await;
+    let mut jar = Jar::default();
+    assert_eq!(json(jar.call(&app, get("/maybe")).await).await, Value::Null);
+    jar.call(&app, post("/login?id=bob")).await;
+    assert_eq!(json(jar.call(&app, get("/maybe")).await).await, "bob");
+}
+
+async fn every_login_gets_a_new_session_id(mode: Mode) {
+    let (app, _redis) = app(mode, builder(&clock()), none).await;
+    let mut jar = Jar::default();
+    jar.call(&app, post("/login?id=alice")).await;
+    let first = json(jar.call(&app, get("/me")).await).await["sid"].clone();
+    let before = jar.cookie();
+    jar.call(&app, post("/login?id=alice")).await;
+    let second = json(jar.call(&app, get("/me")).await).await["sid"].clone();
+    assert_ne!(first, second);
+    assert_ne!(
+        before,
+        jar.cookie(),
+        "the cookie changes with the session id"
+    );
+}
+
+async fn anonymous_data_survives_login_and_logout_clears_everything(mode: Mode) {
+    let (app, _redis) = app(mode, builder(&clock()), none).await;
+    let mut jar = Jar::default();
+    jar.call(&app, post("/data?k=csrf&v=t0ken")).await;
+    assert!(jar.cookie().is_some(), "insert starts an anonymous session");
+    assert_eq!(json(jar.call(&app, get("/maybe")).await).await, Value::Null);
+    jar.call(&app, post("/login?id=alice")).await;
+    assert_eq!(json(jar.call(&app, get("/data/csrf")).await).await, "t0ken");
+    jar.call(&app, post("/logout")).await;
+    assert_eq!(
+        jar.call(&app, get("/me")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        json(jar.call(&app, get("/data/csrf")).await).await,
+        Value::Null
+    );
+}
+
+async fn data_insert_get_remove_clear(mode: Mode) {
+    let (app, _redis) = app(mode, builder(&clock()), none).await;
+    let mut jar = Jar::default();
+    jar.call(&app, post("/login?id=alice")).await;
+    for (req, want) in [
+        (post("/data?k=a&v=1"), None),
+        (post("/data?k=b&v=2"), None),
+        (get("/data/a"), Some(json!("1"))),
+        (TestRequest::delete().uri("/data/a"), Some(json!(true))),
+        (TestRequest::delete().uri("/data/a"), Some(json!(false))),
+        (get("/data/a"), Some(Value::Null)),
+        (get("/data/b"), Some(json!("2"))),
+        (post("/clear"), None),
+        (get("/data/b"), Some(Value::Null)),
+        (get("/me"), None),
+    ] {
+        let res = jar.call(&app, req).await;
+        assert_eq!(res.status(), StatusCode::OK);
+        if let Some(want) = want {
+            assert_eq!(json(res).await, want);
+        }
+    }
+}
+
+async fn typed_data_is_read_from_auth_user(mode: Mode) {
+    async fn set(session: Session) -> Result<HttpResponse, SessionError> {
+        session.login(Login::new("u").data("prefs", json!({"n": 3})))?;
+        Ok(HttpResponse::Ok().finish())
+    }
+    async fn read(user: AuthUser) -> Result<HttpResponse, SessionError> {
+        #[derive(serde::Deserialize)]
+        struct Prefs {
+            n: u32,
+        }
+        let prefs: Prefs = user.get("prefs")?.expect("set at login");
+        let wrong_type_is_an_error = user.get::<String>("prefs").is_err();
+        Ok(HttpResponse::Ok().body(format!("{} {wrong_type_is_an_error}", prefs.n)))
+    }
+    fn extra(cfg: &mut web::ServiceConfig) {
+        cfg.route("/set", web::post().to(set))
+            .route("/read", web::get().to(read));
+    }
+    let (app, _redis) = app(mode, builder(&clock()), extra).await;
+    let mut jar = Jar::default();
+    jar.call(&app, post("/set")).await;
+    assert_eq!(
+        test::read_body(jar.call(&app, get("/read")).await).await,
+        "3 true"
+    );
+}
+
+async fn idle_timeout_ends_the_session(mode: Mode) {
+    let c = clock();
+    let auth = builder(&c)
+        .max_age(Duration::from_secs(3600))
+        .refresh(Refresh::Never);
+    let (app, _redis) = app(mode, auth, none).await;
+    let mut jar = Jar::default();
+    jar.call(&app, post("/login?id=a")).await;
+    c.advance(Duration::from_secs(3599));
+    assert_eq!(jar.call(&app, get("/me")).await.status(), StatusCode::OK);
+    c.advance(Duration::from_secs(1));
+    assert_eq!(
+        jar.call(&app, get("/me")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn refresh_never_extends_past_the_absolute_deadline(mode: Mode) {
+    let c = clock();
+    let hour = Duration::from_secs(3600);
+    let auth = builder(&c)
+        .max_age(hour)
+        .absolute_timeout(2 * hour)
+        .refresh(Refresh::EveryRequest);
+    let (app, _redis) = app(mode, auth, none).await;
+    let mut jar = Jar::default();
+    jar.call(&app, post("/login?id=a")).await;
+    for minutes in [30, 60, 90, 110] {
+        c.set(T0 + minutes * 60);
+        let me = json(jar.call(&app, get("/me")).await).await;
+        assert_eq!(me["auth"], T0, "at {minutes} min");
+        // The request above refreshed: the next one sees the new expiry.
+        let me = json(jar.call(&app, get("/me")).await).await;
+        assert_eq!(
+            me["exp"],
+            (T0 + minutes * 60 + 3600).min(T0 + 7200),
+            "at {minutes} min"
+        );
+    }
+    c.set(T0 + 7200);
+    assert_eq!(
+        jar.call(&app, get("/me")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+async fn scope_rules_and_deny_responses(mode: Mode) {
+    fn extra(cfg: &mut web::ServiceConfig) {
+        let nested = Rule::any([
+            Rule::role("admin"),
+            Rule::all([Rule::role("editor"), Rule::not(Rule::role("suspended"))]),
+        ]);
+        cfg.service(
+            web::scope("/guarded")
+                .wrap(Require::rule(nested))
+                .route("", web::get().to(HttpResponse::Ok)),
+        );
+    }
+    let (app, _redis) = app(mode, builder(&clock()), extra).await;
+    let res = Jar::default().call(&app, get("/guarded")).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    for (roles, want) in [
+        ("admin", StatusCode::OK),
+        ("editor", StatusCode::OK),
+        ("editor,suspended", StatusCode::FORBIDDEN),
+        ("viewer", StatusCode::FORBIDDEN),
+    ] {
+        let mut jar = Jar::default();
+        jar.call(&app, post(&format!("/login?id=u&roles={roles}")))
+            .await;
+        assert_eq!(
+            jar.call(&app, get("/guarded")).await.status(),
+            want,
+            "{roles}"
+        );
+    }
+}
+
+/// Server-side with Redis: logout purges the state, so a copy of the cookie is worthless.
+#[actix_web::test]
+async fn redis_store_logout_purges_a_captured_copy() {
+    let (app, _redis) = app(Mode::ActixRedisStore, builder(&clock()), none).await;
+    let mut jar = Jar::default();
+    jar.call(&app, post("/login?id=alice")).await;
+    let mut copy = jar.clone();
+    assert_eq!(copy.call(&app, get("/me")).await.status(), StatusCode::OK);
+    jar.call(&app, post("/logout")).await;
+    assert_eq!(
+        copy.call(&app, get("/me")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+/// Server-side: the cookie carries only actix-session's key, never the claims.
+#[actix_web::test]
+async fn redis_store_cookie_carries_no_claims() {
+    let (app, _redis) = app(Mode::ActixRedisStore, builder(&clock()), none).await;
+    let mut jar = Jar::default();
+    jar.call(&app, post("/login?id=alice-the-user&roles=admin"))
+        .await;
+    let value = jar
+        .cookie()
+        .expect("actix-session cookie")
+        .value()
+        .to_owned();
+    assert!(!value.contains('.'), "not a JWS: {value}");
+    assert!(!value.contains("alice"));
+}
