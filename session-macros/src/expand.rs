@@ -1,0 +1,355 @@
+//! Code generation. Every path in the output goes through `::session_core::__private`, and the
+//! identifiers the expansion invents start with `__session_guard`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::{ext::IdentExt, parse_quote, FnArg, Ident, Item, ItemFn, LitInt, Pat};
+
+use crate::{
+    args::{Args, Kind},
+    fallback,
+    rule::{Role, RuleExpr},
+    validate,
+};
+
+/// Prefix of the injected parameter; stacked attributes recognise each other's parameters by it.
+const PARAM_PREFIX: &str = "__session_guard_";
+
+/// Entry point of every attribute: parse, validate, expand; on any error, the item unchanged
+/// plus the errors (see `fallback`).
+pub(crate) fn guard(kind: Kind, args: TokenStream, item: TokenStream) -> TokenStream {
+    let fingerprint = fingerprint(kind, &args, &item);
+    match parse_and_check(kind, args, item.clone()) {
+        Ok((args, handler)) => guarded_handler(&args, handler, fingerprint),
+        Err(error) => fallback::original_item(item, error),
+    }
+}
+
+fn parse_and_check(
+    kind: Kind,
+    args: TokenStream,
+    item: TokenStream,
+) -> syn::Result<(Args, ItemFn)> {
+    let args = Args::parse(kind, args).and_then(|args| validate::args(&args).map(|()| args));
+    let handler = syn::parse2::<Item>(item).and_then(|item| validate::handler(kind, item));
+    match (args, handler) {
+        (Ok(args), Ok(handler)) => Ok((args, handler)),
+        (Err(mut first), Err(second)) => {
+            first.combine(second);
+            Err(first)
+        }
+        (Err(error), Ok(_)) | (Ok(_), Err(error)) => Err(error),
+    }
+}
+
+// Input:
+//     #[authorize(any(role = "admin", role = "editor"), fresh = 600)]
+//     #[get("/posts")]
+//     pub async fn posts(user: AuthUser) -> impl Responder { .. }
+//
+// Output:
+//     #[doc(hidden)]
+//     #[allow(non_camel_case_types, dead_code)]
+//     pub struct __session_guard_posts_1a2b3c4d;
+//
+//     impl ::session_core::__private::GuardSpec for __session_guard_posts_1a2b3c4d {
+//         fn guard() -> &'static ::session_core::__private::Guard {
+//             static GUARD: ::session_core::__private::LazyLock<::session_core::__private::Guard> =
+//                 ::session_core::__private::LazyLock::new(|| <guard>);
+//             &GUARD
+//         }
+//     }
+//
+//     #[get("/posts")]
+//     pub async fn posts(
+//         __session_guard_1a2b3c4d: ::session_core::__private::Guarded<__session_guard_posts_1a2b3c4d>,
+//         user: AuthUser,
+//     ) -> impl Responder { .. }
+//
+// The struct takes the handler's visibility (its type appears in the handler's signature) and the
+// attribute's span, so errors about it (such as "struct is not supported in `impl`s" for an
+// associated fn) point at the attribute. The parameter is hygienic (`Span::mixed_site`) and goes
+// after the guards of attributes written above this one, before every other parameter.
+fn guarded_handler(args: &Args, mut handler: ItemFn, fingerprint: u32) -> TokenStream {
+    let handler_name = handler.sig.ident.unraw();
+    let spec = format_ident!(
+        "__session_guard_{}_{:08x}",
+        handler_name,
+        fingerprint,
+        span = Span::call_site()
+    );
+    let param = Ident::new(
+        &format!("{PARAM_PREFIX}{fingerprint:08x}"),
+        Span::mixed_site(),
+    );
+    let guard = guard_expr(args);
+    let vis = &handler.vis;
+    let private = quote!(::session_core::__private);
+    let statik = Ident::new("GUARD", Span::mixed_site());
+
+    let position = handler
+        .sig
+        .inputs
+        .iter()
+        .take_while(|input| is_guard_param(input))
+        .count();
+    handler
+        .sig
+        .inputs
+        .insert(position, parse_quote!(#param: #private::Guarded<#spec>));
+
+    quote! {
+        #[doc(hidden)]
+        #[allow(non_camel_case_types, dead_code)]
+        #vis struct #spec;
+
+        impl #private::GuardSpec for #spec {
+            fn guard() -> &'static #private::Guard {
+                static #statik: #private::LazyLock<#private::Guard> =
+                    #private::LazyLock::new(|| #guard);
+                &#statik
+            }
+        }
+
+        #handler
+    }
+}
+
+/// Whether `input` is the guard parameter of an attribute expanded earlier (written above).
+fn is_guard_param(input: &FnArg) -> bool {
+    let FnArg::Typed(typed) = input else {
+        return false;
+    };
+    matches!(&*typed.pat, Pat::Ident(p) if p.ident.to_string().starts_with(PARAM_PREFIX))
+}
+
+// Input:
+//     login_required(status = 401)            | authorize(role = "admin", fresh = 600, redirect = "/r")
+// Output:
+//     Guard::require(Rule::authenticated())   | Guard::require(Rule::all([Rule::role("admin"), Rule::fresh(600u64)]))
+//         .status(401u16)                     |     .redirect("/r")
+//
+// (every name prefixed with `::session_core::__private::`). `fresh` is checked after the rule,
+// and the runtime answers "reauthenticate" only when the rule alone would pass.
+fn guard_expr(args: &Args) -> TokenStream {
+    let private = quote!(::session_core::__private);
+    let require = |rule: TokenStream| quote!(#private::Guard::require(#rule));
+    let mut guard = match (args.kind, &args.rule) {
+        (Kind::SkipIfAuthenticated, _) => quote!(#private::Guard::skip_if_authenticated()),
+        (_, None) => require(quote!(#private::Rule::authenticated())),
+        (_, Some(rule)) => {
+            let rule = rule_expr(rule);
+            match &args.fresh {
+                Some(secs) => {
+                    let secs = suffixed(secs, "u64");
+                    require(quote!(#private::Rule::all([#rule, #private::Rule::fresh(#secs)])))
+                }
+                None => require(rule),
+            }
+        }
+    };
+    if let Some(to) = &args.redirect {
+        guard = quote!(#guard.redirect(#to));
+    }
+    if let Some(status) = &args.status {
+        let status = suffixed(status, "u16");
+        guard = quote!(#guard.status(#status));
+    }
+    guard
+}
+
+// Input:
+//     any(role = "admin", all(role = Role::Editor, not(check = auth::suspended)), authenticated)
+// Output:
+//     Rule::any([
+//         Rule::role("admin"),
+//         Rule::all([Rule::role_name(Role::Editor), Rule::not(Rule::check(auth::suspended))]),
+//         Rule::authenticated(),
+//     ])
+//
+// (every `Rule` is `::session_core::__private::Rule`). The user's role paths and check paths keep
+// their spans, so a missing enum variant or a check fn of the wrong type is reported on them.
+fn rule_expr(rule: &RuleExpr) -> TokenStream {
+    let rule_type = quote!(::session_core::__private::Rule);
+    match rule {
+        RuleExpr::Authenticated(_) => quote!(#rule_type::authenticated()),
+        RuleExpr::Role(_, Role::Name(name)) => quote!(#rule_type::role(#name)),
+        RuleExpr::Role(_, Role::Typed(path)) => quote!(#rule_type::role_name(#path)),
+        RuleExpr::Any(_, rules) => {
+            let rules = rules.iter().map(rule_expr);
+            quote!(#rule_type::any([#(#rules),*]))
+        }
+        RuleExpr::All(_, rules) => {
+            let rules = rules.iter().map(rule_expr);
+            quote!(#rule_type::all([#(#rules),*]))
+        }
+        RuleExpr::Not(_, rule) => {
+            let rule = rule_expr(rule);
+            quote!(#rule_type::not(#rule))
+        }
+        RuleExpr::Check(_, path) => quote!(#rule_type::check(#path)),
+    }
+}
+
+/// The literal's digits with the type the runtime takes (`600` -> `600u64`), keeping its span.
+fn suffixed(lit: &LitInt, suffix: &str) -> LitInt {
+    LitInt::new(&format!("{}{suffix}", lit.base10_digits()), lit.span())
+}
+
+/// A name part that differs between attributes on the same function, and is the same in every
+/// build: FNV-1a over the attribute's kind and arguments and the function's tokens (which include
+/// the parameters of attributes already expanded, so even identical stacked attributes differ).
+fn fingerprint(kind: Kind, args: &TokenStream, item: &TokenStream) -> u32 {
+    let text = format!("{}({args}){item}", kind.name());
+    let hash = text.bytes().fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+        (hash ^ u64::from(byte)).wrapping_mul(0x0000_0100_0000_01b3)
+    });
+    (hash >> 32) as u32 ^ hash as u32
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn expand(kind: Kind, args: &str, item: &str) -> String {
+        guard(
+            kind,
+            args.parse().expect("args"),
+            item.parse().expect("item"),
+        )
+        .to_string()
+    }
+
+    /// The expansion with whitespace removed, for `contains` checks.
+    fn compact(kind: Kind, args: &str, item: &str) -> String {
+        expand(kind, args, item).split_whitespace().collect()
+    }
+
+    const P: &str = "::session_core::__private::";
+
+    #[test]
+    fn guard_expressions() {
+        let cases = [
+            (Kind::LoginRequired, "", format!("{P}Guard::require({P}Rule::authenticated())")),
+            (Kind::LoginRequired, "status = 401", format!("{P}Guard::require({P}Rule::authenticated()).status(401u16)")),
+            (Kind::LoginRequired, "redirect = \"/in\", status = 307", format!("{P}Guard::require({P}Rule::authenticated()).redirect(\"/in\").status(307u16)")),
+            (Kind::SkipIfAuthenticated, "", format!("{P}Guard::skip_if_authenticated()")),
+            (Kind::SkipIfAuthenticated, "redirect = \"/home\"", format!("{P}Guard::skip_if_authenticated().redirect(\"/home\")")),
+            (Kind::RequireRole, "\"admin\"", format!("{P}Guard::require({P}Rule::role(\"admin\"))")),
+            (Kind::RequireRole, "Role::Admin", format!("{P}Guard::require({P}Rule::role_name(Role::Admin))")),
+            (
+                Kind::Authorize,
+                "any(role = \"a\", not(check = auth::banned)), fresh = 60",
+                format!("{P}Guard::require({P}Rule::all([{P}Rule::any([{P}Rule::role(\"a\"),{P}Rule::not({P}Rule::check(auth::banned))]),{P}Rule::fresh(60u64)]))"),
+            ),
+            (Kind::Authorize, "all(authenticated)", format!("{P}Guard::require({P}Rule::all([{P}Rule::authenticated()]))")),
+        ];
+        for (kind, args, want) in cases {
+            let got = compact(kind, args, "async fn h() {}");
+            assert!(
+                got.contains(&format!("LazyLock::new(||{want});")),
+                "{kind:?}({args}):\n{got}"
+            );
+        }
+    }
+
+    #[test]
+    fn handler_gets_the_guard_as_first_parameter_and_keeps_the_rest() {
+        let item = "#[get(\"/d\")] #[doc = \"docs\"] pub async fn dashboard(user: AuthUser, (a, b): (u8, u8)) -> impl Responder { body() }";
+        let got = compact(Kind::LoginRequired, "", item);
+        let fp = fingerprint(
+            Kind::LoginRequired,
+            &TokenStream::new(),
+            &item.parse().unwrap(),
+        );
+        let spec = format!("__session_guard_dashboard_{fp:08x}");
+        assert!(
+            got.contains(&format!(
+                "#[doc(hidden)]#[allow(non_camel_case_types,dead_code)]pubstruct{spec};"
+            )),
+            "{got}"
+        );
+        assert!(
+            got.contains(&format!(
+                "impl{P}GuardSpecfor{spec}{{fnguard()->&'static{P}Guard{{"
+            )),
+            "{got}"
+        );
+        assert!(got.contains(&format!(
+            "#[get(\"/d\")]#[doc=\"docs\"]pubasyncfndashboard(__session_guard_{fp:08x}:{P}Guarded<{spec}>,user:AuthUser,(a,b):(u8,u8))->implResponder{{body()}}"
+        )), "{got}");
+    }
+
+    #[test]
+    fn stacked_attributes_get_distinct_names_and_run_top_to_bottom() {
+        let item = "async fn h(user: AuthUser) {}";
+        let outer = expand(Kind::RequireRole, "\"a\"", item);
+        // rustc expands the attribute below on the function the attribute above produced.
+        let outer_fn = &outer[outer.find("async fn").unwrap()..];
+        let inner = compact(Kind::RequireRole, "\"a\"", outer_fn);
+        let params: Vec<&str> = inner
+            .split("asyncfnh(")
+            .nth(1)
+            .unwrap()
+            .split(',')
+            .map(|p| p.split(':').next().unwrap())
+            .collect();
+        assert_eq!(params.len(), 3, "{inner}");
+        assert!(params[0].starts_with(PARAM_PREFIX) && params[1].starts_with(PARAM_PREFIX));
+        assert_ne!(
+            params[0], params[1],
+            "identical stacked attributes must not clash"
+        );
+        assert!(
+            outer.contains(params[0]),
+            "the outer (upper) attribute's guard stays first"
+        );
+        assert_eq!(params[2], "user");
+    }
+
+    #[test]
+    fn errors_leave_the_item_unchanged_and_add_one_compile_error() {
+        let item = "async fn h(user: AuthUser) -> u8 { 1 }";
+        let got = expand(Kind::LoginRequired, "redirect = 5", item);
+        let want_item: TokenStream = item.parse().unwrap();
+        assert!(got.starts_with(&want_item.to_string()), "{got}");
+        assert_eq!(got.matches("compile_error").count(), 1, "{got}");
+        assert!(!got.contains("GuardSpec"), "{got}");
+    }
+
+    #[test]
+    fn argument_and_item_errors_are_reported_together() {
+        let got = expand(Kind::LoginRequired, "redirect = 5", "fn h() {}");
+        assert_eq!(got.matches("compile_error").count(), 2, "{got}");
+    }
+
+    #[test]
+    fn unparsable_items_are_passed_through_with_the_error() {
+        let got = expand(Kind::LoginRequired, "", "struct S;");
+        assert!(got.starts_with("struct S ;"), "{got}");
+        assert!(
+            got.contains("can only be applied to an `async fn` handler"),
+            "{got}"
+        );
+    }
+
+    #[test]
+    fn raw_identifiers_make_valid_struct_names() {
+        let got = compact(Kind::LoginRequired, "", "async fn r#match() {}");
+        assert!(got.contains("struct__session_guard_match_"), "{got}");
+    }
+
+    #[test]
+    fn fingerprints_are_stable() {
+        let args: TokenStream = "\"a\"".parse().unwrap();
+        let item: TokenStream = "async fn h() {}".parse().unwrap();
+        assert_eq!(
+            fingerprint(Kind::RequireRole, &args, &item),
+            fingerprint(Kind::RequireRole, &args, &item)
+        );
+        assert_ne!(
+            fingerprint(Kind::RequireRole, &args, &item),
+            fingerprint(Kind::Authorize, &args, &item)
+        );
+    }
+}

@@ -1,0 +1,186 @@
+//! Attribute macros for `session-core`. Use them through `session_core`, which re-exports them:
+//! `use session_core::prelude::*;` brings all four into scope.
+//!
+//! Each attribute turns an `async fn` handler into a guarded one by inserting an extractor as its
+//! first parameter. Actix runs extractors in parameter order and stops at the first failure, so a
+//! denied request is answered before any other extractor runs: its body is never read.
+//!
+//! # Where the attributes work
+//!
+//! - On free `async fn` handlers, above or below actix-web's `#[get]`, `#[post]`, `#[route]`, ...,
+//!   beside `#[tracing::instrument]`, and on plain functions registered with
+//!   `web::get().to(handler)`.
+//! - Stacked attributes combine with AND; their guards run top to bottom, before every other
+//!   extractor.
+//! - **Not on associated functions in an `impl` block.** The expansion defines a zero-sized struct
+//!   beside the handler, and Rust allows no struct inside an `impl`; the compiler then reports
+//!   "struct is not supported in `trait`s or `impl`s" at the attribute. Methods taking `self` are
+//!   refused with their own message. Write a free function that calls the associated one instead.
+//! - Each attribute adds one parameter, and actix handlers take at most 16.
+//!
+//! # Expansion
+//!
+//! ```text
+//! #[login_required]
+//! async fn dashboard(user: AuthUser) -> impl Responder { .. }
+//! ```
+//! becomes a hidden zero-sized struct implementing `GuardSpec` (the rule, built once, on first use)
+//! and the same function with one more parameter,
+//! `__session_guard_<hash>: Guarded<__session_guard_dashboard_<hash>>`. The rule tree is written
+//! out as Rust code; nothing is parsed at run time. Generated code names everything through
+//! `::session_core::__private`, so it compiles in crates that shadow `std`, `core` or prelude
+//! names.
+
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
+
+mod args;
+mod expand;
+mod fallback;
+mod rule;
+mod validate;
+
+use proc_macro::TokenStream;
+
+use crate::args::Kind;
+
+/// Admits only signed-in users.
+///
+/// ```
+/// use actix_web::{get, Responder};
+/// use session_core::prelude::*;
+///
+/// #[get("/dashboard")]
+/// #[login_required] // HTML: 303 to /login?next=/dashboard; API: 401 {"error":"unauthenticated"}
+/// async fn dashboard(user: AuthUser) -> impl Responder {
+///     format!("hello {}", user.id())
+/// }
+///
+/// #[get("/account")]
+/// #[login_required(redirect = "/signin")] // 303 to /signin?next=/account
+/// async fn account() -> impl Responder {
+///     "account"
+/// }
+///
+/// #[get("/api/me")]
+/// #[login_required(status = 401)] // always 401 JSON, even for browsers
+/// async fn me(user: AuthUser) -> impl Responder {
+///     user.id().to_owned()
+/// }
+/// ```
+///
+/// Arguments, all optional:
+/// - `redirect = "/path"`: deny by redirecting there (with `next=`) instead of the configured login
+///   URL. A same-origin path starting with a single `/`.
+/// - `status = N`: without `redirect`, the status of every denial (400..=599; a JSON body for API
+///   clients, an HTML page for browsers); with it, the redirect status (301, 302, 303, 307 or 308).
+///
+/// Cannot be combined with `#[skip_if_authenticated]`. Not for associated functions in an `impl`
+/// block (see the crate documentation).
+#[proc_macro_attribute]
+pub fn login_required(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::guard(Kind::LoginRequired, args.into(), item.into()).into()
+}
+
+/// Admits only anonymous visitors; signed-in users are redirected (303) elsewhere.
+///
+/// ```
+/// use actix_web::{get, Responder};
+/// use session_core::prelude::*;
+///
+/// #[get("/login")]
+/// #[skip_if_authenticated(redirect = "/dashboard")] // default: the configured home URL
+/// async fn login_form() -> impl Responder {
+///     "<form method=post>...</form>"
+/// }
+/// ```
+///
+/// Argument, optional: `redirect = "/path"` (a same-origin path starting with a single `/`).
+/// Cannot be combined with `#[login_required]`, `#[require_role]` or `#[authorize]`: no request
+/// could pass both. Not for associated functions in an `impl` block.
+#[proc_macro_attribute]
+pub fn skip_if_authenticated(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::guard(Kind::SkipIfAuthenticated, args.into(), item.into()).into()
+}
+
+/// Admits signed-in users holding a role.
+///
+/// The role is a string, or a value of the app's own role type implementing
+/// `session_core::RoleName`, so a misspelt variant is a compile error.
+///
+/// ```
+/// use actix_web::{delete, get, Responder};
+/// use session_core::prelude::*;
+///
+/// enum Role {
+///     Admin,
+/// }
+///
+/// impl RoleName for Role {
+///     fn role_name(&self) -> &str {
+///         match self {
+///             Role::Admin => "admin",
+///         }
+///     }
+/// }
+///
+/// #[get("/admin")]
+/// #[require_role("admin")]
+/// async fn admin() -> impl Responder {
+///     "admin"
+/// }
+///
+/// #[delete("/admin/cache")]
+/// #[require_role(Role::Admin, status = 404)] // hide the route from everyone else
+/// async fn clear_cache() -> impl Responder {
+///     "cleared"
+/// }
+/// ```
+///
+/// After the role, the optional `redirect = ".."` and `status = N` of [`macro@login_required`].
+/// Anonymous requests get the not-signed-in answer, signed-in users without the role 403.
+#[proc_macro_attribute]
+pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::guard(Kind::RequireRole, args.into(), item.into()).into()
+}
+
+/// Admits signed-in users for whom a rule holds.
+///
+/// ```
+/// use actix_web::{post, web, Responder};
+/// use session_core::prelude::*;
+///
+/// fn same_team(user: &AuthUser) -> bool {
+///     user.id().starts_with("team-")
+/// }
+///
+/// #[post("/admin/users")]
+/// #[authorize(any(role = "admin", all(role = "editor", not(role = "suspended"))), fresh = 600)]
+/// async fn create_user(body: web::Json<serde_json::Value>) -> impl Responder {
+///     body.to_string()
+/// }
+///
+/// #[post("/team/notes")]
+/// #[authorize(check = same_team, status = 404)]
+/// async fn add_note() -> impl Responder {
+///     "ok"
+/// }
+/// ```
+///
+/// The rule (exactly one; combine several with `all` or `any`):
+/// - `authenticated`: any signed-in user;
+/// - `role = "name"` or `role = Role::Variant` (a type implementing `session_core::RoleName`);
+/// - `any(rule, ..)`, `all(rule, ..)`: at least one rule each;
+/// - `not(rule)`;
+/// - `check = path::to::function`, a `fn(&AuthUser) -> bool`.
+///
+/// Options:
+/// - `fresh = SECS`: the user must also have signed in within the last `SECS` seconds; otherwise
+///   the answer is the not-signed-in one with `reason=reauthenticate`;
+/// - `redirect = ".."` and `status = N` as for [`macro@login_required`].
+///
+/// Stacked `#[authorize]`, `#[require_role]` and `#[login_required]` attributes combine with AND.
+#[proc_macro_attribute]
+pub fn authorize(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::guard(Kind::Authorize, args.into(), item.into()).into()
+}

@@ -1,0 +1,8 @@
+use session_core::prelude::*;
+
+#[authorize(authenticated, fresh = "x")]
+async fn settings() -> &'static str {
+    "settings"
+}
+
+fn main() {}

@@ -1,0 +1,6 @@
+use session_core::prelude::*;
+
+#[login_required]
+struct Dashboard;
+
+fn main() {}
