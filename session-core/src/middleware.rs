@@ -174,22 +174,30 @@ fn read_session(config: &Configuration, req: &ServiceRequest, now: i64) -> Optio
             }
         };
     }
-    let cookies = match req.cookies() {
-        Ok(cookies) => cookies,
-        Err(e) => {
-            tracing::debug!(error = %e, "unparsable Cookie header; request is anonymous");
-            return None;
+    cookie_values(req, &config.cookie_name).find_map(|value| match verify(config, value, now) {
+        Ok(found) => Some(found),
+        Err(rejection) => {
+            tracing::debug!(reason = rejection.reason(), detail = %rejection, "session cookie refused");
+            None
         }
-    };
-    cookies
-        .iter()
-        .filter(|c| c.name() == config.cookie_name)
-        .find_map(|c| match verify(config, c.value(), now) {
-            Ok(found) => Some(found),
-            Err(rejection) => {
-                tracing::debug!(reason = rejection.reason(), detail = %rejection, "session cookie refused");
-                None
-            }
+    })
+}
+
+/// The values of every cookie named `name` in the request's `Cookie` headers, in header order.
+///
+/// Read straight from the header, without actix's full cookie parse (which percent-decodes and
+/// allocates every cookie of the request): this crate's values are base64url and ".", never
+/// percent-encoded, and anything else simply fails verification.
+fn cookie_values<'a>(req: &'a ServiceRequest, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+    req.headers()
+        .get_all(header::COOKIE)
+        .filter_map(|header| header.to_str().ok())
+        .flat_map(|header| header.split(';'))
+        .filter_map(move |pair| {
+            let (n, value) = pair.split_once('=')?;
+            let value = value.trim();
+            let unquoted = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
+            (n.trim() == name).then_some(unquoted.unwrap_or(value))
         })
 }
 

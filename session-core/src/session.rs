@@ -45,9 +45,20 @@ enum Change {
 }
 
 struct Pending {
-    /// The working copy of the session: what the cookie will say if it is re-issued.
+    /// The working copy of the session once the handler changed it (`change != None`); until
+    /// then the incoming claims stand, uncopied.
     claims: Option<Claims>,
     change: Change,
+}
+
+impl Pending {
+    /// The session as it stands now: the working copy once changed, else the incoming claims.
+    fn current<'a>(&'a self, incoming: Option<&'a Claims>) -> Option<&'a Claims> {
+        match self.change {
+            Change::None => incoming,
+            Change::Updated | Change::LoggedOut => self.claims.as_ref(),
+        }
+    }
 }
 
 /// The cookie the response must carry, if any.
@@ -68,7 +79,7 @@ impl RequestState {
             config,
             now,
             pending: Mutex::new(Pending {
-                claims: incoming.clone(),
+                claims: None,
                 change: Change::None,
             }),
             incoming: incoming.map(Arc::new),
@@ -100,10 +111,12 @@ impl RequestState {
     /// Applies `change` to the working claims; rolled back if the result does not fit a cookie.
     fn update(&self, change: impl FnOnce(&mut Option<Claims>)) -> Result<(), SessionError> {
         let mut pending = self.lock();
-        let mut claims = pending.claims.clone();
+        let mut claims = pending.current(self.incoming.as_deref()).cloned();
         change(&mut claims);
         if let Some(c) = &claims {
-            let len = self.config.codec.encode(&self.stamped(c.clone())).len();
+            // Browsers drop a cookie whose name and value together exceed the limit.
+            let value = self.config.codec.encode(&self.stamped(c.clone()));
+            let len = self.config.cookie_name.len() + value.len();
             if len > MAX_COOKIE_LEN {
                 return Err(SessionError::TooLarge {
                     len,
@@ -286,12 +299,9 @@ impl Session {
     }
 
     fn lock_data(&self) -> Map<String, Value> {
-        self.state
-            .lock()
-            .claims
-            .as_ref()
-            .map(|c| c.data.clone())
-            .unwrap_or_default()
+        let pending = self.state.lock();
+        let current = pending.current(self.state.incoming.as_deref());
+        current.map(|c| c.data.clone()).unwrap_or_default()
     }
 
     /// Ends the session: the response removes the cookie, and all data is cleared.
@@ -326,19 +336,27 @@ impl Session {
     /// Reads the value under `key`, if any.
     pub fn get<T: DeserializeOwned>(&self, key: &str) -> Result<Option<T>, SessionError> {
         let pending = self.state.lock();
-        let value = pending.claims.as_ref().and_then(|c| c.data.get(key));
+        let current = pending.current(self.state.incoming.as_deref());
+        let value = current.and_then(|c| c.data.get(key));
         value.map(|v| from_value(key, v)).transpose()
     }
 
-    /// Removes `key`, returning whether it was there.
+    /// Removes `key`, returning whether it was there (the cookie is re-issued only if it was).
     pub fn remove(&self, key: &str) -> bool {
-        let mut removed = false;
-        let _ = self.state.update(|claims| {
-            if let Some(c) = claims {
-                removed = c.data.remove(key).is_some();
-            }
-        });
-        removed
+        let present = {
+            let pending = self.state.lock();
+            let current = pending.current(self.state.incoming.as_deref());
+            current.is_some_and(|c| c.data.contains_key(key))
+        };
+        if present {
+            // Cannot fail: removing a value makes nothing larger.
+            let _ = self.state.update(|claims| {
+                if let Some(c) = claims {
+                    c.data.remove(key);
+                }
+            });
+        }
+        present
     }
 
     /// Removes all data, keeping the signed-in user; an anonymous session ends.
