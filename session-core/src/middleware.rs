@@ -93,6 +93,10 @@ impl AuthSession {
         with_timeout(revocation, revocation.store.revoke_session(sid, until, now)).await
     }
 
+    pub(crate) fn config(&self) -> &Configuration {
+        &self.config
+    }
+
     fn revocation(&self) -> Result<&RevocationConfig, RevocationError> {
         self.config
             .revocation
@@ -143,7 +147,7 @@ fn store_unavailable(e: &RevocationError) -> HttpResponse {
 }
 
 /// Verifies one cookie value: signature, then time. `(claims, rotated)`.
-fn verify(config: &Configuration, value: &str, now: i64) -> Result<(Claims, bool), Rejection> {
+pub(crate) fn verify(config: &Configuration, value: &str, now: i64) -> Result<(Claims, bool), Rejection> {
     let verified = config.codec.decode(value)?;
     in_time(config, &verified.claims, now)?;
     Ok((verified.claims, verified.rotated))

@@ -7,3 +7,54 @@ pub use crate::{
     rule::{RoleName, Rule},
     user::AuthUser,
 };
+
+/// Entry points for the criterion benchmarks in `session-core/benches` (not API).
+pub mod bench {
+    use std::sync::Arc;
+
+    use serde_json::{Map, Value};
+
+    use crate::{claims::Claims, rule::Rule, user::AuthUser, AuthSession};
+
+    fn claims(auth: &AuthSession, id: &str, roles: &[&str], data_bytes: usize) -> Claims {
+        let now = auth.config().clock.now();
+        let mut data = Map::new();
+        if data_bytes > 0 {
+            data.insert("blob".to_owned(), Value::String("x".repeat(data_bytes)));
+        }
+        Claims {
+            sid: "AAAAAAAAAAAAAAAAAAAAAA".to_owned(),
+            sub: Some(id.to_owned()),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            iat: now,
+            exp: now + 3600,
+            auth_time: now,
+            data,
+            transient: false,
+        }
+    }
+
+    /// A cookie value for `id` with `roles` and a `data_bytes`-long data value, as the
+    /// middleware would issue it.
+    pub fn encode(auth: &AuthSession, id: &str, roles: &[&str], data_bytes: usize) -> String {
+        auth.config()
+            .codec
+            .encode(&claims(auth, id, roles, data_bytes))
+    }
+
+    /// What the middleware does with a cookie value on every request: verify, decode, time
+    /// checks. `true` when accepted.
+    pub fn verify(auth: &AuthSession, value: &str) -> bool {
+        crate::middleware::verify(auth.config(), value, auth.config().clock.now()).is_ok()
+    }
+
+    /// A signed-in user with `roles`, for rule evaluation.
+    pub fn user(auth: &AuthSession, roles: &[&str]) -> AuthUser {
+        AuthUser::new(Arc::new(claims(auth, "u", roles, 0)))
+    }
+
+    /// Evaluates `rule` for `user` now: `true` when allowed.
+    pub fn evaluate(rule: &Rule, user: &AuthUser) -> bool {
+        rule.evaluate(Some(user), user.auth_time()).is_ok()
+    }
+}

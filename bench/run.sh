@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Side-by-side load comparison on 127.0.0.1, written to BENCHMARKS.md.
+#
+#   bench/run.sh                 # full run: 5 rounds x 10 s per mode, 32 connections
+#   bench/run.sh --quick         # CI smoke run: 1 round x 1 s, output to a temp file
+#   ROUNDS=7 DURATION=20 CONNECTIONS=64 bench/run.sh
+#
+# Each mode runs in its own `bench-server` process with one worker, pinned to CPU 0; wrk runs
+# with one thread pinned to CPU 1. Modes run alternately, round after round, so drift on the
+# machine hits all of them alike. Every mode gets its cookie from its own POST /login.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+ROUNDS="${ROUNDS:-5}"
+DURATION="${DURATION:-10}"
+CONNECTIONS="${CONNECTIONS:-32}"
+OUT="${OUT:-BENCHMARKS.md}"
+if [ "${1:-}" = "--quick" ]; then
+    ROUNDS=1 DURATION=1 OUT="${OUT_QUICK:-$(mktemp --suffix=.md)}"
+fi
+MODES=(bare core core-authorize core-encrypted identity grants)
+
+if ! command -v wrk >/dev/null; then
+    sudo=""
+    [ "$(id -u)" -eq 0 ] || sudo="sudo"
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
+fi
+cargo build --release -q -p bench
+server=target/release/bench-server
+
+pin() { # pin CPU cmd...: run on one CPU when taskset and a second CPU exist
+    local cpu=$1; shift
+    if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then taskset -c "$cpu" "$@"; else "$@"; fi
+}
+
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+
+declare -A RPS P99
+pids=()
+cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+trap cleanup EXIT
+
+declare -A PORT COOKIE
+for mode in "${MODES[@]}"; do
+    port=$(free_port)
+    pin 0 "$server" --mode "$mode" --bind "127.0.0.1:$port" >/dev/null 2>&1 &
+    pids+=($!)
+    for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/hello" && break; sleep 0.05; done
+    cookie=$(curl -s -i -X POST "http://127.0.0.1:$port/login" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n1)
+    status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://127.0.0.1:$port/hello")
+    [ "$status" = 200 ] || { echo "mode $mode: GET /hello with its login cookie answered $status" >&2; exit 1; }
+    PORT[$mode]=$port COOKIE[$mode]=$cookie
+done
+
+to_ms() { # wrk latency like 812.00us / 1.20ms / 2.00s -> milliseconds
+    awk -v v="$1" 'BEGIN { n=v+0; if (v ~ /us$/) n/=1000; else if (v ~ /ms$/) n=n; else if (v ~ /s$/) n*=1000; printf "%.3f", n }'
+}
+
+for round in $(seq "$ROUNDS"); do
+    for mode in "${MODES[@]}"; do
+        out=$(pin 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
+            -H "Cookie: ${COOKIE[$mode]}" "http://127.0.0.1:${PORT[$mode]}/hello")
+        if grep -q "Non-2xx" <<<"$out"; then echo "mode $mode: non-2xx answers under load" >&2; echo "$out" >&2; exit 1; fi
+        rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+        p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
+        RPS[$mode]="${RPS[$mode]:-} $rps" P99[$mode]="${P99[$mode]:-} $p99"
+        echo "round $round $mode: $rps req/s, p99 ${p99} ms" >&2
+    done
+done
+
+median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g | awk '{ a[NR]=$1 } END { if (NR % 2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
+
+bare=$(median "${RPS[bare]}")
+identity=$(median "${RPS[identity]}")
+cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
+{
+    echo "# Benchmarks"
+    echo
+    echo "Machine: $(nproc) cores, ${cpu:-unknown CPU}; $(uname -sr); $(date -u +%Y-%m-%d)."
+    echo
+    echo "Command: \`ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/run.sh\` —"
+    echo "\`wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency\` against \`bench-server --mode MODE\` (one worker, release build),"
+    echo "server pinned to CPU 0 and wrk to CPU 1, $ROUNDS rounds with the modes alternating; medians over rounds."
+    echo
+    echo "| mode | what runs | req/s (median) | p99 ms (median) | × bare | × actix-session+identity |"
+    echo "|---|---|---:|---:|---:|---:|"
+    for mode in "${MODES[@]}"; do
+        case $mode in
+            bare) what="handler only, no session" ;;
+            core) what="session-core signed cookie + \`#[login_required]\`, reads \`AuthUser\`" ;;
+            core-authorize) what="same + \`#[authorize(any(role = ..), fresh = ..)]\`" ;;
+            core-encrypted) what="session-core sealed (AES-256-GCM) cookie + \`#[login_required]\`" ;;
+            identity) what="actix-session \`CookieSessionStore\` (signed) + actix-identity \`Identity\`" ;;
+            grants) what="same session + actix-web-grants \`#[protect(any(..))]\`" ;;
+        esac
+        rps=$(median "${RPS[$mode]}")
+        p99=$(median "${P99[$mode]}")
+        printf '| %s | %s | %.0f | %.2f | %.3f | %.3f |\n' "$mode" "$what" "$rps" "$p99" \
+            "$(awk -v a="$rps" -v b="$bare" 'BEGIN { print a / b }')" \
+            "$(awk -v a="$rps" -v b="$identity" 'BEGIN { print a / b }')"
+    done
+    echo
+    echo "Raw req/s per round:"
+    echo
+    for mode in "${MODES[@]}"; do echo "- $mode:${RPS[$mode]}"; done
+} >"$OUT"
+echo "wrote $OUT" >&2
+cat "$OUT"

@@ -1,0 +1,170 @@
+//! One server, one mode per process, for `bench/run.sh`:
+//!
+//! `bench-server --mode MODE --bind 127.0.0.1:PORT` with one worker. Every mode serves
+//! `POST /login` (which sets whatever cookie the mode needs; the script sends it back) and
+//! `GET /hello` (the measured route: reads the user and answers `hello <id>`).
+//!
+//! Modes: `bare` (no session at all), `core` (session-core signed cookie + `#[login_required]`),
+//! `core-authorize` (`#[authorize(any(role = ..), ..)]`), `core-encrypted` (sealed cookie),
+//! `identity` (actix-session `CookieSessionStore`, signed, + actix-identity `Identity`),
+//! `grants` (the same session store + actix-web-grants `#[protect]`).
+
+use std::collections::HashSet;
+
+use actix_identity::{Identity, IdentityMiddleware};
+use actix_session::{
+    config::CookieContentSecurity, storage::CookieSessionStore, SessionExt, SessionMiddleware,
+};
+use actix_web::{
+    cookie::Key as CookieKey, dev::ServiceRequest, get, post, web, App, Error, HttpMessage,
+    HttpRequest, HttpResponse, HttpServer, Responder,
+};
+use session_core::prelude::*;
+
+const SECRET: &[u8; 64] = b"bench-secret-bench-secret-bench-secret-bench-secret-bench-secret";
+
+// ---------------------------------------------------------------- bare
+
+#[get("/hello")]
+async fn bare_hello() -> impl Responder {
+    // The same answer the other modes build from their user id.
+    format!("hello {}", "bench")
+}
+
+#[post("/login")]
+async fn bare_login() -> impl Responder {
+    HttpResponse::Ok()
+}
+
+// ---------------------------------------------------------------- session-core
+
+#[get("/hello")]
+#[login_required]
+async fn core_hello(user: AuthUser) -> impl Responder {
+    format!("hello {}", user.id())
+}
+
+#[get("/hello")]
+#[authorize(any(role = "admin", role = "editor"), fresh = 86400)]
+async fn core_authorize_hello(user: AuthUser) -> impl Responder {
+    format!("hello {}", user.id())
+}
+
+#[post("/login")]
+async fn core_login(session: Session) -> Result<HttpResponse, SessionError> {
+    session.login(Login::new("bench").roles(["editor"]))?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+// ---------------------------------------------------------------- actix-session + identity
+
+#[get("/hello")]
+async fn identity_hello(user: Identity) -> Result<String, Error> {
+    let id = user.id().map_err(actix_web::error::ErrorUnauthorized)?;
+    Ok(format!("hello {id}"))
+}
+
+#[post("/login")]
+async fn identity_login(req: HttpRequest) -> Result<HttpResponse, Error> {
+    Identity::login(&req.extensions(), "bench".to_owned())
+        .map_err(actix_web::error::ErrorInternalServerError)?;
+    req.get_session()
+        .insert("roles", ["editor"])
+        .map_err(actix_web::error::ErrorInternalServerError)?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+// ---------------------------------------------------------------- actix-web-grants
+
+async fn session_roles(req: &ServiceRequest) -> Result<HashSet<String>, Error> {
+    let roles: Option<Vec<String>> = req.get_session().get("roles").unwrap_or(None);
+    Ok(roles.unwrap_or_default().into_iter().collect())
+}
+
+#[get("/hello")]
+#[actix_web_grants::protect(any("admin", "editor"))]
+async fn grants_hello(user: Identity) -> Result<String, Error> {
+    let id = user.id().map_err(actix_web::error::ErrorUnauthorized)?;
+    Ok(format!("hello {id}"))
+}
+
+fn session_middleware() -> SessionMiddleware<CookieSessionStore> {
+    SessionMiddleware::builder(CookieSessionStore::default(), CookieKey::from(SECRET))
+        .cookie_content_security(CookieContentSecurity::Signed)
+        .cookie_secure(false)
+        .build()
+}
+
+fn auth(encrypted: bool) -> AuthSession {
+    AuthSession::builder(Key::from_bytes(SECRET).expect("64 bytes"))
+        .secure(false)
+        .encrypted(encrypted)
+        .build()
+        .expect("valid config")
+}
+
+fn arg(args: &[String], name: &str) -> Option<String> {
+    args.iter()
+        .position(|a| a == name)
+        .and_then(|i| args.get(i + 1).cloned())
+}
+
+#[actix_web::main]
+async fn main() -> std::io::Result<()> {
+    let args: Vec<String> = std::env::args().collect();
+    let usage = "usage: bench-server --mode bare|core|core-authorize|core-encrypted|identity|grants --bind 127.0.0.1:PORT";
+    let mode = arg(&args, "--mode").ok_or_else(|| std::io::Error::other(usage))?;
+    let bind = arg(&args, "--bind").unwrap_or_else(|| "127.0.0.1:8090".to_owned());
+    if ![
+        "bare",
+        "core",
+        "core-authorize",
+        "core-encrypted",
+        "identity",
+        "grants",
+    ]
+    .contains(&mode.as_str())
+    {
+        return Err(std::io::Error::other(usage));
+    }
+    let (signed, sealed) = (auth(false), auth(true));
+    HttpServer::new(move || {
+        let (mode, signed, sealed) = (mode.clone(), signed.clone(), sealed.clone());
+        // Every mode sits in a `scope("")`, so the middleware stack is per mode and the App type
+        // (and its routing cost) is the same for all.
+        App::new().configure(move |cfg| {
+            let scope = web::scope("");
+            match mode.as_str() {
+                "bare" => cfg.service(scope.service((bare_hello, bare_login))),
+                "core" => cfg.service(scope.wrap(signed).service((core_hello, core_login))),
+                "core-authorize" => cfg.service(
+                    scope
+                        .wrap(signed)
+                        .service((core_authorize_hello, core_login)),
+                ),
+                "core-encrypted" => {
+                    cfg.service(scope.wrap(sealed).service((core_hello, core_login)))
+                }
+                "identity" => cfg.service(
+                    scope
+                        .wrap(IdentityMiddleware::default())
+                        .wrap(session_middleware())
+                        .service((identity_hello, identity_login)),
+                ),
+                _ => cfg.service(
+                    scope
+                        .wrap(actix_web_grants::GrantsMiddleware::with_extractor(
+                            session_roles,
+                        ))
+                        .wrap(IdentityMiddleware::default())
+                        .wrap(session_middleware())
+                        .service((grants_hello, identity_login)),
+                ),
+            };
+        })
+    })
+    .workers(1)
+    .bind(bind)?
+    .run()
+    .await
+}
