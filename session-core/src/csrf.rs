@@ -18,7 +18,7 @@
 //! use session_core::{csrf, Session, SessionError};
 //!
 //! #[get("/profile")]
-//! async fn form(session: Session) -> Result<HttpResponse, SessionError> {
+//! async fn profile_form(session: Session) -> Result<HttpResponse, SessionError> {
 //!     let token = csrf::token(&session)?;
 //!     Ok(HttpResponse::Ok().content_type("text/html").body(format!(
 //!         r#"<form method="post"><input type="hidden" name="{}" value="{token}">
@@ -34,7 +34,7 @@
 //! }
 //!
 //! #[post("/profile")]
-//! async fn save(session: Session, form: web::Form<Profile>) -> HttpResponse {
+//! async fn save_profile(session: Session, form: web::Form<Profile>) -> HttpResponse {
 //!     if !csrf::verify(&session, &form.csrf_token) {
 //!         return HttpResponse::Forbidden().body("invalid form token; reload the page");
 //!     }

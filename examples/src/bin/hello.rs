@@ -45,7 +45,9 @@ async fn admin_panel(user: AuthUser) -> impl Responder {
 
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
-    tracing_subscriber::fmt().with_env_filter("info,session_core=debug").init();
+    tracing_subscriber::fmt()
+        .with_env_filter("info,session_core=debug")
+        .init();
     let key = Key::from_env("SESSION_SECRET").unwrap_or_else(|e| {
         tracing::warn!("{e}; using a random key: sessions will not survive a restart");
         Key::generate()

@@ -1,0 +1,370 @@
+//! A JSON API on cookie sessions: `cargo run -p examples --bin api` (http://127.0.0.1:8081).
+//!
+//! - `POST /api/login` with `{"username": .., "password": ..}` checks the password against an
+//!   in-memory user table of argon2id hashes and sets the session cookie;
+//! - `GET /api/me` (`#[login_required]`), `GET /api/reports`
+//!   (`#[authorize(any(role = "admin", role = "analyst"))]`), `GET /api/admin/users`
+//!   (`#[require_role("admin")]`); denials are JSON: 401 `{"error":"unauthenticated"}`, 403
+//!   `{"error":"forbidden"}` (the app configures [`Deny::Json`], so browsers get JSON too);
+//! - `POST /api/logout` ends the session.
+//!
+//! CSRF: every state-changing endpoint takes `application/json` only (actix's `Json` extractor
+//! refuses other content types with 415), which a cross-site HTML form cannot send without a CORS
+//! preflight this API never grants; the `SameSite=Lax` cookie is the second line.
+//!
+//! The demo users are [`DEMO_USERS`].
+
+use std::{
+    collections::HashMap,
+    sync::Arc,
+    time::{SystemTime, UNIX_EPOCH},
+};
+
+use actix_web::{
+    body::MessageBody,
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    error::JsonPayloadError,
+    web::{self, ServiceConfig},
+    App, Error, HttpRequest, HttpResponse,
+};
+use serde::Deserialize;
+use serde_json::json;
+use session_core::{prelude::*, AuthSessionBuilder};
+
+#[cfg(test)]
+use crate::password::Params;
+use crate::password::{Passwords, Verdict};
+
+/// `(username, password, roles)` of the demo accounts.
+pub const DEMO_USERS: [(&str, &str, &[&str]); 3] = [
+    ("alice", "alice-password", &["admin"]),
+    ("bob", "bob-password", &["analyst"]),
+    ("carol", "carol-password", &[]),
+];
+
+#[derive(Debug)]
+struct ApiUser {
+    hash: String,
+    roles: Vec<String>,
+}
+
+/// The user table (name → argon2id hash and roles) and the hasher.
+#[derive(Debug, Clone)]
+pub struct ApiState {
+    users: Arc<HashMap<String, ApiUser>>,
+    passwords: Arc<Passwords>,
+}
+
+impl ApiState {
+    /// The [`DEMO_USERS`], their passwords hashed with `passwords` (slow: run it once, at start).
+    pub fn demo(passwords: Passwords) -> Self {
+        let users = DEMO_USERS
+            .iter()
+            .map(|(name, password, roles)| {
+                let user = ApiUser {
+                    hash: passwords.hash(password),
+                    roles: roles.iter().map(|r| r.to_string()).collect(),
+                };
+                (name.to_string(), user)
+            })
+            .collect();
+        Self {
+            users: Arc::new(users),
+            passwords: Arc::new(passwords),
+        }
+    }
+
+    /// The roles of `username` if `password` is theirs. Blocking (argon2).
+    fn check(&self, username: &str, password: &str) -> Option<Vec<String>> {
+        let Some(user) = self.users.get(username) else {
+            self.passwords.verify_dummy(password);
+            return None;
+        };
+        match self.passwords.verify(password, &user.hash) {
+            // The table lives in memory only; a real app would store the new hash here.
+            Verdict::Ok | Verdict::OkRehashed(_) => Some(user.roles.clone()),
+            Verdict::Wrong => None,
+        }
+    }
+}
+
+/// The session settings of the API: JSON denials for everyone, and the cookie's `Secure` flag as
+/// given (`false` only for plain HTTP on localhost).
+pub fn auth_builder(key: Key, secure_cookies: bool) -> AuthSessionBuilder {
+    AuthSession::builder(key)
+        .secure(secure_cookies)
+        .deny(Deny::Json)
+}
+
+/// The whole API with its session middleware.
+pub fn app(
+    state: ApiState,
+    auth: AuthSession,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .app_data(
+            web::JsonConfig::default()
+                .limit(4096)
+                .error_handler(bad_json),
+        )
+        .configure(configure)
+        .wrap(auth)
+}
+
+/// The API's routes; needs `web::Data<ApiState>` and an [`AuthSession`] on the `App`.
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(web::resource("/api/login").post(login))
+        .service(web::resource("/api/logout").post(logout))
+        .service(web::resource("/api/me").get(me))
+        .service(web::resource("/api/reports").get(reports))
+        .service(web::resource("/api/admin/users").get(admin_users))
+        .default_service(web::to(|| async {
+            HttpResponse::NotFound().json(json!({ "error": "not_found" }))
+        }));
+}
+
+fn bad_json(err: JsonPayloadError, _: &HttpRequest) -> Error {
+    let status = match err {
+        JsonPayloadError::ContentType => actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+        JsonPayloadError::Overflow { .. } | JsonPayloadError::OverflowKnownLength { .. } => {
+            actix_web::http::StatusCode::PAYLOAD_TOO_LARGE
+        }
+        _ => actix_web::http::StatusCode::BAD_REQUEST,
+    };
+    let body = json!({ "error": "bad_request", "detail": err.to_string() });
+    actix_web::error::InternalError::from_response(err, HttpResponse::build(status).json(body))
+        .into()
+}
+
+/// `POST /api/login` body.
+#[derive(Debug, Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+    /// `false`: a browser-session cookie. Default `true`.
+    #[serde(default = "yes")]
+    remember: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn login(
+    state: web::Data<ApiState>,
+    session: Session,
+    creds: web::Json<Credentials>,
+) -> Result<HttpResponse, Error> {
+    let Credentials {
+        username,
+        password,
+        remember,
+    } = creds.into_inner();
+    let name = username.clone();
+    let roles = web::block(move || state.check(&name, &password)).await?;
+    let Some(roles) = roles else {
+        tracing::warn!(user = %username, "api login failed");
+        return Ok(HttpResponse::Unauthorized().json(json!({ "error": "invalid_credentials" })));
+    };
+    session.login(
+        Login::new(username.clone())
+            .roles(roles.clone())
+            .remember(remember),
+    )?;
+    tracing::info!(user = %username, ?roles, "api login");
+    Ok(HttpResponse::Ok().json(json!({ "user": username, "roles": roles })))
+}
+
+async fn logout(session: Session) -> HttpResponse {
+    if let Some(user) = session.user() {
+        tracing::info!(user = %user.id(), "api logout");
+    }
+    session.logout();
+    HttpResponse::NoContent().finish()
+}
+
+fn unix(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+#[login_required]
+async fn me(user: AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "user": user.id(),
+        "roles": user.roles(),
+        "signed_in_at": unix(user.authenticated_at()),
+        "expires_at": unix(user.expires_at()),
+    }))
+}
+
+#[authorize(any(role = "admin", role = "analyst"))]
+async fn reports(user: AuthUser) -> HttpResponse {
+    HttpResponse::Ok().json(json!({
+        "for": user.id(),
+        "reports": [
+            { "name": "signups-weekly", "rows": 7 },
+            { "name": "logins-by-hour", "rows": 24 },
+        ],
+    }))
+}
+
+#[require_role("admin")]
+async fn admin_users(state: web::Data<ApiState>) -> HttpResponse {
+    let mut users: Vec<_> = state
+        .users
+        .iter()
+        .map(|(name, user)| json!({ "user": name, "roles": user.roles }))
+        .collect();
+    users.sort_by(|a, b| a["user"].as_str().cmp(&b["user"].as_str()));
+    HttpResponse::Ok().json(json!({ "users": users }))
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::{
+        cookie::Cookie,
+        http::{header, StatusCode},
+        test,
+    };
+    use serde_json::Value;
+
+    use super::*;
+
+    fn state() -> ApiState {
+        // Cheap parameters: these tests are about the API, not about argon2's cost.
+        ApiState::demo(Passwords::new(Params::new(1024, 1, 1, None).unwrap()))
+    }
+
+    fn auth() -> AuthSession {
+        auth_builder(Key::from_bytes(&[5; 32]).unwrap(), true)
+            .build()
+            .unwrap()
+    }
+
+    fn login_req(user: &str, password: &str) -> test::TestRequest {
+        test::TestRequest::post()
+            .uri("/api/login")
+            .set_json(json!({ "username": user, "password": password }))
+    }
+
+    fn session_cookie<B>(res: &ServiceResponse<B>) -> Option<Cookie<'static>> {
+        res.headers()
+            .get_all(header::SET_COOKIE)
+            .filter_map(|v| Cookie::parse(v.to_str().ok()?.to_owned()).ok())
+            .find(|c| c.name() == "session")
+    }
+
+    macro_rules! call {
+        ($app:expr, $req:expr) => {{
+            let res = test::call_service($app, $req.to_request()).await;
+            let status = res.status();
+            let cookie = session_cookie(&res);
+            let body: Value = test::read_body_json(res).await;
+            (status, body, cookie)
+        }};
+    }
+
+    macro_rules! login_as {
+        ($app:expr, $user:expr) => {{
+            let password = DEMO_USERS.iter().find(|u| u.0 == $user).unwrap().1;
+            let (status, _, cookie) = call!($app, login_req($user, password));
+            assert_eq!(status, StatusCode::OK);
+            cookie.expect("login sets the session cookie")
+        }};
+    }
+
+    #[actix_web::test]
+    async fn login_returns_user_and_roles_and_sets_the_cookie() {
+        let app = test::init_service(app(state(), auth())).await;
+        let (status, body, cookie) = call!(&app, login_req("alice", "alice-password"));
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(body, json!({ "user": "alice", "roles": ["admin"] }));
+        let cookie = cookie.unwrap();
+        assert_eq!(cookie.http_only(), Some(true));
+        let get = test::TestRequest::get().uri("/api/me").cookie(cookie);
+        let (status, me, _) = call!(&app, get);
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(me["user"], "alice");
+    }
+
+    #[actix_web::test]
+    async fn wrong_password_and_unknown_user_get_the_same_401() {
+        let app = test::init_service(app(state(), auth())).await;
+        for (user, password) in [("alice", "bob-password"), ("mallory", "alice-password")] {
+            let (status, body, cookie) = call!(&app, login_req(user, password));
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{user}");
+            assert_eq!(body, json!({ "error": "invalid_credentials" }));
+            assert!(cookie.is_none());
+        }
+    }
+
+    #[actix_web::test]
+    async fn anonymous_requests_get_401_json_even_from_browsers() {
+        let app = test::init_service(app(state(), auth())).await;
+        for uri in ["/api/me", "/api/reports", "/api/admin/users"] {
+            let req = test::TestRequest::get()
+                .uri(uri)
+                .insert_header((header::ACCEPT, "text/html"));
+            let (status, body, _) = call!(&app, req);
+            assert_eq!(status, StatusCode::UNAUTHORIZED, "{uri}");
+            assert_eq!(body, json!({ "error": "unauthenticated" }));
+        }
+    }
+
+    #[actix_web::test]
+    async fn role_guards_answer_403_json_to_users_without_the_role() {
+        let app = test::init_service(app(state(), auth())).await;
+        let table = [
+            ("alice", "/api/reports", StatusCode::OK),
+            ("bob", "/api/reports", StatusCode::OK),
+            ("carol", "/api/reports", StatusCode::FORBIDDEN),
+            ("alice", "/api/admin/users", StatusCode::OK),
+            ("bob", "/api/admin/users", StatusCode::FORBIDDEN),
+        ];
+        for (user, uri, want) in table {
+            let cookie = login_as!(&app, user);
+            let req = test::TestRequest::get().uri(uri).cookie(cookie);
+            let (status, body, _) = call!(&app, req);
+            assert_eq!(status, want, "{user} {uri}");
+            if want == StatusCode::FORBIDDEN {
+                assert_eq!(body, json!({ "error": "forbidden" }));
+            }
+        }
+    }
+
+    #[actix_web::test]
+    async fn login_takes_json_only() {
+        let app = test::init_service(app(state(), auth())).await;
+        let form = test::TestRequest::post()
+            .uri("/api/login")
+            .set_form([("username", "alice"), ("password", "alice-password")]);
+        let (status, body, cookie) = call!(&app, form);
+        assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+        assert_eq!(body["error"], "bad_request");
+        assert!(cookie.is_none());
+    }
+
+    #[actix_web::test]
+    async fn logout_removes_the_cookie() {
+        let app = test::init_service(app(state(), auth())).await;
+        let cookie = login_as!(&app, "bob");
+        let req = test::TestRequest::post().uri("/api/logout").cookie(cookie);
+        let res = test::call_service(&app, req.to_request()).await;
+        assert_eq!(res.status(), StatusCode::NO_CONTENT);
+        let removal = session_cookie(&res).expect("a removal cookie");
+        assert_eq!(removal.value(), "");
+        assert_eq!(
+            removal.max_age(),
+            Some(actix_web::cookie::time::Duration::ZERO)
+        );
+    }
+}

@@ -1,0 +1,69 @@
+//! `cargo run -p examples --bin login-app`, then open http://127.0.0.1:8080/.
+//!
+//! See `login-app --help` and the `examples::login_app` module.
+
+use std::process::ExitCode;
+
+use actix_web::HttpServer;
+use examples::{
+    login_app::{
+        self,
+        args::{self, Command, Options},
+        AppState,
+    },
+    setup,
+};
+
+fn main() -> ExitCode {
+    let options = match args::parse(std::env::args().skip(1), |var| std::env::var(var).ok()) {
+        Ok(Command::Run(options)) => options,
+        Ok(Command::Help) => {
+            println!("{}", args::USAGE);
+            return ExitCode::SUCCESS;
+        }
+        Err(problem) => {
+            eprintln!("login-app: {problem}\n\n{}", args::USAGE);
+            return ExitCode::from(2);
+        }
+    };
+    setup::init_tracing("info");
+    match actix_web::rt::System::new().block_on(serve(options)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(problem) => {
+            tracing::error!("{problem}");
+            eprintln!("login-app: {problem}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn serve(options: Options) -> Result<(), String> {
+    let key = setup::key_from_env_or_generate().map_err(|e| e.to_string())?;
+    let auth = login_app::auth_builder(key, options.secure_cookies)
+        .build()
+        .map_err(|e| e.to_string())?;
+    if !options.secure_cookies {
+        tracing::info!(
+            "session cookie without the Secure flag (plain HTTP on localhost); \
+             use --secure-cookies behind HTTPS"
+        );
+    }
+    let data_dir = options.data_dir.clone();
+    let state = actix_web::web::block(move || AppState::open(&data_dir))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    tracing::info!(database = %state.db().path().display(), "users database ready");
+    let server = HttpServer::new(move || login_app::app(state.clone(), auth.clone()))
+        .bind(&options.bind)
+        .map_err(|e| {
+            format!(
+                "cannot listen on {}: {e} (choose another address with --bind 127.0.0.1:PORT)",
+                options.bind
+            )
+        })?;
+    for addr in server.addrs() {
+        tracing::info!("listening on http://{addr}/ (the first account you register is the admin)");
+    }
+    server.run().await.map_err(|e| e.to_string())
+}

@@ -1,0 +1,428 @@
+//! The route handlers. Guards are the attribute macros; every form post checks its CSRF token
+//! before it reads or changes anything else.
+
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use actix_web::{http::StatusCode, web, HttpResponse};
+use serde::Deserialize;
+use session_core::{csrf, prelude::*, safe_next};
+
+use super::{
+    blocking,
+    db::{User, UsernameTaken},
+    html, nav,
+    pages::{self, LoginPage, Nav, SessionFacts},
+    see_other, AppError, AppState, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN,
+};
+
+/// Session data key: the username, for the navigation bar.
+const USERNAME: &str = "username";
+/// Session data key: whether the user ticked "remember me" (kept when they re-authenticate).
+const REMEMBER: &str = "remember";
+
+type Page = Result<HttpResponse, AppError>;
+
+/// Refuses the request (403, nothing changed) unless `submitted` is the session's token.
+fn require_csrf(session: &Session, submitted: &str) -> Result<(), AppError> {
+    if csrf::verify(session, submitted) {
+        Ok(())
+    } else {
+        tracing::warn!("form post refused: invalid or missing CSRF token");
+        Err(AppError::Csrf)
+    }
+}
+
+/// Signs `user` in (a new session id), remembering the username for the pages, and gives the
+/// session a new CSRF token so no token seen before the login is accepted after it.
+fn sign_in(session: &Session, user: &User, remember: bool) -> Result<(), AppError> {
+    session.login(
+        Login::new(user.uid.clone())
+            .roles([user.role.as_str()])
+            .data(USERNAME, &user.username)
+            .data(REMEMBER, remember)
+            .remember(remember),
+    )?;
+    csrf::rotate(session)?;
+    tracing::info!(user = %user.username, role = user.role.as_str(), remember, "login");
+    Ok(())
+}
+
+fn unix(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
+}
+
+#[derive(Debug, Deserialize)]
+pub(super) struct HomeQuery {
+    signed_out: Option<String>,
+}
+
+pub(super) async fn home(session: Session, query: web::Query<HomeQuery>) -> Page {
+    let nav = nav(&session, session.user().as_ref())?;
+    let signed_out = query.signed_out.is_some() && matches!(nav, Nav::Anonymous);
+    Ok(html(StatusCode::OK, pages::home(&nav, signed_out)))
+}
+
+pub(super) async fn not_found(session: Session) -> Page {
+    let nav = nav(&session, session.user().as_ref())?;
+    let page = pages::error(&nav, 404, "Not found", "There is no page at this address.");
+    Ok(html(StatusCode::NOT_FOUND, page))
+}
+
+// ---- registration ----------------------------------------------------------------------------
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RegisterForm {
+    csrf_token: String,
+    username: String,
+    password: String,
+}
+
+/// Why a registration is refused, if it is.
+fn registration_problem(username: &str, password: &str) -> Option<String> {
+    let name_ok = (3..=32).contains(&username.len())
+        && username
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
+    if !name_ok {
+        return Some("Usernames are 3–32 letters, digits, '.', '_' or '-'.".to_owned());
+    }
+    let chars = password.chars().count();
+    if chars < MIN_PASSWORD_LEN {
+        return Some(format!(
+            "Passwords need at least {MIN_PASSWORD_LEN} characters."
+        ));
+    }
+    if password.len() > MAX_PASSWORD_LEN {
+        return Some(format!(
+            "Passwords may have at most {MAX_PASSWORD_LEN} bytes."
+        ));
+    }
+    None
+}
+
+#[skip_if_authenticated(redirect = "/dashboard")]
+pub(super) async fn register_form(session: Session) -> Page {
+    let csrf = csrf::token(&session)?;
+    Ok(html(StatusCode::OK, pages::register(&csrf, "", None)))
+}
+
+pub(super) async fn register(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<RegisterForm>,
+) -> Page {
+    require_csrf(&session, &form.csrf_token)?;
+    let RegisterForm {
+        csrf_token,
+        username,
+        password,
+    } = form.into_inner();
+    let refuse = |status, error: &str| {
+        let page = pages::register(&csrf_token, &username, Some(error));
+        Ok(html(status, page))
+    };
+    if let Some(problem) = registration_problem(&username, &password) {
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, &problem);
+    }
+    let name = username.clone();
+    let created = blocking(&state, move |state| {
+        let hash = state.passwords().hash(&password);
+        state.db().create_user(&name, &hash)
+    })
+    .await?;
+    match created {
+        Err(UsernameTaken) => refuse(StatusCode::CONFLICT, "That username is taken."),
+        Ok(user) => {
+            tracing::info!(user = %user.username, role = user.role.as_str(), "registered");
+            sign_in(&session, &user, false)?;
+            Ok(see_other("/dashboard"))
+        }
+    }
+}
+
+// ---- login and logout ------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub(super) struct LoginQuery {
+    next: Option<String>,
+}
+
+#[skip_if_authenticated(redirect = "/dashboard")]
+pub(super) async fn login_form(session: Session, query: web::Query<LoginQuery>) -> Page {
+    let csrf = csrf::token(&session)?;
+    let next = query.next.as_deref().and_then(safe_next);
+    let page = pages::login(&LoginPage {
+        csrf: &csrf,
+        next,
+        username: "",
+        error: None,
+        notice: next.map(|_| "Please sign in to continue."),
+    });
+    Ok(html(StatusCode::OK, page))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct LoginForm {
+    csrf_token: String,
+    username: String,
+    password: String,
+    remember: Option<String>,
+    next: Option<String>,
+}
+
+pub(super) async fn login(
+    state: web::Data<AppState>,
+    session: Session,
+    form: web::Form<LoginForm>,
+) -> Page {
+    require_csrf(&session, &form.csrf_token)?;
+    let LoginForm {
+        csrf_token,
+        username,
+        password,
+        remember,
+        next,
+    } = form.into_inner();
+    let name = username.clone();
+    let user = blocking(&state, move |state| {
+        let found = state.db().credentials(&name)?;
+        state.check_password(found, &password)
+    })
+    .await?;
+    let next = next.as_deref().and_then(safe_next);
+    let Some(user) = user else {
+        tracing::warn!(user = %username, "login failed: unknown user or wrong password");
+        let page = pages::login(&LoginPage {
+            csrf: &csrf_token,
+            next,
+            username: &username,
+            error: Some("Wrong username or password."),
+            notice: None,
+        });
+        return Ok(html(StatusCode::UNAUTHORIZED, page));
+    };
+    sign_in(&session, &user, remember.is_some())?;
+    Ok(see_other(next.unwrap_or("/dashboard")))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct CsrfForm {
+    csrf_token: String,
+}
+
+pub(super) async fn logout(session: Session, form: web::Form<CsrfForm>) -> Page {
+    require_csrf(&session, &form.csrf_token)?;
+    let user = session.user();
+    session.logout();
+    let user_id = user.as_ref().map_or("", |u| u.id());
+    tracing::info!(%user_id, "logout");
+    Ok(see_other("/?signed_out=1"))
+}
+
+// ---- signed-in pages -------------------------------------------------------------------------
+
+/// The database row of the signed-in user; `None` when the account no longer exists (the session
+/// is then ended).
+async fn account(
+    state: &web::Data<AppState>,
+    session: &Session,
+    user: &AuthUser,
+) -> Result<Option<User>, AppError> {
+    let uid = user.id().to_owned();
+    let found = blocking(state, move |state| state.db().user(&uid)).await?;
+    if found.is_none() {
+        tracing::warn!(user_id = %user.id(), "session for a deleted account; signing out");
+        session.logout();
+    }
+    Ok(found)
+}
+
+#[login_required]
+pub(super) async fn dashboard(
+    state: web::Data<AppState>,
+    session: Session,
+    user: AuthUser,
+) -> Page {
+    let Some(account) = account(&state, &session, &user).await? else {
+        return Ok(see_other("/login"));
+    };
+    let facts = SessionFacts {
+        signed_in_at: unix(user.authenticated_at()),
+        expires_at: unix(user.expires_at()),
+        session_id: user.session_id().chars().take(8).collect(),
+        remembered: user.get::<bool>(REMEMBER)?.unwrap_or(true),
+    };
+    let nav = nav(&session, Some(&user))?;
+    Ok(html(
+        StatusCode::OK,
+        pages::dashboard(&nav, &account, &facts),
+    ))
+}
+
+#[require_role("admin")]
+pub(super) async fn admin(state: web::Data<AppState>, session: Session, user: AuthUser) -> Page {
+    let users = blocking(&state, |state| state.db().users()).await?;
+    let nav = nav(&session, Some(&user))?;
+    Ok(html(StatusCode::OK, pages::admin(&nav, &users)))
+}
+
+// ---- sensitive settings and re-authentication ------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub(super) struct SettingsQuery {
+    changed: Option<String>,
+}
+
+// Anonymous visitors get the usual sign-in redirect from `login_required`; signed-in users whose
+// sign-in is older than 5 minutes are sent to confirm their password (`/reauth?next=/settings`).
+#[login_required]
+#[authorize(authenticated, fresh = 300, redirect = "/reauth")]
+pub(super) async fn settings(
+    session: Session,
+    user: AuthUser,
+    query: web::Query<SettingsQuery>,
+) -> Page {
+    let csrf = csrf::token(&session)?;
+    let nav = nav(&session, Some(&user))?;
+    let notice = query
+        .changed
+        .is_some()
+        .then_some("Your password was changed.");
+    Ok(html(
+        StatusCode::OK,
+        pages::settings(&nav, &csrf, notice, None),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct PasswordForm {
+    csrf_token: String,
+    new_password: String,
+}
+
+#[login_required]
+#[authorize(authenticated, fresh = 300, redirect = "/reauth")]
+pub(super) async fn change_password(
+    state: web::Data<AppState>,
+    session: Session,
+    user: AuthUser,
+    form: web::Form<PasswordForm>,
+) -> Page {
+    require_csrf(&session, &form.csrf_token)?;
+    let PasswordForm {
+        csrf_token,
+        new_password,
+    } = form.into_inner();
+    if let Some(problem) = registration_problem("valid", &new_password) {
+        let nav = nav(&session, Some(&user))?;
+        let page = pages::settings(&nav, &csrf_token, None, Some(&problem));
+        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+    }
+    let Some(account) = account(&state, &session, &user).await? else {
+        return Ok(see_other("/login"));
+    };
+    blocking(&state, move |state| {
+        let hash = state.passwords().hash(&new_password);
+        state.db().set_password_hash(account.id, &hash)
+    })
+    .await?;
+    // A privilege-relevant change: new session id and CSRF token.
+    session.renew();
+    csrf::rotate(&session)?;
+    tracing::info!(user_id = %user.id(), "password changed");
+    Ok(see_other("/settings?changed=1"))
+}
+
+#[login_required]
+pub(super) async fn reauth_form(
+    session: Session,
+    user: AuthUser,
+    query: web::Query<LoginQuery>,
+) -> Page {
+    let csrf = csrf::token(&session)?;
+    let nav = nav(&session, Some(&user))?;
+    let username = user.get::<String>(USERNAME)?.unwrap_or_default();
+    let next = query.next.as_deref().and_then(safe_next);
+    Ok(html(
+        StatusCode::OK,
+        pages::reauth(&nav, &csrf, &username, next, None),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct ReauthForm {
+    csrf_token: String,
+    password: String,
+    next: Option<String>,
+}
+
+#[login_required]
+pub(super) async fn reauth(
+    state: web::Data<AppState>,
+    session: Session,
+    user: AuthUser,
+    form: web::Form<ReauthForm>,
+) -> Page {
+    require_csrf(&session, &form.csrf_token)?;
+    let ReauthForm {
+        csrf_token,
+        password,
+        next,
+    } = form.into_inner();
+    let uid = user.id().to_owned();
+    let checked = blocking(&state, move |state| {
+        let found = match state.db().user(&uid)? {
+            Some(user) => state.db().password_hash(user.id)?.map(|hash| (user, hash)),
+            None => None,
+        };
+        state.check_password(found, &password)
+    })
+    .await?;
+    let next = next.as_deref().and_then(safe_next);
+    let Some(account) = checked else {
+        tracing::warn!(user_id = %user.id(), "re-authentication failed");
+        let nav = nav(&session, Some(&user))?;
+        let username = user.get::<String>(USERNAME)?.unwrap_or_default();
+        let page = pages::reauth(&nav, &csrf_token, &username, next, Some("Wrong password."));
+        return Ok(html(StatusCode::UNAUTHORIZED, page));
+    };
+    let remember = user.get::<bool>(REMEMBER)?.unwrap_or(true);
+    sign_in(&session, &account, remember)?;
+    Ok(see_other(next.unwrap_or("/settings")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{super::db::Role, *};
+
+    #[test]
+    fn registration_rules() {
+        assert_eq!(registration_problem("ann", "12345678"), None);
+        assert_eq!(registration_problem("a.b_c-9", "pässwörd"), None);
+        for (name, password) in [
+            ("an", "12345678"),
+            ("a".repeat(33).as_str(), "12345678"),
+            ("ann smith", "12345678"),
+            ("<ann>", "12345678"),
+            ("ann", "1234567"),
+            ("ann", "x".repeat(MAX_PASSWORD_LEN + 1).as_str()),
+        ] {
+            assert!(
+                registration_problem(name, password).is_some(),
+                "{name:?} {password:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn roles_in_the_session_are_the_database_role_names() {
+        // `#[require_role("admin")]` above must name what `sign_in` stores.
+        assert_eq!(Role::Admin.as_str(), "admin");
+    }
+}

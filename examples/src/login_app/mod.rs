@@ -1,0 +1,318 @@
+//! A real login app: `cargo run -p examples --bin login-app`, then open http://127.0.0.1:8080/.
+//!
+//! - Users in SQLite ([`db`]), created on first start in the data directory; passwords hashed with
+//!   argon2id and upgraded to the current parameters at login ([`crate::password`]).
+//! - Pages ([`pages`]): register and log in (`#[skip_if_authenticated]`), the dashboard
+//!   (`#[login_required]`), the admin page (`#[require_role("admin")]`, a real 403 page for
+//!   everyone else), sensitive settings (`#[authorize(authenticated, fresh = 300)]`, which sends
+//!   you to confirm your password again), and logout (POST only).
+//! - Every form carries a CSRF token bound to the session ([`session_core::csrf`]); a post without
+//!   a valid one is refused with 403 and changes nothing.
+//! - The first registered user is the admin.
+//!
+//! Tests build the same app with [`app`]: `app(state, auth_builder(key, false).build()?)`.
+
+pub mod args;
+pub mod db;
+mod handlers;
+pub mod pages;
+
+use std::{path::Path, sync::Arc, time::Instant};
+
+use actix_web::{
+    body::MessageBody,
+    dev::{ServiceFactory, ServiceRequest, ServiceResponse},
+    http::{
+        header::{self, HeaderValue},
+        StatusCode,
+    },
+    middleware::{from_fn, DefaultHeaders, Next},
+    web::{self, ServiceConfig},
+    App, Error, FromRequest as _, HttpResponse, ResponseError,
+};
+use session_core::{
+    csrf, AuthError, AuthSession, AuthSessionBuilder, AuthUser, DenyKind, Key, Session,
+    SessionError,
+};
+
+use self::{
+    db::{Db, DbError, User},
+    pages::Nav,
+};
+use crate::password::{Passwords, Verdict};
+
+/// Shortest password accepted at registration.
+pub const MIN_PASSWORD_LEN: usize = 8;
+/// Longest password accepted (argon2 takes any length; this bounds the work per request).
+pub const MAX_PASSWORD_LEN: usize = 1024;
+
+/// What the handlers share: the user database and the password hasher.
+#[derive(Debug, Clone)]
+pub struct AppState {
+    db: Arc<Db>,
+    passwords: Arc<Passwords>,
+}
+
+impl AppState {
+    /// Opens (or creates) the database in `data_dir`, hashing with the default argon2id
+    /// parameters.
+    pub fn open(data_dir: &Path) -> Result<Self, DbError> {
+        Ok(Self::new(Db::open(data_dir)?, Passwords::default()))
+    }
+
+    /// A state over `db`, hashing with `passwords`.
+    pub fn new(db: Db, passwords: Passwords) -> Self {
+        Self {
+            db: Arc::new(db),
+            passwords: Arc::new(passwords),
+        }
+    }
+
+    /// The user database (blocking: use it in `web::block`).
+    pub fn db(&self) -> &Db {
+        &self.db
+    }
+
+    /// The password hasher.
+    pub fn passwords(&self) -> &Passwords {
+        &self.passwords
+    }
+
+    /// Checks a password for `found` (a user and their stored hash), re-hashing a hash made with
+    /// weaker parameters. Spends the same time when `found` is `None`. Blocking.
+    fn check_password(
+        &self,
+        found: Option<(User, String)>,
+        password: &str,
+    ) -> Result<Option<User>, DbError> {
+        let Some((user, stored)) = found else {
+            self.passwords.verify_dummy(password);
+            return Ok(None);
+        };
+        match self.passwords.verify(password, &stored) {
+            Verdict::Wrong => Ok(None),
+            Verdict::Ok => Ok(Some(user)),
+            Verdict::OkRehashed(new_hash) => {
+                self.db.set_password_hash(user.id, &new_hash)?;
+                tracing::info!(user = %user.username, "password hash upgraded to the current argon2id parameters");
+                Ok(Some(user))
+            }
+        }
+    }
+}
+
+/// The session settings of this app: sign-in at `/login`, home at `/dashboard`, and the cookie's
+/// `Secure` flag as given. Add `.clock(..)` in tests.
+///
+/// `secure_cookies` is `false` by default only because the app serves plain HTTP on localhost,
+/// where a browser never sends a `Secure` cookie back; behind HTTPS pass `--secure-cookies`.
+pub fn auth_builder(key: Key, secure_cookies: bool) -> AuthSessionBuilder {
+    AuthSession::builder(key)
+        .secure(secure_cookies)
+        .login_url("/login")
+        .home_url("/dashboard")
+}
+
+/// The whole app: routes, session middleware, request logging, the 403 page and security headers.
+pub fn app(
+    state: AppState,
+    auth: AuthSession,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = Error,
+        InitError = (),
+    >,
+> {
+    App::new()
+        .app_data(web::Data::new(state))
+        .configure(configure)
+        // Innermost first: `observe` sees the handler's own error (to log denials and draw the
+        // 403 page); the session middleware, outermost, writes the cookie on the final response.
+        .wrap(from_fn(observe))
+        .wrap(security_headers())
+        .wrap(auth)
+}
+
+/// The app's routes; needs `web::Data<AppState>` and an [`AuthSession`] on the `App`.
+/// Each path is a resource, so a wrong method gets 405 (`GET /logout` changes nothing).
+pub fn configure(cfg: &mut ServiceConfig) {
+    use handlers::*;
+    cfg.service(web::resource("/").get(home))
+        .service(web::resource("/register").get(register_form).post(register))
+        .service(web::resource("/login").get(login_form).post(login))
+        .service(web::resource("/logout").post(logout))
+        .service(web::resource("/dashboard").get(dashboard))
+        .service(web::resource("/admin").get(admin))
+        .service(
+            web::resource("/settings")
+                .get(settings)
+                .post(change_password),
+        )
+        .service(web::resource("/reauth").get(reauth_form).post(reauth))
+        .default_service(web::to(not_found));
+}
+
+fn security_headers() -> DefaultHeaders {
+    DefaultHeaders::new()
+        .add((header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .add((header::X_FRAME_OPTIONS, "DENY"))
+        .add((header::REFERRER_POLICY, "same-origin"))
+        .add((
+            header::CONTENT_SECURITY_POLICY,
+            "default-src 'self'; style-src 'unsafe-inline'; form-action 'self'; \
+             frame-ancestors 'none'; base-uri 'none'",
+        ))
+}
+
+/// Logs every request (method, path, status, time) and every denial (with its reason), and turns
+/// a guard's bare 403 into the app's 403 page for browsers.
+async fn observe(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<impl MessageBody>, Error> {
+    let started = Instant::now();
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let res = next.call(req).await?;
+    let status = res.status().as_u16();
+    let elapsed = started.elapsed();
+    tracing::info!(%method, %path, status, ?elapsed, "request");
+    let denial = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<AuthError>())
+        .map(AuthError::kind);
+    let Some(kind) = denial else {
+        return Ok(res.map_into_left_body());
+    };
+    tracing::info!(reason = kind.as_str(), %method, %path, status, "access denied");
+    if kind != DenyKind::Forbidden || !is_html(&res) {
+        return Ok(res.map_into_left_body());
+    }
+    let (req, _bare) = res.into_parts();
+    let session = Session::extract(&req).await?;
+    let nav = nav(&session, session.user().as_ref())?;
+    let page = pages::error(
+        &nav,
+        403,
+        "Forbidden",
+        "You are signed in, but your account may not open this page.",
+    );
+    let res = html(StatusCode::FORBIDDEN, page);
+    Ok(ServiceResponse::new(req, res).map_into_right_body())
+}
+
+fn is_html<B>(res: &ServiceResponse<B>) -> bool {
+    res.headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"))
+}
+
+/// The navigation bar for this request's user (a sign-out form needs the CSRF token).
+fn nav(session: &Session, user: Option<&AuthUser>) -> Result<Nav, AppError> {
+    let Some(user) = user else {
+        return Ok(Nav::Anonymous);
+    };
+    Ok(Nav::SignedIn {
+        username: user
+            .get::<String>("username")?
+            .unwrap_or_else(|| user.id().to_owned()),
+        admin: user.has_role(db::Role::Admin.as_str()),
+        csrf: csrf::token(session)?,
+    })
+}
+
+/// An HTML page that is never cached (it shows who is signed in).
+fn html(status: StatusCode, body: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .content_type("text/html; charset=utf-8")
+        .insert_header((header::CACHE_CONTROL, HeaderValue::from_static("no-store")))
+        .body(body)
+}
+
+/// 303 See Other to `location` (after a form post, the browser GETs it).
+fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Why a handler failed.
+#[derive(Debug)]
+pub enum AppError {
+    /// The form's CSRF token is missing or wrong: 403, nothing changed.
+    Csrf,
+    /// Anything else: 500 with a generic page; the detail goes to the log only.
+    Internal(String),
+}
+
+impl std::fmt::Display for AppError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            AppError::Csrf => f.write_str("invalid or missing CSRF token"),
+            AppError::Internal(detail) => write!(f, "internal error: {detail}"),
+        }
+    }
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let (title, text) = match self {
+            AppError::Csrf => (
+                "Form expired",
+                "This form was not sent from this site, or your session changed since it was \
+                 shown. Go back, reload the page and try again.",
+            ),
+            AppError::Internal(detail) => {
+                tracing::error!(%detail, "request failed");
+                (
+                    "Something went wrong",
+                    "The server could not complete this request. Please try again.",
+                )
+            }
+        };
+        let status = self.status_code();
+        html(
+            status,
+            pages::error(&Nav::Anonymous, status.as_u16(), title, text),
+        )
+    }
+}
+
+impl From<DbError> for AppError {
+    fn from(e: DbError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<SessionError> for AppError {
+    fn from(e: SessionError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        AppError::Internal(e.to_string())
+    }
+}
+
+/// Runs blocking SQLite / argon2 work on actix's blocking thread pool.
+async fn blocking<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    work: impl FnOnce(&AppState) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, AppError> {
+    let state = web::Data::clone(state);
+    Ok(web::block(move || work(&state)).await??)
+}

@@ -1,0 +1,665 @@
+//! The login example (`examples::login_app`) through `test::init_service`: registration, login,
+//! password re-hashing, CSRF refusal, the admin 403 page, fresh re-login and POST-only logout.
+//!
+//! Each test runs the real app over its own temporary SQLite directory, with the session clock on
+//! a `ManualClock`. A tiny cookie-jar "browser" sends `Accept: text/html` like a real one.
+
+use std::{sync::Arc, time::Duration};
+
+use actix_http::Request;
+use actix_web::{
+    body::MessageBody,
+    cookie::Cookie,
+    dev::{Service, ServiceResponse},
+    http::{header, StatusCode},
+    test,
+};
+use examples::{
+    login_app::{app, auth_builder, db::Db, AppState},
+    password::{Params, Passwords},
+};
+use session_core::{clock::ManualClock, csrf, Key};
+use tempfile::TempDir;
+
+const T0: i64 = 1_700_000_000;
+const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+
+/// Argon2id parameters cheap enough for many logins per test (these tests are about the flows;
+/// `examples::password` tests the hashing, and `weak_password_hash_is_upgraded_at_login` uses the
+/// real defaults).
+fn cheap() -> Passwords {
+    Passwords::new(Params::new(4096, 1, 1, None).unwrap())
+}
+
+fn key() -> Key {
+    Key::from_bytes(&[11; 32]).unwrap()
+}
+
+/// One app instance: its data directory, state and session clock.
+struct Site {
+    state: AppState,
+    clock: Arc<ManualClock>,
+    _dir: TempDir,
+}
+
+impl Site {
+    fn new(passwords: Passwords) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let state = AppState::new(Db::open(dir.path()).unwrap(), passwords);
+        Self {
+            state,
+            clock: Arc::new(ManualClock::new(T0)),
+            _dir: dir,
+        }
+    }
+
+    async fn service(
+        &self,
+    ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
+    {
+        let auth = auth_builder(key(), false)
+            .clock(self.clock.clone())
+            .build()
+            .unwrap();
+        test::init_service(app(self.state.clone(), auth)).await
+    }
+
+    fn user_count(&self) -> usize {
+        self.state.db().users().unwrap().len()
+    }
+
+    fn stored_hash(&self, username: &str) -> String {
+        self.state.db().credentials(username).unwrap().unwrap().1
+    }
+}
+
+/// What a response said.
+#[derive(Debug)]
+struct Page {
+    status: StatusCode,
+    location: Option<String>,
+    body: String,
+    /// The session `Set-Cookie`, if any.
+    set_cookie: Option<Cookie<'static>>,
+}
+
+impl Page {
+    /// The CSRF token of the first form on the page.
+    fn csrf(&self) -> String {
+        let marker = format!(r#"name="{}" value=""#, csrf::FIELD);
+        let start = self
+            .body
+            .find(&marker)
+            .expect("the page has a form with a CSRF token")
+            + marker.len();
+        let len = self.body[start..].find('"').unwrap();
+        self.body[start..start + len].to_owned()
+    }
+
+    fn redirects_to(&self, to: &str) -> bool {
+        self.status == StatusCode::SEE_OTHER && self.location.as_deref() == Some(to)
+    }
+}
+
+/// A cookie jar holding the one session cookie, in front of an app.
+struct Browser<'a, S> {
+    app: &'a S,
+    cookie: Option<Cookie<'static>>,
+}
+
+impl<'a, S, B> Browser<'a, S>
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    fn new(app: &'a S) -> Self {
+        Self { app, cookie: None }
+    }
+
+    async fn send(&mut self, req: test::TestRequest) -> Page {
+        let mut req = req.insert_header((header::ACCEPT, HTML));
+        if let Some(cookie) = &self.cookie {
+            req = req.cookie(cookie.clone());
+        }
+        let res = test::call_service(self.app, req.to_request()).await;
+        let status = res.status();
+        let location = res
+            .headers()
+            .get(header::LOCATION)
+            .map(|v| v.to_str().unwrap().to_owned());
+        let set_cookie = res
+            .headers()
+            .get_all(header::SET_COOKIE)
+            .filter_map(|v| Cookie::parse(v.to_str().ok()?.to_owned()).ok())
+            .find(|c| c.name() == "session");
+        if let Some(set) = &set_cookie {
+            let removed = set.value().is_empty();
+            self.cookie = (!removed).then(|| Cookie::new("session", set.value().to_owned()));
+        }
+        let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+        Page {
+            status,
+            location,
+            body,
+            set_cookie,
+        }
+    }
+
+    async fn get(&mut self, uri: &str) -> Page {
+        self.send(test::TestRequest::get().uri(uri)).await
+    }
+
+    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Page {
+        self.send(test::TestRequest::post().uri(uri).set_form(form))
+            .await
+    }
+
+    /// Fills and posts the form of `form_page` (its CSRF token included).
+    async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+        let token = self.get(form_page).await.csrf();
+        let mut form = vec![(csrf::FIELD, token.as_str())];
+        form.extend_from_slice(fields);
+        self.post(action, &form).await
+    }
+
+    async fn register(&mut self, username: &str, password: &str) -> Page {
+        let fields = [("username", username), ("password", password)];
+        self.submit("/register", "/register", &fields).await
+    }
+
+    async fn login(&mut self, username: &str, password: &str) -> Page {
+        let fields = [("username", username), ("password", password)];
+        self.submit("/login", "/login", &fields).await
+    }
+
+    /// Signs out with the dashboard's sign-out form.
+    async fn logout(&mut self) -> Page {
+        let token = self.get("/dashboard").await.csrf();
+        self.post("/logout", &[(csrf::FIELD, &token)]).await
+    }
+}
+
+#[actix_web::test]
+async fn first_registered_user_is_admin_and_lands_on_the_dashboard() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut ann = Browser::new(&app);
+    let page = ann.register("ann", "correct horse").await;
+    assert!(page.redirects_to("/dashboard"), "{page:?}");
+    let dashboard = ann.get("/dashboard").await;
+    assert_eq!(dashboard.status, StatusCode::OK);
+    assert!(
+        dashboard.body.contains("Welcome, ann"),
+        "{}",
+        dashboard.body
+    );
+    assert!(dashboard
+        .body
+        .contains(r#"<span class="badge admin">admin</span>"#));
+    let admin = ann.get("/admin").await;
+    assert_eq!(admin.status, StatusCode::OK);
+    assert!(admin.body.contains("Admin: all accounts"));
+}
+
+#[actix_web::test]
+async fn later_users_are_members_and_get_the_403_page_on_admin() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    Browser::new(&app).register("ann", "correct horse").await;
+    let mut bob = Browser::new(&app);
+    assert!(bob
+        .register("bob", "battery staple")
+        .await
+        .redirects_to("/dashboard"));
+    let page = bob.get("/admin").await;
+    assert_eq!(page.status, StatusCode::FORBIDDEN);
+    assert!(
+        page.body.contains(r#"<p class="big">403</p>"#),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("may not open this page"));
+    assert!(
+        page.body.contains("Sign out"),
+        "the 403 page knows who is signed in"
+    );
+    assert!(!page.body.contains("Admin: all accounts"));
+
+    let api = test::TestRequest::get()
+        .uri("/admin")
+        .insert_header((header::ACCEPT, "application/json"))
+        .cookie(bob.cookie.clone().unwrap())
+        .to_request();
+    let res = test::call_service(&app, api).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let body: serde_json::Value = test::read_body_json(res).await;
+    assert_eq!(body, serde_json::json!({ "error": "forbidden" }));
+}
+
+#[actix_web::test]
+async fn api_clients_get_json_denials() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    for uri in ["/dashboard", "/admin", "/settings"] {
+        let req = test::TestRequest::get()
+            .uri(uri)
+            .insert_header((header::ACCEPT, "application/json"))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{uri}");
+        let body: serde_json::Value = test::read_body_json(res).await;
+        assert_eq!(body, serde_json::json!({ "error": "unauthenticated" }));
+    }
+}
+
+#[actix_web::test]
+async fn taken_username_is_refused_in_any_letter_case() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    Browser::new(&app).register("ann", "correct horse").await;
+    let mut other = Browser::new(&app);
+    let page = other.register("ANN", "another password").await;
+    assert_eq!(page.status, StatusCode::CONFLICT);
+    assert!(page.body.contains("That username is taken."));
+    assert_eq!(site.user_count(), 1);
+    assert!(other
+        .get("/dashboard")
+        .await
+        .redirects_to("/login?next=/dashboard"));
+}
+
+#[actix_web::test]
+async fn invalid_registration_says_why_and_creates_nothing() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut browser = Browser::new(&app);
+    let page = browser.register("ann", "short").await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("at least 8 characters"), "{}", page.body);
+    let page = browser.register("a b", "long enough").await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(site.user_count(), 0);
+}
+
+#[actix_web::test]
+async fn wrong_password_and_unknown_user_are_refused_alike() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    Browser::new(&app).register("ann", "correct horse").await;
+    let mut browser = Browser::new(&app);
+    let wrong = browser.login("ann", "wrong horse").await;
+    let unknown = browser.login("nobody", "correct horse").await;
+    for page in [&wrong, &unknown] {
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+        assert!(page.body.contains("Wrong username or password."));
+    }
+    assert_eq!(
+        browser.get("/dashboard").await.location.as_deref(),
+        Some("/login?next=/dashboard")
+    );
+}
+
+#[actix_web::test]
+async fn login_returns_to_a_safe_next_and_ignores_an_unsafe_one() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    Browser::new(&app).register("ann", "correct horse").await;
+    let cases = [
+        ("/admin?tab=2", "/admin?tab=2"),
+        ("//evil.example/", "/dashboard"),
+        ("https://evil.example/", "/dashboard"),
+        ("/\\evil.example", "/dashboard"),
+    ];
+    for (next, lands_on) in cases {
+        let mut browser = Browser::new(&app);
+        let form = browser
+            .get(&format!("/login?next={}", urlencode(next)))
+            .await;
+        let hidden = format!(r#"name="next" value="{}""#, next.replace('&', "&amp;"));
+        assert_eq!(form.body.contains(&hidden), lands_on == next, "{next}");
+        let fields = [
+            (csrf::FIELD, form.csrf()),
+            ("username", "ann".into()),
+            ("password", "correct horse".into()),
+            ("next", next.into()),
+        ];
+        let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
+        let page = browser.post("/login", &fields).await;
+        assert!(page.redirects_to(lands_on), "{next}: {page:?}");
+    }
+}
+
+fn urlencode(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, percent_encoding::NON_ALPHANUMERIC).to_string()
+}
+
+#[actix_web::test]
+async fn signed_in_users_skip_the_login_and_register_forms() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut ann = Browser::new(&app);
+    ann.register("ann", "correct horse").await;
+    for form in ["/login", "/register", "/login?next=/admin"] {
+        assert!(ann.get(form).await.redirects_to("/dashboard"), "{form}");
+    }
+}
+
+#[actix_web::test]
+async fn remember_me_decides_between_a_persistent_and_a_browser_session_cookie() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    Browser::new(&app).register("ann", "correct horse").await;
+    for (remember, persistent) in [(true, true), (false, false)] {
+        let mut browser = Browser::new(&app);
+        let mut fields = vec![("username", "ann"), ("password", "correct horse")];
+        if remember {
+            fields.push(("remember", "on"));
+        }
+        let page = browser.submit("/login", "/login", &fields).await;
+        let cookie = page.set_cookie.expect("login sets the session cookie");
+        assert_eq!(
+            cookie.max_age().is_some(),
+            persistent,
+            "remember={remember}"
+        );
+        assert_eq!(cookie.http_only(), Some(true));
+        assert_eq!(cookie.same_site(), Some(actix_web::cookie::SameSite::Lax));
+    }
+}
+
+#[actix_web::test]
+async fn weak_password_hash_is_upgraded_at_login() {
+    // The real default parameters (m = 19 MiB, t = 2, p = 1) as the current ones.
+    let site = Site::new(Passwords::default());
+    let weak = Passwords::new(Params::new(1024, 1, 1, None).unwrap());
+    let db = site.state.db();
+    db.create_user("old", &weak.hash("from 2019!"))
+        .unwrap()
+        .unwrap();
+    let before = site.stored_hash("old");
+    assert!(
+        before.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"),
+        "{before}"
+    );
+    let app = site.service().await;
+
+    let mut browser = Browser::new(&app);
+    let failed = browser.login("old", "wrong").await;
+    assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        site.stored_hash("old"),
+        before,
+        "a failed login re-hashes nothing"
+    );
+
+    assert!(browser
+        .login("old", "from 2019!")
+        .await
+        .redirects_to("/dashboard"));
+    let after = site.stored_hash("old");
+    assert!(
+        after.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+        "{after}"
+    );
+    browser.logout().await;
+    assert!(
+        browser
+            .login("old", "from 2019!")
+            .await
+            .redirects_to("/dashboard"),
+        "the new hash verifies"
+    );
+    assert_eq!(site.stored_hash("old"), after, "a current hash is kept");
+}
+
+/// The forms of the app and what each would change.
+const FORMS: [&str; 5] = ["/register", "/login", "/logout", "/settings", "/reauth"];
+
+#[actix_web::test]
+async fn form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut ann = Browser::new(&app);
+    ann.register("ann", "correct horse").await;
+    let hash = site.stored_hash("ann");
+    let own_token = ann.get("/dashboard").await.csrf();
+    let mut stranger = Browser::new(&app);
+    let foreign_token = stranger.get("/login").await.csrf();
+    let mut wrong = own_token.clone().into_bytes();
+    wrong[0] = if wrong[0] == b'A' { b'B' } else { b'A' };
+    let wrong = String::from_utf8(wrong).unwrap();
+
+    for action in FORMS {
+        for token in [
+            None,
+            Some(""),
+            Some(wrong.as_str()),
+            Some(foreign_token.as_str()),
+        ] {
+            let mut form = vec![
+                ("username", "mallory"),
+                ("password", "correct horse"),
+                ("new_password", "hijacked password"),
+                ("next", "/admin"),
+            ];
+            if let Some(token) = token {
+                form.push((csrf::FIELD, token));
+            }
+            let page = ann.post(action, &form).await;
+            assert_eq!(page.status, StatusCode::FORBIDDEN, "{action} {token:?}");
+            assert!(page.body.contains("Form expired"), "{action}");
+            assert!(
+                page.set_cookie.is_none(),
+                "{action} {token:?} touched the session"
+            );
+        }
+    }
+    assert_eq!(site.user_count(), 1, "no user was created");
+    assert_eq!(site.stored_hash("ann"), hash, "the password did not change");
+    let dashboard = ann.get("/dashboard").await;
+    assert_eq!(dashboard.status, StatusCode::OK, "still signed in");
+    assert!(dashboard.body.contains("Welcome, ann"));
+    // And the right token still works.
+    assert!(ann
+        .post("/logout", &[(csrf::FIELD, &own_token)])
+        .await
+        .redirects_to("/?signed_out=1"));
+}
+
+#[actix_web::test]
+async fn the_login_forms_token_is_replaced_at_login() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    Browser::new(&app).register("ann", "correct horse").await;
+    let mut browser = Browser::new(&app);
+    let before = browser.get("/login").await.csrf();
+    let page = browser
+        .post(
+            "/login",
+            &[
+                (csrf::FIELD, &before),
+                ("username", "ann"),
+                ("password", "correct horse"),
+            ],
+        )
+        .await;
+    assert!(
+        page.redirects_to("/dashboard"),
+        "the anonymous session's token verified"
+    );
+    let refused = browser.post("/logout", &[(csrf::FIELD, &before)]).await;
+    assert_eq!(
+        refused.status,
+        StatusCode::FORBIDDEN,
+        "the pre-login token is dead"
+    );
+    let after = browser.get("/dashboard").await.csrf();
+    assert_ne!(after, before);
+    assert!(browser
+        .post("/logout", &[(csrf::FIELD, &after)])
+        .await
+        .redirects_to("/?signed_out=1"));
+}
+
+#[actix_web::test]
+async fn sensitive_settings_ask_for_the_password_again_after_five_minutes() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut ann = Browser::new(&app);
+    ann.register("ann", "correct horse").await;
+    assert_eq!(ann.get("/settings").await.status, StatusCode::OK);
+
+    site.clock.advance(Duration::from_secs(301));
+    let page = ann.get("/settings").await;
+    assert!(
+        page.redirects_to("/reauth?next=/settings&reason=reauthenticate"),
+        "{page:?}"
+    );
+    let hash = site.stored_hash("ann");
+    let stale_post = ann
+        .submit(
+            "/dashboard",
+            "/settings",
+            &[("new_password", "new password 1")],
+        )
+        .await;
+    assert!(stale_post.redirects_to("/reauth?next=/settings&reason=reauthenticate"));
+    assert_eq!(
+        site.stored_hash("ann"),
+        hash,
+        "a stale session changes no password"
+    );
+
+    let wrong = ann
+        .submit(
+            "/reauth?next=/settings",
+            "/reauth",
+            &[("password", "nope"), ("next", "/settings")],
+        )
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+    assert!(wrong.body.contains("Wrong password."));
+    let right = ann
+        .submit(
+            "/reauth?next=/settings",
+            "/reauth",
+            &[("password", "correct horse"), ("next", "/settings")],
+        )
+        .await;
+    assert!(right.redirects_to("/settings"), "{right:?}");
+    assert_eq!(ann.get("/settings").await.status, StatusCode::OK);
+    assert_eq!(ann.get("/admin").await.status, StatusCode::OK, "roles kept");
+}
+
+#[actix_web::test]
+async fn anonymous_visitors_of_settings_are_sent_to_sign_in() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let page = Browser::new(&app).get("/settings").await;
+    assert!(page.redirects_to("/login?next=/settings"), "{page:?}");
+}
+
+#[actix_web::test]
+async fn password_change_takes_effect_and_renews_the_session() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut ann = Browser::new(&app);
+    ann.register("ann", "correct horse").await;
+    let old_cookie = ann.cookie.clone().unwrap();
+    let page = ann
+        .submit(
+            "/settings",
+            "/settings",
+            &[("new_password", "battery staple")],
+        )
+        .await;
+    assert!(page.redirects_to("/settings?changed=1"), "{page:?}");
+    assert_ne!(ann.cookie.as_ref().unwrap().value(), old_cookie.value());
+    assert!(ann
+        .get("/settings?changed=1")
+        .await
+        .body
+        .contains("Your password was changed."));
+    ann.logout().await;
+    assert_eq!(
+        ann.login("ann", "correct horse").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert!(ann
+        .login("ann", "battery staple")
+        .await
+        .redirects_to("/dashboard"));
+}
+
+#[actix_web::test]
+async fn logout_is_post_only_and_ends_the_session() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut ann = Browser::new(&app);
+    ann.register("ann", "correct horse").await;
+    let get = ann.get("/logout").await;
+    assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert!(get.set_cookie.is_none());
+    assert_eq!(
+        ann.get("/dashboard").await.status,
+        StatusCode::OK,
+        "GET changed nothing"
+    );
+
+    let page = ann.logout().await;
+    assert!(page.redirects_to("/?signed_out=1"));
+    let removal = page.set_cookie.expect("logout removes the cookie");
+    assert_eq!(removal.value(), "");
+    assert!(ann
+        .get("/?signed_out=1")
+        .await
+        .body
+        .contains("You have been signed out."));
+    assert!(ann
+        .get("/dashboard")
+        .await
+        .redirects_to("/login?next=/dashboard"));
+}
+
+#[actix_web::test]
+async fn a_cookie_from_another_database_signs_nobody_in() {
+    // Same secret, database reset: the old cookie's user id must not match the new row 1.
+    let first = Site::new(cheap());
+    let app = first.service().await;
+    let mut ann = Browser::new(&app);
+    ann.register("ann", "correct horse").await;
+    let cookie = ann.cookie.clone();
+
+    let second = Site::new(cheap());
+    let app2 = second.service().await;
+    Browser::new(&app2).register("zed", "correct horse").await;
+    let mut replay = Browser::new(&app2);
+    replay.cookie = cookie;
+    let page = replay.get("/dashboard").await;
+    assert!(page.redirects_to("/login"), "{page:?}");
+    assert!(!page.body.contains("zed"));
+    assert_eq!(
+        page.set_cookie.map(|c| c.value().to_owned()),
+        Some(String::new())
+    );
+}
+
+#[actix_web::test]
+async fn pages_carry_security_headers_and_are_not_cached() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let res = test::call_service(&app, test::TestRequest::get().uri("/login").to_request()).await;
+    let h = res.headers();
+    assert_eq!(h.get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
+    assert_eq!(h.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
+    assert_eq!(h.get(header::CACHE_CONTROL).unwrap(), "no-store");
+    let csp = h
+        .get(header::CONTENT_SECURITY_POLICY)
+        .unwrap()
+        .to_str()
+        .unwrap();
+    assert!(csp.contains("form-action 'self'") && csp.contains("frame-ancestors 'none'"));
+    let missing =
+        test::call_service(&app, test::TestRequest::get().uri("/nope").to_request()).await;
+    assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
