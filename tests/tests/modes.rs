@@ -9,7 +9,10 @@ use actix_web::{
     web, HttpResponse,
 };
 use serde_json::{json, Value};
-use session_core::{AuthUser, Login, Refresh, Require, Rule, Session, SessionError};
+use session_core::{
+    authorize, login_required, require_role, skip_if_authenticated, AuthUser, Login, Refresh,
+    Require, Rule, Session, SessionError,
+};
 use tests::{
     builder, clock,
     modes::{app, Jar, Mode},
@@ -42,6 +45,7 @@ matrix!(
     idle_timeout_ends_the_session,
     refresh_never_extends_past_the_absolute_deadline,
     scope_rules_and_deny_responses,
+    attribute_guards_work_unchanged,
 );
 
 fn none(_: &mut web::ServiceConfig) {}
@@ -263,6 +267,62 @@ async fn scope_rules_and_deny_responses(mode: Mode) {
             "{roles}"
         );
     }
+}
+
+async fn attribute_guards_work_unchanged(mode: Mode) {
+    #[login_required]
+    async fn dashboard(user: AuthUser) -> String {
+        format!("hi {}", user.id())
+    }
+    #[require_role("admin")]
+    async fn admin() -> &'static str {
+        "admin"
+    }
+    #[authorize(authenticated, fresh = 60)]
+    async fn sensitive() -> &'static str {
+        "sensitive"
+    }
+    #[skip_if_authenticated(redirect = "/dashboard")]
+    async fn login_form() -> &'static str {
+        "form"
+    }
+    fn extra(cfg: &mut web::ServiceConfig) {
+        cfg.route("/dashboard", web::get().to(dashboard))
+            .route("/admin", web::get().to(admin))
+            .route("/sensitive", web::get().to(sensitive))
+            .route("/login-form", web::get().to(login_form));
+    }
+    let c = clock();
+    let (app, _redis) = app(mode, builder(&c), extra).await;
+    let mut jar = Jar::default();
+    assert_eq!(
+        jar.call(&app, get("/dashboard")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        jar.call(&app, get("/login-form")).await.status(),
+        StatusCode::OK
+    );
+    jar.call(&app, post("/login?id=ann&roles=editor")).await;
+    assert_eq!(
+        test::read_body(jar.call(&app, get("/dashboard")).await).await,
+        "hi ann"
+    );
+    assert_eq!(
+        jar.call(&app, get("/admin")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        jar.call(&app, get("/sensitive")).await.status(),
+        StatusCode::OK
+    );
+    let res = jar.call(&app, get("/login-form")).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/dashboard");
+    c.advance(Duration::from_secs(61));
+    let res = jar.call(&app, get("/sensitive")).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(json(res).await, json!({"error": "reauthenticate"}));
 }
 
 /// Server-side with Redis: logout purges the state, so a copy of the cookie is worthless.
