@@ -504,3 +504,52 @@ fn manual_clock_is_shared() {
     c.advance(Duration::from_secs(5));
     assert_eq!(session_core::clock::Clock::now(&*shared), T0 + 5);
 }
+
+// ---------------------------------------------------------------- logging
+
+/// A `tracing` writer that keeps everything in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[actix_web::test]
+async fn refused_cookie_is_logged_at_debug_with_the_reason_never_the_value() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let c = clock();
+    let app = app!(auth(&c));
+    let good = login!(app, "id=alice");
+    let tampered = format!("{}x", good.value());
+    let req = TestRequest::get()
+        .uri("/maybe")
+        .cookie(Cookie::new(COOKIE, tampered.clone()))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    c.advance(Duration::from_secs(8 * 86_400));
+    assert_eq!(get!(app, "/maybe", good).status(), StatusCode::OK);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("DEBUG") && text.contains("reason=\"bad_mac\""),
+        "{text}"
+    );
+    assert!(text.contains("reason=\"expired\""), "{text}");
+    assert!(
+        !text.contains(good.value()) && !text.contains(&tampered[..40]),
+        "cookie values never logged"
+    );
+}
