@@ -5,17 +5,19 @@
 //! `{"alg":"HS256","kid":"<kid>","typ":"JWT"}` for one of the configured keys.
 //!
 //! With the feature `encrypted` and `AuthSessionBuilder::encrypted(true)`, the claims are sealed
-//! instead (a JWE, see [`jwe`]); everything below holds for both formats.
+//! instead (a JWE, see `codec/jwe.rs`); everything below holds for both formats.
 //!
-//! Invariants (each has a test below, in [`jwe`] or in `tests/`):
+//! Invariants (each has a test below, in `codec/jwe.rs` or in `tests/`):
 //! - the length limit is checked before any decoding;
 //! - the header is never parsed: it must equal a precomputed segment byte for byte, so there is no
 //!   `alg` confusion, no `none`, no unknown kid;
 //! - the MAC is compared in constant time (`Mac::verify_slice`, built on `subtle`): an attacker
 //!   learns nothing from response timing about how many tag bytes were right;
 //! - nothing in the payload is decoded or parsed before the MAC verifies;
-//! - base64url is decoded strictly (no padding, no non-zero trailing bits), so a cookie has exactly
-//!   one accepted spelling;
+//! - base64url is decoded strictly (no padding, no non-zero trailing bits), so the verifier
+//!   accepts exactly one spelling of a cookie value (actix-web unquotes and percent-decodes cookie
+//!   values before they get here; that maps several wire spellings to the same value, not to
+//!   another one);
 //! - a cookie verified by a previous key is reported as `rotated`, and re-issued under the current
 //!   key by the caller.
 
@@ -30,8 +32,8 @@ use crate::{claims::Claims, key::Key};
 #[cfg(feature = "encrypted")]
 mod jwe;
 
-/// The largest cookie value this crate issues or accepts, in bytes (browsers keep at most 4096 per
-/// cookie, name and attributes included).
+/// The cookie size limit, in bytes: a session is issued only while its cookie's name and value
+/// together fit (browsers drop larger cookies), and a value longer than this is refused unread.
 pub const MAX_COOKIE_LEN: usize = 4096;
 
 /// Length of a base64url-encoded HMAC-SHA256 tag.
@@ -182,7 +184,10 @@ impl Signer {
     /// `<header>.<payload>.<mac>` over the serialized claims.
     fn sign(&self, json: &[u8]) -> String {
         let payload = b64(json);
-        let tag = self.mac_over(&self.header, &payload).finalize().into_bytes();
+        let tag = self
+            .mac_over(&self.header, &payload)
+            .finalize()
+            .into_bytes();
         let mut out = String::with_capacity(self.header.len() + payload.len() + 2 + MAC_B64_LEN);
         out.push_str(&self.header);
         out.push('.');
@@ -216,9 +221,10 @@ pub(crate) struct Codec(Format);
 enum Format {
     /// JWS, HS256: the claims are readable by the client, and unforgeable.
     Signed(KeyRing<Signer>),
-    /// JWE, dir + A256GCM: the claims are unreadable and unforgeable.
+    /// JWE, dir + A256GCM: the claims are unreadable and unforgeable. Boxed: the AES key
+    /// schedules make it much larger than the HMAC states.
     #[cfg(feature = "encrypted")]
-    Encrypted(KeyRing<jwe::Sealer>),
+    Encrypted(Box<KeyRing<jwe::Sealer>>),
 }
 
 impl Codec {
@@ -230,11 +236,8 @@ impl Codec {
     /// The sealed (JWE) format.
     #[cfg(feature = "encrypted")]
     pub(crate) fn encrypted(current: &Key, previous: &[Key]) -> Self {
-        Self(Format::Encrypted(KeyRing::new(
-            current,
-            previous,
-            jwe::Sealer::new,
-        )))
+        let keys = KeyRing::new(current, previous, jwe::Sealer::new);
+        Self(Format::Encrypted(Box::new(keys)))
     }
 
     /// Serializes `claims` and signs (or seals) them under the current key.

@@ -93,7 +93,7 @@ pub enum SessionError {
     },
     /// The session would not fit in one cookie; the change was not applied.
     TooLarge {
-        /// The encoded cookie length in bytes.
+        /// The length of the cookie it would take (name and encoded value), in bytes.
         len: usize,
         /// The limit in bytes.
         limit: usize,

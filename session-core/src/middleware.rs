@@ -147,7 +147,11 @@ fn store_unavailable(e: &RevocationError) -> HttpResponse {
 }
 
 /// Verifies one cookie value: signature, then time. `(claims, rotated)`.
-pub(crate) fn verify(config: &Configuration, value: &str, now: i64) -> Result<(Claims, bool), Rejection> {
+pub(crate) fn verify(
+    config: &Configuration,
+    value: &str,
+    now: i64,
+) -> Result<(Claims, bool), Rejection> {
     let verified = config.codec.decode(value)?;
     in_time(config, &verified.claims, now)?;
     Ok((verified.claims, verified.rotated))

@@ -9,7 +9,9 @@ pub const MAX_NEXT_LEN: usize = 2048;
 /// form) before redirecting. It accepts only values that start with a single `/` and refuses
 /// `//host`, `/\host`, schemes (`https:`, `javascript:`), backslashes, control characters and
 /// whitespace, non-ASCII characters (look-alike slashes), values whose percent-decoding would turn
-/// into one of those, and anything over [`MAX_NEXT_LEN`] bytes.
+/// into one of those, and anything over [`MAX_NEXT_LEN`] bytes. Percent-encoded non-ASCII is kept
+/// (`/caf%C3%A9`) except right after the leading `/` (`/%EF%BC%8Fevil.com`, a fullwidth solidus),
+/// where a Unicode-normalizing layer could turn it into a second slash.
 ///
 /// ```
 /// use session_core::safe_next;
@@ -35,9 +37,10 @@ pub fn safe_next(next: &str) -> Option<&str> {
     Some(next)
 }
 
-/// Starts with "/" and the next byte is neither "/" nor "\\".
+/// Starts with "/" and the next byte is neither "/" nor "\\" nor the start of a non-ASCII
+/// character (a look-alike such as U+2215 or U+FF0F, or an overlong encoding of "/").
 fn single_slash_prefix(path: &[u8]) -> bool {
-    matches!(path, [b'/', rest @ ..] if !matches!(rest.first(), Some(b'/' | b'\\')))
+    matches!(path, [b'/', rest @ ..] if !matches!(rest.first(), Some(b'/' | b'\\' | 0x80..)))
 }
 
 #[cfg(test)]
@@ -53,6 +56,7 @@ mod tests {
             "/a#frag",
             "/a:b",
             "/a?q=%20%5C%C3%A9",
+            "/caf%C3%A9",
         ] {
             assert_eq!(safe_next(ok), Some(ok), "{ok}");
         }
@@ -73,6 +77,8 @@ mod tests {
             "/a b",
             "/\u{ff0f}evil.com",
             "/%09/evil.com",
+            "/%EF%BC%8Fevil.com",
+            "/%C0%AFevil.com",
         ] {
             assert_eq!(safe_next(bad), None, "{bad:?}");
         }

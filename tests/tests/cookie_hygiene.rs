@@ -1,0 +1,440 @@
+//! Cookie hygiene, in every cookie format: sessions that would not fit a browser cookie are a
+//! clear error, duplicate session cookies resolve deterministically (the first one, in header
+//! order, that verifies), and every cookie the middleware sets for a session carries the same
+//! attributes, the removal cookie of a logout included.
+
+use std::{sync::Arc, time::Duration};
+
+use actix_web::{
+    cookie::{Cookie, SameSite},
+    http::{header, StatusCode},
+    test::{self, TestRequest},
+    web, App, HttpResponse,
+};
+use session_core::{
+    clock::ManualClock, AuthSession, AuthSessionBuilder, Login, Session, SessionError,
+    MAX_COOKIE_LEN,
+};
+use tests::{key, routes, session_cookie, set_cookies, COOKIE, T0};
+
+use crate::formats::{Format, FORMATS};
+
+mod formats;
+
+fn builder(format: Format, clock: &Arc<ManualClock>) -> AuthSessionBuilder {
+    builder_with(format, clock, 7)
+}
+
+fn builder_with(format: Format, clock: &Arc<ManualClock>, key_byte: u8) -> AuthSessionBuilder {
+    format.configure(AuthSession::builder(key(key_byte)).clock(clock.clone()))
+}
+
+/// The value of the cookie a login as `id` gets from an app with `auth`.
+async fn login_as(auth: AuthSession, id: &str) -> String {
+    let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
+    let req = TestRequest::post()
+        .uri(&format!("/login?id={id}"))
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    session_cookie(&res).unwrap().value().to_owned()
+}
+
+// ---------------------------------------------------------------- size
+
+/// Logs in with a data value of `n` bytes: 200 if the session fits, else 500 (the error is
+/// opaque to the client; its message is in the body only for this test).
+async fn login_with_blob(session: Session, n: web::Path<usize>) -> HttpResponse {
+    let before = session.get::<String>("csrf").unwrap();
+    match session.login(Login::new("alice").data("blob", "x".repeat(*n))) {
+        Ok(()) => HttpResponse::Ok().finish(),
+        Err(err) => {
+            assert!(
+                matches!(err, SessionError::TooLarge { limit: 4096, .. }),
+                "{err}"
+            );
+            assert_eq!(
+                session.get::<String>("csrf").unwrap(),
+                before,
+                "nothing changed"
+            );
+            assert_eq!(session.get::<String>("blob").unwrap(), None);
+            HttpResponse::InternalServerError().body(err.to_string())
+        }
+    }
+}
+
+macro_rules! size_app {
+    ($auth:expr) => {
+        test::init_service(
+            App::new()
+                .wrap($auth)
+                .configure(routes)
+                .route("/login-blob/{n}", web::post().to(login_with_blob)),
+        )
+        .await
+    };
+}
+
+#[actix_web::test]
+async fn login_with_huge_data_is_a_clear_error_and_changes_nothing() {
+    for &format in FORMATS {
+        let app = size_app!(builder(format, &tests::clock()).build().unwrap());
+        let res = test::call_service(
+            &app,
+            TestRequest::post().uri("/data?k=csrf&v=t0k3n").to_request(),
+        )
+        .await;
+        let anonymous = session_cookie(&res).unwrap();
+        let req = TestRequest::post()
+            .uri("/login-blob/5000")
+            .cookie(anonymous)
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "{format:?}"
+        );
+        assert!(session_cookie(&res).is_none(), "{format:?}: no cookie set");
+        let body = test::read_body(res).await;
+        let message = std::str::from_utf8(&body).unwrap();
+        assert!(message.contains("over the 4096-byte limit"), "{message}");
+    }
+}
+
+/// The largest session that is issued fits a browser cookie together with its name (browsers
+/// drop a cookie whose name and value exceed 4096 bytes); one byte more is refused.
+#[actix_web::test]
+async fn the_largest_issued_cookie_fits_with_its_name() {
+    for &format in FORMATS {
+        for name in [COOKIE, "a-much-longer-session-cookie-name-of-the-app"] {
+            let clock = tests::clock();
+            let auth = builder(format, &clock).cookie_name(name).build().unwrap();
+            let app = size_app!(auth.clone());
+            let fits = |n: usize| {
+                let req = TestRequest::post()
+                    .uri(&format!("/login-blob/{n}"))
+                    .to_request();
+                test::call_service(&app, req)
+            };
+            let (mut lo, mut hi) = (0, MAX_COOKIE_LEN); // lo fits, hi does not
+            while hi - lo > 1 {
+                let mid = (lo + hi) / 2;
+                if fits(mid).await.status().is_success() {
+                    lo = mid;
+                } else {
+                    hi = mid;
+                }
+            }
+            let res = fits(lo).await;
+            let cookie = set_cookies(&res, name).pop().expect("issued");
+            let len = cookie.name().len() + cookie.value().len();
+            assert!(len <= MAX_COOKIE_LEN, "{format:?} {name}: {len} bytes");
+            assert!(
+                len > MAX_COOKIE_LEN - 8,
+                "{format:?} {name}: the limit is used: {len}"
+            );
+            assert!(auth.inspect(cookie.value()).is_ok(), "{format:?} {name}");
+            assert_eq!(
+                fits(lo + 1).await.status(),
+                StatusCode::INTERNAL_SERVER_ERROR
+            );
+        }
+    }
+}
+
+// ---------------------------------------------------------------- duplicates
+
+/// One row: the `Cookie` headers sent (tokens in braces), the user the request must be
+/// signed in as, and whether the winning cookie is re-issued (it verified under a previous key).
+struct Duplicates {
+    headers: &'static [&'static str],
+    user: Option<&'static str>,
+    reissued: bool,
+}
+
+const DUPLICATES: &[Duplicates] = &[
+    Duplicates {
+        headers: &["session={A}; session={B}"],
+        user: Some("alice"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["session={B}; session={A}"],
+        user: Some("bob"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["session={F}; session={A}; session={B}"],
+        user: Some("alice"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["session={E}; session={B}"],
+        user: Some("bob"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["session={K}; session={X}; session={F}; session={E}"],
+        user: None,
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["session={P}; session={A}"],
+        user: Some("carol"),
+        reissued: true,
+    },
+    Duplicates {
+        headers: &["session={A}; session={P}"],
+        user: Some("alice"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["session={X}; session={P}"],
+        user: Some("carol"),
+        reissued: true,
+    },
+    Duplicates {
+        headers: &["session={F}", "session={B}; session={A}"],
+        user: Some("bob"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["other={A}; session={B}"],
+        user: Some("bob"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["Session={A}; session={B}"],
+        user: Some("bob"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["SESSION={A}; session_={A}"],
+        user: None,
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["session=; session={B}"],
+        user: Some("bob"),
+        reissued: false,
+    },
+];
+
+#[actix_web::test]
+async fn duplicate_cookies_the_first_that_verifies_wins_in_any_order() {
+    for &format in FORMATS {
+        let clock = tests::clock();
+        let auth = builder(format, &clock)
+            .previous_keys([key(8)])
+            .build()
+            .unwrap();
+        let app = test::init_service(App::new().wrap(auth.clone()).configure(routes)).await;
+        let alice = login_as(auth.clone(), "alice").await;
+        let bob = login_as(auth.clone(), "bob").await;
+        let carol = login_as(builder_with(format, &clock, 8).build().unwrap(), "carol").await;
+        let mallory = login_as(builder_with(format, &clock, 9).build().unwrap(), "mallory").await;
+        clock.set(T0 - 8 * 24 * 3600);
+        let expired = login_as(auth.clone(), "eve").await;
+        clock.set(T0);
+        let mut forged = alice.clone().into_bytes();
+        let last = forged.len() - 2;
+        forged[last] = if forged[last] == b'A' { b'B' } else { b'A' };
+        let forged = String::from_utf8(forged).unwrap();
+        let tokens = [
+            ("{A}", alice.as_str()),
+            ("{B}", bob.as_str()),
+            ("{P}", carol.as_str()),
+            ("{K}", mallory.as_str()),
+            ("{E}", expired.as_str()),
+            ("{F}", forged.as_str()),
+            ("{X}", "x"),
+        ];
+        for row in DUPLICATES {
+            let mut req = TestRequest::get().uri("/maybe");
+            for header_value in row.headers {
+                let value = tokens
+                    .iter()
+                    .fold(header_value.to_string(), |v, (token, cookie)| {
+                        v.replace(token, cookie)
+                    });
+                req = req.append_header((header::COOKIE, value));
+            }
+            let res = test::call_service(&app, req.to_request()).await;
+            let what = format!("{format:?} {:?}", row.headers);
+            let issued = session_cookie(&res);
+            assert_eq!(issued.is_some(), row.reissued, "{what}: re-issue");
+            if let Some(issued) = issued {
+                let claims = auth.inspect(issued.value()).unwrap();
+                assert_eq!(
+                    claims["sub"].as_str(),
+                    row.user,
+                    "{what}: re-issued for the winner"
+                );
+            }
+            let user: Option<String> = test::read_body_json(res).await;
+            assert_eq!(user.as_deref(), row.user, "{what}");
+        }
+    }
+}
+
+// ---------------------------------------------------------------- attributes
+
+/// A cookie configuration to check: its label, the settings, and the attributes they give.
+type AttributeConfig = (
+    &'static str,
+    fn(AuthSessionBuilder) -> AuthSessionBuilder,
+    Attributes,
+);
+
+fn expect(
+    name: &str,
+    path: &str,
+    domain: Option<&str>,
+    secure: bool,
+    http_only: bool,
+    same_site: SameSite,
+) -> Attributes {
+    Attributes {
+        name: name.to_owned(),
+        path: Some(path.to_owned()),
+        domain: domain.map(str::to_owned),
+        // A cookie parsed back from `Set-Cookie` shows an absent flag as `None`.
+        secure: secure.then_some(true),
+        http_only: http_only.then_some(true),
+        same_site: Some(same_site),
+    }
+}
+
+/// Cookie settings to check; every one is applied on top of the defaults.
+fn attribute_configs() -> Vec<AttributeConfig> {
+    vec![
+        (
+            "defaults",
+            |b| b,
+            expect(COOKIE, "/", None, true, true, SameSite::Lax),
+        ),
+        (
+            "everything changed",
+            |b| {
+                b.cookie_name("sid")
+                    .path("/app")
+                    .domain("example.com")
+                    .same_site(SameSite::Strict)
+                    .secure(false)
+                    .http_only(false)
+            },
+            expect(
+                "sid",
+                "/app",
+                Some("example.com"),
+                false,
+                false,
+                SameSite::Strict,
+            ),
+        ),
+        (
+            "cross-site",
+            |b| {
+                b.same_site(SameSite::None)
+                    .secure(true)
+                    .domain("auth.example.org")
+                    .path("/a/b")
+            },
+            expect(
+                COOKIE,
+                "/a/b",
+                Some("auth.example.org"),
+                true,
+                true,
+                SameSite::None,
+            ),
+        ),
+        (
+            "lax over http",
+            |b| b.secure(false).cookie_name("__app_session"),
+            expect("__app_session", "/", None, false, true, SameSite::Lax),
+        ),
+    ]
+}
+
+/// The attributes that must match between every cookie of a session and its removal.
+#[derive(Debug, PartialEq)]
+struct Attributes {
+    name: String,
+    path: Option<String>,
+    domain: Option<String>,
+    secure: Option<bool>,
+    http_only: Option<bool>,
+    same_site: Option<SameSite>,
+}
+
+fn attributes(cookie: &Cookie<'_>) -> Attributes {
+    Attributes {
+        name: cookie.name().to_owned(),
+        path: cookie.path().map(str::to_owned),
+        domain: cookie.domain().map(str::to_owned),
+        secure: cookie.secure(),
+        http_only: cookie.http_only(),
+        same_site: cookie.same_site(),
+    }
+}
+
+#[actix_web::test]
+async fn every_cookie_of_a_session_and_its_removal_share_all_attributes() {
+    for &format in FORMATS {
+        for (name, configure, expected) in attribute_configs() {
+            let cookie_name = expected.name.as_str();
+            let clock = tests::clock();
+            let auth = configure(builder(format, &clock)).build().unwrap();
+            let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
+            let rotated = configure(builder_with(format, &clock, 8).previous_keys([key(7)]))
+                .build()
+                .unwrap();
+            let rotating_app = test::init_service(App::new().wrap(rotated).configure(routes)).await;
+            let what = format!("{format:?} {name}");
+            let call = |app_ref, req: TestRequest| async move {
+                let res = test::call_service(app_ref, req.to_request()).await;
+                let mut cookies = set_cookies(&res, cookie_name);
+                assert_eq!(cookies.len(), 1, "one session cookie");
+                cookies.pop().unwrap()
+            };
+            let login = call(&app, TestRequest::post().uri("/login?id=alice")).await;
+            let browser_session = call(
+                &app,
+                TestRequest::post().uri("/login?id=alice&remember=false"),
+            )
+            .await;
+            let reissued = call(
+                &rotating_app,
+                TestRequest::get().uri("/me").cookie(login.clone()),
+            )
+            .await;
+            clock.advance(Duration::from_secs(6 * 24 * 3600));
+            let refreshed = call(&app, TestRequest::get().uri("/me").cookie(login.clone())).await;
+            let removal = call(
+                &app,
+                TestRequest::post().uri("/logout").cookie(refreshed.clone()),
+            )
+            .await;
+
+            for (kind, cookie) in [
+                ("login", &login),
+                ("remember(false) login", &browser_session),
+                ("rotation re-issue", &reissued),
+                ("rolling refresh", &refreshed),
+                ("logout removal", &removal),
+            ] {
+                assert_eq!(attributes(cookie), expected, "{what}: {kind}");
+            }
+            assert_eq!(removal.value(), "", "{what}");
+            assert_eq!(
+                removal.max_age(),
+                Some(actix_web::cookie::time::Duration::ZERO),
+                "{what}"
+            );
+            assert_eq!(browser_session.max_age(), None, "{what}");
+            assert!(login.max_age().is_some(), "{what}");
+        }
+    }
+}
