@@ -16,6 +16,7 @@ use actix_web::{
 };
 
 use crate::{
+    cache::VerifiedCache,
     claims::{Claims, TimeFault},
     codec::Rejection,
     config::{AuthSessionBuilder, Configuration, RevocationConfig},
@@ -170,24 +171,37 @@ fn in_time(config: &Configuration, claims: &Claims, now: i64) -> Result<(), Reje
 
 /// The request's session: the first cookie named `cookie_name` (in header order) that verifies.
 /// Invalid cookies make the request anonymous and are logged at debug level with the reason.
-fn read_session(config: &Configuration, req: &ServiceRequest, now: i64) -> Option<(Claims, bool)> {
+fn read_session(
+    config: &Configuration,
+    cache: &VerifiedCache,
+    req: &ServiceRequest,
+    now: i64,
+) -> Option<(Arc<Claims>, bool)> {
     #[cfg(feature = "actix-session")]
     if config.server_side {
         let claims = crate::server_side::read(req)?;
         return match in_time(config, &claims, now) {
-            Ok(()) => Some((claims, false)),
+            Ok(()) => Some((Arc::new(claims), false)),
             Err(rejection) => {
                 tracing::debug!(reason = rejection.reason(), detail = %rejection, "server-side session refused");
                 None
             }
         };
     }
-    cookie_values(req, &config.cookie_name).find_map(|value| match verify(config, value, now) {
-        Ok(found) => Some(found),
-        Err(rejection) => {
-            tracing::debug!(reason = rejection.reason(), detail = %rejection, "session cookie refused");
-            None
-        }
+    cookie_values(req, &config.cookie_name).find_map(|value| {
+        let verified = match cache.get(value) {
+            Some((claims, rotated)) => in_time(config, &claims, now).map(|()| (claims, rotated)),
+            None => verify(config, value, now).map(|(claims, rotated)| {
+                let claims = Arc::new(claims);
+                cache.insert(value, Arc::clone(&claims), rotated);
+                (claims, rotated)
+            }),
+        };
+        verified
+            .inspect_err(|rejection| {
+                tracing::debug!(reason = rejection.reason(), detail = %rejection, "session cookie refused");
+            })
+            .ok()
     })
 }
 
@@ -199,13 +213,17 @@ fn read_session(config: &Configuration, req: &ServiceRequest, now: i64) -> Optio
 fn cookie_values<'a>(req: &'a ServiceRequest, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     req.headers()
         .get_all(header::COOKIE)
-        .filter_map(|header| header.to_str().ok())
-        .flat_map(|header| header.split(';'))
+        .flat_map(|header| header.as_bytes().split(|&b| b == b';'))
         .filter_map(move |pair| {
-            let (n, value) = pair.split_once('=')?;
-            let value = value.trim();
-            let unquoted = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
-            (n.trim() == name).then_some(unquoted.unwrap_or(value))
+            let eq = pair.iter().position(|&b| b == b'=')?;
+            if pair[..eq].trim_ascii() != name.as_bytes() {
+                return None;
+            }
+            let value = pair[eq + 1..].trim_ascii();
+            let unquoted = value
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""));
+            std::str::from_utf8(unquoted.unwrap_or(value)).ok()
         })
 }
 
@@ -224,6 +242,7 @@ where
         ready(Ok(AuthSessionMiddleware {
             service: Rc::new(service),
             config: Arc::clone(&self.config),
+            cache: Rc::new(VerifiedCache::new()),
         }))
     }
 }
@@ -233,6 +252,8 @@ where
 pub struct AuthSessionMiddleware<S> {
     service: Rc<S>,
     config: Arc<Configuration>,
+    /// This worker's verified cookie values.
+    cache: Rc<VerifiedCache>,
 }
 
 impl<S, B> Service<ServiceRequest> for AuthSessionMiddleware<S>
@@ -249,9 +270,10 @@ where
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let config = Arc::clone(&self.config);
         let service = Rc::clone(&self.service);
+        let cache = Rc::clone(&self.cache);
         Box::pin(async move {
             let now = config.clock.now();
-            let (mut incoming, mut rotated) = match read_session(&config, &req, now) {
+            let (mut incoming, mut rotated) = match read_session(&config, &cache, &req, now) {
                 Some((claims, rotated)) => (Some(claims), rotated),
                 None => (None, false),
             };

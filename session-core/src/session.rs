@@ -72,7 +72,7 @@ impl RequestState {
     pub(crate) fn new(
         config: Arc<Configuration>,
         now: i64,
-        incoming: Option<Claims>,
+        incoming: Option<Arc<Claims>>,
         rotated: bool,
     ) -> Self {
         Self {
@@ -82,7 +82,7 @@ impl RequestState {
                 claims: None,
                 change: Change::None,
             }),
-            incoming: incoming.map(Arc::new),
+            incoming,
             rotated,
         }
     }
