@@ -18,13 +18,16 @@ OUT="${OUT:-BENCHMARKS.md}"
 if [ "${1:-}" = "--quick" ]; then
     ROUNDS=1 DURATION=1 OUT="${OUT_QUICK:-$(mktemp --suffix=.md)}"
 fi
-MODES=(bare core core-authorize core-encrypted identity grants)
+MODES=(bare core core-authorize core-encrypted core-revocations core-redis-session identity grants)
 
-if ! command -v wrk >/dev/null; then
+missing=()
+command -v wrk >/dev/null || missing+=(wrk)
+command -v redis-server >/dev/null || missing+=(redis-server)
+if [ "${#missing[@]}" -gt 0 ]; then
     sudo=""
     [ "$(id -u)" -eq 0 ] || sudo="sudo"
     DEBIAN_FRONTEND=noninteractive $sudo apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq wrk >/dev/null
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 cargo build --release -q -p bench
 server=target/release/bench-server
@@ -41,10 +44,18 @@ pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
 trap cleanup EXIT
 
+# The Redis modes share one redis-server on a free port, pinned with wrk (the server's CPU is
+# the one measured).
+redis_port=$(free_port)
+redis_dir=$(mktemp -d)
+pin 1 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly no --dir "$redis_dir" >/dev/null 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
+
 declare -A PORT COOKIE
 for mode in "${MODES[@]}"; do
     port=$(free_port)
-    pin 0 "$server" --mode "$mode" --bind "127.0.0.1:$port" >/dev/null 2>&1 &
+    pin 0 "$server" --mode "$mode" --bind "127.0.0.1:$port" --redis "redis://127.0.0.1:$redis_port" >/dev/null 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/hello" && break; sleep 0.05; done
     cookie=$(curl -s -i -X POST "http://127.0.0.1:$port/login" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n1)
@@ -91,6 +102,8 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
             core) what="session-core signed cookie + \`#[login_required]\`, reads \`AuthUser\`" ;;
             core-authorize) what="same + \`#[authorize(any(role = ..), fresh = ..)]\`" ;;
             core-encrypted) what="session-core sealed (AES-256-GCM) cookie + \`#[login_required]\`" ;;
+            core-revocations) what="signed cookie + \`#[login_required]\` + Redis revocation check (one MGET)" ;;
+            core-redis-session) what="server-side: claims in actix-session \`RedisSessionStore\` + \`#[login_required]\`" ;;
             identity) what="actix-session \`CookieSessionStore\` (signed) + actix-identity \`Identity\`" ;;
             grants) what="same session + actix-web-grants \`#[protect(any(..))]\`" ;;
         esac

@@ -7,19 +7,23 @@
 //! Modes: `bare` (no session at all), `core` (session-core signed cookie + `#[login_required]`),
 //! `core-authorize` (`#[authorize(any(role = ..), ..)]`), `core-encrypted` (sealed cookie),
 //! `identity` (actix-session `CookieSessionStore`, signed, + actix-identity `Identity`),
-//! `grants` (the same session store + actix-web-grants `#[protect]`).
+//! `grants` (the same session store + actix-web-grants `#[protect]`); and, with `--redis URL`,
+//! `core-revocations` (signed cookie + a Redis revocation check per request) and
+//! `core-redis-session` (server-side: claims in actix-session's `RedisSessionStore`).
 
-use std::collections::HashSet;
+use std::{collections::HashSet, sync::Arc};
 
 use actix_identity::{Identity, IdentityMiddleware};
 use actix_session::{
-    config::CookieContentSecurity, storage::CookieSessionStore, SessionExt, SessionMiddleware,
+    config::CookieContentSecurity,
+    storage::{CookieSessionStore, RedisSessionStore},
+    SessionExt, SessionMiddleware,
 };
 use actix_web::{
     cookie::Key as CookieKey, dev::ServiceRequest, get, post, web, App, Error, HttpMessage,
     HttpRequest, HttpResponse, HttpServer, Responder,
 };
-use session_core::prelude::*;
+use session_core::{prelude::*, revocation::RedisRevocations, AuthSessionBuilder};
 
 const SECRET: &[u8; 64] = b"bench-secret-bench-secret-bench-secret-bench-secret-bench-secret";
 
@@ -95,12 +99,10 @@ fn session_middleware() -> SessionMiddleware<CookieSessionStore> {
         .build()
 }
 
-fn auth(encrypted: bool) -> AuthSession {
+fn auth(encrypted: bool) -> AuthSessionBuilder {
     AuthSession::builder(Key::from_bytes(SECRET).expect("64 bytes"))
         .secure(false)
         .encrypted(encrypted)
-        .build()
-        .expect("valid config")
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -109,42 +111,93 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
+const MODES: [&str; 8] = [
+    "bare",
+    "core",
+    "core-authorize",
+    "core-encrypted",
+    "core-revocations",
+    "core-redis-session",
+    "identity",
+    "grants",
+];
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
-    let usage = "usage: bench-server --mode bare|core|core-authorize|core-encrypted|identity|grants --bind 127.0.0.1:PORT";
-    let mode = arg(&args, "--mode").ok_or_else(|| std::io::Error::other(usage))?;
+    let usage = format!(
+        "usage: bench-server --mode {} --bind 127.0.0.1:PORT [--redis redis://127.0.0.1:PORT]",
+        MODES.join("|")
+    );
+    let mode = arg(&args, "--mode").ok_or_else(|| std::io::Error::other(usage.clone()))?;
     let bind = arg(&args, "--bind").unwrap_or_else(|| "127.0.0.1:8090".to_owned());
-    if ![
-        "bare",
-        "core",
-        "core-authorize",
-        "core-encrypted",
-        "identity",
-        "grants",
-    ]
-    .contains(&mode.as_str())
-    {
+    if !MODES.contains(&mode.as_str()) {
         return Err(std::io::Error::other(usage));
     }
-    let (signed, sealed) = (auth(false), auth(true));
+    let redis = arg(&args, "--redis");
+    let need_redis = || {
+        redis
+            .clone()
+            .ok_or_else(|| std::io::Error::other(format!("mode {mode} needs --redis URL")))
+    };
+    let invalid = |e: session_core::ConfigError| std::io::Error::other(e.to_string());
+    let signed = auth(false).build().map_err(invalid)?;
+    let sealed = auth(true).build().map_err(invalid)?;
+    let (revoking, server_side, redis_store) = match mode.as_str() {
+        "core-revocations" => {
+            let store = RedisRevocations::connect(&need_redis()?)
+                .await
+                .map_err(std::io::Error::other)?;
+            let auth = auth(false)
+                .revocations(Arc::new(store))
+                .build()
+                .map_err(invalid)?;
+            (Some(auth), None, None)
+        }
+        "core-redis-session" => {
+            let store = RedisSessionStore::new(need_redis()?)
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let auth = auth(false).server_side().build().map_err(invalid)?;
+            (None, Some(auth), Some(store))
+        }
+        _ => (None, None, None),
+    };
     HttpServer::new(move || {
-        let (mode, signed, sealed) = (mode.clone(), signed.clone(), sealed.clone());
+        let mode = mode.clone();
+        let (signed, sealed) = (signed.clone(), sealed.clone());
+        let (revoking, server_side, redis_store) =
+            (revoking.clone(), server_side.clone(), redis_store.clone());
         // Every mode sits in a `scope("")`, so the middleware stack is per mode and the App type
         // (and its routing cost) is the same for all.
         App::new().configure(move |cfg| {
             let scope = web::scope("");
+            let core = (core_hello, core_login);
             match mode.as_str() {
                 "bare" => cfg.service(scope.service((bare_hello, bare_login))),
-                "core" => cfg.service(scope.wrap(signed).service((core_hello, core_login))),
+                "core" => cfg.service(scope.wrap(signed).service(core)),
                 "core-authorize" => cfg.service(
                     scope
                         .wrap(signed)
                         .service((core_authorize_hello, core_login)),
                 ),
-                "core-encrypted" => {
-                    cfg.service(scope.wrap(sealed).service((core_hello, core_login)))
+                "core-encrypted" => cfg.service(scope.wrap(sealed).service(core)),
+                "core-revocations" => {
+                    cfg.service(scope.wrap(revoking.expect("set up above")).service(core))
                 }
+                "core-redis-session" => cfg.service(
+                    scope
+                        .wrap(server_side.expect("set up above"))
+                        .wrap(
+                            SessionMiddleware::builder(
+                                redis_store.expect("set up above"),
+                                CookieKey::from(SECRET),
+                            )
+                            .cookie_secure(false)
+                            .build(),
+                        )
+                        .service(core),
+                ),
                 "identity" => cfg.service(
                     scope
                         .wrap(IdentityMiddleware::default())

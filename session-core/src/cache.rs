@@ -6,9 +6,10 @@
 //!   belongs to one middleware instance (fixed keys), so a hit returns exactly what decoding would;
 //! - only values that fully verified are stored; time checks and revocation run on every request,
 //!   hit or miss;
-//! - lookup is by a keyed (randomly seeded SipHash) hash of the whole value, then byte equality
-//!   with the stored value: an attacker cannot make a forged value reach the comparison without a
-//!   64-bit collision under an unknown key, so the comparison's timing reveals nothing;
+//! - lookup is by a keyed (randomly seeded SipHash) hash of the value's last segment (the MAC or
+//!   GCM tag: 256 or 128 random-looking bits, cheaper to hash than the whole value), then equality
+//!   of the whole value with the stored one: an attacker cannot make a forged value reach the
+//!   comparison without a 64-bit collision under an unknown key, so its timing reveals nothing;
 //! - bounded: at most `CAPACITY` entries per worker; a full cache is emptied and refilled.
 
 use std::{
@@ -46,7 +47,7 @@ impl VerifiedCache {
     /// The claims `value` decoded to before, if it is known.
     pub(crate) fn get(&self, value: &str) -> Option<(Arc<Claims>, bool)> {
         let entries = self.entries.borrow();
-        let entry = entries.get(&self.hasher.hash_one(value))?;
+        let entry = entries.get(&self.slot(value))?;
         (*entry.value == *value).then(|| (Arc::clone(&entry.claims), entry.rotated))
     }
 
@@ -61,7 +62,13 @@ impl VerifiedCache {
             claims,
             rotated,
         };
-        entries.insert(self.hasher.hash_one(value), entry);
+        entries.insert(self.slot(value), entry);
+    }
+
+    /// The map key of `value`: a keyed hash of its last segment.
+    fn slot(&self, value: &str) -> u64 {
+        let tag = value.rsplit_once('.').map_or(value, |(_, tag)| tag);
+        self.hasher.hash_one(tag)
     }
 
     #[cfg(test)]
@@ -98,6 +105,10 @@ mod tests {
             Some(("s1".into(), true))
         );
         assert!(cache.get("a.b.d").is_none());
+        assert!(
+            cache.get("x.b.c").is_none(),
+            "same last segment, other value"
+        );
         assert!(cache.get("a.b.c ").is_none());
         assert!(cache.get("").is_none());
     }
