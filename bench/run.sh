@@ -117,6 +117,10 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
     echo "Raw req/s per round:"
     echo
     for mode in "${MODES[@]}"; do echo "- $mode:${RPS[$mode]}"; done
+    if [ -f bench/ANALYSIS.md ]; then
+        echo
+        cat bench/ANALYSIS.md
+    fi
 } >"$OUT"
 echo "wrote $OUT" >&2
 cat "$OUT"

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# User-space instructions per request for each bench-server mode, counted by valgrind's callgrind
+# (repeatable whatever else the machine is doing, unlike req/s on a shared VM).
+#
+#   bench/instructions.sh            # prints a Markdown table
+#
+# Each mode serves N1 and then, in a second run, N2 keep-alive requests from one curl process; the
+# difference of the two totals divided by N2 - N1 is the cost of one request (start-up cancels).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+N1=1000 N2=3000
+MODES=(bare core core-authorize core-encrypted identity grants)
+command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install -y valgrind)" >&2; exit 1; }
+cargo build --release -q -p bench
+server=target/release/bench-server
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+for n in $N1 $N2; do
+    for _ in $(seq "$n"); do printf 'url = "http://127.0.0.1:%s/hello"\noutput = "/dev/null"\n' "$port"; done >"$tmp/urls-$n"
+done
+
+count() { # mode n -> total instructions
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$server" --mode "$1" --bind "127.0.0.1:$port" >/dev/null 2>&1 &
+    local vg=$!
+    for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/hello" && break; sleep 0.1; done
+    local cookie
+    cookie=$(curl -s -i -X POST "http://127.0.0.1:$port/login" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n1)
+    curl -s -K "$tmp/urls-$2" -H "Cookie: $cookie"
+    kill -INT "$vg"
+    wait "$vg" 2>/dev/null || true
+    awk '/^(summary|totals):/ { print $2; exit }' "$tmp/cg"
+}
+
+declare -A PER
+for mode in "${MODES[@]}"; do
+    a=$(count "$mode" $N1)
+    b=$(count "$mode" $N2)
+    PER[$mode]=$(( (b - a) / (N2 - N1) ))
+    echo "$mode: ${PER[$mode]} instructions/request" >&2
+done
+echo "| mode | instructions / request | × bare | vs actix-session+identity |"
+echo "|---|---:|---:|---:|"
+for mode in "${MODES[@]}"; do
+    awk -v m="$mode" -v p="${PER[$mode]}" -v b="${PER[bare]}" -v i="${PER[identity]}" \
+        'BEGIN { printf "| %s | %d | %.3f | %.3f |\n", m, p, p / b, p / i }'
+done
