@@ -79,20 +79,12 @@ impl VerifiedCache {
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Map;
-
     use super::*;
 
     fn claims(sid: &str) -> Arc<Claims> {
         Arc::new(Claims {
             sid: sid.into(),
-            sub: Some("u".into()),
-            roles: vec![],
-            iat: 1,
-            exp: 2,
-            auth_time: 1,
-            data: Map::new(),
-            transient: false,
+            ..Claims::sample()
         })
     }
 

@@ -69,6 +69,23 @@ impl Claims {
 }
 
 #[cfg(test)]
+impl Claims {
+    /// A signed-in session for unit tests: `alice`, role `admin`, issued at 1, expiring at 2.
+    pub(crate) fn sample() -> Self {
+        Self {
+            sid: "sid".into(),
+            sub: Some("alice".into()),
+            roles: vec!["admin".into()],
+            iat: 1,
+            exp: 2,
+            auth_time: 1,
+            data: Map::new(),
+            transient: false,
+        }
+    }
+}
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -301,8 +301,6 @@ fn verify_jws(keys: &KeyRing<Signer>, value: &str) -> Result<(Vec<u8>, bool), Re
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Map;
-
     use super::*;
 
     fn key(b: u8) -> Key {
@@ -310,16 +308,7 @@ mod tests {
     }
 
     fn claims() -> Claims {
-        Claims {
-            sid: "sid".into(),
-            sub: Some("alice".into()),
-            roles: vec!["admin".into()],
-            iat: 1,
-            exp: 2,
-            auth_time: 1,
-            data: Map::new(),
-            transient: false,
-        }
+        Claims::sample()
     }
 
     #[test]

@@ -119,8 +119,6 @@ pub(super) fn open(keys: &KeyRing<Sealer>, value: &str) -> Result<(Vec<u8>, bool
 
 #[cfg(test)]
 mod tests {
-    use serde_json::Map;
-
     use super::{super::Codec, *};
     use crate::claims::Claims;
 
@@ -129,16 +127,7 @@ mod tests {
     }
 
     fn claims() -> Claims {
-        Claims {
-            sid: "sid".into(),
-            sub: Some("alice".into()),
-            roles: vec!["admin".into()],
-            iat: 1,
-            exp: 2,
-            auth_time: 1,
-            data: Map::new(),
-            transient: false,
-        }
+        Claims::sample()
     }
 
     fn segments(cookie: &str) -> Vec<String> {
