@@ -129,10 +129,22 @@ async fn is_revoked(
     let check = revocation
         .store
         .is_revoked(&claims.sid, user, claims.auth_time, now);
-    match with_timeout(revocation, check).await {
+    let checked = with_timeout(revocation, check).await;
+    fail_open_or(revocation, checked, false, "revocation check failed")
+}
+
+/// A store call's result under the fail-open policy: failing open, an error is logged and
+/// `fallback` stands in for the answer; failing closed, the error stands.
+fn fail_open_or<T>(
+    revocation: &RevocationConfig,
+    result: Result<T, RevocationError>,
+    fallback: T,
+    what: &str,
+) -> Result<T, RevocationError> {
+    match result {
         Err(e) if revocation.fail_open => {
-            tracing::warn!(error = %e, "revocation check failed; failing open");
-            Ok(false)
+            tracing::warn!(error = %e, "{what}; failing open");
+            Ok(fallback)
         }
         other => other,
     }
@@ -336,11 +348,11 @@ async fn revoke_ended(state: &RequestState, sid: &str, until: i64) -> Result<(),
         return Ok(());
     };
     let write = revocation.store.revoke_session(sid, until, state.now);
-    match with_timeout(revocation, write).await {
-        Err(e) if revocation.fail_open => {
-            tracing::warn!(error = %e, "could not revoke the ended session; failing open");
-            Ok(())
-        }
-        other => other,
-    }
+    let written = with_timeout(revocation, write).await;
+    fail_open_or(
+        revocation,
+        written,
+        (),
+        "could not revoke the ended session",
+    )
 }
