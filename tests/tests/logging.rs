@@ -1,0 +1,64 @@
+//! Logging of refused cookies. Its own test binary: `tracing`'s per-callsite interest cache is
+//! process-wide, so a scoped subscriber only sees every event when no other test runs beside it.
+
+use std::{sync::Arc, time::Duration};
+
+use actix_web::{
+    cookie::Cookie,
+    http::StatusCode,
+    test::{self, TestRequest},
+    App,
+};
+use tests::{auth, clock, routes, session_cookie, COOKIE};
+
+/// A `tracing` writer that keeps everything in memory.
+#[derive(Clone, Default)]
+struct Captured(Arc<std::sync::Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[actix_web::test]
+async fn refused_cookie_is_logged_at_debug_with_the_reason_never_the_value() {
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let c = clock();
+    let app = test::init_service(App::new().wrap(auth(&c)).configure(routes)).await;
+    let login = TestRequest::post().uri("/login?id=alice").to_request();
+    let good = session_cookie(&test::call_service(&app, login).await).expect("login cookie");
+    let tampered = format!("{}x", good.value());
+    let req = TestRequest::get()
+        .uri("/maybe")
+        .cookie(Cookie::new(COOKIE, tampered.clone()))
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    c.advance(Duration::from_secs(8 * 86_400));
+    let req = TestRequest::get()
+        .uri("/maybe")
+        .cookie(good.clone())
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        text.contains("DEBUG") && text.contains("reason=\"bad_mac\""),
+        "{text}"
+    );
+    assert!(text.contains("reason=\"expired\""), "{text}");
+    assert!(
+        !text.contains(good.value()) && !text.contains(&tampered[..40]),
+        "cookie values never logged"
+    );
+}
