@@ -126,10 +126,6 @@ mod tests {
         Key::from_bytes(&[b; 32]).unwrap()
     }
 
-    fn claims() -> Claims {
-        Claims::sample()
-    }
-
     fn segments(cookie: &str) -> Vec<String> {
         cookie.split('.').map(str::to_owned).collect()
     }
@@ -137,12 +133,15 @@ mod tests {
     #[test]
     fn round_trip_and_fresh_iv_each_time() {
         let codec = Codec::encrypted(&key(1), &[]);
-        let (a, b) = (codec.encode(&claims()), codec.encode(&claims()));
+        let (a, b) = (
+            codec.encode(&Claims::sample()),
+            codec.encode(&Claims::sample()),
+        );
         assert_ne!(segments(&a)[2], segments(&b)[2], "a new IV per seal");
         assert_ne!(segments(&a)[3], segments(&b)[3]);
         for cookie in [a, b] {
             let verified = codec.decode(&cookie).unwrap();
-            assert_eq!(verified.claims, claims());
+            assert_eq!(verified.claims, Claims::sample());
             assert!(!verified.rotated);
         }
     }
@@ -152,7 +151,7 @@ mod tests {
     #[test]
     fn is_a_standard_dir_a256gcm_jwe() {
         let k = key(1);
-        let cookie = Codec::encrypted(&k, &[]).encode(&claims());
+        let cookie = Codec::encrypted(&k, &[]).encode(&Claims::sample());
         let [header, encrypted_key, iv, ciphertext, tag] = &segments(&cookie)[..] else {
             panic!("five segments: {cookie}");
         };
@@ -175,19 +174,19 @@ mod tests {
             )
             .unwrap();
         let opened: Claims = serde_json::from_slice(&buffer).unwrap();
-        assert_eq!(opened, claims());
+        assert_eq!(opened, Claims::sample());
     }
 
     #[test]
     fn rejections_table() {
         let codec = Codec::encrypted(&key(1), &[]);
-        let good = codec.encode(&claims());
+        let good = codec.encode(&Claims::sample());
         let s = segments(&good);
         let join = |parts: &[&str]| parts.join(".");
         let (h, iv, ct, tag) = (&*s[0], &*s[2], &*s[3], &*s[4]);
-        let other = Codec::encrypted(&key(2), &[]).encode(&claims());
+        let other = Codec::encrypted(&key(2), &[]).encode(&Claims::sample());
         let o = segments(&other);
-        let signed = Codec::new(&key(1), &[]).encode(&claims());
+        let signed = Codec::new(&key(1), &[]).encode(&Claims::sample());
         let sealed_garbage = {
             let sealer = Sealer::new(&key(1));
             sealer.seal(b"not json".to_vec())
@@ -225,7 +224,7 @@ mod tests {
 
     #[test]
     fn previous_key_opens_and_is_marked_rotated() {
-        let old = Codec::encrypted(&key(1), &[]).encode(&claims());
+        let old = Codec::encrypted(&key(1), &[]).encode(&Claims::sample());
         let rotated = Codec::encrypted(&key(2), &[key(1)]);
         assert!(rotated.decode(&old).unwrap().rotated);
         let dropped = Codec::encrypted(&key(2), &[]);
