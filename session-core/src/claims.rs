@@ -29,6 +29,10 @@ pub(crate) struct Claims {
     /// `true` for a browser-session cookie (`remember(false)`): issued without Max-Age.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub(crate) transient: bool,
+    /// With a user store: the keyed, truncated MAC of the user's credential fingerprint at
+    /// login (see `live.rs`); never the fingerprint itself.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) fp: Option<String>,
 }
 
 /// Why a time check refused otherwise valid claims.
@@ -81,6 +85,7 @@ impl Claims {
             auth_time: 1,
             data: Map::new(),
             transient: false,
+            fp: None,
         }
     }
 }
@@ -99,6 +104,7 @@ mod tests {
             auth_time,
             data: Map::new(),
             transient: false,
+            fp: None,
         }
     }
 

@@ -2,7 +2,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use actix_web::cookie::{Cookie, SameSite};
+use actix_web::{
+    cookie::{Cookie, SameSite},
+    HttpRequest,
+};
 
 use crate::{
     clock::{secs, Clock, SystemClock},
@@ -10,6 +13,7 @@ use crate::{
     deny::Deny,
     error::ConfigError,
     key::Key,
+    live::{fingerprint_mac, UserStore, UsersConfig},
     refresh::Refresh,
     revocation::Revocations,
     AuthSession,
@@ -28,14 +32,23 @@ pub(crate) struct Configuration {
     pub(crate) path: String,
     pub(crate) domain: Option<String>,
     pub(crate) login_url: String,
+    pub(crate) reauth_url: Option<String>,
     pub(crate) home_url: String,
     pub(crate) deny: Deny,
+    pub(crate) forbidden_page: Option<ForbiddenPage>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) revocation: Option<RevocationConfig>,
+    /// The app's user store (live users); none = judge the cookie's login-time snapshot.
+    pub(crate) users: Option<UsersConfig>,
+    /// Fingerprint-MAC keys, the current key's first, then each previous key's.
+    pub(crate) fingerprint_keys: Vec<[u8; 32]>,
     /// Claims in actix-session's state instead of the cookie.
     #[cfg(feature = "actix-session")]
     pub(crate) server_side: bool,
 }
+
+/// Draws the app's 403 page for a request.
+pub(crate) type ForbiddenPage = Arc<dyn Fn(&HttpRequest) -> String + Send + Sync>;
 
 /// The revocation backend and how to behave when it cannot answer.
 pub(crate) struct RevocationConfig {
@@ -58,6 +71,11 @@ impl Configuration {
         }
         cookie
     }
+
+    /// The `fp` claim for a credential fingerprint, under the current key.
+    pub(crate) fn fingerprint_mac(&self, fingerprint: Option<&[u8]>) -> Option<String> {
+        fingerprint.map(|f| fingerprint_mac(&self.fingerprint_keys[0], f))
+    }
 }
 
 /// Builds an [`AuthSession`]; start with [`AuthSession::builder`].
@@ -75,12 +93,17 @@ pub struct AuthSessionBuilder {
     path: String,
     domain: Option<String>,
     login_url: String,
+    reauth_url: Option<String>,
     home_url: String,
     deny: Deny,
+    forbidden_page: Option<ForbiddenPage>,
     clock: Arc<dyn Clock>,
     revocations: Option<Arc<dyn Revocations>>,
     revocation_timeout: Duration,
     fail_open: bool,
+    users: Option<UsersConfig>,
+    users_timeout: Duration,
+    users_cache_ttl: Duration,
     #[cfg(feature = "actix-session")]
     server_side: bool,
     #[cfg(feature = "encrypted")]
@@ -102,12 +125,17 @@ impl AuthSessionBuilder {
             path: "/".to_owned(),
             domain: None,
             login_url: "/login".to_owned(),
+            reauth_url: None,
             home_url: "/".to_owned(),
             deny: Deny::Auto,
+            forbidden_page: None,
             clock: Arc::new(SystemClock),
             revocations: None,
             revocation_timeout: Duration::from_millis(250),
             fail_open: false,
+            users: None,
+            users_timeout: Duration::from_secs(2),
+            users_cache_ttl: Duration::ZERO,
             #[cfg(feature = "actix-session")]
             server_side: false,
             #[cfg(feature = "encrypted")]
@@ -120,6 +148,52 @@ impl AuthSessionBuilder {
     /// valid until it expires).
     pub fn revocations(mut self, store: Arc<dyn Revocations>) -> Self {
         self.revocations = Some(store);
+        self
+    }
+
+    /// The app's user store: with one, every request with a signed-in session loads the user's
+    /// record once, before any guard, and guards judge its roles (a demotion counts on the very
+    /// next request). No such user, or a changed credential fingerprint, ends the session; a
+    /// store error or timeout answers 503 and keeps it. Handlers get the record with
+    /// [`crate::Current`]. Default: none (guards judge the roles given at login).
+    ///
+    /// ```
+    /// use std::{collections::HashMap, sync::Arc};
+    /// use session_core::{AuthSession, Key, User, UserStore};
+    /// # struct Account { id: String, roles: Vec<String> }
+    /// # impl User for Account {
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn roles(&self) -> &[String] { &self.roles }
+    /// # }
+    /// # struct Db;
+    /// # impl UserStore for Db {
+    /// #     type User = Account;
+    /// #     type Error = std::convert::Infallible;
+    /// #     async fn load(&self, _: &str) -> Result<Option<Account>, Self::Error> { Ok(None) }
+    /// # }
+    /// let db = Arc::new(Db);
+    /// let auth = AuthSession::builder(Key::from_bytes(&[1u8; 32]).unwrap())
+    ///     .users(db.clone())
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = auth;
+    /// ```
+    pub fn users<S: UserStore>(mut self, store: S) -> Self {
+        self.users = Some(UsersConfig::new(store));
+        self
+    }
+
+    /// How long a request waits for the user store before answering 503. Default: 2 s.
+    pub fn users_timeout(mut self, timeout: Duration) -> Self {
+        self.users_timeout = timeout;
+        self
+    }
+
+    /// Lets each worker reuse a loaded user record for up to `ttl` (whole seconds) instead of
+    /// loading it on every request. A demotion, deletion or credential change is then seen
+    /// within `ttl` rather than on the next request. Default: zero (no cache).
+    pub fn users_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.users_cache_ttl = ttl;
         self
     }
 
@@ -213,6 +287,32 @@ impl AuthSessionBuilder {
         self
     }
 
+    /// Where browsers go when a `fresh = SECS` requirement fails (with `?next=<path>`), to
+    /// confirm their password. Default: none (the login URL, with `reason=reauthenticate`).
+    pub fn reauth_url(mut self, url: impl Into<String>) -> Self {
+        self.reauth_url = Some(url.into());
+        self
+    }
+
+    /// Draws the HTML page of a 403 (signed in, but refused) for browsers, from the request
+    /// (extractors such as [`crate::Session`] work on it). Default: a bare "403 Forbidden" page.
+    ///
+    /// ```
+    /// use session_core::{AuthSession, Key};
+    /// let auth = AuthSession::builder(Key::generate())
+    ///     .forbidden_page(|req| format!("<!doctype html><h1>Not for you</h1><p>{}</p>", req.path()))
+    ///     .build()
+    ///     .unwrap();
+    /// # let _ = auth;
+    /// ```
+    pub fn forbidden_page(
+        mut self,
+        page: impl Fn(&HttpRequest) -> String + Send + Sync + 'static,
+    ) -> Self {
+        self.forbidden_page = Some(Arc::new(page));
+        self
+    }
+
     /// Where `skip_if_authenticated` sends signed-in users by default. Default: `"/"`.
     pub fn home_url(mut self, url: impl Into<String>) -> Self {
         self.home_url = url.into();
@@ -280,6 +380,9 @@ impl AuthSessionBuilder {
         }
         validate_url("login_url", &self.login_url)?;
         validate_url("home_url", &self.home_url)?;
+        if let Some(url) = &self.reauth_url {
+            validate_url("reauth_url", url)?;
+        }
         if self.same_site == SameSite::None && !self.secure {
             return Err(ConfigError::invalid(
                 "same_site",
@@ -300,6 +403,12 @@ impl AuthSessionBuilder {
                 format!("({absolute_timeout}s) must not be shorter than max_age ({max_age}s)"),
             ));
         }
+        if self.users_timeout.is_zero() {
+            return Err(ConfigError::invalid(
+                "users_timeout",
+                "must be more than zero",
+            ));
+        }
         if self.revocation_timeout.is_zero() {
             return Err(ConfigError::invalid(
                 "revocation_timeout",
@@ -309,8 +418,19 @@ impl AuthSessionBuilder {
         let refresh = self
             .refresh
             .unwrap_or(Refresh::NearExpiry(self.max_age / 4));
+        let fingerprint_keys = std::iter::once(&self.key)
+            .chain(&self.previous_keys)
+            .map(|k| *k.fingerprint_key())
+            .collect();
+        let users_cache_ttl = secs(self.users_cache_ttl);
         Ok(AuthSession::from_config(Configuration {
             codec: self.codec(),
+            users: self.users.map(|users| UsersConfig {
+                timeout: self.users_timeout,
+                cache_ttl: users_cache_ttl,
+                ..users
+            }),
+            fingerprint_keys,
             cookie_name: self.cookie_name,
             max_age,
             absolute_timeout,
@@ -321,8 +441,10 @@ impl AuthSessionBuilder {
             path: self.path,
             domain: self.domain,
             login_url: self.login_url,
+            reauth_url: self.reauth_url,
             home_url: self.home_url,
             deny: self.deny,
+            forbidden_page: self.forbidden_page,
             clock: self.clock,
             revocation: self.revocations.map(|store| RevocationConfig {
                 store,

@@ -82,12 +82,16 @@ enum Answer {
 pub struct AuthError {
     kind: DenyKind,
     answer: Answer,
+    /// The app's own page for an HTML 403 ([`crate::AuthSessionBuilder::forbidden_page`]).
+    page: Option<String>,
 }
 
 /// Everything `decide` reads from the request and the configuration.
 pub(crate) struct DenyContext<'a> {
     pub(crate) mode: Deny,
     pub(crate) login_url: &'a str,
+    /// Where `fresh` failures go instead of `login_url`, if set.
+    pub(crate) reauth_url: Option<&'a str>,
     pub(crate) home_url: &'a str,
     pub(crate) wants_html: bool,
     /// The request's path and query.
@@ -100,7 +104,22 @@ impl AuthError {
         Self {
             kind,
             answer: decide(kind, overrides, ctx),
+            page: None,
         }
+    }
+
+    /// Whether the answer is the HTML 403 page, which the app may draw itself.
+    pub(crate) fn is_forbidden_page(&self) -> bool {
+        self.answer
+            == Answer::Html {
+                status: StatusCode::FORBIDDEN,
+            }
+    }
+
+    /// Answers with `page` (an HTML document) as the body.
+    pub(crate) fn with_page(mut self, page: String) -> Self {
+        self.page = Some(page);
+        self
     }
 
     /// Why the request was refused.
@@ -161,9 +180,13 @@ fn decide(kind: DenyKind, overrides: &Overrides, ctx: &DenyContext<'_>) -> Answe
                 Deny::Json => false,
             };
             if redirect {
+                let base = match (kind, ctx.reauth_url) {
+                    (DenyKind::Reauthenticate, Some(reauth_url)) => reauth_url,
+                    _ => ctx.login_url,
+                };
                 Answer::Redirect {
                     status: redirect_status(),
-                    location: with_next(ctx.login_url),
+                    location: with_next(base),
                 }
             } else {
                 Answer::Json {
@@ -224,12 +247,33 @@ impl ResponseError for AuthError {
                 .insert_header((header::LOCATION, location.as_str()))
                 .finish(),
             Answer::Json { .. } => res.json(serde_json::json!({ "error": self.kind.as_str() })),
-            Answer::Html { status } => res.content_type("text/html; charset=utf-8").body(format!(
-                "<!doctype html><title>{code}</title><h1>{code} {reason}</h1>",
-                code = status.as_u16(),
-                reason = status.canonical_reason().unwrap_or("")
-            )),
+            Answer::Html { status } => {
+                let page = self.page.clone().unwrap_or_else(|| {
+                    format!(
+                        "<!doctype html><title>{code}</title><h1>{code} {reason}</h1>",
+                        code = status.as_u16(),
+                        reason = status.canonical_reason().unwrap_or("")
+                    )
+                });
+                res.content_type("text/html; charset=utf-8").body(page)
+            }
         }
+    }
+}
+
+/// The 503 when a store the session depends on cannot answer (revocation or users): the
+/// session is kept, the client is asked to retry. JSON `{"error": code}`, or a page for browsers.
+pub(crate) fn unavailable(req: &HttpRequest, code: &'static str) -> HttpResponse {
+    let mut res = HttpResponse::ServiceUnavailable();
+    res.insert_header((header::RETRY_AFTER, "1"))
+        .insert_header((header::CACHE_CONTROL, "no-store"));
+    if wants_html(req) {
+        res.content_type("text/html; charset=utf-8").body(
+            "<!doctype html><title>503</title><h1>503 Service Unavailable</h1>\
+             <p>Sign-in is briefly unavailable. Please try again in a moment.</p>",
+        )
+    } else {
+        res.json(serde_json::json!({ "error": code }))
     }
 }
 
@@ -241,6 +285,7 @@ mod tests {
         DenyContext {
             mode,
             login_url: "/login",
+            reauth_url: None,
             home_url: "/home",
             wants_html,
             next: "/dash?a=1&b=2",
@@ -342,6 +387,37 @@ mod tests {
                 want,
                 "{kind:?} {overrides:?}"
             );
+        }
+    }
+
+    #[test]
+    fn reauth_url_takes_fresh_failures_only() {
+        let with_reauth = DenyContext {
+            reauth_url: Some("/confirm"),
+            ..ctx(Deny::Auto, true)
+        };
+        let none = Overrides::default();
+        let cases = [
+            (
+                DenyKind::Reauthenticate,
+                redirect(
+                    303,
+                    "/confirm?next=/dash%3Fa%3D1%26b%3D2&reason=reauthenticate",
+                ),
+            ),
+            (
+                DenyKind::Unauthenticated,
+                redirect(303, "/login?next=/dash%3Fa%3D1%26b%3D2"),
+            ),
+            (
+                DenyKind::Forbidden,
+                Answer::Html {
+                    status: StatusCode::FORBIDDEN,
+                },
+            ),
+        ];
+        for (kind, want) in cases {
+            assert_eq!(decide(kind, &none, &with_reauth), want, "{kind:?}");
         }
     }
 

@@ -100,6 +100,16 @@ pub enum SessionError {
     },
     /// The [`crate::AuthSession`] middleware is not registered on this app.
     MiddlewareMissing,
+    /// A [`crate::Current`] was asked for, but no user store is configured
+    /// ([`crate::AuthSessionBuilder::users`]).
+    NoUserStore,
+    /// A [`crate::Current`] was asked for with another type than the configured store's user.
+    UserType {
+        /// The type asked for.
+        requested: &'static str,
+    },
+    /// [`crate::Session::sign_out_other_devices`] was given another user than the one signed in.
+    UserMismatch,
 }
 
 impl fmt::Display for SessionError {
@@ -116,6 +126,16 @@ impl fmt::Display for SessionError {
             ),
             Self::MiddlewareMissing => f.write_str(
                 "session-core's AuthSession middleware is not registered: add `.wrap(auth_session)` to the App",
+            ),
+            Self::NoUserStore => f.write_str(
+                "Current<..> needs a user store: register one with AuthSession::builder(..).users(store)",
+            ),
+            Self::UserType { requested } => write!(
+                f,
+                "Current<{requested}> does not match the configured user store's `User` type"
+            ),
+            Self::UserMismatch => f.write_str(
+                "sign_out_other_devices was given a user other than the one signed in to this session",
             ),
         }
     }

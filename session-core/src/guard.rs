@@ -4,16 +4,20 @@
 use std::{
     borrow::Cow,
     fmt,
-    future::{ready, Ready},
+    future::{ready, Future, Ready},
     marker::PhantomData,
+    ops::Deref,
+    pin::Pin,
 };
 
+use actix_utils::future::Either;
 use actix_web::{dev::Payload, Error, FromRequest, HttpRequest};
 
 use crate::{
     deny::{wants_html, AuthError, DenyContext, DenyKind, Overrides},
     rule::Rule,
     session::RequestState,
+    user::AuthUser,
 };
 
 #[derive(Debug, Clone)]
@@ -61,22 +65,88 @@ impl Guard {
     }
 
     /// Checks `req`: `Ok(())` to go on, or the denial to answer with.
-    pub fn check(&self, req: &HttpRequest) -> Result<(), Error> {
+    pub async fn check(&self, req: &HttpRequest) -> Result<(), Error> {
+        match self.check_now(req) {
+            Some(verdict) => verdict,
+            None => self.check_async(req).await,
+        }
+    }
+
+    /// The verdict without running async checks; `None` when the rule needs them.
+    fn check_now(&self, req: &HttpRequest) -> Option<Result<(), Error>> {
+        let state = match RequestState::from_request(req) {
+            Ok(state) => state,
+            Err(e) => return Some(Err(e.into())),
+        };
+        let verdict = self.verdict(state.user().as_ref(), state.now, None)?;
+        Some(self.answer(req, &state, verdict))
+    }
+
+    /// Runs the rule's async checks for the signed-in user, then decides.
+    async fn check_async(&self, req: &HttpRequest) -> Result<(), Error> {
         let state = RequestState::from_request(req)?;
         let user = state.user();
-        let verdict = match &self.policy {
-            Policy::Require(rule) => rule.evaluate(user.as_ref(), state.now),
-            Policy::SkipIfAuthenticated => match user {
+        let mut answers = Vec::new();
+        if let (Policy::Require(rule), Some(user)) = (&self.policy, &user) {
+            for check in rule.async_checks() {
+                answers.push(check(user.clone(), req.clone()).await);
+            }
+        }
+        // Every async check has its answer now, so the rule decides; were it not to, the
+        // request would be refused, never let through.
+        let verdict = self
+            .verdict(user.as_ref(), state.now, Some(&answers))
+            .unwrap_or(Err(DenyKind::Forbidden));
+        self.answer(req, &state, verdict)
+    }
+
+    /// The policy's decision for `user`; `None` when a rule needs its async checks' `answers`.
+    fn verdict(
+        &self,
+        user: Option<&AuthUser>,
+        now: i64,
+        answers: Option<&[bool]>,
+    ) -> Option<Result<(), DenyKind>> {
+        match &self.policy {
+            Policy::Require(rule) => rule.decide(user, now, answers),
+            Policy::SkipIfAuthenticated => Some(match user {
                 Some(_) => Err(DenyKind::AlreadyAuthenticated),
                 None => Ok(()),
-            },
-        };
+            }),
+        }
+    }
+
+    fn answer(
+        &self,
+        req: &HttpRequest,
+        state: &RequestState,
+        verdict: Result<(), DenyKind>,
+    ) -> Result<(), Error> {
         verdict.map_err(|kind| {
             tracing::debug!(reason = kind.as_str(), path = %req.path(), "request denied");
-            deny_for(req, &state, kind, &self.overrides).into()
+            deny_for(req, state, kind, &self.overrides).into()
         })
     }
 }
+
+/// The check of `guard` for `req` as a future that owns what it needs: ready at once unless the
+/// rule has async checks to run.
+pub(crate) fn checking<G>(guard: G, req: &HttpRequest) -> Checking
+where
+    G: Deref<Target = Guard> + 'static,
+{
+    match guard.check_now(req) {
+        Some(verdict) => Either::left(ready(verdict)),
+        None => {
+            let req = req.clone();
+            Either::right(Box::pin(async move { guard.check_async(&req).await }))
+        }
+    }
+}
+
+/// What [`checking`] returns.
+pub(crate) type Checking =
+    Either<Ready<Result<(), Error>>, Pin<Box<dyn Future<Output = Result<(), Error>>>>>;
 
 /// The denial of `kind` for `req` under the app's configuration.
 pub(crate) fn deny_for(
@@ -87,17 +157,22 @@ pub(crate) fn deny_for(
 ) -> AuthError {
     let config = &state.config;
     let next = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    AuthError::new(
+    let denial = AuthError::new(
         kind,
         overrides,
         &DenyContext {
             mode: config.deny,
             login_url: &config.login_url,
+            reauth_url: config.reauth_url.as_deref(),
             home_url: &config.home_url,
             wants_html: wants_html(req),
             next,
         },
-    )
+    );
+    match &config.forbidden_page {
+        Some(page) if denial.is_forbidden_page() => denial.with_page(page(req)),
+        _ => denial,
+    }
 }
 
 /// A guard known by type, so it can be an extractor parameter. Implemented by macro-generated
@@ -120,9 +195,34 @@ impl<G: GuardSpec> fmt::Debug for Guarded<G> {
 
 impl<G: GuardSpec> FromRequest for Guarded<G> {
     type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
+    type Future = GuardedFuture<G>;
 
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(G::guard().check(req).map(|()| Guarded(PhantomData)))
+        GuardedFuture {
+            checking: checking(G::guard(), req),
+            guard: PhantomData,
+        }
+    }
+}
+
+/// The future of the [`Guarded`] extractor.
+#[doc(hidden)]
+pub struct GuardedFuture<G> {
+    checking: Checking,
+    guard: PhantomData<fn() -> G>,
+}
+
+impl<G: GuardSpec> Future for GuardedFuture<G> {
+    type Output = Result<Guarded<G>, Error>;
+
+    fn poll(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        // `Checking` is `Unpin` (a `Ready` or a boxed future), so `GuardedFuture` is too.
+        let checking = Pin::new(&mut self.get_mut().checking);
+        checking
+            .poll(cx)
+            .map(|verdict| verdict.map(|()| Guarded(PhantomData)))
     }
 }

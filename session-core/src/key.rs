@@ -18,6 +18,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 // Keep these in sync with DESIGN.md ("cookie format v1"): changing a label invalidates every cookie.
 const SIGNING_LABEL: &[u8] = b"session-core v1 signing";
 const KID_LABEL: &[u8] = b"session-core v1 key id";
+const FINGERPRINT_LABEL: &[u8] = b"session-core v1 fingerprint";
 #[cfg(feature = "encrypted")]
 const ENCRYPTION_LABEL: &[u8] = b"session-core v1 encryption";
 
@@ -34,6 +35,8 @@ pub struct Key {
     signing: [u8; 32],
     #[cfg(feature = "encrypted")]
     encryption: [u8; 32],
+    /// Keys the MAC of a live user's credential fingerprint (`fp` claim).
+    fingerprint: [u8; 32],
     kid: String,
 }
 
@@ -87,6 +90,7 @@ impl Key {
             signing,
             #[cfg(feature = "encrypted")]
             encryption: label_hmac(secret, ENCRYPTION_LABEL),
+            fingerprint: label_hmac(secret, FINGERPRINT_LABEL),
             kid: crate::codec::b64(&kid_bytes[..6]),
         }
     }
@@ -100,6 +104,11 @@ impl Key {
     /// with a standard JWT library. It can forge sessions: treat it like the master secret.
     pub fn signing_key_for_interop(&self) -> &[u8] {
         &self.signing
+    }
+
+    /// The derived key of the credential-fingerprint MAC (see [`crate::User::fingerprint`]).
+    pub(crate) fn fingerprint_key(&self) -> &[u8; 32] {
+        &self.fingerprint
     }
 
     /// The derived AES-256-GCM content-encryption key (feature `encrypted`): hand this to services

@@ -43,6 +43,7 @@ mod deny;
 mod error;
 mod guard;
 mod key;
+mod live;
 mod middleware;
 mod random;
 mod redirect;
@@ -53,6 +54,8 @@ mod rule;
 #[cfg(feature = "actix-session")]
 mod server_side;
 mod session;
+#[cfg(feature = "test-util")]
+pub mod test_util;
 mod user;
 
 #[doc(hidden)]
@@ -66,11 +69,12 @@ pub use crate::{
     error::{ConfigError, SessionError},
     guard::Guard,
     key::{Key, MIN_SECRET_LEN},
+    live::{Current, User, UserStore},
     middleware::AuthSession,
     redirect::{safe_next, MAX_NEXT_LEN},
     refresh::Refresh,
     require::Require,
-    rule::{RoleName, Rule},
+    rule::{Check, RoleName, Rule},
     session::{Login, Session},
     user::AuthUser,
 };
@@ -83,7 +87,7 @@ pub mod prelude {
     #[cfg(feature = "macros")]
     pub use crate::{authorize, login_required, require_role, skip_if_authenticated};
     pub use crate::{
-        AuthError, AuthSession, AuthUser, ConfigError, Deny, Key, Login, Refresh, Require,
-        RoleName, Rule, Session, SessionError,
+        AuthError, AuthSession, AuthUser, ConfigError, Current, Deny, Key, Login, Refresh, Require,
+        RoleName, Rule, Session, SessionError, User, UserStore,
     };
 }

@@ -12,7 +12,7 @@ use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
     http::header,
-    Error, HttpMessage, HttpResponse,
+    Error, HttpMessage, HttpRequest, HttpResponse,
 };
 
 use crate::{
@@ -20,9 +20,11 @@ use crate::{
     claims::{Claims, TimeFault},
     codec::Rejection,
     config::{AuthSessionBuilder, Configuration, RevocationConfig},
+    deny::unavailable,
     key::Key,
+    live::{self, Resolved, UserCache},
     revocation::RevocationError,
-    session::{Outgoing, RequestState},
+    session::{Incoming, Outgoing, RequestState},
 };
 
 /// Signed-cookie sessions for an actix-web `App`: register it with `.wrap(auth.clone())`.
@@ -98,6 +100,11 @@ impl AuthSession {
         &self.config
     }
 
+    #[cfg(feature = "test-util")]
+    pub(crate) fn shared_config(&self) -> Arc<Configuration> {
+        Arc::clone(&self.config)
+    }
+
     fn revocation(&self) -> Result<&RevocationConfig, RevocationError> {
         self.config
             .revocation
@@ -151,12 +158,57 @@ fn fail_open_or<T>(
 }
 
 /// The 503 answer when the revocation store cannot answer and the app fails closed.
-fn store_unavailable(e: &RevocationError) -> HttpResponse {
+fn store_unavailable(req: &HttpRequest, e: &RevocationError) -> HttpResponse {
     tracing::error!(error = %e, "revocation store unavailable; failing closed");
-    HttpResponse::ServiceUnavailable()
-        .insert_header((header::RETRY_AFTER, "1"))
-        .insert_header((header::CACHE_CONTROL, "no-store"))
-        .json(serde_json::json!({ "error": "session_store_unavailable" }))
+    unavailable(req, "session_store_unavailable")
+}
+
+/// The session `req` arrives with: verified, in time, not revoked, and (with a user store) its
+/// user loaded and judged. `Err` is the 503 to answer when a store cannot say.
+async fn incoming_session(
+    config: &Configuration,
+    cache: &VerifiedCache,
+    users_cache: &UserCache,
+    req: &ServiceRequest,
+    now: i64,
+) -> Result<Incoming, HttpResponse> {
+    let Some((claims, rotated)) = read_session(config, cache, req, now) else {
+        return Ok(Incoming::anonymous());
+    };
+    let standing = |live| Incoming {
+        claims: Some(Arc::clone(&claims)),
+        rotated,
+        live,
+        ended: false,
+    };
+    if !claims.is_authenticated() {
+        return Ok(standing(None));
+    }
+    match is_revoked(config, &claims, now).await {
+        Ok(false) => {}
+        Ok(true) => {
+            tracing::debug!(reason = "revoked", "session cookie refused");
+            return Ok(Incoming::anonymous());
+        }
+        Err(e) => return Err(store_unavailable(req.request(), &e)),
+    }
+    let Some(users) = &config.users else {
+        return Ok(standing(None));
+    };
+    match live::resolve(users, &config.fingerprint_keys, users_cache, &claims, now).await {
+        Ok(Resolved::Live(user)) => Ok(standing(Some(user))),
+        Ok(Resolved::Ended(reason)) => {
+            tracing::debug!(reason, "session ended");
+            Ok(Incoming {
+                ended: true,
+                ..Incoming::anonymous()
+            })
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "user store unavailable; the session is kept");
+            Err(unavailable(req.request(), "user_store_unavailable"))
+        }
+    }
 }
 
 /// Verifies one cookie value: signature, then time. `(claims, rotated)`.
@@ -253,6 +305,7 @@ where
             service: Rc::new(service),
             config: Arc::clone(&self.config),
             cache: Rc::new(VerifiedCache::new()),
+            users_cache: Rc::new(UserCache::new()),
         }))
     }
 }
@@ -264,6 +317,8 @@ pub struct AuthSessionMiddleware<S> {
     config: Arc<Configuration>,
     /// This worker's verified cookie values.
     cache: Rc<VerifiedCache>,
+    /// This worker's recently loaded users (with `users_cache_ttl`).
+    users_cache: Rc<UserCache>,
 }
 
 impl<S, B> Service<ServiceRequest> for AuthSessionMiddleware<S>
@@ -281,26 +336,17 @@ where
         let config = Arc::clone(&self.config);
         let service = Rc::clone(&self.service);
         let cache = Rc::clone(&self.cache);
+        let users_cache = Rc::clone(&self.users_cache);
         Box::pin(async move {
             let now = config.clock.now();
-            let (mut incoming, mut rotated) = match read_session(&config, &cache, &req, now) {
-                Some((claims, rotated)) => (Some(claims), rotated),
-                None => (None, false),
-            };
-            if let Some(claims) = &incoming {
-                match is_revoked(&config, claims, now).await {
-                    Ok(false) => {}
-                    Ok(true) => {
-                        tracing::debug!(reason = "revoked", "session cookie refused");
-                        (incoming, rotated) = (None, false);
-                    }
-                    Err(e) => {
-                        let res = req.into_response(store_unavailable(&e));
-                        return Ok(res.map_into_right_body());
-                    }
+            let incoming = incoming_session(&config, &cache, &users_cache, &req, now).await;
+            let incoming = match incoming {
+                Ok(incoming) => incoming,
+                Err(unavailable) => {
+                    return Ok(req.into_response(unavailable).map_into_right_body())
                 }
-            }
-            let state = Arc::new(RequestState::new(config, now, incoming, rotated));
+            };
+            let state = Arc::new(RequestState::new(config, now, incoming));
             req.extensions_mut().insert(Arc::clone(&state));
             let res = service.call(req).await?;
             let Some(outgoing) = state.outgoing() else {
@@ -313,7 +359,7 @@ where
             let mut res = match revoked {
                 Ok(()) => res.map_into_left_body(),
                 Err(e) => {
-                    let unavailable = store_unavailable(&e);
+                    let unavailable = store_unavailable(res.request(), &e);
                     res.into_response(unavailable).map_into_right_body()
                 }
             };

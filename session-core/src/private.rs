@@ -31,6 +31,7 @@ pub mod bench {
             auth_time: now,
             data,
             transient: false,
+            fp: None,
         }
     }
 
@@ -50,11 +51,11 @@ pub mod bench {
 
     /// A signed-in user with `roles`, for rule evaluation.
     pub fn user(auth: &AuthSession, roles: &[&str]) -> AuthUser {
-        AuthUser::new(Arc::new(claims(auth, "u", roles, 0)))
+        AuthUser::new(Arc::new(claims(auth, "u", roles, 0)), None)
     }
 
     /// Evaluates `rule` for `user` now: `true` when allowed.
     pub fn evaluate(rule: &Rule, user: &AuthUser) -> bool {
-        rule.evaluate(Some(user), user.auth_time()).is_ok()
+        rule.decide(Some(user), user.auth_time(), None) == Some(Ok(()))
     }
 }

@@ -12,7 +12,10 @@ use actix_web::{
     Error,
 };
 
-use crate::{guard::Guard, rule::Rule};
+use crate::{
+    guard::{checking, Guard},
+    rule::Rule,
+};
 
 /// Guards every route of a scope: `web::scope("/admin").wrap(Require::role("admin"))`.
 ///
@@ -93,12 +96,14 @@ where
     actix_web::dev::forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        if let Err(denial) = self.guard.check(req.request()) {
-            // Denied: the inner service (and so the body) is never touched.
-            let res = req.error_response(denial).map_into_right_body();
-            return Box::pin(ready(Ok(res)));
-        }
+        let checking = checking(Rc::clone(&self.guard), req.request());
         let service = Rc::clone(&self.service);
-        Box::pin(async move { Ok(service.call(req).await?.map_into_left_body()) })
+        Box::pin(async move {
+            if let Err(denial) = checking.await {
+                // Denied: the inner service (and so the body) is never touched.
+                return Ok(req.error_response(denial).map_into_right_body());
+            }
+            Ok(service.call(req).await?.map_into_left_body())
+        })
     }
 }

@@ -1,6 +1,8 @@
 //! Access rules and their one evaluator, shared by the macros and [`crate::Require`].
 
-use std::{borrow::Cow, fmt};
+use std::{borrow::Cow, cell::Cell, fmt, future::Future, pin::Pin, sync::Arc};
+
+use actix_web::HttpRequest;
 
 use crate::{deny::DenyKind, user::AuthUser};
 
@@ -56,8 +58,90 @@ enum Node {
     Any(Vec<Rule>),
     All(Vec<Rule>),
     Not(Box<Rule>),
-    Check(fn(&AuthUser) -> bool),
+    Check(Arc<dyn Fn(&AuthUser) -> bool + Send + Sync>),
+    AsyncCheck(AsyncCheck),
     Fresh(i64),
+}
+
+/// An async check with its future boxed: what [`Check`] makes of an `async fn`.
+pub(crate) type AsyncCheck =
+    Arc<dyn Fn(AuthUser, HttpRequest) -> Pin<Box<dyn Future<Output = bool>>> + Send + Sync>;
+
+/// Markers telling the two kinds of [`Check`] apart; inferred, never written by apps.
+#[doc(hidden)]
+pub mod check_kind {
+    /// `fn(&AuthUser) -> bool`.
+    #[derive(Debug)]
+    pub enum Sync {}
+    /// `async fn(AuthUser, HttpRequest) -> bool`, returning `F`.
+    #[derive(Debug)]
+    pub struct Async<F>(std::marker::PhantomData<F>);
+}
+
+/// A predicate for `check = path` and [`Rule::check`]: either a plain `fn(&AuthUser) -> bool`,
+/// or an `async fn(AuthUser, HttpRequest) -> bool`, which can reach app state
+/// (`req.app_data::<web::Data<Pool>>()`) and the user's record ([`crate::Current::from_req`]).
+/// Async checks run only when the rest of the rule cannot decide without them.
+///
+/// ```
+/// use actix_web::{web, HttpRequest};
+/// use session_core::{AuthUser, Rule};
+///
+/// fn is_staff(user: &AuthUser) -> bool {
+///     user.id().starts_with("staff-")
+/// }
+///
+/// async fn owns_the_post(user: AuthUser, req: HttpRequest) -> bool {
+///     let owners = req.app_data::<web::Data<Vec<String>>>();
+///     owners.is_some_and(|owners| owners.iter().any(|o| o == user.id()))
+/// }
+///
+/// let rule = Rule::any([Rule::check(is_staff), Rule::check(owns_the_post)]);
+/// # let _ = rule;
+/// ```
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be used as a guard check",
+    label = "expected `fn(&AuthUser) -> bool` or `async fn(AuthUser, HttpRequest) -> bool`",
+    note = "a check is a function `fn(user: &AuthUser) -> bool`, or an `async fn(user: AuthUser, req: HttpRequest) -> bool`"
+)]
+pub trait Check<Kind>: Send + Sync + 'static {
+    #[doc(hidden)]
+    fn into_rule(self) -> Rule;
+}
+
+impl<F> Check<check_kind::Sync> for F
+where
+    F: Fn(&AuthUser) -> bool + Send + Sync + 'static,
+{
+    fn into_rule(self) -> Rule {
+        Rule(Node::Check(Arc::new(self)))
+    }
+}
+
+impl<F, Fut> Check<check_kind::Async<Fut>> for F
+where
+    F: Fn(AuthUser, HttpRequest) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = bool> + 'static,
+{
+    fn into_rule(self) -> Rule {
+        let boxed: AsyncCheck = Arc::new(move |user, req| Box::pin(self(user, req)));
+        Rule(Node::AsyncCheck(boxed))
+    }
+}
+
+/// The answers of a rule's async checks, in the order [`Rule::async_checks`] lists them; without
+/// answers, every async check counts as unknown.
+struct Answers<'a> {
+    values: Option<&'a [bool]>,
+    next: Cell<usize>,
+}
+
+impl Answers<'_> {
+    fn next(&self) -> Option<bool> {
+        let index = self.next.get();
+        self.next.set(index + 1);
+        self.values.map(|values| values[index])
+    }
 }
 
 impl Rule {
@@ -92,9 +176,10 @@ impl Rule {
         Self(Node::Not(Box::new(rule)))
     }
 
-    /// A user for whom `check` returns `true`.
-    pub fn check(check: fn(&AuthUser) -> bool) -> Self {
-        Self(Node::Check(check))
+    /// A user for whom `check` returns `true`: a `fn(&AuthUser) -> bool` or an
+    /// `async fn(AuthUser, HttpRequest) -> bool` (see [`Check`]).
+    pub fn check<Kind>(check: impl Check<Kind>) -> Self {
+        check.into_rule()
     }
 
     /// A user who logged in at most `secs` seconds ago.
@@ -102,33 +187,86 @@ impl Rule {
         Self(Node::Fresh(i64::try_from(secs).unwrap_or(i64::MAX)))
     }
 
-    /// Decides `user`'s access at `now`: `Ok` or the kind of denial.
+    /// Decides `user`'s access at `now`: `Ok` or the kind of denial; `None` when the answer
+    /// depends on async checks and `answers` (theirs, in [`Rule::async_checks`] order) are not
+    /// given.
     ///
     /// Anonymous → `Unauthenticated`. A signed-in user refused only because of a `fresh`
     /// requirement (the rule passes when every `fresh` holds) → `Reauthenticate`; otherwise
     /// `Forbidden`.
-    pub(crate) fn evaluate(&self, user: Option<&AuthUser>, now: i64) -> Result<(), DenyKind> {
-        let user = user.ok_or(DenyKind::Unauthenticated)?;
-        if self.holds(user, Some(now)) {
-            Ok(())
-        } else if self.holds(user, None) {
-            Err(DenyKind::Reauthenticate)
-        } else {
-            Err(DenyKind::Forbidden)
+    pub(crate) fn decide(
+        &self,
+        user: Option<&AuthUser>,
+        now: i64,
+        answers: Option<&[bool]>,
+    ) -> Option<Result<(), DenyKind>> {
+        let Some(user) = user else {
+            return Some(Err(DenyKind::Unauthenticated));
+        };
+        let holds = |now| {
+            let answers = Answers {
+                values: answers,
+                next: Cell::new(0),
+            };
+            self.holds(user, now, &answers)
+        };
+        match holds(Some(now))? {
+            true => Some(Ok(())),
+            false => match holds(None)? {
+                true => Some(Err(DenyKind::Reauthenticate)),
+                false => Some(Err(DenyKind::Forbidden)),
+            },
         }
     }
 
-    /// The boolean tree; with `now == None` every `fresh` counts as met.
-    fn holds(&self, user: &AuthUser, now: Option<i64>) -> bool {
+    /// The async checks of this rule, in the order `holds` meets them.
+    pub(crate) fn async_checks(&self) -> Vec<AsyncCheck> {
+        let mut checks = Vec::new();
+        self.collect_async(&mut checks);
+        checks
+    }
+
+    fn collect_async(&self, out: &mut Vec<AsyncCheck>) {
         match &self.0 {
-            Node::Authenticated => true,
-            Node::Role(role) => user.has_role(role),
-            Node::Any(rules) => rules.iter().any(|r| r.holds(user, now)),
-            Node::All(rules) => rules.iter().all(|r| r.holds(user, now)),
-            Node::Not(rule) => !rule.holds(user, now),
-            Node::Check(check) => check(user),
+            Node::Any(rules) | Node::All(rules) => rules.iter().for_each(|r| r.collect_async(out)),
+            Node::Not(rule) => rule.collect_async(out),
+            Node::AsyncCheck(check) => out.push(Arc::clone(check)),
+            Node::Authenticated | Node::Role(_) | Node::Check(_) | Node::Fresh(_) => {}
+        }
+    }
+
+    /// The tree in three-valued (Kleene) logic: `None` = depends on an unanswered async check.
+    /// With `now == None` every `fresh` counts as met. Every child is visited (no short
+    /// circuit), so async checks meet their answers in `async_checks` order.
+    fn holds(&self, user: &AuthUser, now: Option<i64>, answers: &Answers<'_>) -> Option<bool> {
+        match &self.0 {
+            Node::Authenticated => Some(true),
+            Node::Role(role) => Some(user.has_role(role)),
+            Node::Any(rules) => {
+                let values: Vec<_> = rules.iter().map(|r| r.holds(user, now, answers)).collect();
+                if values.contains(&Some(true)) {
+                    Some(true)
+                } else if values.contains(&None) {
+                    None
+                } else {
+                    Some(false)
+                }
+            }
+            Node::All(rules) => {
+                let values: Vec<_> = rules.iter().map(|r| r.holds(user, now, answers)).collect();
+                if values.contains(&Some(false)) {
+                    Some(false)
+                } else if values.contains(&None) {
+                    None
+                } else {
+                    Some(true)
+                }
+            }
+            Node::Not(rule) => rule.holds(user, now, answers).map(|v| !v),
+            Node::Check(check) => Some(check(user)),
+            Node::AsyncCheck(_) => answers.next(),
             Node::Fresh(secs) => {
-                now.is_none_or(|now| now.saturating_sub(user.auth_time()) <= *secs)
+                Some(now.is_none_or(|now| now.saturating_sub(user.auth_time()) <= *secs))
             }
         }
     }
@@ -143,7 +281,125 @@ impl fmt::Debug for Rule {
             Node::All(rules) => write!(f, "all{rules:?}"),
             Node::Not(rule) => write!(f, "not({rule:?})"),
             Node::Check(_) => f.write_str("check = <fn>"),
+            Node::AsyncCheck(_) => f.write_str("check = <async fn>"),
             Node::Fresh(secs) => write!(f, "fresh = {secs}"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::claims::Claims;
+
+    fn user(roles: &[&str]) -> AuthUser {
+        let claims = Claims {
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            ..Claims::sample()
+        };
+        AuthUser::new(Arc::new(claims), None)
+    }
+
+    async fn never(_: AuthUser, _: HttpRequest) -> bool {
+        unreachable!("only counted, never run here")
+    }
+
+    fn has_a(user: &AuthUser) -> bool {
+        user.has_role("a")
+    }
+
+    type Case = (
+        Rule,
+        &'static [&'static str],
+        Option<&'static [bool]>,
+        Option<Result<(), DenyKind>>,
+    );
+
+    /// `decide` over async checks: unknown without answers unless the rest decides, and the
+    /// answers meet their checks in `async_checks` order.
+    #[test]
+    fn three_valued_decisions() {
+        let check = || Rule::check(never);
+        let cases: Vec<Case> = vec![
+            (check(), &[], None, None),
+            (check(), &[], Some(&[true]), Some(Ok(()))),
+            (check(), &[], Some(&[false]), Some(Err(DenyKind::Forbidden))),
+            (
+                Rule::any([Rule::role("a"), check()]),
+                &["a"],
+                None,
+                Some(Ok(())),
+            ),
+            (Rule::any([Rule::role("a"), check()]), &[], None, None),
+            (
+                Rule::all([Rule::role("a"), check()]),
+                &[],
+                None,
+                Some(Err(DenyKind::Forbidden)),
+            ),
+            (
+                Rule::all([Rule::role("a"), check()]),
+                &["a"],
+                Some(&[true]),
+                Some(Ok(())),
+            ),
+            (
+                Rule::not(check()),
+                &[],
+                Some(&[true]),
+                Some(Err(DenyKind::Forbidden)),
+            ),
+            (Rule::not(check()), &[], Some(&[false]), Some(Ok(()))),
+            // Answers by position: the first check says no, the second yes.
+            (
+                Rule::all([Rule::not(check()), check()]),
+                &[],
+                Some(&[false, true]),
+                Some(Ok(())),
+            ),
+            (
+                Rule::all([Rule::not(check()), check()]),
+                &[],
+                Some(&[true, true]),
+                Some(Err(DenyKind::Forbidden)),
+            ),
+            (
+                Rule::any([Rule::check(has_a), check()]),
+                &["a"],
+                None,
+                Some(Ok(())),
+            ),
+            (
+                Rule::all([Rule::fresh(0), check()]),
+                &[],
+                Some(&[true]),
+                Some(Err(DenyKind::Reauthenticate)),
+            ),
+        ];
+        for (i, (rule, roles, answers, want)) in cases.into_iter().enumerate() {
+            let user = user(roles);
+            assert_eq!(
+                rule.decide(Some(&user), 10, answers),
+                want,
+                "case {i}: {rule:?}"
+            );
+        }
+        assert_eq!(
+            Rule::check(never).decide(None, 10, None),
+            Some(Err(DenyKind::Unauthenticated))
+        );
+    }
+
+    #[test]
+    fn async_checks_are_listed_in_evaluation_order() {
+        let rule = Rule::any([
+            Rule::role("a"),
+            Rule::all([Rule::check(never), Rule::not(Rule::check(never))]),
+            Rule::check(never),
+        ]);
+        assert_eq!(rule.async_checks().len(), 3);
+        assert!(Rule::role("a").async_checks().is_empty());
     }
 }

@@ -14,6 +14,7 @@ use crate::{
     codec::MAX_COOKIE_LEN,
     config::Configuration,
     error::SessionError,
+    live::{LiveUser, User},
     random,
     refresh::{is_due, next_expiry},
     user::AuthUser,
@@ -31,7 +32,32 @@ pub(crate) struct RequestState {
     pub(crate) incoming: Option<Arc<Claims>>,
     /// The incoming cookie verified under a previous key.
     pub(crate) rotated: bool,
+    /// With a user store: the record loaded for the incoming session's user.
+    pub(crate) live: Option<LiveUser>,
     pending: Mutex<Pending>,
+}
+
+/// The session a request arrived with, as the middleware found it.
+pub(crate) struct Incoming {
+    pub(crate) claims: Option<Arc<Claims>>,
+    /// Verified under a previous key.
+    pub(crate) rotated: bool,
+    /// The user record loaded for it (with a user store).
+    pub(crate) live: Option<LiveUser>,
+    /// The request carried a session that has ended (user gone, credentials changed): the
+    /// response removes its cookie unless the handler starts a new one.
+    pub(crate) ended: bool,
+}
+
+impl Incoming {
+    pub(crate) fn anonymous() -> Self {
+        Self {
+            claims: None,
+            rotated: false,
+            live: None,
+            ended: false,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -69,21 +95,21 @@ pub(crate) enum Outgoing {
 }
 
 impl RequestState {
-    pub(crate) fn new(
-        config: Arc<Configuration>,
-        now: i64,
-        incoming: Option<Arc<Claims>>,
-        rotated: bool,
-    ) -> Self {
+    pub(crate) fn new(config: Arc<Configuration>, now: i64, incoming: Incoming) -> Self {
+        let change = match incoming.ended {
+            true => Change::LoggedOut,
+            false => Change::None,
+        };
         Self {
             config,
             now,
             pending: Mutex::new(Pending {
                 claims: None,
-                change: Change::None,
+                change,
             }),
-            incoming,
-            rotated,
+            incoming: incoming.claims,
+            rotated: incoming.rotated,
+            live: incoming.live,
         }
     }
 
@@ -99,7 +125,7 @@ impl RequestState {
         self.incoming
             .as_ref()
             .filter(|c| c.is_authenticated())
-            .map(|c| AuthUser::new(Arc::clone(c)))
+            .map(|c| AuthUser::new(Arc::clone(c), self.live.clone()))
     }
 
     fn lock(&self) -> MutexGuard<'_, Pending> {
@@ -134,10 +160,24 @@ impl RequestState {
     }
 
     /// `claims` with a fresh issue time and idle expiry, capped by the absolute deadline.
-    fn stamped(&self, mut claims: Claims) -> Claims {
+    fn stamped(&self, claims: Claims) -> Claims {
+        let mut claims = self.rebound(claims);
         let deadline = claims.absolute_deadline(self.config.absolute_timeout);
         claims.iat = self.now;
         claims.exp = next_expiry(self.now, self.config.max_age, deadline);
+        claims
+    }
+
+    /// The fingerprint MAC of the incoming session under the current key, when `claims` continue
+    /// it (same session id) and its live user's fingerprint just matched: a cookie re-issued after
+    /// a key rotation stays bound once the old key is retired.
+    fn rebound(&self, mut claims: Claims) -> Claims {
+        let (Some(live), Some(incoming)) = (&self.live, &self.incoming) else {
+            return claims;
+        };
+        if claims.sid == incoming.sid {
+            claims.fp = self.config.fingerprint_mac(live.fingerprint());
+        }
         claims
     }
 
@@ -157,7 +197,7 @@ impl RequestState {
                     }
                 }
                 self.rotated.then(|| {
-                    let mut resigned = incoming.clone();
+                    let mut resigned = self.rebound(incoming.clone());
                     resigned.iat = self.now;
                     Outgoing::Issue(resigned)
                 })
@@ -197,6 +237,27 @@ impl RequestState {
     }
 }
 
+/// The `Set-Cookie` a response to `login` would carry under `config`, minted without a request
+/// (for [`crate::test_util`]).
+#[cfg(feature = "test-util")]
+pub(crate) fn mint(
+    config: Arc<Configuration>,
+    login: Login,
+) -> Result<Cookie<'static>, SessionError> {
+    let now = config.clock.now();
+    let state = Arc::new(RequestState::new(
+        config,
+        now,
+        crate::session::Incoming::anonymous(),
+    ));
+    Session {
+        state: Arc::clone(&state),
+    }
+    .login(login)?;
+    let outgoing = state.outgoing().expect("a login always issues a cookie");
+    Ok(state.cookie(outgoing))
+}
+
 /// A login to record with [`Session::login`].
 ///
 /// ```
@@ -211,6 +272,7 @@ pub struct Login {
     roles: Vec<String>,
     data: Vec<(String, Result<Value, String>)>,
     remember: bool,
+    fingerprint: Option<Vec<u8>>,
 }
 
 impl Login {
@@ -221,7 +283,30 @@ impl Login {
             roles: Vec::new(),
             data: Vec::new(),
             remember: true,
+            fingerprint: None,
         }
+    }
+
+    /// Signs in `user` (with a user store, [`crate::AuthSessionBuilder::users`]): its id, and the
+    /// MAC of its credential fingerprint, so the session ends when the credentials change. The
+    /// roles are not copied: with a store, guards read them from the record on every request.
+    ///
+    /// ```
+    /// use session_core::{Login, User};
+    /// struct Account { id: String, roles: Vec<String>, hash: String }
+    /// impl User for Account {
+    ///     fn id(&self) -> &str { &self.id }
+    ///     fn roles(&self) -> &[String] { &self.roles }
+    ///     fn fingerprint(&self) -> Option<&[u8]> { Some(self.hash.as_bytes()) }
+    /// }
+    /// let account = Account { id: "42".into(), roles: vec![], hash: "$argon2id$..".into() };
+    /// let login = Login::user(&account).remember(false);
+    /// # let _ = login;
+    /// ```
+    pub fn user<U: User>(user: &U) -> Self {
+        let mut login = Self::new(user.id());
+        login.fingerprint = user.fingerprint().map(<[u8]>::to_vec);
+        login
     }
 
     /// The user's roles, checked by `require_role` / `authorize`. Default: none.
@@ -284,6 +369,10 @@ impl Session {
             data.insert(key, value);
         }
         let now = self.state.now;
+        let fp = self
+            .state
+            .config
+            .fingerprint_mac(login.fingerprint.as_deref());
         self.state.update(|claims| {
             *claims = Some(Claims {
                 sid: random::session_id(),
@@ -294,7 +383,32 @@ impl Session {
                 auth_time: now,
                 data,
                 transient: !login.remember,
+                fp,
             });
+        })
+    }
+
+    /// Keeps this session signed in after `user`'s credential fingerprint changed (a password
+    /// change, or a bumped "sessions epoch" to sign out other devices), and ends every other
+    /// session of the user: they still carry the old fingerprint and end on their next request.
+    /// This session gets a new id bound to the new fingerprint. Needs no revocation store.
+    ///
+    /// Fails with [`SessionError::UserMismatch`] when `user` is not the user signed in.
+    pub fn sign_out_other_devices<U: User>(&self, user: &U) -> Result<(), SessionError> {
+        let fp = self.state.config.fingerprint_mac(user.fingerprint());
+        let signed_in = {
+            let pending = self.state.lock();
+            let current = pending.current(self.state.incoming.as_deref());
+            current.and_then(|c| c.sub.clone())
+        };
+        if signed_in.as_deref() != Some(user.id()) {
+            return Err(SessionError::UserMismatch);
+        }
+        self.state.update(|claims| {
+            if let Some(c) = claims {
+                c.sid = random::session_id();
+                c.fp = fp;
+            }
         })
     }
 
@@ -387,6 +501,7 @@ fn anonymous(now: i64) -> Claims {
         auth_time: now,
         data: Map::new(),
         transient: false,
+        fp: None,
     }
 }
 

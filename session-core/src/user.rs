@@ -15,6 +15,7 @@ use crate::{
     deny::DenyKind,
     error::SessionError,
     guard::deny_for,
+    live::{LiveUser, User},
     session::{from_value, RequestState},
 };
 
@@ -35,12 +36,14 @@ use crate::{
 #[derive(Clone)]
 pub struct AuthUser {
     claims: Arc<Claims>,
+    /// With a user store: the record loaded for this request, whose roles count.
+    live: Option<LiveUser>,
 }
 
 impl AuthUser {
-    pub(crate) fn new(claims: Arc<Claims>) -> Self {
+    pub(crate) fn new(claims: Arc<Claims>, live: Option<LiveUser>) -> Self {
         debug_assert!(claims.is_authenticated());
-        Self { claims }
+        Self { claims, live }
     }
 
     /// The user id given to [`crate::Login::new`].
@@ -48,14 +51,24 @@ impl AuthUser {
         self.claims.sub.as_deref().unwrap_or_default()
     }
 
-    /// The user's roles.
+    /// The user's roles: with a user store, the record's roles loaded for this request;
+    /// without, the roles given at login.
     pub fn roles(&self) -> &[String] {
-        &self.claims.roles
+        match &self.live {
+            Some(user) => user.roles(),
+            None => &self.claims.roles,
+        }
     }
 
-    /// Whether the user has `role`.
+    /// Whether the user has `role` (see [`AuthUser::roles`]).
     pub fn has_role(&self, role: &str) -> bool {
-        self.claims.roles.iter().any(|r| r == role)
+        self.roles().iter().any(|r| r == role)
+    }
+
+    /// The user's record loaded by the configured user store for this request, if it is a `U`
+    /// (for sync `check` functions; handlers take [`crate::Current`]).
+    pub fn record<U: User>(&self) -> Option<&U> {
+        self.live.as_deref()?.as_any().downcast_ref()
     }
 
     /// The session id (new at every login). Identifies the session in logs and revocation lists;

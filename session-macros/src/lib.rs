@@ -172,7 +172,9 @@ pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `role = "name"` or `role = Role::Variant` (a type implementing `session_core::RoleName`);
 /// - `any(rule, ..)`, `all(rule, ..)`: at least one rule each;
 /// - `not(rule)`;
-/// - `check = path::to::function`, a `fn(&AuthUser) -> bool`.
+/// - `check = path::to::function`, a `fn(&AuthUser) -> bool`, or an
+///   `async fn(AuthUser, HttpRequest) -> bool` that can reach app state through the request
+///   (run only when the rest of the rule cannot decide without it).
 ///
 /// Options:
 /// - `fresh = SECS`: the user must also have signed in within the last `SECS` seconds; otherwise

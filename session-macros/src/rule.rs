@@ -5,7 +5,7 @@
 //!       | role = "name" | role = path::to::Variant
 //!       | any(rule, ..) | all(rule, ..)      at least one rule
 //!       | not(rule)                          exactly one rule
-//!       | check = path::to::function         fn(&AuthUser) -> bool
+//!       | check = path::to::function         fn(&AuthUser) -> bool, or async fn(AuthUser, HttpRequest) -> bool
 //! ```
 //!
 //! Only the shape is checked here; values (an empty role name, ...) are checked in `validate`.
@@ -76,8 +76,8 @@ impl RuleExpr {
                     Expr::Path(path) => Ok(Self::Check(keyword, path)),
                     other => Err(Error::new_spanned(
                         other,
-                        "`check` expects a path to a function `fn(&AuthUser) -> bool`, such as \
-                         `check = auth::is_owner`",
+                        "`check` expects a path to a function `fn(&AuthUser) -> bool` or \
+                         `async fn(AuthUser, HttpRequest) -> bool`, such as `check = auth::is_owner`",
                     )),
                 }
             }

@@ -4,6 +4,7 @@
 use std::sync::Arc;
 
 pub mod http;
+pub mod live;
 pub mod modes;
 pub mod redis_server;
 

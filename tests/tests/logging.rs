@@ -62,3 +62,47 @@ async fn refused_cookie_is_logged_at_debug_with_the_reason_never_the_value() {
         "cookie values never logged"
     );
 }
+
+#[actix_web::test]
+async fn ended_live_sessions_are_logged_with_their_reason() {
+    use actix_web::{web, HttpResponse};
+    use session_core::{AuthUser, Login};
+    use tests::live::{Account, Directory};
+
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::DEBUG)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let c = clock();
+    let dir = Arc::new(Directory::new([
+        Account::new("alice", &[]),
+        Account::new("bob", &[]),
+    ]));
+    let auth = tests::builder(&c).users(Arc::clone(&dir)).build().unwrap();
+    let mint = |id: &str| {
+        session_core::test_util::signed_in_cookie(&auth, Login::user(&dir.get(id).unwrap()))
+            .unwrap()
+    };
+    let (alice, bob) = (mint("alice"), mint("bob"));
+    let app = test::init_service(
+        App::new()
+            .wrap(auth.clone())
+            .route("/me", web::get().to(|_: AuthUser| HttpResponse::Ok())),
+    )
+    .await;
+    dir.delete("alice");
+    dir.update("bob", |b| b.password_hash = "h2".into());
+    for cookie in [alice, bob] {
+        let req = TestRequest::get().uri("/me").cookie(cookie).to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    }
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    assert!(text.contains("reason=\"user_gone\""), "{text}");
+    assert!(text.contains("reason=\"credentials_changed\""), "{text}");
+    assert!(!text.contains("h2"), "fingerprints never logged: {text}");
+}

@@ -1,0 +1,507 @@
+//! Live users: the app's own user record, loaded through a [`UserStore`] once per request before
+//! any guard runs, so guards judge today's roles rather than a login-time snapshot.
+//!
+//! Invariants:
+//! - with a store configured, every authenticated request is judged on a record loaded for it
+//!   (or, with the opt-in cache, loaded at most `users_cache_ttl` ago by this worker); the
+//!   cookie's own `roles` are never consulted;
+//! - "no such user" and a fingerprint that does not match end the session (anonymous, cookie
+//!   removed); a store error or timeout is a 503 and never ends a session;
+//! - the cookie carries only a keyed, truncated MAC of the fingerprint (`fp`), never the
+//!   fingerprint; the MAC is compared in constant time.
+
+use std::{
+    any::Any,
+    cell::RefCell,
+    collections::HashMap,
+    fmt,
+    future::{ready, Future, Ready},
+    ops::Deref,
+    pin::Pin,
+    sync::Arc,
+    time::Duration,
+};
+
+use actix_web::{dev::Payload, web, Error, FromRequest, HttpRequest};
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use subtle::ConstantTimeEq;
+
+use crate::{
+    claims::Claims, deny::DenyKind, error::SessionError, guard::deny_for, session::RequestState,
+};
+
+/// The app's user type, as the session layer needs to see it.
+///
+/// ```
+/// use session_core::User;
+/// struct Account { id: String, roles: Vec<String>, password_hash: String }
+/// impl User for Account {
+///     fn id(&self) -> &str { &self.id }
+///     fn roles(&self) -> &[String] { &self.roles }
+///     // Changes whenever the credentials change: every session started before ends.
+///     fn fingerprint(&self) -> Option<&[u8]> { Some(self.password_hash.as_bytes()) }
+/// }
+/// ```
+pub trait User: Send + Sync + 'static {
+    /// The id the session was started with ([`crate::Login::user`]).
+    fn id(&self) -> &str;
+
+    /// The user's roles now, checked by `require_role`, `authorize` and [`crate::Require`].
+    fn roles(&self) -> &[String];
+
+    /// Bytes that change whenever the user's credentials change (the password hash, a
+    /// "sessions epoch" counter, ...). A session started under other bytes ends on its next
+    /// request. Default: none (sessions survive credential changes).
+    fn fingerprint(&self) -> Option<&[u8]> {
+        None
+    }
+}
+
+/// Where the app's users live: its own database, behind one async `load`.
+///
+/// Registered once with [`crate::AuthSessionBuilder::users`]; `Arc<S>` and `web::Data<S>` are
+/// stores too, so the same handle can also be app data.
+///
+/// ```
+/// use std::collections::HashMap;
+/// use session_core::{User, UserStore};
+/// # struct Account { id: String, roles: Vec<String> }
+/// # impl User for Account {
+/// #     fn id(&self) -> &str { &self.id }
+/// #     fn roles(&self) -> &[String] { &self.roles }
+/// # }
+/// struct Accounts(HashMap<String, Vec<String>>);
+///
+/// impl UserStore for Accounts {
+///     type User = Account;
+///     type Error = std::convert::Infallible;
+///     async fn load(&self, id: &str) -> Result<Option<Account>, Self::Error> {
+///         Ok(self.0.get(id).map(|roles| Account { id: id.to_owned(), roles: roles.clone() }))
+///     }
+/// }
+/// ```
+pub trait UserStore: Send + Sync + 'static {
+    /// The app's user record.
+    type User: User;
+    /// A failure to answer (the request gets a 503, the session is kept).
+    type Error: fmt::Display + Send + 'static;
+
+    /// The user with this id, or `None` when there is no such user (the session then ends).
+    fn load(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Self::User>, Self::Error>> + Send;
+}
+
+impl<S: UserStore> UserStore for Arc<S> {
+    type User = S::User;
+    type Error = S::Error;
+
+    fn load(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Self::User>, Self::Error>> + Send {
+        UserStore::load(&**self, id)
+    }
+}
+
+impl<S: UserStore> UserStore for web::Data<S> {
+    type User = S::User;
+    type Error = S::Error;
+
+    fn load(
+        &self,
+        id: &str,
+    ) -> impl Future<Output = Result<Option<Self::User>, Self::Error>> + Send {
+        UserStore::load(&**self, id)
+    }
+}
+
+/// A loaded user record with its type erased; [`Current`] and [`crate::AuthUser::record`] get
+/// the app's type back.
+pub(crate) trait AnyUser: Send + Sync {
+    fn id(&self) -> &str;
+    fn roles(&self) -> &[String];
+    fn fingerprint(&self) -> Option<&[u8]>;
+    fn as_any(&self) -> &dyn Any;
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+impl<U: User> AnyUser for U {
+    fn id(&self) -> &str {
+        User::id(self)
+    }
+    fn roles(&self) -> &[String] {
+        User::roles(self)
+    }
+    fn fingerprint(&self) -> Option<&[u8]> {
+        User::fingerprint(self)
+    }
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// The user loaded for one request.
+pub(crate) type LiveUser = Arc<dyn AnyUser>;
+
+type Loading<'a> = Pin<Box<dyn Future<Output = Result<Option<LiveUser>, String>> + Send + 'a>>;
+
+/// A [`UserStore`] with its types erased, so the middleware stays non-generic.
+pub(crate) trait AnyStore: Send + Sync {
+    fn load<'a>(&'a self, id: &'a str) -> Loading<'a>;
+}
+
+impl<S: UserStore> AnyStore for S {
+    fn load<'a>(&'a self, id: &'a str) -> Loading<'a> {
+        Box::pin(async move {
+            match UserStore::load(self, id).await {
+                Ok(user) => Ok(user.map(|u| Arc::new(u) as LiveUser)),
+                Err(e) => Err(e.to_string()),
+            }
+        })
+    }
+}
+
+/// The configured store and how to use it.
+pub(crate) struct UsersConfig {
+    pub(crate) store: Arc<dyn AnyStore>,
+    pub(crate) timeout: Duration,
+    /// Seconds a worker may reuse a loaded record; 0 = load on every request.
+    pub(crate) cache_ttl: i64,
+}
+
+impl UsersConfig {
+    /// `store` with no cache and a placeholder timeout (the builder sets both).
+    pub(crate) fn new<S: UserStore>(store: S) -> Self {
+        Self {
+            store: Arc::new(store),
+            timeout: Duration::MAX,
+            cache_ttl: 0,
+        }
+    }
+}
+
+/// What became of a session once its user was loaded.
+#[derive(Clone)]
+pub(crate) enum Resolved {
+    /// The session stands; guards judge this record.
+    Live(LiveUser),
+    /// The session ends, for this reason (`user_gone`, `credentials_changed`).
+    Ended(&'static str),
+}
+
+/// Why the store could not answer: the request gets a 503.
+#[derive(Debug)]
+pub(crate) enum StoreFailure {
+    Failed(String),
+    TimedOut(Duration),
+}
+
+impl fmt::Display for StoreFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Failed(e) => write!(f, "user store failed: {e}"),
+            Self::TimedOut(after) => write!(f, "user store did not answer within {after:?}"),
+        }
+    }
+}
+
+/// Loads the user of `claims` (from this worker's cache when allowed) and judges the session.
+pub(crate) async fn resolve(
+    users: &UsersConfig,
+    fingerprint_keys: &[[u8; 32]],
+    cache: &UserCache,
+    claims: &Claims,
+    now: i64,
+) -> Result<Resolved, StoreFailure> {
+    let id = claims.sub.as_deref().unwrap_or_default();
+    let loaded = match cache.get(id, now, users.cache_ttl) {
+        Some(user) => Some(user),
+        None => {
+            let load = users.store.load(id);
+            let loaded = actix_web::rt::time::timeout(users.timeout, load)
+                .await
+                .map_err(|_| StoreFailure::TimedOut(users.timeout))?
+                .map_err(StoreFailure::Failed)?;
+            if let Some(user) = &loaded {
+                cache.insert(id, user, now, users.cache_ttl);
+            }
+            loaded
+        }
+    };
+    Ok(judge(claims, loaded, fingerprint_keys))
+}
+
+/// The pure decision over a loaded record: gone, credentials changed, or live.
+fn judge(claims: &Claims, loaded: Option<LiveUser>, fingerprint_keys: &[[u8; 32]]) -> Resolved {
+    let Some(user) = loaded.filter(|u| Some(u.id()) == claims.sub.as_deref()) else {
+        return Resolved::Ended("user_gone");
+    };
+    let matches = match (user.fingerprint(), claims.fp.as_deref()) {
+        (None, None) => true,
+        (Some(fingerprint), Some(mac)) => fingerprint_keys.iter().any(|key| {
+            bool::from(
+                fingerprint_mac(key, fingerprint)
+                    .as_bytes()
+                    .ct_eq(mac.as_bytes()),
+            )
+        }),
+        _ => false,
+    };
+    if matches {
+        Resolved::Live(user)
+    } else {
+        Resolved::Ended("credentials_changed")
+    }
+}
+
+/// Bytes of the HMAC kept in the cookie: 128 bits, enough that guessing one is hopeless.
+const FINGERPRINT_MAC_LEN: usize = 16;
+
+/// The `fp` claim for `fingerprint`: base64url of the truncated HMAC under the fingerprint key.
+pub(crate) fn fingerprint_mac(key: &[u8; 32], fingerprint: &[u8]) -> String {
+    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
+    mac.update(fingerprint);
+    crate::codec::b64(&mac.finalize().into_bytes()[..FINGERPRINT_MAC_LEN])
+}
+
+/// Records a worker loaded recently (only with `users_cache_ttl` > 0).
+pub(crate) struct UserCache {
+    entries: RefCell<HashMap<Box<str>, (LiveUser, i64)>>,
+}
+
+/// Records kept per worker; a full cache is emptied and refilled.
+const USER_CACHE_CAPACITY: usize = 4096;
+
+impl UserCache {
+    pub(crate) fn new() -> Self {
+        Self {
+            entries: RefCell::new(HashMap::new()),
+        }
+    }
+
+    /// The record of `id` loaded less than `ttl` seconds before `now`.
+    fn get(&self, id: &str, now: i64, ttl: i64) -> Option<LiveUser> {
+        if ttl <= 0 {
+            return None;
+        }
+        let entries = self.entries.borrow();
+        let (user, loaded_at) = entries.get(id)?;
+        (now < loaded_at.saturating_add(ttl)).then(|| Arc::clone(user))
+    }
+
+    fn insert(&self, id: &str, user: &LiveUser, now: i64, ttl: i64) {
+        if ttl <= 0 {
+            return;
+        }
+        let mut entries = self.entries.borrow_mut();
+        if entries.len() >= USER_CACHE_CAPACITY {
+            entries.clear();
+        }
+        entries.insert(id.into(), (Arc::clone(user), now));
+    }
+}
+
+/// The signed-in user's own record, loaded by the configured [`UserStore`] for this request
+/// (no second query). Fails like [`crate::AuthUser`] when nobody is signed in; take
+/// `Option<Current<U>>` to allow anonymous requests.
+///
+/// ```no_run
+/// use actix_web::{get, Responder};
+/// use session_core::{Current, User};
+/// # struct Account { id: String, roles: Vec<String>, name: String }
+/// # impl User for Account {
+/// #     fn id(&self) -> &str { &self.id }
+/// #     fn roles(&self) -> &[String] { &self.roles }
+/// # }
+///
+/// #[get("/me")]
+/// async fn me(me: Current<Account>) -> impl Responder {
+///     format!("hello {}", me.name)
+/// }
+/// ```
+pub struct Current<U: User>(Arc<U>);
+
+impl<U: User> Current<U> {
+    /// The record as a shared pointer.
+    pub fn into_inner(self) -> Arc<U> {
+        self.0
+    }
+
+    /// The record loaded for `req`, if a user is signed in (for async guard checks, which get
+    /// the `HttpRequest`). Errors when no store of type `U` is configured.
+    pub fn from_req(req: &HttpRequest) -> Result<Option<Self>, SessionError> {
+        let state = RequestState::from_request(req)?;
+        let live = match (&state.config.users, &state.live) {
+            (None, _) => return Err(SessionError::NoUserStore),
+            (Some(_), None) => return Ok(None),
+            (Some(_), Some(live)) => Arc::clone(live),
+        };
+        match live.into_any().downcast::<U>() {
+            Ok(user) => Ok(Some(Self(user))),
+            Err(_) => Err(SessionError::UserType {
+                requested: std::any::type_name::<U>(),
+            }),
+        }
+    }
+}
+
+impl<U: User> Clone for Current<U> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<U: User> Deref for Current<U> {
+    type Target = U;
+
+    fn deref(&self) -> &U {
+        &self.0
+    }
+}
+
+impl<U: User + fmt::Debug> fmt::Debug for Current<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Current").field(&self.0).finish()
+    }
+}
+
+impl<U: User> FromRequest for Current<U> {
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match Self::from_req(req) {
+            Err(e) => Err(e.into()),
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => {
+                let denial = RequestState::from_request(req).map(|state| {
+                    deny_for(req, &state, DenyKind::Unauthenticated, &Default::default())
+                });
+                Err(match denial {
+                    Ok(denial) => denial.into(),
+                    Err(e) => e.into(),
+                })
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    struct U {
+        id: &'static str,
+        fingerprint: Option<&'static [u8]>,
+    }
+
+    impl User for U {
+        fn id(&self) -> &str {
+            self.id
+        }
+        fn roles(&self) -> &[String] {
+            &[]
+        }
+        fn fingerprint(&self) -> Option<&[u8]> {
+            self.fingerprint
+        }
+    }
+
+    fn user(id: &'static str, fingerprint: Option<&'static [u8]>) -> Option<LiveUser> {
+        Some(Arc::new(U { id, fingerprint }))
+    }
+
+    const OLD: [u8; 32] = [1; 32];
+    const NEW: [u8; 32] = [2; 32];
+
+    fn claims(fp: Option<String>) -> Claims {
+        Claims {
+            sub: Some("alice".into()),
+            fp,
+            ..Claims::sample()
+        }
+    }
+
+    fn verdict(resolved: Resolved) -> &'static str {
+        match resolved {
+            Resolved::Live(_) => "live",
+            Resolved::Ended(reason) => reason,
+        }
+    }
+
+    #[test]
+    fn judgement_table() {
+        let mac = |key, fp| Some(fingerprint_mac(key, fp));
+        let cases = [
+            (claims(None), user("alice", None), "live"),
+            (claims(mac(&NEW, b"h1")), user("alice", Some(b"h1")), "live"),
+            (claims(mac(&OLD, b"h1")), user("alice", Some(b"h1")), "live"),
+            (claims(None), None, "user_gone"),
+            (claims(mac(&NEW, b"h1")), None, "user_gone"),
+            (claims(None), user("bob", None), "user_gone"),
+            (
+                claims(mac(&NEW, b"h1")),
+                user("alice", Some(b"h2")),
+                "credentials_changed",
+            ),
+            (
+                claims(None),
+                user("alice", Some(b"h1")),
+                "credentials_changed",
+            ),
+            (
+                claims(mac(&NEW, b"h1")),
+                user("alice", None),
+                "credentials_changed",
+            ),
+            (
+                claims(mac(&[3; 32], b"h1")),
+                user("alice", Some(b"h1")),
+                "credentials_changed",
+            ),
+            (
+                claims(Some("garbage".into())),
+                user("alice", Some(b"h1")),
+                "credentials_changed",
+            ),
+        ];
+        for (i, (claims, loaded, want)) in cases.into_iter().enumerate() {
+            assert_eq!(
+                verdict(judge(&claims, loaded, &[NEW, OLD])),
+                want,
+                "case {i}"
+            );
+        }
+    }
+
+    #[test]
+    fn the_mac_is_truncated_keyed_and_never_the_fingerprint() {
+        let mac = fingerprint_mac(&NEW, b"$argon2id$v=19$secret-hash");
+        assert_eq!(mac.len(), 22, "16 bytes in base64url");
+        assert!(!mac.contains("argon"));
+        assert_ne!(mac, fingerprint_mac(&OLD, b"$argon2id$v=19$secret-hash"));
+        assert_ne!(mac, fingerprint_mac(&NEW, b"$argon2id$v=19$secret-hasH"));
+    }
+
+    #[test]
+    fn cache_honours_its_ttl() {
+        let cache = UserCache::new();
+        let alice = user("alice", None).unwrap();
+        cache.insert("alice", &alice, 100, 0);
+        assert!(cache.get("alice", 100, 0).is_none(), "ttl 0 caches nothing");
+        cache.insert("alice", &alice, 100, 5);
+        assert!(cache.get("alice", 104, 5).is_some());
+        assert!(cache.get("alice", 105, 5).is_none(), "expired after ttl");
+        assert!(cache.get("bob", 101, 5).is_none());
+        for i in 0..USER_CACHE_CAPACITY + 3 {
+            cache.insert(&format!("u{i}"), &alice, 100, 5);
+            assert!(cache.entries.borrow().len() <= USER_CACHE_CAPACITY);
+        }
+    }
+}

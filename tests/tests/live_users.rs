@@ -1,0 +1,612 @@
+//! Live users: with a user store, guards, `Require` and extractors judge the record loaded for
+//! the request, not the login-time snapshot in the cookie.
+
+use std::{
+    sync::{
+        atomic::{AtomicUsize, Ordering},
+        Arc,
+    },
+    time::Duration,
+};
+
+use actix_web::{
+    body::{BoxBody, EitherBody},
+    cookie::Cookie,
+    dev::{Service, ServiceResponse},
+    get,
+    http::{header, StatusCode},
+    post,
+    test::{self, TestRequest},
+    web, App, HttpRequest, HttpResponse,
+};
+use base64::Engine as _;
+use session_core::{
+    clock::ManualClock, prelude::*, test_util::signed_in_cookie, AuthSessionBuilder, Current,
+};
+use tests::{
+    builder, clock,
+    live::{Account, Directory, Health},
+    session_cookie, COOKIE,
+};
+
+/// The body type of an app wrapped in `AuthSession`.
+type Body = EitherBody<BoxBody>;
+
+/// The directory every test starts with: alice is an admin, bob a member.
+fn directory() -> Arc<Directory> {
+    Arc::new(Directory::new([
+        Account::new("alice", &["admin"]),
+        Account::new("bob", &["member"]),
+    ]))
+}
+
+/// The test builder (key 7, manual clock) with `dir` as the user store.
+fn live(c: &Arc<ManualClock>, dir: &Arc<Directory>) -> AuthSessionBuilder {
+    builder(c).users(Arc::clone(dir))
+}
+
+/// Async checks that ran, across the test binary.
+static ASYNC_CHECKS: AtomicUsize = AtomicUsize::new(0);
+
+/// The allow-list an async check reads from app state.
+struct AllowList(Vec<String>);
+
+async fn allow_listed(user: AuthUser, req: HttpRequest) -> bool {
+    ASYNC_CHECKS.fetch_add(1, Ordering::SeqCst);
+    let list = req.app_data::<web::Data<AllowList>>().expect("app data");
+    list.0.iter().any(|id| id == user.id())
+}
+
+/// Signs in the directory's account `id` with `Login::user` (id + fingerprint).
+#[post("/login/{id}")]
+async fn login(
+    session: Session,
+    dir: web::Data<Arc<Directory>>,
+    id: web::Path<String>,
+) -> Result<HttpResponse, SessionError> {
+    let account = dir.get(&id).expect("known account");
+    session.login(Login::user(&account))?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// Changes the signed-in user's password hash and keeps this session signed in.
+#[post("/password")]
+#[login_required]
+async fn change_password(
+    session: Session,
+    account: Current<Account>,
+    dir: web::Data<Arc<Directory>>,
+) -> Result<HttpResponse, SessionError> {
+    let updated = dir.update(&account.id, |a| a.password_hash.push('!'));
+    session.sign_out_other_devices(&updated)?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+#[get("/me")]
+async fn me(user: AuthUser, record: Current<Account>) -> HttpResponse {
+    assert_eq!(user.record::<Account>(), Some(&*record));
+    HttpResponse::Ok().json(serde_json::json!({ "id": user.id(), "roles": user.roles() }))
+}
+
+#[get("/maybe")]
+async fn maybe(record: Option<Current<Account>>) -> HttpResponse {
+    HttpResponse::Ok().json(record.map(|r| r.id.clone()))
+}
+
+#[get("/admin")]
+#[login_required]
+#[require_role("admin")]
+#[authorize(any(role = "admin", role = "root"))]
+async fn admin(
+    user: AuthUser,
+    record: Current<Account>,
+    again: Option<Current<Account>>,
+) -> HttpResponse {
+    assert_eq!(user.id(), record.id);
+    assert!(again.is_some());
+    HttpResponse::Ok().body("admin")
+}
+
+#[get("/allow-listed")]
+#[authorize(check = allow_listed)]
+async fn allow_listed_page() -> HttpResponse {
+    HttpResponse::Ok().body("in")
+}
+
+#[get("/admin-or-listed")]
+#[authorize(any(role = "admin", check = allow_listed))]
+async fn admin_or_listed() -> HttpResponse {
+    HttpResponse::Ok().body("in")
+}
+
+/// Every route above, `/staff/...` behind `Require::role("admin")`, and the allow-list (bob).
+async fn app(
+    auth: AuthSession,
+    dir: &Arc<Directory>,
+) -> impl Service<actix_http::Request, Response = ServiceResponse<Body>, Error = actix_web::Error> {
+    test::init_service(
+        App::new()
+            .wrap(auth)
+            .app_data(web::Data::new(Arc::clone(dir)))
+            .app_data(web::Data::new(AllowList(vec!["bob".into()])))
+            .service(login)
+            .service(change_password)
+            .service(me)
+            .service(maybe)
+            .service(admin)
+            .service(allow_listed_page)
+            .service(admin_or_listed)
+            .service(web::scope("/staff").wrap(Require::role("admin")).route(
+                "/page",
+                web::get().to(|_: Current<Account>, _: AuthUser| async { "staff" }),
+            )),
+    )
+    .await
+}
+
+async fn sign_in<S>(app: &S, id: &str) -> Cookie<'static>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<Body>, Error = actix_web::Error>,
+{
+    let req = TestRequest::post()
+        .uri(&format!("/login/{id}"))
+        .to_request();
+    let res = test::call_service(app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    session_cookie(&res).expect("login cookie")
+}
+
+async fn get<S>(app: &S, path: &str, cookie: &Cookie<'static>) -> ServiceResponse<Body>
+where
+    S: Service<actix_http::Request, Response = ServiceResponse<Body>, Error = actix_web::Error>,
+{
+    let req = TestRequest::get()
+        .uri(path)
+        .cookie(cookie.clone())
+        .to_request();
+    test::call_service(app, req).await
+}
+
+fn is_removal(cookie: &Cookie<'_>) -> bool {
+    cookie.value().is_empty() && cookie.max_age() == Some(actix_web::cookie::time::Duration::ZERO)
+}
+
+#[actix_web::test]
+async fn the_user_is_loaded_once_per_request_for_guards_scope_and_extractors() {
+    let (c, dir) = (clock(), directory());
+    let app = app(live(&c, &dir).build().unwrap(), &dir).await;
+    let cookie = sign_in(&app, "alice").await;
+    assert_eq!(dir.loads(), 0, "a login loads nothing");
+    let before = dir.loads();
+    let res = get(&app, "/admin", &cookie).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "three guards, three extractors"
+    );
+    assert_eq!(dir.loads() - before, 1);
+    let before = dir.loads();
+    assert_eq!(
+        get(&app, "/staff/page", &cookie).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(dir.loads() - before, 1, "Require plus two extractors");
+    let before = dir.loads();
+    let req = TestRequest::get().uri("/maybe").to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    assert_eq!(dir.loads(), before, "anonymous requests load nothing");
+}
+
+#[actix_web::test]
+async fn a_demotion_is_refused_on_the_next_request_and_a_promotion_admitted_without_login() {
+    let (c, dir) = (clock(), directory());
+    let app = app(live(&c, &dir).build().unwrap(), &dir).await;
+    let alice = sign_in(&app, "alice").await;
+    let bob = sign_in(&app, "bob").await;
+    assert_eq!(get(&app, "/admin", &alice).await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&app, "/admin", &bob).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(&app, "/staff/page", &bob).await.status(),
+        StatusCode::FORBIDDEN
+    );
+
+    dir.update("alice", |a| a.roles.clear());
+    dir.update("bob", |a| a.roles = vec!["admin".into()]);
+    assert_eq!(
+        get(&app, "/admin", &alice).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        get(&app, "/staff/page", &alice).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(get(&app, "/admin", &bob).await.status(), StatusCode::OK);
+    assert_eq!(
+        get(&app, "/staff/page", &bob).await.status(),
+        StatusCode::OK
+    );
+    let roles: serde_json::Value = test::read_body_json(get(&app, "/me", &bob).await).await;
+    assert_eq!(
+        roles["roles"],
+        serde_json::json!(["admin"]),
+        "AuthUser::roles is live"
+    );
+}
+
+#[actix_web::test]
+async fn the_cookie_roles_are_ignored_with_a_store() {
+    let (c, dir) = (clock(), directory());
+    let auth = live(&c, &dir).build().unwrap();
+    // A cookie minted with a role the directory does not give bob.
+    let bob = dir.get("bob").unwrap();
+    let cookie = signed_in_cookie(&auth, Login::user(&bob).roles(["admin"])).unwrap();
+    let app = app(auth, &dir).await;
+    assert_eq!(
+        get(&app, "/admin", &cookie).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let alice = signed_in_cookie(
+        &live(&c, &dir).build().unwrap(),
+        Login::user(&dir.get("alice").unwrap()),
+    )
+    .unwrap();
+    assert_eq!(
+        get(&app, "/admin", &alice).await.status(),
+        StatusCode::OK,
+        "test_util cookie"
+    );
+}
+
+#[actix_web::test]
+async fn a_deleted_users_session_ends_and_its_cookie_is_removed() {
+    let (c, dir) = (clock(), directory());
+    let app = app(live(&c, &dir).build().unwrap(), &dir).await;
+    let bob = sign_in(&app, "bob").await;
+    assert_eq!(get(&app, "/me", &bob).await.status(), StatusCode::OK);
+    dir.delete("bob");
+    let res = get(&app, "/me", &bob).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert!(
+        is_removal(&session_cookie(&res).expect("removal")),
+        "cookie removed"
+    );
+    let res = get(&app, "/maybe", &bob).await;
+    assert_eq!(test::read_body(res).await, "null", "anonymous");
+}
+
+#[actix_web::test]
+async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
+    let (c, dir) = (clock(), directory());
+    let app = app(live(&c, &dir).build().unwrap(), &dir).await;
+    let laptop = sign_in(&app, "alice").await;
+    let phone = sign_in(&app, "alice").await;
+    let req = TestRequest::post()
+        .uri("/password")
+        .cookie(laptop.clone())
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let laptop_now = session_cookie(&res).expect("the changing session is re-issued");
+    assert_ne!(laptop_now.value(), laptop.value());
+
+    assert_eq!(get(&app, "/me", &laptop_now).await.status(), StatusCode::OK);
+    let res = get(&app, "/me", &phone).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::UNAUTHORIZED,
+        "the other device is out"
+    );
+    assert!(is_removal(&session_cookie(&res).expect("removal")));
+    assert_eq!(
+        get(&app, "/me", &laptop).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the laptop's old cookie carries the old fingerprint too"
+    );
+}
+
+#[actix_web::test]
+async fn sign_out_other_devices_refuses_another_user() {
+    let (c, dir) = (clock(), directory());
+    #[post("/wrong")]
+    async fn wrong(session: Session, dir: web::Data<Arc<Directory>>) -> HttpResponse {
+        match session.sign_out_other_devices(&dir.get("bob").unwrap()) {
+            Err(SessionError::UserMismatch) => HttpResponse::Conflict().finish(),
+            other => panic!("{other:?}"),
+        }
+    }
+    let app = test::init_service(
+        App::new()
+            .wrap(live(&c, &dir).build().unwrap())
+            .app_data(web::Data::new(Arc::clone(&dir)))
+            .service(login)
+            .service(wrong),
+    )
+    .await;
+    let alice = sign_in(&app, "alice").await;
+    let req = TestRequest::post().uri("/wrong").cookie(alice).to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(session_cookie(&res).is_none(), "nothing re-issued");
+}
+
+#[actix_web::test]
+async fn the_cookie_carries_a_truncated_mac_of_the_fingerprint_never_the_fingerprint() {
+    let (c, dir) = (clock(), directory());
+    dir.update("alice", |a| {
+        a.password_hash = "$argon2id$v=19$m=19456$SECRETHASH".into()
+    });
+    let app = app(live(&c, &dir).build().unwrap(), &dir).await;
+    let cookie = sign_in(&app, "alice").await;
+    let payload = cookie.value().split('.').nth(1).unwrap();
+    let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(payload)
+        .unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    let fp = claims["fp"].as_str().expect("fp claim");
+    assert_eq!(fp.len(), 22, "128 bits, base64url");
+    let text = String::from_utf8(json).unwrap();
+    assert!(
+        !text.contains("SECRETHASH") && !text.contains("argon2"),
+        "{text}"
+    );
+    assert!(claims.get("roles").is_none(), "Login::user copies no roles");
+}
+
+#[actix_web::test]
+async fn a_failing_store_answers_503_and_keeps_the_session() {
+    let (c, dir) = (clock(), directory());
+    let app = app(live(&c, &dir).build().unwrap(), &dir).await;
+    let bob = sign_in(&app, "bob").await;
+    dir.set_health(Health::Failing);
+    let res = get(&app, "/me", &bob).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "1");
+    assert!(session_cookie(&res).is_none(), "never a sign-out");
+    let body: serde_json::Value = test::read_body_json(res).await;
+    assert_eq!(
+        body,
+        serde_json::json!({ "error": "user_store_unavailable" })
+    );
+
+    let req = TestRequest::get()
+        .uri("/admin")
+        .insert_header((header::ACCEPT, "text/html"))
+        .cookie(bob.clone())
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let content_type = res.headers().get(header::CONTENT_TYPE).unwrap();
+    assert!(content_type.to_str().unwrap().starts_with("text/html"));
+
+    dir.set_health(Health::Up);
+    assert_eq!(
+        get(&app, "/me", &bob).await.status(),
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
+#[actix_web::test]
+async fn a_hanging_store_times_out_with_503() {
+    let (c, dir) = (clock(), directory());
+    let auth = live(&c, &dir)
+        .users_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    let app = app(auth, &dir).await;
+    let bob = sign_in(&app, "bob").await;
+    dir.set_health(Health::Hanging);
+    let started = std::time::Instant::now();
+    let res = get(&app, "/me", &bob).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(session_cookie(&res).is_none());
+    assert!(started.elapsed() < Duration::from_secs(30));
+    dir.set_health(Health::Up);
+    assert_eq!(get(&app, "/me", &bob).await.status(), StatusCode::OK);
+}
+
+#[actix_web::test]
+async fn the_user_cache_is_off_by_default_and_bounded_by_its_ttl() {
+    let (c, dir) = (clock(), directory());
+    let uncached = app(live(&c, &dir).build().unwrap(), &dir).await;
+    let alice = sign_in(&uncached, "alice").await;
+    assert_eq!(
+        get(&uncached, "/admin", &alice).await.status(),
+        StatusCode::OK
+    );
+    dir.update("alice", |a| a.roles.clear());
+    let res = get(&uncached, "/admin", &alice).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN, "TTL 0");
+
+    let (c, dir) = (clock(), directory());
+    let auth = live(&c, &dir)
+        .users_cache_ttl(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let app = app(auth, &dir).await;
+    let alice = sign_in(&app, "alice").await;
+    assert_eq!(get(&app, "/admin", &alice).await.status(), StatusCode::OK);
+    let loads = dir.loads();
+    dir.update("alice", |a| a.roles.clear());
+    c.advance(Duration::from_secs(4));
+    assert_eq!(
+        get(&app, "/admin", &alice).await.status(),
+        StatusCode::OK,
+        "within the TTL the worker's copy stands"
+    );
+    assert_eq!(dir.loads(), loads, "served from the cache");
+    c.advance(Duration::from_secs(1));
+    assert_eq!(
+        get(&app, "/admin", &alice).await.status(),
+        StatusCode::FORBIDDEN,
+        "seen within 5 s"
+    );
+}
+
+#[actix_web::test]
+async fn async_checks_reach_app_state_and_run_only_when_needed() {
+    let (c, dir) = (clock(), directory());
+    let app = app(live(&c, &dir).build().unwrap(), &dir).await;
+    let alice = sign_in(&app, "alice").await;
+    let bob = sign_in(&app, "bob").await;
+    assert_eq!(
+        get(&app, "/allow-listed", &bob).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(&app, "/allow-listed", &alice).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    let req = TestRequest::get().uri("/allow-listed").to_request();
+    assert_eq!(
+        test::call_service(&app, req).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "anonymous: no check runs"
+    );
+    let before = ASYNC_CHECKS.load(Ordering::SeqCst);
+    assert_eq!(
+        get(&app, "/admin-or-listed", &alice).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        ASYNC_CHECKS.load(Ordering::SeqCst),
+        before,
+        "the admin role decides; the async check is not run"
+    );
+    assert_eq!(
+        get(&app, "/admin-or-listed", &bob).await.status(),
+        StatusCode::OK
+    );
+}
+
+#[actix_web::test]
+async fn current_without_a_store_is_a_500_and_stateless_mode_is_unchanged() {
+    let c = clock();
+    let dir = directory();
+    let app = app(builder(&c).build().unwrap(), &dir).await;
+    let bob = sign_in(&app, "bob").await;
+    assert_eq!(
+        get(&app, "/me", &bob).await.status(),
+        StatusCode::INTERNAL_SERVER_ERROR
+    );
+    assert_eq!(dir.loads(), 0);
+    let req = TestRequest::get().uri("/maybe").cookie(bob).to_request();
+    assert_eq!(test::call_and_read_body(&app, req).await, "null");
+}
+
+#[actix_web::test]
+async fn a_session_from_before_the_store_was_configured_ends() {
+    let (c, dir) = (clock(), directory());
+    // Signed in with `Login::new` (no fingerprint) while the store's user has one.
+    let stateless = builder(&c).build().unwrap();
+    let cookie = signed_in_cookie(&stateless, Login::new("bob")).unwrap();
+    let app = app(live(&c, &dir).build().unwrap(), &dir).await;
+    let res = get(&app, "/me", &cookie).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(session_cookie(&res).map(|c| is_removal(&c)), Some(true));
+}
+
+#[actix_web::test]
+async fn fingerprints_survive_key_rotation() {
+    let (c, dir) = (clock(), directory());
+    let old = AuthSession::builder(tests::key(1))
+        .clock(c.clone())
+        .users(Arc::clone(&dir))
+        .build()
+        .unwrap();
+    let cookie = signed_in_cookie(&old, Login::user(&dir.get("alice").unwrap())).unwrap();
+    let rotated = live(&c, &dir)
+        .previous_keys([tests::key(1)])
+        .build()
+        .unwrap();
+    let during = app(rotated, &dir).await;
+    let res = get(&during, "/admin", &cookie).await;
+    assert_eq!(
+        res.status(),
+        StatusCode::OK,
+        "old key still verifies the fingerprint"
+    );
+    let resigned = session_cookie(&res).expect("re-issued under the current key");
+    assert_eq!(resigned.name(), COOKIE);
+    // Only the current key now: the re-issued cookie's fingerprint MAC is under it too.
+    let after = app(live(&c, &dir).build().unwrap(), &dir).await;
+    assert_eq!(
+        get(&after, "/admin", &resigned).await.status(),
+        StatusCode::OK
+    );
+    let retired = get(&after, "/admin", &cookie).await;
+    assert_eq!(
+        retired.status(),
+        StatusCode::UNAUTHORIZED,
+        "the old key is gone"
+    );
+}
+
+#[actix_web::test]
+async fn the_app_draws_its_403_page_and_fresh_failures_go_to_reauth_url() {
+    #[get("/fresh")]
+    #[authorize(authenticated, fresh = 60)]
+    async fn fresh() -> HttpResponse {
+        HttpResponse::Ok().finish()
+    }
+    let (c, dir) = (clock(), directory());
+    let auth = live(&c, &dir)
+        .reauth_url("/confirm")
+        .forbidden_page(|req| {
+            let user = user_name(req);
+            format!("<h1>no entry for {user} at {}</h1>", req.path())
+        })
+        .build()
+        .unwrap();
+    let app = test::init_service(
+        App::new()
+            .wrap(auth)
+            .app_data(web::Data::new(Arc::clone(&dir)))
+            .service(login)
+            .service(admin)
+            .service(fresh),
+    )
+    .await;
+    let bob = sign_in(&app, "bob").await;
+    let html = |path: &str, cookie: &Cookie<'static>| {
+        TestRequest::get()
+            .uri(path)
+            .insert_header((header::ACCEPT, "text/html"))
+            .cookie(cookie.clone())
+            .to_request()
+    };
+    let res = test::call_service(&app, html("/admin", &bob)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        test::read_body(res).await,
+        "<h1>no entry for bob at /admin</h1>"
+    );
+    let req = TestRequest::get()
+        .uri("/admin")
+        .cookie(bob.clone())
+        .to_request();
+    let res = test::call_service(&app, req).await;
+    let body: serde_json::Value = test::read_body_json(res).await;
+    assert_eq!(
+        body["error"], "forbidden",
+        "JSON clients keep the JSON answer"
+    );
+
+    c.advance(Duration::from_secs(61));
+    let res = test::call_service(&app, html("/fresh", &bob)).await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert_eq!(
+        res.headers().get(header::LOCATION).unwrap(),
+        "/confirm?next=/fresh&reason=reauthenticate"
+    );
+}
+
+/// The signed-in user's id, read synchronously (the `AuthUser` extractor is always ready).
+fn user_name(req: &HttpRequest) -> String {
+    use actix_web::FromRequest;
+    let user = AuthUser::extract(req).into_inner().ok();
+    user.map_or_else(|| "nobody".to_owned(), |u| u.id().to_owned())
+}
