@@ -7,7 +7,8 @@ header, the claims in their fixed order, the HS256 cookie and, for the sealed ve
 dir + A256GCM JWE under the vector's IV. session-core's unit tests (src/codec/vectors.rs) check
 the same file, so a change of derivation label, header bytes or claim order fails in both.
 
-The key derivation, key id and JWS use the standard library only. The sealed vectors need the
+It also checks that docs/cookie-format.md quotes the first vectors correctly. The key
+derivation, key id and JWS use the standard library only. The sealed vectors need the
 `cryptography` package (AESGCM); without it this script fails: it never skips a vector.
 
 Usage: python3 scripts/check_vectors.py [VECTORS_JSON]
@@ -27,6 +28,8 @@ DEFAULT_VECTORS = (
     / "vectors"
     / "cookie-v1.json"
 )
+
+SPEC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "cookie-format.md"
 
 # docs/cookie-format.md, "Keys": HMAC-SHA256(secret, label) per purpose.
 SIGNING_LABEL = b"session-core v1 signing"
@@ -185,6 +188,23 @@ def main() -> int:
                 ("opened plaintext", v["claims_json"], opened),
             ],
         )
+
+    # The specification quotes the first vectors; keep the quotes true.
+    spec = SPEC.read_text(encoding="utf-8")
+    quoted = [
+        vectors["secret_hex"],
+        vectors["derived"]["signing_key_hex"],
+        vectors["derived"]["encryption_key_hex"],
+        vectors["derived"]["kid"],
+        vectors["signed"][0]["claims_json"],
+        vectors["signed"][0]["cookie"],
+        vectors["sealed"][0]["iv_hex"],
+        vectors["sealed"][0]["cookie"],
+    ]
+    checker.check(
+        "docs/cookie-format.md quotes the vectors",
+        [("quoted in the spec", value, value if value in spec else "<missing>") for value in quoted],
+    )
 
     print(f"cookie-vectors: {checker.passed} passed, {checker.failed} failed")
     return 1 if checker.failed else 0

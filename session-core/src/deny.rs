@@ -1,4 +1,5 @@
-//! Deny responses: one [`AuthError`] type whose [`ResponseError`] impl gives DESIGN.md's answers.
+//! Deny responses: one [`AuthError`] type whose [`ResponseError`] impl gives the answers of the
+//! README's "Deny responses" table.
 //!
 //! The decision (`decide`) is a pure function of the denial kind, the request's `Accept` header, the
 //! configured [`Deny`] mode and the guard's overrides, so it is unit-tested without a server.
@@ -77,7 +78,8 @@ enum Answer {
 
 /// A request refused by a guard or by the [`crate::AuthUser`] extractor.
 ///
-/// As a [`ResponseError`] it answers with the response DESIGN.md specifies for its kind.
+/// As a [`ResponseError`] it answers with the response the README's "Deny responses" table
+/// gives for its kind.
 #[derive(Debug, Clone)]
 pub struct AuthError {
     kind: DenyKind,
