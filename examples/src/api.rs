@@ -6,7 +6,7 @@
 //!   (`#[authorize(any(role = "admin", role = "analyst"))]`), `GET /api/admin/users`
 //!   (`#[require_role("admin")]`); denials are JSON: 401 `{"error":"unauthenticated"}`, 403
 //!   `{"error":"forbidden"}` (the app configures [`Deny::Json`], so browsers get JSON too);
-//! - `POST /api/logout` ends the session.
+//! - `POST /api/logout` with the body `{}` ends the session.
 //!
 //! CSRF: every state-changing endpoint takes `application/json` only (actix's `Json` extractor
 //! refuses other content types with 415), which a cross-site HTML form cannot send without a CORS
@@ -27,7 +27,7 @@ use actix_web::{
     web::{self, ServiceConfig},
     App, Error, HttpRequest, HttpResponse,
 };
-use serde::Deserialize;
+use serde::{de::IgnoredAny, Deserialize};
 use serde_json::json;
 use session_core::{prelude::*, AuthSessionBuilder};
 
@@ -184,7 +184,9 @@ async fn login(
     Ok(HttpResponse::Ok().json(json!({ "user": username, "roles": roles })))
 }
 
-async fn logout(session: Session) -> HttpResponse {
+/// `POST /api/logout`. The body is ignored, but it must be JSON like every state-changing route's:
+/// a cross-site form cannot sign the user out either.
+async fn logout(_: web::Json<IgnoredAny>, session: Session) -> HttpResponse {
     if let Some(user) = session.user() {
         tracing::info!(user = %user.id(), "api logout");
     }
@@ -354,10 +356,37 @@ mod tests {
     }
 
     #[actix_web::test]
+    async fn logout_takes_json_only() {
+        let app = test::init_service(app(state(), auth())).await;
+        let cookie = login_as!(&app, "bob");
+        let logout = || {
+            test::TestRequest::post()
+                .uri("/api/logout")
+                .cookie(cookie.clone())
+        };
+        let refused = [
+            logout(),
+            logout().set_form([("x", "1")]),
+            logout().insert_header((header::CONTENT_TYPE, "text/plain")),
+        ];
+        for req in refused {
+            let (status, body, removal) = call!(&app, req);
+            assert_eq!(status, StatusCode::UNSUPPORTED_MEDIA_TYPE);
+            assert_eq!(body["error"], "bad_request");
+            assert!(removal.is_none(), "the session is not ended");
+        }
+        let me = test::TestRequest::get().uri("/api/me").cookie(cookie);
+        assert_eq!(call!(&app, me).0, StatusCode::OK);
+    }
+
+    #[actix_web::test]
     async fn logout_removes_the_cookie() {
         let app = test::init_service(app(state(), auth())).await;
         let cookie = login_as!(&app, "bob");
-        let req = test::TestRequest::post().uri("/api/logout").cookie(cookie);
+        let req = test::TestRequest::post()
+            .uri("/api/logout")
+            .cookie(cookie)
+            .set_json(json!({}));
         let res = test::call_service(&app, req.to_request()).await;
         assert_eq!(res.status(), StatusCode::NO_CONTENT);
         let removal = session_cookie(&res).expect("a removal cookie");

@@ -31,6 +31,8 @@ use crate::{claims::Claims, key::Key};
 
 #[cfg(feature = "encrypted")]
 mod jwe;
+#[cfg(test)]
+mod vectors;
 
 /// The cookie size limit, in bytes: a session is issued only while its cookie's name and value
 /// together fit (browsers drop larger cookies), and a value longer than this is refused unread.
@@ -172,7 +174,8 @@ impl Keyed for Signer {
 
 impl Signer {
     fn new(key: &Key) -> Self {
-        // Keep in sync with DESIGN.md, cookie format v1: the exact header, field order included.
+        // Keep in sync with docs/cookie-format.md ("The signed cookie"): the exact header, field
+        // order included. The known-answer vectors (`vectors.rs`) pin it.
         let header = format!(r#"{{"alg":"HS256","kid":"{}","typ":"JWT"}}"#, key.kid());
         Self {
             header: b64(header.as_bytes()),

@@ -1,4 +1,5 @@
-//! Deny responses: one [`AuthError`] type whose [`ResponseError`] impl gives DESIGN.md's answers.
+//! Deny responses: one [`AuthError`] type whose [`ResponseError`] impl gives the answers of the
+//! README's "Deny responses" table.
 //!
 //! The decision (`decide`) is a pure function of the denial kind, the request's `Accept` header, the
 //! configured [`Deny`] mode and the guard's overrides, so it is unit-tested without a server.
@@ -77,7 +78,8 @@ enum Answer {
 
 /// A request refused by a guard or by the [`crate::AuthUser`] extractor.
 ///
-/// As a [`ResponseError`] it answers with the response DESIGN.md specifies for its kind.
+/// As a [`ResponseError`] it answers with the response the README's "Deny responses" table
+/// gives for its kind.
 #[derive(Debug, Clone)]
 pub struct AuthError {
     kind: DenyKind,
@@ -128,12 +130,43 @@ impl AuthError {
     }
 }
 
-/// Whether the client asked for HTML (a browser navigation).
+/// Whether the client asked for HTML (a browser navigation): one of its `Accept` headers lists
+/// `text/html` with a weight above zero. `text/*` and `*/*` do not count: API clients send those.
 pub(crate) fn wants_html(req: &HttpRequest) -> bool {
     req.headers()
         .get_all(header::ACCEPT)
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.to_ascii_lowercase().contains("text/html"))
+        .any(accepts_html)
+}
+
+/// Whether one `Accept` value lists `text/html` (any case) without `q=0` (RFC 9110 §12.4.2: a
+/// weight of 0, written `0`, `0.0`, ... `0.000`, means "not acceptable").
+fn accepts_html(accept: &str) -> bool {
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';');
+        let media_type = parts.next().unwrap_or_default();
+        media_type.to_ascii_lowercase().contains("text/html") && !parts.any(is_zero_weight)
+    })
+}
+
+/// `q=0` as a media-range parameter, spacing around it and around `=` ignored: `0`, `0.`, `0.0`,
+/// `0.000`, ... (RFC 9110's `qvalue` allows up to three decimals; more zeros are still zero).
+fn is_zero_weight(param: &str) -> bool {
+    let Some((name, value)) = param.split_once('=') else {
+        return false;
+    };
+    if !name.trim().eq_ignore_ascii_case("q") {
+        return false;
+    }
+    match value.trim().strip_prefix('0') {
+        Some(rest) => {
+            rest.is_empty()
+                || rest
+                    .strip_prefix('.')
+                    .is_some_and(|decimals| decimals.bytes().all(|b| b == b'0'))
+        }
+        None => false,
+    }
 }
 
 fn decide(kind: DenyKind, overrides: &Overrides, ctx: &DenyContext<'_>) -> Answer {
@@ -419,6 +452,50 @@ mod tests {
         for (kind, want) in cases {
             assert_eq!(decide(kind, &none, &with_reauth), want, "{kind:?}");
         }
+    }
+
+    #[test]
+    fn accept_negotiation_table() {
+        let cases = [
+            ("text/html", true),
+            ("TEXT/HTML", true),
+            (
+                "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+                true,
+            ),
+            ("application/json, text/html;q=0.1", true),
+            ("text/html;q=1", true),
+            ("text/html;q=0.001", true),
+            ("text/html;level=1", true),
+            ("text/html;q=0", false),
+            ("text/html; q=0", false),
+            ("text/html ; Q = 0 ", false),
+            ("TEXT/HTML;q=0.0", false),
+            ("text/html;q=0.", false),
+            ("text/html;q=0.000", false),
+            ("text/html;level=1;q=0", false),
+            ("application/json, text/html;q=0", false),
+            ("text/*", false),
+            ("*/*", false),
+            ("application/json", false),
+            ("", false),
+        ];
+        for (accept, want) in cases {
+            assert_eq!(accepts_html(accept), want, "{accept:?}");
+        }
+    }
+
+    #[test]
+    fn wants_html_reads_every_accept_header() {
+        let req = actix_web::test::TestRequest::default()
+            .append_header((header::ACCEPT, "application/json"))
+            .append_header((header::ACCEPT, "text/html"))
+            .to_http_request();
+        assert!(wants_html(&req));
+        let req = actix_web::test::TestRequest::default()
+            .append_header((header::ACCEPT, "text/html;q=0"))
+            .to_http_request();
+        assert!(!wants_html(&req));
     }
 
     #[test]

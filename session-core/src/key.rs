@@ -15,7 +15,8 @@ use crate::error::ConfigError;
 /// The minimum length of a master secret, in bytes.
 pub const MIN_SECRET_LEN: usize = 32;
 
-// Keep these in sync with DESIGN.md ("cookie format v1"): changing a label invalidates every cookie.
+// Keep these in sync with docs/cookie-format.md ("Keys"): changing a label invalidates every
+// cookie, and the known-answer vectors (`codec/vectors.rs`, `scripts/check_vectors.py`) fail.
 const SIGNING_LABEL: &[u8] = b"session-core v1 signing";
 const KID_LABEL: &[u8] = b"session-core v1 key id";
 const FINGERPRINT_LABEL: &[u8] = b"session-core v1 fingerprint";

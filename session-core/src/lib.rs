@@ -28,8 +28,9 @@
 //! }
 //! ```
 //!
-//! The cookie is a standard HS256 JWS verified strictly (see `DESIGN.md`); invalid cookies make a
-//! request anonymous, never an error page.
+//! The cookie is a standard HS256 JWS verified strictly (its format, key derivation and
+//! verification order: `docs/cookie-format.md` in the repository); invalid cookies make a request
+//! anonymous, never an error page.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 

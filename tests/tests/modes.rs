@@ -1,7 +1,7 @@
 //! The behaviour every storage mode shares, as one matrix: each scenario runs with the signed
 //! cookie, with actix-session's cookie store and with its Redis store (a real `redis-server`).
 
-use std::time::Duration;
+use std::{sync::Arc, time::Duration};
 
 use actix_web::{
     http::{header, StatusCode},
@@ -10,8 +10,9 @@ use actix_web::{
 };
 use serde_json::{json, Value};
 use session_core::{
-    authorize, login_required, require_role, skip_if_authenticated, AuthUser, Login, Refresh,
-    Require, Rule, Session, SessionError,
+    authorize, login_required, require_role,
+    revocation::{MemoryRevocations, Revocations},
+    skip_if_authenticated, AuthUser, Login, Refresh, Require, Rule, Session, SessionError,
 };
 use tests::{
     builder, clock,
@@ -338,6 +339,36 @@ async fn redis_store_logout_purges_a_captured_copy() {
         copy.call(&app, get("/me")).await.status(),
         StatusCode::UNAUTHORIZED
     );
+}
+
+/// Server-side with actix-session's cookie store: the state travels in the cookie, so logout
+/// cannot make a captured copy invalid (SECURITY.md says so) unless a revocation store is
+/// configured, which refuses the ended session id.
+#[actix_web::test]
+async fn cookie_store_logout_leaves_a_captured_copy_valid_unless_revocations_are_on() {
+    let cases: [(Option<Arc<dyn Revocations>>, StatusCode); 2] = [
+        (None, StatusCode::OK),
+        (
+            Some(Arc::new(MemoryRevocations::new())),
+            StatusCode::UNAUTHORIZED,
+        ),
+    ];
+    for (revocations, after_logout) in cases {
+        let on = revocations.is_some();
+        let mut config = builder(&clock());
+        if let Some(store) = revocations {
+            config = config.revocations(store);
+        }
+        let (app, _) = app(Mode::ActixCookieStore, config, none).await;
+        let mut jar = Jar::default();
+        jar.call(&app, post("/login?id=alice")).await;
+        let mut copy = jar.clone();
+        assert_eq!(copy.call(&app, get("/me")).await.status(), StatusCode::OK);
+        jar.call(&app, post("/logout")).await;
+        assert!(jar.cookie().is_none(), "logout removed the cookie");
+        let status = copy.call(&app, get("/me")).await.status();
+        assert_eq!(status, after_logout, "revocations: {on}");
+    }
 }
 
 /// Server-side: the cookie carries only actix-session's key, never the claims.

@@ -44,7 +44,7 @@ impl Keyed for Sealer {
 
 impl Sealer {
     pub(super) fn new(key: &Key) -> Self {
-        // Keep in sync with DESIGN.md, cookie format v1 (encrypted): the exact header.
+        // Keep in sync with docs/cookie-format.md ("The sealed cookie"): the exact header.
         let header = format!(r#"{{"alg":"dir","enc":"A256GCM","kid":"{}"}}"#, key.kid());
         Self {
             header: b64(header.as_bytes()),
@@ -53,13 +53,19 @@ impl Sealer {
     }
 
     /// `<header>..<iv>.<ciphertext>.<tag>` over the serialized claims, under a fresh random IV.
-    pub(super) fn seal(&self, mut plaintext: Vec<u8>) -> String {
+    pub(super) fn seal(&self, plaintext: Vec<u8>) -> String {
         let mut iv = [0u8; IV_LEN];
         crate::random::fill(&mut iv);
+        self.seal_with_iv(plaintext, &iv)
+    }
+
+    /// [`Self::seal`] under a given IV. Only `seal` and the known-answer tests call this: an IV
+    /// must never be used twice under one key, so it stays private to the codec.
+    pub(super) fn seal_with_iv(&self, mut plaintext: Vec<u8>, iv: &[u8; IV_LEN]) -> String {
         let tag = self
             .cipher
             .encrypt_in_place_detached(
-                Nonce::from_slice(&iv),
+                Nonce::from_slice(iv),
                 self.header.as_bytes(),
                 &mut plaintext,
             )
@@ -68,7 +74,7 @@ impl Sealer {
         let mut out = String::with_capacity(
             self.header.len() + IV_B64_LEN + ciphertext.len() + TAG_B64_LEN + 4,
         );
-        for part in [&self.header, "", &b64(&iv), &ciphertext] {
+        for part in [&self.header, "", &b64(iv), &ciphertext] {
             out.push_str(part);
             out.push('.');
         }
