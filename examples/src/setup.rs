@@ -10,7 +10,10 @@ pub const SECRET_VAR: &str = "SESSION_SECRET";
 pub fn init_tracing(default: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default));
-    tracing_subscriber::fmt().with_env_filter(filter).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
 }
 
 /// The key from `SESSION_SECRET`, or, when the variable is not set, a random key with a warning
