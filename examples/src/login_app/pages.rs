@@ -262,7 +262,7 @@ a password of at least {min} characters.</p>
 </form>
 <p class="muted small">Already registered? <a href="/login">Sign in</a>.</p>
 </section>"#,
-        min = super::MIN_PASSWORD_LEN,
+        min = super::accounts::MIN_PASSWORD_LEN,
         error = message("error", error),
         csrf = csrf_field(csrf),
         username = esc(username),
