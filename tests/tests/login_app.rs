@@ -163,7 +163,11 @@ where
     }
 
     async fn register(&mut self, username: &str, password: &str) -> Page {
-        let fields = [("username", username), ("password", password)];
+        let fields = [
+            ("username", username),
+            ("password", password),
+            ("confirm_password", password),
+        ];
         self.submit("/register", "/register", &fields).await
     }
 
@@ -278,6 +282,18 @@ async fn invalid_registration_says_why_and_creates_nothing() {
     assert!(page.body.contains("at least 8 characters"), "{}", page.body);
     let page = browser.register("a b", "long enough").await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = [
+        ("username", "ann"),
+        ("password", "long enough"),
+        ("confirm_password", "long enuogh"),
+    ];
+    let page = browser.submit("/register", "/register", &fields).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("The two passwords differ."),
+        "{}",
+        page.body
+    );
     assert_eq!(site.user_count(), 0);
 }
 
@@ -439,6 +455,8 @@ async fn form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing() 
             let mut form = vec![
                 ("username", "mallory"),
                 ("password", "correct horse"),
+                ("confirm_password", "hijacked password"),
+                ("current_password", "correct horse"),
                 ("new_password", "hijacked password"),
                 ("next", "/admin"),
             ];
@@ -520,7 +538,7 @@ async fn sensitive_settings_ask_for_the_password_again_after_five_minutes() {
         .submit(
             "/dashboard",
             "/settings",
-            &[("new_password", "new password 1")],
+            &change("correct horse", "new password 1"),
         )
         .await;
     assert!(stale_post.redirects_to("/reauth?next=/settings&reason=reauthenticate"));
@@ -570,7 +588,7 @@ async fn password_change_takes_effect_and_renews_the_session() {
         .submit(
             "/settings",
             "/settings",
-            &[("new_password", "battery staple")],
+            &change("correct horse", "battery staple"),
         )
         .await;
     assert!(page.redirects_to("/settings?changed=1"), "{page:?}");
@@ -589,6 +607,53 @@ async fn password_change_takes_effect_and_renews_the_session() {
         .login("ann", "battery staple")
         .await
         .redirects_to("/dashboard"));
+}
+
+/// The fields of the password form: the current password and the new one, typed twice.
+fn change<'a>(current: &'a str, new: &'a str) -> [(&'static str, &'a str); 3] {
+    [
+        ("current_password", current),
+        ("new_password", new),
+        ("confirm_password", new),
+    ]
+}
+
+#[actix_web::test]
+async fn password_change_needs_the_current_password_and_the_new_one_twice() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut ann = Browser::new(&app);
+    ann.register("ann", "correct horse").await;
+    let hash = site.stored_hash("ann");
+    let mismatch = [
+        ("current_password", "correct horse"),
+        ("new_password", "battery staple"),
+        ("confirm_password", "battery stapel"),
+    ];
+    let cases = [
+        (
+            &change("wrong horse", "battery staple")[..],
+            StatusCode::UNAUTHORIZED,
+            "Your current password is not right.",
+        ),
+        (
+            &mismatch,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The two passwords differ.",
+        ),
+        (
+            &change("correct horse", "short"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "at least 8 characters",
+        ),
+    ];
+    for (fields, status, message) in cases {
+        let page = ann.submit("/settings", "/settings", fields).await;
+        assert_eq!(page.status, status, "{fields:?}");
+        assert!(page.body.contains(message), "{fields:?}: {}", page.body);
+        assert!(page.set_cookie.is_none(), "{fields:?} renewed the session");
+    }
+    assert_eq!(site.stored_hash("ann"), hash, "the password did not change");
 }
 
 #[actix_web::test]

@@ -22,6 +22,8 @@ pub enum PasswordProblem {
     TooShort,
     /// More than [`MAX_PASSWORD_LEN`] bytes.
     TooLong,
+    /// The confirmation differs from the password.
+    Mismatch,
 }
 
 impl fmt::Display for PasswordProblem {
@@ -33,16 +35,20 @@ impl fmt::Display for PasswordProblem {
             PasswordProblem::TooLong => {
                 write!(f, "Passwords may have at most {MAX_PASSWORD_LEN} bytes.")
             }
+            PasswordProblem::Mismatch => f.write_str("The two passwords differ."),
         }
     }
 }
 
-/// The password policy, for a registration or a password change.
-pub fn check_policy(password: &str) -> Result<(), PasswordProblem> {
+/// The password policy, for a registration or a password change: the length bounds, then
+/// whether `confirmation` (typed a second time) is the same password.
+pub fn check_policy(password: &str, confirmation: &str) -> Result<(), PasswordProblem> {
     if password.chars().count() < MIN_PASSWORD_LEN {
         Err(PasswordProblem::TooShort)
     } else if password.len() > MAX_PASSWORD_LEN {
         Err(PasswordProblem::TooLong)
+    } else if password != confirmation {
+        Err(PasswordProblem::Mismatch)
     } else {
         Ok(())
     }
@@ -75,6 +81,24 @@ impl fmt::Display for RegisterRefused {
             }
             RegisterRefused::Password(problem) => problem.fmt(f),
             RegisterRefused::UsernameTaken => f.write_str("That username is taken."),
+        }
+    }
+}
+
+/// Why a password change is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ChangeRefused {
+    /// The current password given is not the account's.
+    WrongPassword,
+    /// The new password breaks [`check_policy`].
+    Password(PasswordProblem),
+}
+
+impl fmt::Display for ChangeRefused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ChangeRefused::WrongPassword => f.write_str("Your current password is not right."),
+            ChangeRefused::Password(problem) => problem.fmt(f),
         }
     }
 }
@@ -144,11 +168,12 @@ impl Accounts {
         &self,
         username: &str,
         password: &str,
+        confirmation: &str,
     ) -> Result<Result<User, RegisterRefused>, DbError> {
         if !valid_username(username) {
             return Ok(Err(RegisterRefused::BadUsername));
         }
-        if let Err(problem) = check_policy(password) {
+        if let Err(problem) = check_policy(password, confirmation) {
             return Ok(Err(RegisterRefused::Password(problem)));
         }
         let hash = self.passwords.hash(password);
@@ -192,14 +217,23 @@ impl Accounts {
         }
     }
 
-    /// Gives `user` the password `new_password` if it meets the policy.
+    /// Gives `user` the password `new_password` if `current` is their password now and the new
+    /// one meets the policy (checked first: it costs no hashing). A session alone, even a fresh
+    /// one, does not change a password.
     pub fn change_password(
         &self,
         user: &User,
+        current: &str,
         new_password: &str,
-    ) -> Result<Result<(), PasswordProblem>, DbError> {
-        if let Err(problem) = check_policy(new_password) {
-            return Ok(Err(problem));
+        confirmation: &str,
+    ) -> Result<Result<(), ChangeRefused>, DbError> {
+        if let Err(problem) = check_policy(new_password, confirmation) {
+            return Ok(Err(ChangeRefused::Password(problem)));
+        }
+        let stored = self.db.password_hash(user.id)?;
+        let found = stored.as_deref().map(|hash| ((), hash));
+        if check_credentials(&self.passwords, found, current) == Checked::Refused {
+            return Ok(Err(ChangeRefused::WrongPassword));
         }
         let hash = self.passwords.hash(new_password);
         self.db.set_password_hash(user.id, &hash)?;
@@ -231,24 +265,42 @@ mod tests {
         }
     }
 
+    fn register(accounts: &Accounts, name: &str, password: &str) -> User {
+        accounts
+            .register(name, password, password)
+            .unwrap()
+            .unwrap()
+    }
+
     #[test]
     fn password_policy() {
+        use PasswordProblem::*;
         let long = "x".repeat(MAX_PASSWORD_LEN);
         let too_long = "x".repeat(MAX_PASSWORD_LEN + 1);
-        // 1024 bytes but only 512 characters: the upper bound counts bytes.
+        // 1026 bytes in 513 characters: the upper bound counts bytes.
         let wide = "é".repeat(MAX_PASSWORD_LEN / 2 + 1);
         let table = [
-            ("12345678", Ok(())),
-            ("pässwörd", Ok(())),
-            (long.as_str(), Ok(())),
-            ("", Err(PasswordProblem::TooShort)),
-            ("1234567", Err(PasswordProblem::TooShort)),
-            ("ééééééé", Err(PasswordProblem::TooShort)),
-            (too_long.as_str(), Err(PasswordProblem::TooLong)),
-            (wide.as_str(), Err(PasswordProblem::TooLong)),
+            ("12345678", "12345678", Ok(())),
+            ("pässwörd", "pässwörd", Ok(())),
+            (&long, &long, Ok(())),
+            ("", "", Err(TooShort)),
+            ("1234567", "1234567", Err(TooShort)),
+            // Seven characters in fourteen bytes: the lower bound counts characters.
+            ("ééééééé", "ééééééé", Err(TooShort)),
+            (&too_long, &too_long, Err(TooLong)),
+            (&wide, &wide, Err(TooLong)),
+            ("12345678", "12345679", Err(Mismatch)),
+            ("12345678", "", Err(Mismatch)),
+            ("Password", "password", Err(Mismatch)),
+            // The length is reported before the confirmation.
+            ("short", "other", Err(TooShort)),
         ];
-        for (password, want) in table {
-            assert_eq!(check_policy(password), want, "{password:?}");
+        for (password, confirmation, want) in table {
+            assert_eq!(
+                check_policy(password, confirmation),
+                want,
+                "{password:?} / {confirmation:?}"
+            );
         }
     }
 
@@ -267,21 +319,34 @@ mod tests {
         let f = fixture();
         let a = &f.accounts;
         let table = [
-            ("a b", "long enough", RegisterRefused::BadUsername),
+            (
+                "a b",
+                "long enough",
+                "long enough",
+                RegisterRefused::BadUsername,
+            ),
             (
                 "ann",
                 "short",
+                "short",
                 RegisterRefused::Password(PasswordProblem::TooShort),
             ),
+            (
+                "ann",
+                "long enough",
+                "long enuogh",
+                RegisterRefused::Password(PasswordProblem::Mismatch),
+            ),
         ];
-        for (name, password, want) in table {
-            assert_eq!(a.register(name, password).unwrap(), Err(want), "{name}");
+        for (name, password, confirmation, want) in table {
+            let refused = a.register(name, password, confirmation).unwrap();
+            assert_eq!(refused, Err(want), "{name} {password} {confirmation}");
         }
         assert!(a.db().users().unwrap().is_empty());
-        let ann = a.register("ann", "correct horse").unwrap().unwrap();
+        let ann = register(a, "ann", "correct horse");
         assert_eq!(ann.username, "ann");
         assert_eq!(
-            a.register("ANN", "correct horse").unwrap(),
+            a.register("ANN", "correct horse", "correct horse").unwrap(),
             Err(RegisterRefused::UsernameTaken)
         );
     }
@@ -290,7 +355,7 @@ mod tests {
     fn login_accepts_the_right_password_only() {
         let f = fixture();
         let a = &f.accounts;
-        let ann = a.register("ann", "correct horse").unwrap().unwrap();
+        let ann = register(a, "ann", "correct horse");
         assert_eq!(a.login("Ann", "correct horse").unwrap(), Some(ann.clone()));
         assert_eq!(a.login("ann", "wrong horse").unwrap(), None);
         assert_eq!(a.login("bob", "correct horse").unwrap(), None);
@@ -343,16 +408,42 @@ mod tests {
     }
 
     #[test]
-    fn password_change_applies_the_policy_and_stores_the_new_hash() {
+    fn password_change_needs_the_current_password_and_a_policy_conforming_new_one() {
+        use ChangeRefused::*;
         let f = fixture();
         let a = &f.accounts;
-        let ann = a.register("ann", "correct horse").unwrap().unwrap();
-        assert_eq!(
-            a.change_password(&ann, "short").unwrap(),
-            Err(PasswordProblem::TooShort)
-        );
-        assert!(a.login("ann", "correct horse").unwrap().is_some());
-        assert_eq!(a.change_password(&ann, "battery staple").unwrap(), Ok(()));
+        let ann = register(a, "ann", "correct horse");
+        let table = [
+            (
+                "wrong horse",
+                "battery staple",
+                "battery staple",
+                WrongPassword,
+            ),
+            ("", "battery staple", "battery staple", WrongPassword),
+            (
+                "correct horse",
+                "short",
+                "short",
+                Password(PasswordProblem::TooShort),
+            ),
+            (
+                "correct horse",
+                "battery staple",
+                "battery stapel",
+                Password(PasswordProblem::Mismatch),
+            ),
+        ];
+        for (current, new, confirmation, want) in table {
+            let refused = a.change_password(&ann, current, new, confirmation).unwrap();
+            assert_eq!(refused, Err(want), "{current} {new} {confirmation}");
+            assert!(
+                a.login("ann", "correct horse").unwrap().is_some(),
+                "unchanged"
+            );
+        }
+        let changed = a.change_password(&ann, "correct horse", "battery staple", "battery staple");
+        assert_eq!(changed.unwrap(), Ok(()));
         assert_eq!(a.login("ann", "correct horse").unwrap(), None);
         assert!(a.login("ann", "battery staple").unwrap().is_some());
     }

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use session_core::{csrf, prelude::*, safe_next};
 
 use super::{
-    accounts::RegisterRefused,
+    accounts::{ChangeRefused, RegisterRefused},
     blocking,
     db::User,
     html, nav,
@@ -78,6 +78,7 @@ pub(super) struct RegisterForm {
     csrf_token: String,
     username: String,
     password: String,
+    confirm_password: String,
 }
 
 #[skip_if_authenticated(redirect = "/dashboard")]
@@ -96,10 +97,13 @@ pub(super) async fn register(
         csrf_token,
         username,
         password,
+        confirm_password,
     } = form.into_inner();
     let name = username.clone();
     let created = blocking(&state, move |state| {
-        state.accounts().register(&name, &password)
+        state
+            .accounts()
+            .register(&name, &password, &confirm_password)
     })
     .await?;
     match created {
@@ -278,7 +282,9 @@ pub(super) async fn settings(
 #[serde(default)]
 pub(super) struct PasswordForm {
     csrf_token: String,
+    current_password: String,
     new_password: String,
+    confirm_password: String,
 }
 
 #[login_required]
@@ -292,19 +298,33 @@ pub(super) async fn change_password(
     require_csrf(&session, &form.csrf_token)?;
     let PasswordForm {
         csrf_token,
+        current_password,
         new_password,
+        confirm_password,
     } = form.into_inner();
     let Some(account) = account(&state, &session, &user).await? else {
         return Ok(see_other("/login"));
     };
     let changed = blocking(&state, move |state| {
-        state.accounts().change_password(&account, &new_password)
+        state.accounts().change_password(
+            &account,
+            &current_password,
+            &new_password,
+            &confirm_password,
+        )
     })
     .await?;
-    if let Err(problem) = changed {
+    if let Err(refused) = changed {
+        let status = match refused {
+            ChangeRefused::WrongPassword => {
+                tracing::warn!(user_id = %user.id(), "password change refused: wrong current password");
+                StatusCode::UNAUTHORIZED
+            }
+            ChangeRefused::Password(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        };
         let nav = nav(&session, Some(&user))?;
-        let page = pages::settings(&nav, &csrf_token, None, Some(&problem.to_string()));
-        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
+        let page = pages::settings(&nav, &csrf_token, None, Some(&refused.to_string()));
+        return Ok(html(status, page));
     }
     // A privilege-relevant change: new session id and CSRF token.
     session.renew();

@@ -258,6 +258,8 @@ a password of at least {min} characters.</p>
 <input type="text" id="username" name="username" value="{username}" autocomplete="username" required autofocus>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="new-password" required>
+<label for="confirm_password">Password again</label>
+<input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>
 <button type="submit" id="submit">Create account</button>
 </form>
 <p class="muted small">Already registered? <a href="/login">Sign in</a>.</p>
@@ -365,8 +367,12 @@ pub fn settings(nav: &Nav, csrf: &str, notice: Option<&str>, error: Option<&str>
 {notice}{error}
 <form method="post" action="/settings" id="password-form">
 {csrf}
+<label for="current_password">Current password</label>
+<input type="password" id="current_password" name="current_password" autocomplete="current-password" required>
 <label for="new_password">New password</label>
 <input type="password" id="new_password" name="new_password" autocomplete="new-password" required>
+<label for="confirm_password">New password again</label>
+<input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>
 <button type="submit" id="submit">Change password</button>
 </form>
 </section>"#,
