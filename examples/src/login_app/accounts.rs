@@ -1,12 +1,13 @@
 //! The account rules of the login app, apart from HTTP: who may register with which name and
-//! password, whether a password is right, and how a password changes. The handlers parse a form,
-//! call one function here and render its answer.
+//! password, whether a password is right, how a password changes, and which admin changes are
+//! allowed (never one that leaves no admin). The handlers parse a form, call one function here and
+//! render its answer.
 //!
 //! Every [`Accounts`] method blocks (argon2 and SQLite): call it inside `web::block`.
 
 use std::fmt;
 
-use super::db::{Db, DbError, User, UsernameTaken};
+use super::db::{Db, DbError, Refusal, User, UsernameTaken};
 use crate::password::{Passwords, Verdict};
 
 /// Shortest password accepted, in characters.
@@ -239,12 +240,49 @@ impl Accounts {
         self.db.set_password_hash(user.id, &hash)?;
         Ok(Ok(()))
     }
+
+    /// Admin `by` (a uid, for the log) makes user `uid` an admin.
+    pub fn grant_admin(&self, by: &str, uid: &str) -> Result<Result<User, Refusal>, DbError> {
+        let outcome = self.db.grant_admin(uid)?;
+        audit(by, uid, "grant admin", &outcome);
+        Ok(outcome)
+    }
+
+    /// Admin `by` makes user `uid` a member, unless `uid` is the last admin.
+    pub fn revoke_admin(&self, by: &str, uid: &str) -> Result<Result<User, Refusal>, DbError> {
+        let outcome = self.db.revoke_admin(uid)?;
+        audit(by, uid, "revoke admin", &outcome);
+        Ok(outcome)
+    }
+
+    /// Admin `by` deletes the account `uid` (possibly their own), unless it is the last admin's.
+    pub fn delete_account(&self, by: &str, uid: &str) -> Result<Result<User, Refusal>, DbError> {
+        let outcome = self.db.delete_user(uid)?;
+        audit(by, uid, "delete account", &outcome);
+        Ok(outcome)
+    }
+}
+
+/// Logs an administration change or its refusal.
+fn audit(by: &str, uid: &str, action: &str, outcome: &Result<User, Refusal>) {
+    match outcome {
+        Ok(user) => {
+            tracing::info!(by, user = %user.username, user_id = uid, action, "account changed")
+        }
+        Err(refusal) => tracing::warn!(
+            by,
+            user_id = uid,
+            action,
+            ?refusal,
+            "account change refused"
+        ),
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::password::Params;
+    use crate::{login_app::db::Role, password::Params};
 
     fn cheap() -> Passwords {
         Passwords::new(Params::new(1024, 1, 1, None).unwrap())
@@ -405,6 +443,40 @@ mod tests {
         let new = a.db().password_hash(user.id).unwrap().unwrap();
         assert!(new.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{new}");
         assert_eq!(a.login("old", "from 2019!").unwrap(), Some(user));
+    }
+
+    #[test]
+    fn admin_changes_keep_one_admin() {
+        let f = fixture();
+        let a = &f.accounts;
+        let ann = register(a, "ann", "correct horse");
+        let bob = register(a, "bob", "battery staple");
+        let by = ann.uid.as_str();
+        assert_eq!(
+            a.revoke_admin(by, &ann.uid).unwrap(),
+            Err(Refusal::LastAdmin)
+        );
+        assert_eq!(
+            a.delete_account(by, &ann.uid).unwrap(),
+            Err(Refusal::LastAdmin)
+        );
+        assert_eq!(
+            a.grant_admin(by, &bob.uid).unwrap().unwrap().role,
+            Role::Admin
+        );
+        assert_eq!(
+            a.revoke_admin(by, &ann.uid).unwrap().unwrap().role,
+            Role::Member
+        );
+        assert_eq!(
+            a.delete_account(by, &ann.uid).unwrap().unwrap().uid,
+            ann.uid
+        );
+        assert_eq!(a.login("ann", "correct horse").unwrap(), None, "deleted");
+        assert_eq!(
+            a.grant_admin(by, &ann.uid).unwrap(),
+            Err(Refusal::NoSuchUser)
+        );
     }
 
     #[test]
