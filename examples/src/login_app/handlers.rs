@@ -10,9 +10,9 @@ use session_core::{csrf, prelude::*, safe_next};
 use super::{
     accounts::{ChangeRefused, RegisterRefused},
     blocking,
-    db::User,
+    db::{Refusal, User},
     html, nav,
-    pages::{self, LoginPage, Nav, SessionFacts},
+    pages::{self, AdminPage, LoginPage, Nav, SessionFacts},
     see_other, AppError, AppState,
 };
 
@@ -243,11 +243,152 @@ pub(super) async fn dashboard(
     ))
 }
 
+// ---- administration --------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub(super) struct AdminQuery {
+    done: Option<String>,
+}
+
+/// What the admin page says after a successful action (`/admin?done=..`): fixed texts, so the
+/// address cannot put words on the page.
+fn admin_notice(done: &str) -> Option<&'static str> {
+    match done {
+        "granted" => Some("The account is now an admin."),
+        "revoked" => Some("The account is no longer an admin."),
+        "deleted" => Some("The account was deleted."),
+        _ => None,
+    }
+}
+
 #[require_role("admin")]
-pub(super) async fn admin(state: web::Data<AppState>, session: Session, user: AuthUser) -> Page {
-    let users = blocking(&state, |state| state.db().users()).await?;
-    let nav = nav(&session, Some(&user))?;
-    Ok(html(StatusCode::OK, pages::admin(&nav, &users)))
+pub(super) async fn admin(
+    state: web::Data<AppState>,
+    session: Session,
+    user: AuthUser,
+    query: web::Query<AdminQuery>,
+) -> Page {
+    let notice = query.done.as_deref().and_then(admin_notice);
+    admin_page(&state, &session, &user, StatusCode::OK, notice, None).await
+}
+
+/// The admin page with every account, a notice or an error, and `status`.
+async fn admin_page(
+    state: &web::Data<AppState>,
+    session: &Session,
+    user: &AuthUser,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Page {
+    let users = blocking(state, |state| state.db().users()).await?;
+    let csrf = csrf::token(session)?;
+    let nav = nav(session, Some(user))?;
+    let page = AdminPage {
+        csrf: &csrf,
+        me: user.id(),
+        users: &users,
+        notice,
+        error,
+    };
+    Ok(html(status, pages::admin(&nav, &page)))
+}
+
+/// The admin page again, saying why an action was refused (nothing was changed).
+async fn admin_refused(
+    state: &web::Data<AppState>,
+    session: &Session,
+    user: &AuthUser,
+    refusal: Refusal,
+) -> Page {
+    let (status, error) = match refusal {
+        Refusal::LastAdmin => (
+            StatusCode::CONFLICT,
+            "Refused: this is the last admin. Make another account admin first.",
+        ),
+        Refusal::NoSuchUser => (
+            StatusCode::NOT_FOUND,
+            "There is no such account (any more).",
+        ),
+    };
+    admin_page(state, session, user, status, None, Some(error)).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RoleForm {
+    csrf_token: String,
+    /// `grant` or `revoke`.
+    action: String,
+}
+
+/// `POST /admin/users/{uid}/admin`: makes the account an admin (`action=grant`) or a member
+/// (`action=revoke`). The session of that account keeps the roles it signed in with.
+#[require_role("admin")]
+pub(super) async fn change_role(
+    state: web::Data<AppState>,
+    session: Session,
+    user: AuthUser,
+    uid: web::Path<String>,
+    form: web::Form<RoleForm>,
+) -> Page {
+    require_csrf(&session, &form.csrf_token)?;
+    let grant = match form.action.as_str() {
+        "grant" => true,
+        "revoke" => false,
+        _ => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return admin_page(
+                &state,
+                &session,
+                &user,
+                status,
+                None,
+                Some("Unknown action."),
+            )
+            .await;
+        }
+    };
+    let (by, uid) = (user.id().to_owned(), uid.into_inner());
+    let changed = blocking(&state, move |state| {
+        if grant {
+            state.accounts().grant_admin(&by, &uid)
+        } else {
+            state.accounts().revoke_admin(&by, &uid)
+        }
+    })
+    .await?;
+    match changed {
+        Ok(_) if grant => Ok(see_other("/admin?done=granted")),
+        Ok(_) => Ok(see_other("/admin?done=revoked")),
+        Err(refusal) => admin_refused(&state, &session, &user, refusal).await,
+    }
+}
+
+/// `POST /admin/users/{uid}/delete`: deletes the account. An admin deleting their own account
+/// (allowed while another admin remains) is signed out.
+#[require_role("admin")]
+pub(super) async fn delete_account(
+    state: web::Data<AppState>,
+    session: Session,
+    user: AuthUser,
+    uid: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Page {
+    require_csrf(&session, &form.csrf_token)?;
+    let (by, uid) = (user.id().to_owned(), uid.into_inner());
+    let deleted = blocking(&state, move |state| {
+        state.accounts().delete_account(&by, &uid)
+    })
+    .await?;
+    match deleted {
+        Ok(deleted) if deleted.uid == user.id() => {
+            session.logout();
+            Ok(see_other("/?signed_out=1"))
+        }
+        Ok(_) => Ok(see_other("/admin?done=deleted")),
+        Err(refusal) => admin_refused(&state, &session, &user, refusal).await,
+    }
 }
 
 // ---- sensitive settings and re-authentication ------------------------------------------------

@@ -2,14 +2,17 @@
 //!
 //! - Users in SQLite ([`db`]), created on first start in the data directory; passwords hashed with
 //!   argon2id and upgraded to the current parameters at login ([`crate::password`]). The account
-//!   rules (names, password policy, credential checks, password changes) are in [`accounts`].
+//!   rules (names, password policy, credential checks, password and role changes, deletion) are
+//!   in [`accounts`].
 //! - Pages ([`pages`]): register and log in (`#[skip_if_authenticated]`), the dashboard
 //!   (`#[login_required]`), the admin page (`#[require_role("admin")]`, a real 403 page for
-//!   everyone else), sensitive settings (`#[authorize(authenticated, fresh = 300)]`, which sends
+//!   everyone else) where admins make accounts admin or member and delete them (never the last
+//!   admin), sensitive settings (`#[authorize(authenticated, fresh = 300)]`, which sends
 //!   you to confirm your password again), and logout (POST only).
 //! - Every form carries a CSRF token bound to the session ([`session_core::csrf`]); a post without
 //!   a valid one is refused with 403 and changes nothing.
-//! - The first registered user is the admin.
+//! - The first registered user is an admin; admins can make others admin, and the last admin can
+//!   neither lose the role nor be deleted ([`accounts`]).
 //!
 //! Tests build the same app with [`app`]: `app(state, auth_builder(key, false).build()?)`.
 
@@ -125,6 +128,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(web::resource("/logout").post(logout))
         .service(web::resource("/dashboard").get(dashboard))
         .service(web::resource("/admin").get(admin))
+        .service(web::resource("/admin/users/{uid}/admin").post(change_role))
+        .service(web::resource("/admin/users/{uid}/delete").post(delete_account))
         .service(
             web::resource("/settings")
                 .get(settings)
