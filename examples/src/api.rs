@@ -33,7 +33,10 @@ use session_core::{prelude::*, AuthSessionBuilder};
 
 #[cfg(test)]
 use crate::password::Params;
-use crate::password::{Passwords, Verdict};
+use crate::{
+    login_app::accounts::{check_credentials, Checked},
+    password::Passwords,
+};
 
 /// `(username, password, roles)` of the demo accounts.
 pub const DEMO_USERS: [(&str, &str, &[&str]); 3] = [
@@ -76,14 +79,14 @@ impl ApiState {
 
     /// The roles of `username` if `password` is theirs. Blocking (argon2).
     fn check(&self, username: &str, password: &str) -> Option<Vec<String>> {
-        let Some(user) = self.users.get(username) else {
-            self.passwords.verify_dummy(password);
-            return None;
-        };
-        match self.passwords.verify(password, &user.hash) {
+        let found = self
+            .users
+            .get(username)
+            .map(|user| (user, user.hash.as_str()));
+        match check_credentials(&self.passwords, found, password) {
             // The table lives in memory only; a real app would store the new hash here.
-            Verdict::Ok | Verdict::OkRehashed(_) => Some(user.roles.clone()),
-            Verdict::Wrong => None,
+            Checked::Accepted(user) | Checked::Rehashed { user, .. } => Some(user.roles.clone()),
+            Checked::Refused => None,
         }
     }
 }

@@ -8,15 +8,6 @@
 use session_core::{AuthSession, Rejection};
 use time::format_description::well_known::Rfc3339;
 
-/// Usage text.
-pub const USAGE: &str = "\
-Usage: inspect-cookie [--name NAME] <cookie>
-
-<cookie> is the cookie's value, `session=<value>`, or a whole Cookie / Set-Cookie header line.
-The secret is read from SESSION_SECRET (the one the app signs with).
---name NAME   the cookie's name when a header line is given (default: session)
-Exit status: 0 valid, 1 refused, 2 usage or configuration error.";
-
 /// The cookie value in `input`: the value itself, `name=value`, `name=value; Path=/; ...`, or a
 /// `Cookie:` / `Set-Cookie:` header line holding `name=value` among others.
 pub fn cookie_value<'a>(input: &'a str, name: &str) -> &'a str {

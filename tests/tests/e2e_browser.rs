@@ -254,6 +254,7 @@ async fn register(browser: &Client, base: &str, username: &str, password: &str) 
     goto(browser, &format!("{base}/register")).await;
     type_into(browser, "#username", username).await;
     type_into(browser, "#password", password).await;
+    type_into(browser, "#confirm_password", password).await;
     click(browser, "#submit").await;
     wait_for_location(browser, "/dashboard").await;
     let welcome = text_of(browser, "#welcome").await;

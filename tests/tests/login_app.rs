@@ -1,5 +1,6 @@
 //! The login example (`examples::login_app`) through `test::init_service`: registration, login,
-//! password re-hashing, CSRF refusal, the admin 403 page, fresh re-login and POST-only logout.
+//! password re-hashing, CSRF refusal, the admin 403 page, account administration (roles,
+//! deletion, the last admin), fresh re-login and POST-only logout.
 //!
 //! Each test runs the real app over its own temporary SQLite directory, with the session clock on
 //! a `ManualClock`. A tiny cookie-jar "browser" sends `Accept: text/html` like a real one.
@@ -15,7 +16,11 @@ use actix_web::{
     test,
 };
 use examples::{
-    login_app::{app, auth_builder, db::Db, AppState},
+    login_app::{
+        app, auth_builder,
+        db::{Db, Role, User},
+        AppState,
+    },
     password::{Params, Passwords},
 };
 use session_core::{clock::ManualClock, csrf, Key};
@@ -71,6 +76,33 @@ impl Site {
     fn stored_hash(&self, username: &str) -> String {
         self.state.db().credentials(username).unwrap().unwrap().1
     }
+
+    /// The database row of `username`, if the account exists.
+    fn user(&self, username: &str) -> Option<User> {
+        self.state
+            .db()
+            .credentials(username)
+            .unwrap()
+            .map(|(user, _)| user)
+    }
+
+    fn role(&self, username: &str) -> Role {
+        self.user(username).expect("the account exists").role
+    }
+
+    fn uid(&self, username: &str) -> String {
+        self.user(username).expect("the account exists").uid
+    }
+}
+
+/// The admin page's role form for the account `uid` (`action=grant` or `revoke`).
+fn role_url(uid: &str) -> String {
+    format!("/admin/users/{uid}/admin")
+}
+
+/// The admin page's delete form for the account `uid`.
+fn delete_url(uid: &str) -> String {
+    format!("/admin/users/{uid}/delete")
 }
 
 /// What a response said.
@@ -163,7 +195,11 @@ where
     }
 
     async fn register(&mut self, username: &str, password: &str) -> Page {
-        let fields = [("username", username), ("password", password)];
+        let fields = [
+            ("username", username),
+            ("password", password),
+            ("confirm_password", password),
+        ];
         self.submit("/register", "/register", &fields).await
     }
 
@@ -278,6 +314,18 @@ async fn invalid_registration_says_why_and_creates_nothing() {
     assert!(page.body.contains("at least 8 characters"), "{}", page.body);
     let page = browser.register("a b", "long enough").await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let fields = [
+        ("username", "ann"),
+        ("password", "long enough"),
+        ("confirm_password", "long enuogh"),
+    ];
+    let page = browser.submit("/register", "/register", &fields).await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(
+        page.body.contains("The two passwords differ."),
+        "{}",
+        page.body
+    );
     assert_eq!(site.user_count(), 0);
 }
 
@@ -412,7 +460,7 @@ async fn weak_password_hash_is_upgraded_at_login() {
     assert_eq!(site.stored_hash("old"), after, "a current hash is kept");
 }
 
-/// The forms of the app and what each would change.
+/// The forms of the app and what each would change (and the admin forms, per account).
 const FORMS: [&str; 5] = ["/register", "/login", "/logout", "/settings", "/reauth"];
 
 #[actix_web::test]
@@ -421,6 +469,8 @@ async fn form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing() 
     let app = site.service().await;
     let mut ann = Browser::new(&app);
     ann.register("ann", "correct horse").await;
+    Browser::new(&app).register("bob", "battery staple").await;
+    let bob = site.uid("bob");
     let hash = site.stored_hash("ann");
     let own_token = ann.get("/dashboard").await.csrf();
     let mut stranger = Browser::new(&app);
@@ -429,7 +479,11 @@ async fn form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing() 
     wrong[0] = if wrong[0] == b'A' { b'B' } else { b'A' };
     let wrong = String::from_utf8(wrong).unwrap();
 
-    for action in FORMS {
+    let admin_forms = [role_url(&bob), delete_url(&bob)];
+    for action in FORMS
+        .into_iter()
+        .chain(admin_forms.iter().map(String::as_str))
+    {
         for token in [
             None,
             Some(""),
@@ -439,8 +493,11 @@ async fn form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing() 
             let mut form = vec![
                 ("username", "mallory"),
                 ("password", "correct horse"),
+                ("confirm_password", "hijacked password"),
+                ("current_password", "correct horse"),
                 ("new_password", "hijacked password"),
                 ("next", "/admin"),
+                ("action", "grant"),
             ];
             if let Some(token) = token {
                 form.push((csrf::FIELD, token));
@@ -454,7 +511,8 @@ async fn form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing() 
             );
         }
     }
-    assert_eq!(site.user_count(), 1, "no user was created");
+    assert_eq!(site.user_count(), 2, "no user was created or deleted");
+    assert_eq!(site.role("bob"), Role::Member, "no role changed");
     assert_eq!(site.stored_hash("ann"), hash, "the password did not change");
     let dashboard = ann.get("/dashboard").await;
     assert_eq!(dashboard.status, StatusCode::OK, "still signed in");
@@ -520,7 +578,7 @@ async fn sensitive_settings_ask_for_the_password_again_after_five_minutes() {
         .submit(
             "/dashboard",
             "/settings",
-            &[("new_password", "new password 1")],
+            &change("correct horse", "new password 1"),
         )
         .await;
     assert!(stale_post.redirects_to("/reauth?next=/settings&reason=reauthenticate"));
@@ -570,7 +628,7 @@ async fn password_change_takes_effect_and_renews_the_session() {
         .submit(
             "/settings",
             "/settings",
-            &[("new_password", "battery staple")],
+            &change("correct horse", "battery staple"),
         )
         .await;
     assert!(page.redirects_to("/settings?changed=1"), "{page:?}");
@@ -589,6 +647,53 @@ async fn password_change_takes_effect_and_renews_the_session() {
         .login("ann", "battery staple")
         .await
         .redirects_to("/dashboard"));
+}
+
+/// The fields of the password form: the current password and the new one, typed twice.
+fn change<'a>(current: &'a str, new: &'a str) -> [(&'static str, &'a str); 3] {
+    [
+        ("current_password", current),
+        ("new_password", new),
+        ("confirm_password", new),
+    ]
+}
+
+#[actix_web::test]
+async fn password_change_needs_the_current_password_and_the_new_one_twice() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut ann = Browser::new(&app);
+    ann.register("ann", "correct horse").await;
+    let hash = site.stored_hash("ann");
+    let mismatch = [
+        ("current_password", "correct horse"),
+        ("new_password", "battery staple"),
+        ("confirm_password", "battery stapel"),
+    ];
+    let cases = [
+        (
+            &change("wrong horse", "battery staple")[..],
+            StatusCode::UNAUTHORIZED,
+            "Your current password is not right.",
+        ),
+        (
+            &mismatch,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "The two passwords differ.",
+        ),
+        (
+            &change("correct horse", "short"),
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "at least 8 characters",
+        ),
+    ];
+    for (fields, status, message) in cases {
+        let page = ann.submit("/settings", "/settings", fields).await;
+        assert_eq!(page.status, status, "{fields:?}");
+        assert!(page.body.contains(message), "{fields:?}: {}", page.body);
+        assert!(page.set_cookie.is_none(), "{fields:?} renewed the session");
+    }
+    assert_eq!(site.stored_hash("ann"), hash, "the password did not change");
 }
 
 #[actix_web::test]
@@ -662,4 +767,204 @@ async fn pages_carry_security_headers_and_are_not_cached() {
     let missing =
         test::call_service(&app, test::TestRequest::get().uri("/nope").to_request()).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
+}
+
+// ---- account administration ------------------------------------------------------------------
+
+/// Registers ann (the first account, so an admin) and bob (a member), each in their own browser.
+async fn ann_and_bob<'a, S, B>(app: &'a S) -> (Browser<'a, S>, Browser<'a, S>)
+where
+    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
+    B: MessageBody,
+{
+    let mut ann = Browser::new(app);
+    assert!(ann
+        .register("ann", "correct horse")
+        .await
+        .redirects_to("/dashboard"));
+    let mut bob = Browser::new(app);
+    assert!(bob
+        .register("bob", "battery staple")
+        .await
+        .redirects_to("/dashboard"));
+    (ann, bob)
+}
+
+#[actix_web::test]
+async fn admin_page_lists_every_account_with_its_action_forms() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (mut ann, _bob) = ann_and_bob(&app).await;
+    let page = ann.get("/admin").await;
+    assert_eq!(page.status, StatusCode::OK);
+    let (ann_uid, bob_uid) = (site.uid("ann"), site.uid("bob"));
+    for form in [
+        format!(r#"action="{}""#, role_url(&ann_uid)),
+        format!(r#"action="{}""#, delete_url(&ann_uid)),
+        format!(r#"action="{}""#, role_url(&bob_uid)),
+        format!(r#"action="{}""#, delete_url(&bob_uid)),
+        format!(r#"id="revoke-{ann_uid}">Remove admin"#),
+        format!(r#"id="grant-{bob_uid}">Make admin"#),
+    ] {
+        assert!(
+            page.body.contains(&form),
+            "{form} missing from {}",
+            page.body
+        );
+    }
+    let token_fields = format!(r#"name="{}" value="{}""#, csrf::FIELD, page.csrf());
+    // The sign-out form, and two forms per account.
+    assert_eq!(page.body.matches(&token_fields).count(), 5);
+}
+
+#[actix_web::test]
+async fn admin_makes_a_member_admin_and_back() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (mut ann, _bob) = ann_and_bob(&app).await;
+    let bob = site.uid("bob");
+
+    let page = ann
+        .submit("/admin", &role_url(&bob), &[("action", "grant")])
+        .await;
+    assert!(page.redirects_to("/admin?done=granted"), "{page:?}");
+    assert_eq!(site.role("bob"), Role::Admin);
+    let admin = ann.get("/admin?done=granted").await;
+    assert!(admin.body.contains("The account is now an admin."));
+    assert!(admin.body.contains(&format!(r#"id="revoke-{bob}""#)));
+
+    let page = ann
+        .submit("/admin", &role_url(&bob), &[("action", "revoke")])
+        .await;
+    assert!(page.redirects_to("/admin?done=revoked"), "{page:?}");
+    assert_eq!(site.role("bob"), Role::Member);
+
+    let page = ann
+        .submit("/admin", &role_url(&bob), &[("action", "promote")])
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.body.contains("Unknown action."));
+    assert_eq!(site.role("bob"), Role::Member);
+}
+
+#[actix_web::test]
+async fn the_last_admin_can_neither_lose_the_role_nor_be_deleted() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (mut ann, _bob) = ann_and_bob(&app).await;
+    let me = site.uid("ann");
+    let revoke = ann
+        .submit("/admin", &role_url(&me), &[("action", "revoke")])
+        .await;
+    let delete = ann.submit("/admin", &delete_url(&me), &[]).await;
+    for page in [&revoke, &delete] {
+        assert_eq!(page.status, StatusCode::CONFLICT);
+        assert!(
+            page.body.contains("this is the last admin"),
+            "{}",
+            page.body
+        );
+        assert!(
+            page.body.contains("Admin: all accounts"),
+            "the admin page, with the reason"
+        );
+        assert!(page.set_cookie.is_none(), "the session is untouched");
+    }
+    assert_eq!(site.role("ann"), Role::Admin);
+    assert_eq!(site.user_count(), 2);
+    assert_eq!(
+        ann.get("/admin").await.status,
+        StatusCode::OK,
+        "still signed in"
+    );
+}
+
+#[actix_web::test]
+async fn admin_deletes_an_account_and_its_session_ends() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (mut ann, mut bob) = ann_and_bob(&app).await;
+    let page = ann
+        .submit("/admin", &delete_url(&site.uid("bob")), &[])
+        .await;
+    assert!(page.redirects_to("/admin?done=deleted"), "{page:?}");
+    assert!(site.user("bob").is_none());
+    assert_eq!(site.user_count(), 1);
+    assert!(ann
+        .get("/admin?done=deleted")
+        .await
+        .body
+        .contains("The account was deleted."));
+    // Bob's cookie still verifies, but his account is gone: the dashboard signs him out.
+    assert!(bob.get("/dashboard").await.redirects_to("/login"));
+    assert_eq!(
+        bob.login("bob", "battery staple").await.status,
+        StatusCode::UNAUTHORIZED
+    );
+}
+
+#[actix_web::test]
+async fn an_admin_may_delete_their_own_account_while_another_admin_remains() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (mut ann, _bob) = ann_and_bob(&app).await;
+    ann.submit(
+        "/admin",
+        &role_url(&site.uid("bob")),
+        &[("action", "grant")],
+    )
+    .await;
+    let page = ann
+        .submit("/admin", &delete_url(&site.uid("ann")), &[])
+        .await;
+    assert!(page.redirects_to("/?signed_out=1"), "{page:?}");
+    let removal = page.set_cookie.expect("the session cookie is removed");
+    assert_eq!(removal.value(), "");
+    assert!(site.user("ann").is_none());
+    assert_eq!(site.role("bob"), Role::Admin);
+    assert!(ann
+        .get("/dashboard")
+        .await
+        .redirects_to("/login?next=/dashboard"));
+}
+
+#[actix_web::test]
+async fn actions_on_an_unknown_account_say_so() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (mut ann, _bob) = ann_and_bob(&app).await;
+    for (url, fields) in [
+        (role_url("0123456789abcdef"), &[("action", "grant")][..]),
+        (delete_url("0123456789abcdef"), &[]),
+    ] {
+        let page = ann.submit("/admin", &url, fields).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{url}");
+        assert!(page.body.contains("There is no such account"), "{url}");
+    }
+    assert_eq!(site.user_count(), 2);
+}
+
+#[actix_web::test]
+async fn members_get_403_from_the_admin_actions_even_with_a_valid_token() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (_ann, mut bob) = ann_and_bob(&app).await;
+    let (ann_uid, bob_uid) = (site.uid("ann"), site.uid("bob"));
+    let token = bob.get("/dashboard").await.csrf();
+    for (url, action) in [
+        (role_url(&bob_uid), "grant"),
+        (role_url(&ann_uid), "revoke"),
+        (delete_url(&ann_uid), ""),
+    ] {
+        let page = bob
+            .post(&url, &[(csrf::FIELD, &token), ("action", action)])
+            .await;
+        assert_eq!(page.status, StatusCode::FORBIDDEN, "{url}");
+        assert!(page.body.contains("may not open this page"), "{url}");
+    }
+    assert_eq!(
+        (site.role("ann"), site.role("bob")),
+        (Role::Admin, Role::Member)
+    );
+    assert_eq!(site.user_count(), 2);
 }

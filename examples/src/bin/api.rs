@@ -1,38 +1,52 @@
 //! `cargo run -p examples --bin api`: the JSON API of `examples::api` on http://127.0.0.1:8081.
 //!
-//! Options: `--bind ADDR` (env `API_BIND`), `--secure-cookies` (env `API_SECURE_COOKIES=1`; off
-//! by default only because this serves plain HTTP on localhost). Secret: `SESSION_SECRET`.
+//! Options (see `api --help`): `--bind ADDR` (env `API_BIND`), `--secure-cookies` (env
+//! `API_SECURE_COOKIES=1`; off by default only because this serves plain HTTP on localhost).
+//! Secret: `SESSION_SECRET`.
 
 use std::process::ExitCode;
 
 use actix_web::HttpServer;
+use clap::{builder::NonEmptyStringValueParser, Parser};
 use examples::{api, password::Passwords, setup};
 
-const USAGE: &str = "Usage: api [--bind ADDR] [--secure-cookies]
-  --bind ADDR        listen address [env API_BIND, default 127.0.0.1:8081]
-  --secure-cookies   Secure session cookie, for HTTPS [env API_SECURE_COOKIES=1]";
+/// The API's settings, each also read from its environment variable (the flag wins).
+#[derive(Debug, Parser)]
+#[command(
+    name = "api",
+    version,
+    about = "The session-core JSON API example: cookie sessions, 401/403 as JSON",
+    after_help = "\
+Environment:
+  SESSION_SECRET  the session secret, at least 32 bytes; without it a random one is generated
+                  and sessions do not survive a restart
+  RUST_LOG        log filter, default \"info\""
+)]
+struct Options {
+    /// Address to listen on.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "API_BIND",
+        default_value = "127.0.0.1:8081",
+        value_parser = NonEmptyStringValueParser::new()
+    )]
+    bind: String,
+
+    /// Mark the session cookie Secure: use it behind HTTPS.
+    ///
+    /// Off by default only because this serves plain HTTP on localhost. The variable takes 1 or
+    /// 0 (or true/false, yes/no, on/off).
+    #[arg(long, env = "API_SECURE_COOKIES", value_parser = setup::switch)]
+    secure_cookies: bool,
+}
 
 fn main() -> ExitCode {
-    let mut bind = std::env::var("API_BIND").unwrap_or_else(|_| "127.0.0.1:8081".to_owned());
-    let mut secure = matches!(
-        std::env::var("API_SECURE_COOKIES").as_deref(),
-        Ok("1" | "true")
-    );
-    let mut args = std::env::args().skip(1);
-    while let Some(arg) = args.next() {
-        match (arg.as_str(), args.len()) {
-            ("--bind", 1..) => bind = args.next().unwrap_or_default(),
-            ("--secure-cookies", _) => secure = true,
-            ("-h" | "--help", _) => {
-                println!("{USAGE}");
-                return ExitCode::SUCCESS;
-            }
-            _ => {
-                eprintln!("api: unexpected argument {arg:?}\n{USAGE}");
-                return ExitCode::from(2);
-            }
-        }
-    }
+    // `--help` and usage errors (exit status 2) end here.
+    let Options {
+        bind,
+        secure_cookies: secure,
+    } = Options::parse();
     setup::init_tracing("info");
     match actix_web::rt::System::new().block_on(serve(bind, secure)) {
         Ok(()) => ExitCode::SUCCESS,
@@ -65,4 +79,16 @@ async fn serve(bind: String, secure: bool) -> Result<(), String> {
         tracing::info!("listening on http://{addr}/api/");
     }
     server.run().await.map_err(|e| e.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory as _;
+
+    use super::*;
+
+    #[test]
+    fn the_command_definition_is_consistent() {
+        Options::command().debug_assert();
+    }
 }

@@ -1,9 +1,10 @@
 //! The smallest app: `cargo run -p examples --bin hello`, then open http://127.0.0.1:8080/.
 //!
 //! `POST /login?user=NAME` signs in (add `&admin=1` for the admin role), `/me` needs a session,
-//! `/admin/*` needs the admin role, `POST /logout` signs out.
+//! `/admin/*` needs the admin role, `POST /logout` signs out. `--bind ADDR` (env `BIND`) moves it.
 
 use actix_web::{get, middleware::Logger, post, web, App, HttpResponse, HttpServer, Responder};
+use clap::Parser;
 use serde::Deserialize;
 use session_core::prelude::*;
 
@@ -43,8 +44,27 @@ async fn admin_panel(user: AuthUser) -> impl Responder {
     format!("admin panel for {}\n", user.id())
 }
 
+/// The smallest session-core app.
+#[derive(Debug, Parser)]
+#[command(
+    name = "hello",
+    version,
+    after_help = "Environment: SESSION_SECRET (at least 32 bytes)"
+)]
+struct Options {
+    /// Address to listen on.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "BIND",
+        default_value = "127.0.0.1:8080"
+    )]
+    bind: String,
+}
+
 #[actix_web::main]
 async fn main() -> std::io::Result<()> {
+    let Options { bind } = Options::parse();
     tracing_subscriber::fmt()
         .with_env_filter("info,session_core=debug")
         .init();
@@ -57,7 +77,6 @@ async fn main() -> std::io::Result<()> {
         .secure(false)
         .build()
         .map_err(std::io::Error::other)?;
-    let bind = std::env::var("BIND").unwrap_or_else(|_| "127.0.0.1:8080".to_owned());
     tracing::info!("listening on http://{bind}/");
     HttpServer::new(move || {
         App::new()

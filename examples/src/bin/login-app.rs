@@ -5,27 +5,15 @@
 use std::process::ExitCode;
 
 use actix_web::HttpServer;
+use clap::Parser as _;
 use examples::{
-    login_app::{
-        self,
-        args::{self, Command, Options},
-        AppState,
-    },
+    login_app::{self, args::Options, AppState},
     setup,
 };
 
 fn main() -> ExitCode {
-    let options = match args::parse(std::env::args().skip(1), |var| std::env::var(var).ok()) {
-        Ok(Command::Run(options)) => options,
-        Ok(Command::Help) => {
-            println!("{}", args::USAGE);
-            return ExitCode::SUCCESS;
-        }
-        Err(problem) => {
-            eprintln!("login-app: {problem}\n\n{}", args::USAGE);
-            return ExitCode::from(2);
-        }
-    };
+    // `--help` and usage errors (exit status 2) end here.
+    let options = Options::parse();
     setup::init_tracing("info");
     match actix_web::rt::System::new().block_on(serve(options)) {
         Ok(()) => ExitCode::SUCCESS,

@@ -1,112 +1,67 @@
-//! Command-line and environment settings of `login-app` (a small hand-written parser: the
-//! workspace has no argument-parsing crate, and four options do not need one).
+//! Command-line and environment settings of `login-app` (clap, derive). Each option is also read
+//! from its environment variable; the flag wins over the variable, the variable over the default.
 
 use std::path::PathBuf;
 
-/// Usage text for `--help` and for mistakes.
-pub const USAGE: &str = "\
-Usage: login-app [--bind ADDR] [--data-dir DIR] [--secure-cookies]
+use clap::{builder::NonEmptyStringValueParser, Parser};
 
-Options (each also read from the environment; the flag wins):
-  --bind ADDR        address to listen on      [env LOGIN_APP_BIND, default 127.0.0.1:8080]
-  --data-dir DIR     where users.sqlite3 lives [env LOGIN_APP_DATA_DIR,
-                     default $XDG_DATA_HOME/session-core-login-app,
-                     else ~/.local/share/session-core-login-app]
-  --secure-cookies   mark the session cookie Secure: use it behind HTTPS
-                     [env LOGIN_APP_SECURE_COOKIES=1]
-  -h, --help         print this help
+use crate::setup::switch;
 
+/// The data directory's name under `$XDG_DATA_HOME` or `~/.local/share`.
+const DATA_DIR_NAME: &str = "session-core-login-app";
+
+/// The server's settings: `Options::parse()` reads them from the command line and environment,
+/// printing `--help` or a usage error (exit status 2) itself.
+#[derive(Debug, Clone, PartialEq, Eq, Parser)]
+#[command(
+    name = "login-app",
+    version,
+    about = "The session-core login app: users in SQLite, argon2id passwords, CSRF-protected forms",
+    after_help = "\
 Environment:
-  SESSION_SECRET     the session secret, at least 32 bytes; without it a random one is
-                     generated and sessions do not survive a restart
-  RUST_LOG           log filter, default \"info\"";
-
-/// What `login-app` was asked to do.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Command {
-    /// Serve the app.
-    Run(Options),
-    /// Print [`USAGE`] and exit.
-    Help,
-}
-
-/// The server's settings.
-#[derive(Debug, Clone, PartialEq, Eq)]
+  SESSION_SECRET  the session secret, at least 32 bytes; without it a random one is generated
+                  and sessions do not survive a restart
+  RUST_LOG        log filter, default \"info\""
+)]
 pub struct Options {
-    /// Listen address.
+    /// Address to listen on.
+    #[arg(
+        long,
+        value_name = "ADDR",
+        env = "LOGIN_APP_BIND",
+        default_value = "127.0.0.1:8080",
+        value_parser = NonEmptyStringValueParser::new()
+    )]
     pub bind: String,
-    /// Directory of the SQLite database; created if missing.
+
+    /// Directory of users.sqlite3, created if missing.
+    ///
+    /// The default is $XDG_DATA_HOME/session-core-login-app, else
+    /// ~/.local/share/session-core-login-app, else ./data.
+    #[arg(
+        long,
+        value_name = "DIR",
+        env = "LOGIN_APP_DATA_DIR",
+        default_value_os_t = default_data_dir(|var| std::env::var(var).ok())
+    )]
     pub data_dir: PathBuf,
-    /// The cookie's `Secure` flag. Off by default only because the app serves plain HTTP on
-    /// localhost, where browsers would not send a `Secure` cookie back; turn it on behind HTTPS.
+
+    /// Mark the session cookie Secure: use it behind HTTPS.
+    ///
+    /// Off by default only because the app serves plain HTTP on localhost, where browsers would
+    /// not send a Secure cookie back. The variable takes 1 or 0 (or true/false, yes/no, on/off).
+    #[arg(long, env = "LOGIN_APP_SECURE_COOKIES", value_parser = switch)]
     pub secure_cookies: bool,
 }
 
-/// Parses `args` (without the program name), falling back on `env` for unset options.
-pub fn parse(
-    args: impl IntoIterator<Item = String>,
-    env: impl Fn(&str) -> Option<String>,
-) -> Result<Command, String> {
-    let mut bind = None;
-    let mut data_dir = None;
-    let mut secure_cookies = None;
-    let mut args = args.into_iter();
-    while let Some(arg) = args.next() {
-        let (flag, inline) = match arg.split_once('=') {
-            Some((flag, value)) if flag.starts_with("--") => {
-                (flag.to_owned(), Some(value.to_owned()))
-            }
-            _ => (arg.clone(), None),
-        };
-        let mut value = |name: &str| {
-            inline
-                .clone()
-                .or_else(|| args.next())
-                .filter(|v| !v.is_empty())
-                .ok_or_else(|| format!("{name} needs a value"))
-        };
-        match flag.as_str() {
-            "-h" | "--help" => return Ok(Command::Help),
-            "--bind" => bind = Some(value("--bind")?),
-            "--data-dir" => data_dir = Some(PathBuf::from(value("--data-dir")?)),
-            "--secure-cookies" if inline.is_none() => secure_cookies = Some(true),
-            _ => return Err(format!("unknown argument {arg:?}")),
-        }
-    }
-    let secure_cookies = match secure_cookies {
-        Some(on) => on,
-        None => env("LOGIN_APP_SECURE_COOKIES")
-            .map(|v| flag_value(&v))
-            .transpose()?
-            .unwrap_or(false),
-    };
-    Ok(Command::Run(Options {
-        bind: bind
-            .or_else(|| env("LOGIN_APP_BIND"))
-            .unwrap_or_else(|| "127.0.0.1:8080".to_owned()),
-        data_dir: data_dir
-            .or_else(|| env("LOGIN_APP_DATA_DIR").map(PathBuf::from))
-            .unwrap_or_else(|| default_data_dir(&env)),
-        secure_cookies,
-    }))
-}
-
-fn flag_value(value: &str) -> Result<bool, String> {
-    match value.to_ascii_lowercase().as_str() {
-        "1" | "true" | "yes" | "on" => Ok(true),
-        "0" | "false" | "no" | "off" | "" => Ok(false),
-        other => Err(format!("LOGIN_APP_SECURE_COOKIES={other:?}: use 1 or 0")),
-    }
-}
-
 /// `$XDG_DATA_HOME/session-core-login-app`, else `$HOME/.local/share/...`, else `./data`.
-fn default_data_dir(env: &impl Fn(&str) -> Option<String>) -> PathBuf {
-    const NAME: &str = "session-core-login-app";
+/// `env` reads a variable (`std::env::var` in the binary; a table in tests).
+fn default_data_dir(env: impl Fn(&str) -> Option<String>) -> PathBuf {
     let nonempty = |var| env(var).filter(|v: &String| !v.is_empty());
     if let Some(xdg) = nonempty("XDG_DATA_HOME") {
-        PathBuf::from(xdg).join(NAME)
+        PathBuf::from(xdg).join(DATA_DIR_NAME)
     } else if let Some(home) = nonempty("HOME") {
-        PathBuf::from(home).join(".local/share").join(NAME)
+        PathBuf::from(home).join(".local/share").join(DATA_DIR_NAME)
     } else {
         PathBuf::from("data")
     }
@@ -114,88 +69,117 @@ fn default_data_dir(env: &impl Fn(&str) -> Option<String>) -> PathBuf {
 
 #[cfg(test)]
 mod tests {
+    use clap::{error::ErrorKind, CommandFactory as _, FromArgMatches as _};
+
     use super::*;
 
-    fn run(args: &[&str], env: &[(&str, &str)]) -> Result<Command, String> {
-        let env: Vec<(String, String)> = env
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
-        parse(args.iter().map(|a| a.to_string()), move |k| {
-            env.iter()
-                .find(|(name, _)| name == k)
-                .map(|(_, v)| v.clone())
-        })
+    /// Parses `args` as if no `LOGIN_APP_*` variable were set, whatever this process's
+    /// environment holds (the binary's tests in `examples/tests/cli.rs` cover the variables).
+    fn parse(args: &[&str]) -> Result<Options, clap::Error> {
+        let matches = Options::command()
+            .mut_args(|arg| arg.env(None))
+            .try_get_matches_from(std::iter::once("login-app").chain(args.iter().copied()))?;
+        Options::from_arg_matches(&matches)
     }
 
-    fn options(args: &[&str], env: &[(&str, &str)]) -> Options {
-        match run(args, env) {
-            Ok(Command::Run(options)) => options,
-            other => panic!("{args:?}: {other:?}"),
-        }
+    #[test]
+    fn the_command_definition_is_consistent() {
+        Options::command().debug_assert();
     }
 
     #[test]
     fn defaults_listen_on_localhost_8080_with_plain_http_cookies() {
-        let o = options(&[], &[("HOME", "/home/ann")]);
+        let o = parse(&[]).unwrap();
         assert_eq!(o.bind, "127.0.0.1:8080");
-        assert_eq!(
-            o.data_dir,
-            PathBuf::from("/home/ann/.local/share/session-core-login-app")
-        );
+        assert_eq!(o.data_dir, default_data_dir(|var| std::env::var(var).ok()));
         assert!(!o.secure_cookies);
     }
 
     #[test]
-    fn data_dir_prefers_flag_then_env_then_xdg_then_home_then_cwd() {
-        let env = [
-            ("LOGIN_APP_DATA_DIR", "/env"),
-            ("XDG_DATA_HOME", "/xdg"),
-            ("HOME", "/home"),
-        ];
-        let dir = |args: &[&str], env: &[(&str, &str)]| options(args, env).data_dir;
-        assert_eq!(dir(&["--data-dir", "/flag"], &env), PathBuf::from("/flag"));
-        assert_eq!(dir(&["--data-dir=/flag"], &env), PathBuf::from("/flag"));
-        assert_eq!(dir(&[], &env), PathBuf::from("/env"));
+    fn flags_set_every_option_in_both_spellings() {
+        let o = parse(&[
+            "--bind",
+            "127.0.0.1:9000",
+            "--data-dir",
+            "/d",
+            "--secure-cookies",
+        ])
+        .unwrap();
         assert_eq!(
-            dir(&[], &env[1..]),
-            PathBuf::from("/xdg/session-core-login-app")
+            (o.bind.as_str(), o.data_dir, o.secure_cookies),
+            ("127.0.0.1:9000", PathBuf::from("/d"), true)
         );
+        let o = parse(&["--bind=127.0.0.1:9001", "--data-dir=/e"]).unwrap();
         assert_eq!(
-            dir(&[], &env[2..]),
-            PathBuf::from("/home/.local/share/session-core-login-app")
+            (o.bind.as_str(), o.data_dir),
+            ("127.0.0.1:9001", PathBuf::from("/e"))
         );
-        assert_eq!(dir(&[], &[]), PathBuf::from("data"));
     }
 
     #[test]
-    fn bind_and_secure_cookies_come_from_flags_or_env() {
-        let o = options(&["--bind", "127.0.0.1:9000", "--secure-cookies"], &[]);
-        assert_eq!(o.bind, "127.0.0.1:9000");
-        assert!(o.secure_cookies);
-        let env = [
-            ("LOGIN_APP_BIND", "127.0.0.1:9100"),
-            ("LOGIN_APP_SECURE_COOKIES", "true"),
+    fn each_option_names_its_environment_variable() {
+        let cmd = Options::command();
+        let env: Vec<_> = cmd
+            .get_arguments()
+            .filter_map(|a| Some((a.get_id().as_str(), a.get_env()?.to_str()?)))
+            .collect();
+        assert_eq!(
+            env,
+            [
+                ("bind", "LOGIN_APP_BIND"),
+                ("data_dir", "LOGIN_APP_DATA_DIR"),
+                ("secure_cookies", "LOGIN_APP_SECURE_COOKIES"),
+            ]
+        );
+    }
+
+    #[test]
+    fn default_data_dir_prefers_xdg_then_home_then_cwd() {
+        let table = [
+            (
+                &[("XDG_DATA_HOME", "/xdg"), ("HOME", "/home")][..],
+                "/xdg/session-core-login-app",
+            ),
+            (
+                &[("XDG_DATA_HOME", ""), ("HOME", "/home")],
+                "/home/.local/share/session-core-login-app",
+            ),
+            (
+                &[("HOME", "/home")],
+                "/home/.local/share/session-core-login-app",
+            ),
+            (&[("HOME", "")], "data"),
+            (&[], "data"),
         ];
-        let o = options(&[], &env);
-        assert_eq!(o.bind, "127.0.0.1:9100");
-        assert!(o.secure_cookies);
-        assert!(!options(&[], &[("LOGIN_APP_SECURE_COOKIES", "0")]).secure_cookies);
+        for (env, want) in table {
+            let dir = default_data_dir(|var| {
+                env.iter()
+                    .find(|(k, _)| *k == var)
+                    .map(|(_, v)| v.to_string())
+            });
+            assert_eq!(dir, PathBuf::from(want), "{env:?}");
+        }
     }
 
     #[test]
     fn help_and_mistakes() {
-        assert_eq!(run(&["--help"], &[]), Ok(Command::Help));
-        assert_eq!(run(&["-h"], &[]), Ok(Command::Help));
-        for bad in [
-            &["--bind"][..],
-            &["--bind="],
-            &["--port", "1"],
-            &["stray"],
-            &["--secure-cookies=1"],
-        ] {
-            assert!(run(bad, &[]).is_err(), "{bad:?}");
+        assert_eq!(
+            parse(&["--help"]).unwrap_err().kind(),
+            ErrorKind::DisplayHelp
+        );
+        assert_eq!(parse(&["-h"]).unwrap_err().kind(), ErrorKind::DisplayHelp);
+        let table = [
+            (&["--bind"][..], ErrorKind::InvalidValue),
+            (&["--bind="], ErrorKind::InvalidValue),
+            (&["--data-dir="], ErrorKind::InvalidValue),
+            (&["--port", "1"], ErrorKind::UnknownArgument),
+            (&["stray"], ErrorKind::UnknownArgument),
+            (&["--secure-cookies=1"], ErrorKind::TooManyValues),
+        ];
+        for (args, kind) in table {
+            let err = parse(args).unwrap_err();
+            assert_eq!(err.kind(), kind, "{args:?}: {err}");
+            assert_eq!(err.exit_code(), 2, "{args:?}");
         }
-        assert!(run(&[], &[("LOGIN_APP_SECURE_COOKIES", "maybe")]).is_err());
     }
 }

@@ -9,7 +9,7 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-use rusqlite::{params, Connection, ErrorCode, OptionalExtension};
+use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "users.sqlite3";
@@ -27,7 +27,7 @@ CREATE TABLE IF NOT EXISTS users (
 /// A user's role; the session carries it as a role name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Role {
-    /// The first registered user: may open `/admin`.
+    /// The first registered user, and whoever an admin makes admin: may open `/admin`.
     Admin,
     /// Everyone else.
     Member,
@@ -74,6 +74,33 @@ pub struct User {
 /// Registering failed because the name is in use (in any letter case).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct UsernameTaken;
+
+/// Why a role change or a deletion was refused; nothing was changed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// No account has this uid (it was deleted meanwhile, or never existed).
+    NoSuchUser,
+    /// The change would leave the app without an admin.
+    LastAdmin,
+}
+
+/// A change to one account that may take away an admin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    SetRole(Role),
+    Delete,
+}
+
+/// Whether `change` may apply to `user` while `admins` accounts are admins: the one rule is that
+/// the last admin keeps the role and the account.
+fn check_change(user: &User, admins: u64, change: Change) -> Result<(), Refusal> {
+    let removes_an_admin = user.role == Role::Admin && change != Change::SetRole(Role::Admin);
+    if removes_an_admin && admins <= 1 {
+        Err(Refusal::LastAdmin)
+    } else {
+        Ok(())
+    }
+}
 
 /// A database failure (I/O, corruption, a locked file): the pages answer 500.
 #[derive(Debug)]
@@ -192,6 +219,63 @@ impl Db {
         Ok(())
     }
 
+    /// Makes the user with this uid an admin (already one: no change).
+    pub fn grant_admin(&self, uid: &str) -> Result<Result<User, Refusal>, DbError> {
+        self.change(uid, Change::SetRole(Role::Admin))
+    }
+
+    /// Makes the user with this uid a member, unless they are the last admin.
+    pub fn revoke_admin(&self, uid: &str) -> Result<Result<User, Refusal>, DbError> {
+        self.change(uid, Change::SetRole(Role::Member))
+    }
+
+    /// Deletes the user with this uid, unless they are the last admin; returns the deleted row.
+    pub fn delete_user(&self, uid: &str) -> Result<Result<User, Refusal>, DbError> {
+        self.change(uid, Change::Delete)
+    }
+
+    /// Applies `change` to the user `uid` if [`check_change`] allows it, in one transaction.
+    ///
+    /// The transaction is IMMEDIATE: it takes SQLite's write lock before it counts the admins, so
+    /// two requests (through this connection or any other, in any process) cannot both count two
+    /// admins and each remove one. A second writer waits for the first to commit (busy timeout)
+    /// and then counts what the first left.
+    fn change(&self, uid: &str, change: Change) -> Result<Result<User, Refusal>, DbError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let found = tx
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE uid = ?1"))?
+            .query_row([uid], row_to_user)
+            .optional()?;
+        // Returning early drops `tx`, which rolls back: nothing was written.
+        let Some(user) = found else {
+            return Ok(Err(Refusal::NoSuchUser));
+        };
+        let admins: u64 = tx.query_row(
+            "SELECT COUNT(*) FROM users WHERE role = 'admin'",
+            [],
+            |row| row.get(0),
+        )?;
+        if let Err(refusal) = check_change(&user, admins, change) {
+            return Ok(Err(refusal));
+        }
+        let user = match change {
+            Change::SetRole(role) => {
+                tx.execute(
+                    "UPDATE users SET role = ?2 WHERE id = ?1",
+                    params![user.id, role.as_str()],
+                )?;
+                User { role, ..user }
+            }
+            Change::Delete => {
+                tx.execute("DELETE FROM users WHERE id = ?1", [user.id])?;
+                user
+            }
+        };
+        tx.commit()?;
+        Ok(Ok(user))
+    }
+
     /// Every user, oldest first.
     pub fn users(&self) -> Result<Vec<User>, DbError> {
         let conn = self.conn();
@@ -255,6 +339,134 @@ mod tests {
         assert_eq!(db.users().unwrap(), vec![ann, bob]);
         assert!(db.credentials("carol").unwrap().is_none());
         std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn grant_and_revoke_change_the_stored_role() {
+        let (db, dir) = temp_db();
+        let ann = db.create_user("ann", "h1").unwrap().unwrap();
+        let bob = db.create_user("bob", "h2").unwrap().unwrap();
+        let role = |db: &Db, uid: &str| db.user(uid).unwrap().unwrap().role;
+        let granted = db.grant_admin(&bob.uid).unwrap().unwrap();
+        assert_eq!(granted.role, Role::Admin);
+        assert_eq!(role(&db, &bob.uid), Role::Admin);
+        assert_eq!(db.grant_admin(&bob.uid).unwrap().unwrap().role, Role::Admin);
+        // Two admins: either may go.
+        assert_eq!(
+            db.revoke_admin(&ann.uid).unwrap().unwrap().role,
+            Role::Member
+        );
+        assert_eq!(role(&db, &ann.uid), Role::Member);
+        assert_eq!(
+            db.revoke_admin(&ann.uid).unwrap().unwrap().role,
+            Role::Member,
+            "a member stays one"
+        );
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn delete_removes_the_account() {
+        let (db, dir) = temp_db();
+        let ann = db.create_user("ann", "h1").unwrap().unwrap();
+        let bob = db.create_user("bob", "h2").unwrap().unwrap();
+        assert_eq!(db.delete_user(&bob.uid).unwrap(), Ok(bob.clone()));
+        assert_eq!(db.user(&bob.uid).unwrap(), None);
+        assert_eq!(db.users().unwrap(), vec![ann]);
+        assert!(db.credentials("bob").unwrap().is_none());
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn the_last_admin_keeps_role_and_account_and_unknown_users_are_refused() {
+        let (db, dir) = temp_db();
+        let ann = db.create_user("ann", "h1").unwrap().unwrap();
+        let bob = db.create_user("bob", "h2").unwrap().unwrap();
+        assert_eq!(db.revoke_admin(&ann.uid).unwrap(), Err(Refusal::LastAdmin));
+        assert_eq!(db.delete_user(&ann.uid).unwrap(), Err(Refusal::LastAdmin));
+        assert_eq!(
+            db.users().unwrap(),
+            vec![ann.clone(), bob.clone()],
+            "nothing changed"
+        );
+        for change in [Db::grant_admin, Db::revoke_admin, Db::delete_user] {
+            assert_eq!(
+                change(&db, "no-such-uid").unwrap(),
+                Err(Refusal::NoSuchUser)
+            );
+        }
+        // With a second admin, the first may go.
+        db.grant_admin(&bob.uid).unwrap().unwrap();
+        assert_eq!(db.delete_user(&ann.uid).unwrap(), Ok(ann));
+        assert_eq!(db.revoke_admin(&bob.uid).unwrap(), Err(Refusal::LastAdmin));
+        std::fs::remove_dir_all(dir).unwrap();
+    }
+
+    #[test]
+    fn check_change_refuses_only_what_removes_the_last_admin() {
+        use Change::*;
+        let user = |role| User {
+            id: 1,
+            uid: "u".into(),
+            username: "u".into(),
+            role,
+            created_at: 0,
+        };
+        let (admin, member) = (user(Role::Admin), user(Role::Member));
+        let table = [
+            (&admin, 1, SetRole(Role::Member), Err(Refusal::LastAdmin)),
+            (&admin, 1, Delete, Err(Refusal::LastAdmin)),
+            (&admin, 1, SetRole(Role::Admin), Ok(())),
+            (&admin, 2, SetRole(Role::Member), Ok(())),
+            (&admin, 2, Delete, Ok(())),
+            (&member, 1, Delete, Ok(())),
+            (&member, 1, SetRole(Role::Admin), Ok(())),
+            (&member, 1, SetRole(Role::Member), Ok(())),
+        ];
+        for (user, admins, change, want) in table {
+            assert_eq!(
+                check_change(user, admins, change),
+                want,
+                "{:?} {admins} {change:?}",
+                user.role
+            );
+        }
+    }
+
+    /// Another connection (another request, or another process) is removing one of two admins
+    /// and has not committed yet. A removal of the other admin must wait for that commit and then
+    /// count one admin, not see two and pass: the admins are counted under the write lock.
+    #[test]
+    fn a_removal_counts_the_admins_after_a_concurrent_removal_commits() {
+        type Remove = fn(&Db, &str) -> Result<Result<User, Refusal>, DbError>;
+        let removals: [(Remove, &str); 2] = [
+            (
+                Db::revoke_admin,
+                "UPDATE users SET role = 'member' WHERE uid = ?1",
+            ),
+            (Db::delete_user, "DELETE FROM users WHERE uid = ?1"),
+        ];
+        for (remove, concurrent) in removals {
+            let (db, dir) = temp_db();
+            let ann = db.create_user("ann", "h1").unwrap().unwrap();
+            let bob = db.create_user("bob", "h2").unwrap().unwrap();
+            db.grant_admin(&bob.uid).unwrap().unwrap();
+            let other = Connection::open(db.path()).unwrap();
+            other.execute_batch("BEGIN IMMEDIATE").unwrap();
+            other.execute(concurrent, [&bob.uid]).unwrap();
+            let outcome = std::thread::scope(|s| {
+                let removal = s.spawn(|| remove(&db, &ann.uid).unwrap());
+                // Give the removal time to start (and, if it did not wait for the lock, to count
+                // the two admins committed so far) before the other connection commits.
+                std::thread::sleep(std::time::Duration::from_millis(100));
+                other.execute_batch("COMMIT").unwrap();
+                removal.join().unwrap()
+            });
+            assert_eq!(outcome, Err(Refusal::LastAdmin), "{concurrent}");
+            assert_eq!(db.user(&ann.uid).unwrap().unwrap().role, Role::Admin);
+            drop((db, other));
+            std::fs::remove_dir_all(dir).unwrap();
+        }
     }
 
     #[test]

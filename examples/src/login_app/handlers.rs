@@ -8,11 +8,12 @@ use serde::Deserialize;
 use session_core::{csrf, prelude::*, safe_next};
 
 use super::{
+    accounts::{ChangeRefused, RegisterRefused},
     blocking,
-    db::{User, UsernameTaken},
+    db::{Refusal, User},
     html, nav,
-    pages::{self, LoginPage, Nav, SessionFacts},
-    see_other, AppError, AppState, MAX_PASSWORD_LEN, MIN_PASSWORD_LEN,
+    pages::{self, AdminPage, LoginPage, Nav, SessionFacts},
+    see_other, AppError, AppState,
 };
 
 /// Session data key: the username, for the navigation bar.
@@ -77,29 +78,7 @@ pub(super) struct RegisterForm {
     csrf_token: String,
     username: String,
     password: String,
-}
-
-/// Why a registration is refused, if it is.
-fn registration_problem(username: &str, password: &str) -> Option<String> {
-    let name_ok = (3..=32).contains(&username.len())
-        && username
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'));
-    if !name_ok {
-        return Some("Usernames are 3–32 letters, digits, '.', '_' or '-'.".to_owned());
-    }
-    let chars = password.chars().count();
-    if chars < MIN_PASSWORD_LEN {
-        return Some(format!(
-            "Passwords need at least {MIN_PASSWORD_LEN} characters."
-        ));
-    }
-    if password.len() > MAX_PASSWORD_LEN {
-        return Some(format!(
-            "Passwords may have at most {MAX_PASSWORD_LEN} bytes."
-        ));
-    }
-    None
+    confirm_password: String,
 }
 
 #[skip_if_authenticated(redirect = "/dashboard")]
@@ -118,26 +97,28 @@ pub(super) async fn register(
         csrf_token,
         username,
         password,
+        confirm_password,
     } = form.into_inner();
-    let refuse = |status, error: &str| {
-        let page = pages::register(&csrf_token, &username, Some(error));
-        Ok(html(status, page))
-    };
-    if let Some(problem) = registration_problem(&username, &password) {
-        return refuse(StatusCode::UNPROCESSABLE_ENTITY, &problem);
-    }
     let name = username.clone();
     let created = blocking(&state, move |state| {
-        let hash = state.passwords().hash(&password);
-        state.db().create_user(&name, &hash)
+        state
+            .accounts()
+            .register(&name, &password, &confirm_password)
     })
     .await?;
     match created {
-        Err(UsernameTaken) => refuse(StatusCode::CONFLICT, "That username is taken."),
         Ok(user) => {
             tracing::info!(user = %user.username, role = user.role.as_str(), "registered");
             sign_in(&session, &user, false)?;
             Ok(see_other("/dashboard"))
+        }
+        Err(refused) => {
+            let status = match refused {
+                RegisterRefused::UsernameTaken => StatusCode::CONFLICT,
+                _ => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let page = pages::register(&csrf_token, &username, Some(&refused.to_string()));
+            Ok(html(status, page))
         }
     }
 }
@@ -188,8 +169,7 @@ pub(super) async fn login(
     } = form.into_inner();
     let name = username.clone();
     let user = blocking(&state, move |state| {
-        let found = state.db().credentials(&name)?;
-        state.check_password(found, &password)
+        state.accounts().login(&name, &password)
     })
     .await?;
     let next = next.as_deref().and_then(safe_next);
@@ -263,11 +243,152 @@ pub(super) async fn dashboard(
     ))
 }
 
+// ---- administration --------------------------------------------------------------------------
+
+#[derive(Debug, Deserialize)]
+pub(super) struct AdminQuery {
+    done: Option<String>,
+}
+
+/// What the admin page says after a successful action (`/admin?done=..`): fixed texts, so the
+/// address cannot put words on the page.
+fn admin_notice(done: &str) -> Option<&'static str> {
+    match done {
+        "granted" => Some("The account is now an admin."),
+        "revoked" => Some("The account is no longer an admin."),
+        "deleted" => Some("The account was deleted."),
+        _ => None,
+    }
+}
+
 #[require_role("admin")]
-pub(super) async fn admin(state: web::Data<AppState>, session: Session, user: AuthUser) -> Page {
-    let users = blocking(&state, |state| state.db().users()).await?;
-    let nav = nav(&session, Some(&user))?;
-    Ok(html(StatusCode::OK, pages::admin(&nav, &users)))
+pub(super) async fn admin(
+    state: web::Data<AppState>,
+    session: Session,
+    user: AuthUser,
+    query: web::Query<AdminQuery>,
+) -> Page {
+    let notice = query.done.as_deref().and_then(admin_notice);
+    admin_page(&state, &session, &user, StatusCode::OK, notice, None).await
+}
+
+/// The admin page with every account, a notice or an error, and `status`.
+async fn admin_page(
+    state: &web::Data<AppState>,
+    session: &Session,
+    user: &AuthUser,
+    status: StatusCode,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> Page {
+    let users = blocking(state, |state| state.db().users()).await?;
+    let csrf = csrf::token(session)?;
+    let nav = nav(session, Some(user))?;
+    let page = AdminPage {
+        csrf: &csrf,
+        me: user.id(),
+        users: &users,
+        notice,
+        error,
+    };
+    Ok(html(status, pages::admin(&nav, &page)))
+}
+
+/// The admin page again, saying why an action was refused (nothing was changed).
+async fn admin_refused(
+    state: &web::Data<AppState>,
+    session: &Session,
+    user: &AuthUser,
+    refusal: Refusal,
+) -> Page {
+    let (status, error) = match refusal {
+        Refusal::LastAdmin => (
+            StatusCode::CONFLICT,
+            "Refused: this is the last admin. Make another account admin first.",
+        ),
+        Refusal::NoSuchUser => (
+            StatusCode::NOT_FOUND,
+            "There is no such account (any more).",
+        ),
+    };
+    admin_page(state, session, user, status, None, Some(error)).await
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct RoleForm {
+    csrf_token: String,
+    /// `grant` or `revoke`.
+    action: String,
+}
+
+/// `POST /admin/users/{uid}/admin`: makes the account an admin (`action=grant`) or a member
+/// (`action=revoke`). The session of that account keeps the roles it signed in with.
+#[require_role("admin")]
+pub(super) async fn change_role(
+    state: web::Data<AppState>,
+    session: Session,
+    user: AuthUser,
+    uid: web::Path<String>,
+    form: web::Form<RoleForm>,
+) -> Page {
+    require_csrf(&session, &form.csrf_token)?;
+    let grant = match form.action.as_str() {
+        "grant" => true,
+        "revoke" => false,
+        _ => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            return admin_page(
+                &state,
+                &session,
+                &user,
+                status,
+                None,
+                Some("Unknown action."),
+            )
+            .await;
+        }
+    };
+    let (by, uid) = (user.id().to_owned(), uid.into_inner());
+    let changed = blocking(&state, move |state| {
+        if grant {
+            state.accounts().grant_admin(&by, &uid)
+        } else {
+            state.accounts().revoke_admin(&by, &uid)
+        }
+    })
+    .await?;
+    match changed {
+        Ok(_) if grant => Ok(see_other("/admin?done=granted")),
+        Ok(_) => Ok(see_other("/admin?done=revoked")),
+        Err(refusal) => admin_refused(&state, &session, &user, refusal).await,
+    }
+}
+
+/// `POST /admin/users/{uid}/delete`: deletes the account. An admin deleting their own account
+/// (allowed while another admin remains) is signed out.
+#[require_role("admin")]
+pub(super) async fn delete_account(
+    state: web::Data<AppState>,
+    session: Session,
+    user: AuthUser,
+    uid: web::Path<String>,
+    form: web::Form<CsrfForm>,
+) -> Page {
+    require_csrf(&session, &form.csrf_token)?;
+    let (by, uid) = (user.id().to_owned(), uid.into_inner());
+    let deleted = blocking(&state, move |state| {
+        state.accounts().delete_account(&by, &uid)
+    })
+    .await?;
+    match deleted {
+        Ok(deleted) if deleted.uid == user.id() => {
+            session.logout();
+            Ok(see_other("/?signed_out=1"))
+        }
+        Ok(_) => Ok(see_other("/admin?done=deleted")),
+        Err(refusal) => admin_refused(&state, &session, &user, refusal).await,
+    }
 }
 
 // ---- sensitive settings and re-authentication ------------------------------------------------
@@ -302,7 +423,9 @@ pub(super) async fn settings(
 #[serde(default)]
 pub(super) struct PasswordForm {
     csrf_token: String,
+    current_password: String,
     new_password: String,
+    confirm_password: String,
 }
 
 #[login_required]
@@ -316,21 +439,34 @@ pub(super) async fn change_password(
     require_csrf(&session, &form.csrf_token)?;
     let PasswordForm {
         csrf_token,
+        current_password,
         new_password,
+        confirm_password,
     } = form.into_inner();
-    if let Some(problem) = registration_problem("valid", &new_password) {
-        let nav = nav(&session, Some(&user))?;
-        let page = pages::settings(&nav, &csrf_token, None, Some(&problem));
-        return Ok(html(StatusCode::UNPROCESSABLE_ENTITY, page));
-    }
     let Some(account) = account(&state, &session, &user).await? else {
         return Ok(see_other("/login"));
     };
-    blocking(&state, move |state| {
-        let hash = state.passwords().hash(&new_password);
-        state.db().set_password_hash(account.id, &hash)
+    let changed = blocking(&state, move |state| {
+        state.accounts().change_password(
+            &account,
+            &current_password,
+            &new_password,
+            &confirm_password,
+        )
     })
     .await?;
+    if let Err(refused) = changed {
+        let status = match refused {
+            ChangeRefused::WrongPassword => {
+                tracing::warn!(user_id = %user.id(), "password change refused: wrong current password");
+                StatusCode::UNAUTHORIZED
+            }
+            ChangeRefused::Password(_) => StatusCode::UNPROCESSABLE_ENTITY,
+        };
+        let nav = nav(&session, Some(&user))?;
+        let page = pages::settings(&nav, &csrf_token, None, Some(&refused.to_string()));
+        return Ok(html(status, page));
+    }
     // A privilege-relevant change: new session id and CSRF token.
     session.renew();
     csrf::rotate(&session)?;
@@ -377,11 +513,7 @@ pub(super) async fn reauth(
     } = form.into_inner();
     let uid = user.id().to_owned();
     let checked = blocking(&state, move |state| {
-        let found = match state.db().user(&uid)? {
-            Some(user) => state.db().password_hash(user.id)?.map(|hash| (user, hash)),
-            None => None,
-        };
-        state.check_password(found, &password)
+        state.accounts().confirm_password(&uid, &password)
     })
     .await?;
     let next = next.as_deref().and_then(safe_next);
@@ -399,26 +531,7 @@ pub(super) async fn reauth(
 
 #[cfg(test)]
 mod tests {
-    use super::{super::db::Role, *};
-
-    #[test]
-    fn registration_rules() {
-        assert_eq!(registration_problem("ann", "12345678"), None);
-        assert_eq!(registration_problem("a.b_c-9", "pässwörd"), None);
-        for (name, password) in [
-            ("an", "12345678"),
-            ("a".repeat(33).as_str(), "12345678"),
-            ("ann smith", "12345678"),
-            ("<ann>", "12345678"),
-            ("ann", "1234567"),
-            ("ann", "x".repeat(MAX_PASSWORD_LEN + 1).as_str()),
-        ] {
-            assert!(
-                registration_problem(name, password).is_some(),
-                "{name:?} {password:?}"
-            );
-        }
-    }
+    use super::super::db::Role;
 
     #[test]
     fn roles_in_the_session_are_the_database_role_names() {

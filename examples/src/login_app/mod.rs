@@ -1,17 +1,22 @@
 //! A real login app: `cargo run -p examples --bin login-app`, then open http://127.0.0.1:8080/.
 //!
 //! - Users in SQLite ([`db`]), created on first start in the data directory; passwords hashed with
-//!   argon2id and upgraded to the current parameters at login ([`crate::password`]).
+//!   argon2id and upgraded to the current parameters at login ([`crate::password`]). The account
+//!   rules (names, password policy, credential checks, password and role changes, deletion) are
+//!   in [`accounts`].
 //! - Pages ([`pages`]): register and log in (`#[skip_if_authenticated]`), the dashboard
 //!   (`#[login_required]`), the admin page (`#[require_role("admin")]`, a real 403 page for
-//!   everyone else), sensitive settings (`#[authorize(authenticated, fresh = 300)]`, which sends
+//!   everyone else) where admins make accounts admin or member and delete them (never the last
+//!   admin), sensitive settings (`#[authorize(authenticated, fresh = 300)]`, which sends
 //!   you to confirm your password again), and logout (POST only).
 //! - Every form carries a CSRF token bound to the session ([`session_core::csrf`]); a post without
 //!   a valid one is refused with 403 and changes nothing.
-//! - The first registered user is the admin.
+//! - The first registered user is an admin; admins can make others admin, and the last admin can
+//!   neither lose the role nor be deleted ([`accounts`]).
 //!
 //! Tests build the same app with [`app`]: `app(state, auth_builder(key, false).build()?)`.
 
+pub mod accounts;
 pub mod args;
 pub mod db;
 mod handlers;
@@ -36,21 +41,16 @@ use session_core::{
 };
 
 use self::{
-    db::{Db, DbError, User},
+    accounts::Accounts,
+    db::{Db, DbError},
     pages::Nav,
 };
-use crate::password::{Passwords, Verdict};
+use crate::password::Passwords;
 
-/// Shortest password accepted at registration.
-pub const MIN_PASSWORD_LEN: usize = 8;
-/// Longest password accepted (argon2 takes any length; this bounds the work per request).
-pub const MAX_PASSWORD_LEN: usize = 1024;
-
-/// What the handlers share: the user database and the password hasher.
+/// What the handlers share: the accounts (user database and password hasher).
 #[derive(Debug, Clone)]
 pub struct AppState {
-    db: Arc<Db>,
-    passwords: Arc<Passwords>,
+    accounts: Arc<Accounts>,
 }
 
 impl AppState {
@@ -63,41 +63,23 @@ impl AppState {
     /// A state over `db`, hashing with `passwords`.
     pub fn new(db: Db, passwords: Passwords) -> Self {
         Self {
-            db: Arc::new(db),
-            passwords: Arc::new(passwords),
+            accounts: Arc::new(Accounts::new(db, passwords)),
         }
+    }
+
+    /// The account rules (blocking: use them in `web::block`).
+    pub fn accounts(&self) -> &Accounts {
+        &self.accounts
     }
 
     /// The user database (blocking: use it in `web::block`).
     pub fn db(&self) -> &Db {
-        &self.db
+        self.accounts.db()
     }
 
     /// The password hasher.
     pub fn passwords(&self) -> &Passwords {
-        &self.passwords
-    }
-
-    /// Checks a password for `found` (a user and their stored hash), re-hashing a hash made with
-    /// weaker parameters. Spends the same time when `found` is `None`. Blocking.
-    fn check_password(
-        &self,
-        found: Option<(User, String)>,
-        password: &str,
-    ) -> Result<Option<User>, DbError> {
-        let Some((user, stored)) = found else {
-            self.passwords.verify_dummy(password);
-            return Ok(None);
-        };
-        match self.passwords.verify(password, &stored) {
-            Verdict::Wrong => Ok(None),
-            Verdict::Ok => Ok(Some(user)),
-            Verdict::OkRehashed(new_hash) => {
-                self.db.set_password_hash(user.id, &new_hash)?;
-                tracing::info!(user = %user.username, "password hash upgraded to the current argon2id parameters");
-                Ok(Some(user))
-            }
-        }
+        self.accounts.passwords()
     }
 }
 
@@ -146,6 +128,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(web::resource("/logout").post(logout))
         .service(web::resource("/dashboard").get(dashboard))
         .service(web::resource("/admin").get(admin))
+        .service(web::resource("/admin/users/{uid}/admin").post(change_role))
+        .service(web::resource("/admin/users/{uid}/delete").post(delete_account))
         .service(
             web::resource("/settings")
                 .get(settings)

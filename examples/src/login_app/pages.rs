@@ -91,6 +91,10 @@ color:inherit;text-decoration:none}
 .tile strong{display:block;margin-bottom:.2rem}
 .big{font-size:3rem;font-weight:800;margin:0;color:var(--danger)}
 code{background:#f3f4f6;padding:.05rem .35rem;border-radius:5px;font-size:.9em}
+form.inline{display:inline;margin:0}
+button.small{margin:0 .3rem 0 0;padding:.3rem .7rem;font-size:.85rem}
+button.danger{background:var(--danger)}
+button.danger:hover{background:#991b1b}
 "#;
 
 /// Who the navigation bar is for.
@@ -258,11 +262,13 @@ a password of at least {min} characters.</p>
 <input type="text" id="username" name="username" value="{username}" autocomplete="username" required autofocus>
 <label for="password">Password</label>
 <input type="password" id="password" name="password" autocomplete="new-password" required>
+<label for="confirm_password">Password again</label>
+<input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>
 <button type="submit" id="submit">Create account</button>
 </form>
 <p class="muted small">Already registered? <a href="/login">Sign in</a>.</p>
 </section>"#,
-        min = super::MIN_PASSWORD_LEN,
+        min = super::accounts::MIN_PASSWORD_LEN,
         error = message("error", error),
         csrf = csrf_field(csrf),
         username = esc(username),
@@ -330,28 +336,66 @@ pub fn dashboard(nav: &Nav, user: &User, facts: &SessionFacts) -> String {
     layout("Dashboard", nav, &main)
 }
 
-/// `/admin`.
-pub fn admin(nav: &Nav, users: &[User]) -> String {
+/// What the admin page shows.
+pub struct AdminPage<'a> {
+    /// The session's CSRF token, for every action form.
+    pub csrf: &'a str,
+    /// The signed-in admin's uid: their own row says so.
+    pub me: &'a str,
+    /// Every account.
+    pub users: &'a [User],
+    /// What the last action did.
+    pub notice: Option<&'a str>,
+    /// Why the last action was refused.
+    pub error: Option<&'a str>,
+}
+
+/// The forms of one row: make or remove admin, and delete (each a CSRF-protected POST).
+fn account_actions(csrf: &str, user: &User) -> String {
+    let (action, label) = match user.role {
+        Role::Admin => ("revoke", "Remove admin"),
+        Role::Member => ("grant", "Make admin"),
+    };
+    let uid = esc(&user.uid);
+    format!(
+        r#"<form method="post" action="/admin/users/{uid}/admin" class="inline">{csrf}<input type="hidden" name="action" value="{action}"><button type="submit" class="small" id="{action}-{uid}">{label}</button></form>
+<form method="post" action="/admin/users/{uid}/delete" class="inline">{csrf}<button type="submit" class="small danger" id="delete-{uid}">Delete account</button></form>"#,
+        csrf = csrf_field(csrf),
+    )
+}
+
+/// `/admin`: every account, with role and delete actions.
+pub fn admin(nav: &Nav, page: &AdminPage<'_>) -> String {
     let mut rows = String::new();
-    for user in users {
+    for user in page.users {
+        let you = if user.uid == page.me {
+            r#" <span class="muted small">(you)</span>"#
+        } else {
+            ""
+        };
         let _ = write!(
             rows,
-            "<tr><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}{you}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
             user.id,
             esc(&user.username),
             role_badge(user.role),
-            utc(user.created_at)
+            utc(user.created_at),
+            account_actions(page.csrf, user),
         );
     }
     let main = format!(
         r#"<section class="card">
 <h1 id="admin-title">Admin: all accounts</h1>
-<p class="muted">Only users with the <code>admin</code> role get this page.</p>
+<p class="muted">Only users with the <code>admin</code> role get this page. The last admin can
+neither lose the role nor be deleted.</p>
+{notice}{error}
 <table id="users">
-<thead><tr><th>#</th><th>Username</th><th>Role</th><th>Registered</th></tr></thead>
+<thead><tr><th>#</th><th>Username</th><th>Role</th><th>Registered</th><th>Actions</th></tr></thead>
 <tbody>{rows}</tbody>
 </table>
-</section>"#
+</section>"#,
+        notice = message("notice", page.notice),
+        error = message("error", page.error),
     );
     layout("Admin", nav, &main)
 }
@@ -365,8 +409,12 @@ pub fn settings(nav: &Nav, csrf: &str, notice: Option<&str>, error: Option<&str>
 {notice}{error}
 <form method="post" action="/settings" id="password-form">
 {csrf}
+<label for="current_password">Current password</label>
+<input type="password" id="current_password" name="current_password" autocomplete="current-password" required>
 <label for="new_password">New password</label>
 <input type="password" id="new_password" name="new_password" autocomplete="new-password" required>
+<label for="confirm_password">New password again</label>
+<input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>
 <button type="submit" id="submit">Change password</button>
 </form>
 </section>"#,
