@@ -12,6 +12,9 @@
 //! refuses other content types with 415), which a cross-site HTML form cannot send without a CORS
 //! preflight this API never grants; the `SameSite=Lax` cookie is the second line.
 //!
+//! Live users: the user table is the session's [`UserStore`], so guards read each request's roles
+//! from it and a session ends when its user is gone or the password hash changed.
+//!
 //! The demo users are [`DEMO_USERS`].
 
 use std::{
@@ -45,10 +48,26 @@ pub const DEMO_USERS: [(&str, &str, &[&str]); 3] = [
     ("carol", "carol-password", &[]),
 ];
 
-#[derive(Debug)]
-struct ApiUser {
+/// A user of the table: the session's live user.
+#[derive(Debug, Clone)]
+pub struct ApiUser {
+    name: String,
     hash: String,
     roles: Vec<String>,
+}
+
+impl User for ApiUser {
+    fn id(&self) -> &str {
+        &self.name
+    }
+
+    fn roles(&self) -> &[String] {
+        &self.roles
+    }
+
+    fn fingerprint(&self) -> Option<&[u8]> {
+        Some(self.hash.as_bytes())
+    }
 }
 
 /// The user table (name → argon2id hash and roles) and the hasher.
@@ -65,6 +84,7 @@ impl ApiState {
             .iter()
             .map(|(name, password, roles)| {
                 let user = ApiUser {
+                    name: name.to_string(),
                     hash: passwords.hash(password),
                     roles: roles.iter().map(|r| r.to_string()).collect(),
                 };
@@ -77,24 +97,35 @@ impl ApiState {
         }
     }
 
-    /// The roles of `username` if `password` is theirs. Blocking (argon2).
-    fn check(&self, username: &str, password: &str) -> Option<Vec<String>> {
+    /// The user `username` if `password` is theirs. Blocking (argon2).
+    fn check(&self, username: &str, password: &str) -> Option<ApiUser> {
         let found = self
             .users
             .get(username)
             .map(|user| (user, user.hash.as_str()));
         match check_credentials(&self.passwords, found, password) {
             // The table lives in memory only; a real app would store the new hash here.
-            Checked::Accepted(user) | Checked::Rehashed { user, .. } => Some(user.roles.clone()),
+            Checked::Accepted(user) | Checked::Rehashed { user, .. } => Some(user.clone()),
             Checked::Refused => None,
         }
     }
 }
 
-/// The session settings of the API: JSON denials for everyone, and the cookie's `Secure` flag as
-/// given (`false` only for plain HTTP on localhost).
-pub fn auth_builder(key: Key, secure_cookies: bool) -> AuthSessionBuilder {
+/// The table, read on every signed-in request (a map lookup: no blocking work).
+impl UserStore for ApiState {
+    type User = ApiUser;
+    type Error = std::convert::Infallible;
+
+    async fn load(&self, name: &str) -> Result<Option<ApiUser>, Self::Error> {
+        Ok(self.users.get(name).cloned())
+    }
+}
+
+/// The session settings of the API: users read live from `state`, JSON denials for everyone,
+/// and the cookie's `Secure` flag as given (`false` only for plain HTTP on localhost).
+pub fn auth_builder(key: Key, secure_cookies: bool, state: &ApiState) -> AuthSessionBuilder {
     AuthSession::builder(key)
+        .users(state.clone())
         .secure(secure_cookies)
         .deny(Deny::Json)
 }
@@ -173,18 +204,14 @@ async fn login(
         remember,
     } = creds.into_inner();
     let name = username.clone();
-    let roles = web::block(move || state.check(&name, &password)).await?;
-    let Some(roles) = roles else {
+    let user = web::block(move || state.check(&name, &password)).await?;
+    let Some(user) = user else {
         tracing::warn!(user = %username, "api login failed");
         return Ok(HttpResponse::Unauthorized().json(json!({ "error": "invalid_credentials" })));
     };
-    session.login(
-        Login::new(username.clone())
-            .roles(roles.clone())
-            .remember(remember),
-    )?;
-    tracing::info!(user = %username, ?roles, "api login");
-    Ok(HttpResponse::Ok().json(json!({ "user": username, "roles": roles })))
+    session.login(Login::user(&user).remember(remember))?;
+    tracing::info!(user = %username, roles = ?user.roles, "api login");
+    Ok(HttpResponse::Ok().json(json!({ "user": username, "roles": user.roles })))
 }
 
 /// `POST /api/logout`. The body is ignored, but it must be JSON like every state-changing route's:
@@ -249,8 +276,16 @@ mod tests {
         ApiState::demo(Passwords::new(Params::new(1024, 1, 1, None).unwrap()))
     }
 
-    fn auth() -> AuthSession {
-        auth_builder(Key::from_bytes(&[5; 32]).unwrap(), true)
+    /// The API over the demo users, ready for `test::call_service`.
+    macro_rules! service {
+        () => {{
+            let state = state();
+            test::init_service(app(state.clone(), auth(&state))).await
+        }};
+    }
+
+    fn auth(state: &ApiState) -> AuthSession {
+        auth_builder(Key::from_bytes(&[5; 32]).unwrap(), true, state)
             .build()
             .unwrap()
     }
@@ -289,7 +324,7 @@ mod tests {
 
     #[actix_web::test]
     async fn login_returns_user_and_roles_and_sets_the_cookie() {
-        let app = test::init_service(app(state(), auth())).await;
+        let app = service!();
         let (status, body, cookie) = call!(&app, login_req("alice", "alice-password"));
         assert_eq!(status, StatusCode::OK);
         assert_eq!(body, json!({ "user": "alice", "roles": ["admin"] }));
@@ -303,7 +338,7 @@ mod tests {
 
     #[actix_web::test]
     async fn wrong_password_and_unknown_user_get_the_same_401() {
-        let app = test::init_service(app(state(), auth())).await;
+        let app = service!();
         for (user, password) in [("alice", "bob-password"), ("mallory", "alice-password")] {
             let (status, body, cookie) = call!(&app, login_req(user, password));
             assert_eq!(status, StatusCode::UNAUTHORIZED, "{user}");
@@ -314,7 +349,7 @@ mod tests {
 
     #[actix_web::test]
     async fn anonymous_requests_get_401_json_even_from_browsers() {
-        let app = test::init_service(app(state(), auth())).await;
+        let app = service!();
         for uri in ["/api/me", "/api/reports", "/api/admin/users"] {
             let req = test::TestRequest::get()
                 .uri(uri)
@@ -327,7 +362,7 @@ mod tests {
 
     #[actix_web::test]
     async fn role_guards_answer_403_json_to_users_without_the_role() {
-        let app = test::init_service(app(state(), auth())).await;
+        let app = service!();
         let table = [
             ("alice", "/api/reports", StatusCode::OK),
             ("bob", "/api/reports", StatusCode::OK),
@@ -348,7 +383,7 @@ mod tests {
 
     #[actix_web::test]
     async fn login_takes_json_only() {
-        let app = test::init_service(app(state(), auth())).await;
+        let app = service!();
         let form = test::TestRequest::post()
             .uri("/api/login")
             .set_form([("username", "alice"), ("password", "alice-password")]);
@@ -360,7 +395,7 @@ mod tests {
 
     #[actix_web::test]
     async fn logout_takes_json_only() {
-        let app = test::init_service(app(state(), auth())).await;
+        let app = service!();
         let cookie = login_as!(&app, "bob");
         let logout = || {
             test::TestRequest::post()
@@ -384,7 +419,7 @@ mod tests {
 
     #[actix_web::test]
     async fn logout_removes_the_cookie() {
-        let app = test::init_service(app(state(), auth())).await;
+        let app = service!();
         let cookie = login_as!(&app, "bob");
         let req = test::TestRequest::post()
             .uri("/api/logout")

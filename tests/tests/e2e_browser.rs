@@ -5,8 +5,10 @@
 //! real argon2id parameters); chromedriver runs on another free port. Two browser profiles play
 //! two people: the first registers (and so is admin), opens the admin page, and has the dashboard
 //! screenshotted; the second registers, is refused the admin page, signs out, follows a link to
-//! the dashboard, lands on the sign-in page, signs in and is sent back. The session cookie's flags
-//! are read from the browser's side.
+//! the dashboard, lands on the sign-in page, signs in and is sent back; then signs in on a third
+//! profile (his phone), changes his password on the second, and the phone is signed out on its
+//! next page while the second stays signed in. The session cookie's flags are read from the
+//! browser's side.
 //!
 //! Without chromium or chromedriver this test FAILS with the packages to install: a browser test
 //! that skips itself silently would pass in CI without testing anything. Every wait is bounded,
@@ -319,7 +321,9 @@ async fn a_person_signs_up_is_refused_signs_out_and_back_in_in_chromium() {
 
     // The app, as `login-app` serves it, on a free port.
     let state = AppState::open(&work.path().join("data")).unwrap();
-    let auth = auth_builder(Key::generate(), false).build().unwrap();
+    let auth = auth_builder(Key::generate(), false, &state)
+        .build()
+        .unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = HttpServer::new(move || app(state.clone(), auth.clone()))
@@ -387,12 +391,33 @@ async fn a_person_signs_up_is_refused_signs_out_and_back_in_in_chromium() {
     check_cookie_flags(&bob).await;
     phase("bob signed out and back in");
 
+    // Bob signs in on a second browser (his phone), then changes his password on the first: the
+    // phone is signed out on its next page, the first browser stays signed in.
+    let phone = open_browser(&driver_url, &chromium, &work.path().join("profile-phone")).await;
+    goto(&phone, &format!("{base}/login")).await;
+    type_into(&phone, "#username", "bob").await;
+    type_into(&phone, "#password", "staple horse battery").await;
+    click(&phone, "#submit").await;
+    wait_for_location(&phone, "/dashboard").await;
+    goto(&bob, &format!("{base}/settings")).await;
+    type_into(&bob, "#current_password", "staple horse battery").await;
+    type_into(&bob, "#new_password", "battery staple horse").await;
+    type_into(&bob, "#confirm_password", "battery staple horse").await;
+    click(&bob, "#submit").await;
+    wait_for_location(&bob, "/settings?changed=1").await;
+    goto(&bob, &format!("{base}/dashboard")).await;
+    assert!(text_of(&bob, "#welcome").await.starts_with("Welcome, bob"));
+    goto(&phone, &format!("{base}/dashboard")).await;
+    wait_for_location(&phone, "/login?next=/dashboard").await;
+    phase("bob's password change signed out his phone");
+
     // Ann's session was never touched by Bob's.
     goto(&ann, &format!("{base}/dashboard")).await;
     assert!(text_of(&ann, "#welcome").await.starts_with("Welcome, ann"));
 
     within("closing the first browser", STEP, ann.close()).await;
     within("closing the second browser", STEP, bob.close()).await;
+    within("closing the third browser", STEP, phone.close()).await;
     server_handle.stop(true).await;
     phase("done");
 }

@@ -62,7 +62,7 @@ impl Site {
         &self,
     ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
     {
-        let auth = auth_builder(key(), false)
+        let auth = auth_builder(key(), false, &self.state)
             .clock(self.clock.clone())
             .build()
             .unwrap();
@@ -741,7 +741,7 @@ async fn a_cookie_from_another_database_signs_nobody_in() {
     let mut replay = Browser::new(&app2);
     replay.cookie = cookie;
     let page = replay.get("/dashboard").await;
-    assert!(page.redirects_to("/login"), "{page:?}");
+    assert!(page.redirects_to("/login?next=/dashboard"), "{page:?}");
     assert!(!page.body.contains("zed"));
     assert_eq!(
         page.set_cookie.map(|c| c.value().to_owned()),
@@ -895,8 +895,14 @@ async fn admin_deletes_an_account_and_its_session_ends() {
         .await
         .body
         .contains("The account was deleted."));
-    // Bob's cookie still verifies, but his account is gone: the dashboard signs him out.
-    assert!(bob.get("/dashboard").await.redirects_to("/login"));
+    // Bob's cookie still verifies, but his account is gone: his session ends on the next request
+    // (the store finds no such user), whatever page he opens.
+    let page = bob.get("/dashboard").await;
+    assert!(page.redirects_to("/login?next=/dashboard"), "{page:?}");
+    assert_eq!(
+        page.set_cookie.map(|c| c.value().to_owned()),
+        Some(String::new())
+    );
     assert_eq!(
         bob.login("bob", "battery staple").await.status,
         StatusCode::UNAUTHORIZED
@@ -967,4 +973,108 @@ async fn members_get_403_from_the_admin_actions_even_with_a_valid_token() {
         (Role::Admin, Role::Member)
     );
     assert_eq!(site.user_count(), 2);
+}
+
+// ---- live users: the database decides on every request ---------------------------------------
+
+#[actix_web::test]
+async fn a_demoted_admin_gets_403_on_the_next_request() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (mut ann, mut bob) = ann_and_bob(&app).await;
+    let bob_uid = site.uid("bob");
+    ann.submit("/admin", &role_url(&bob_uid), &[("action", "grant")])
+        .await;
+    assert_eq!(bob.get("/admin").await.status, StatusCode::OK, "promoted");
+    ann.submit("/admin", &role_url(&bob_uid), &[("action", "revoke")])
+        .await;
+    let page = bob.get("/admin").await;
+    assert_eq!(
+        page.status,
+        StatusCode::FORBIDDEN,
+        "demoted: the very next request"
+    );
+    assert!(
+        page.body.contains("your account may not open this page"),
+        "the app's 403 page"
+    );
+    assert!(page.body.contains("bob"), "with bob's navigation bar");
+}
+
+#[actix_web::test]
+async fn a_promoted_member_gets_in_without_signing_in_again() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (mut ann, mut bob) = ann_and_bob(&app).await;
+    assert_eq!(bob.get("/admin").await.status, StatusCode::FORBIDDEN);
+    let cookie_before = bob.cookie.clone();
+    ann.submit(
+        "/admin",
+        &role_url(&site.uid("bob")),
+        &[("action", "grant")],
+    )
+    .await;
+    let page = bob.get("/admin").await;
+    assert_eq!(page.status, StatusCode::OK, "{page:?}");
+    assert_eq!(bob.cookie, cookie_before, "same session, no new login");
+    assert!(
+        bob.get("/dashboard")
+            .await
+            .body
+            .contains(r#"href="/admin""#),
+        "nav shows admin"
+    );
+}
+
+#[actix_web::test]
+async fn a_password_change_signs_out_the_other_browser_and_keeps_this_one() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut laptop = Browser::new(&app);
+    laptop.register("ann", "correct horse").await;
+    let mut phone = Browser::new(&app);
+    assert!(phone
+        .login("ann", "correct horse")
+        .await
+        .redirects_to("/dashboard"));
+    assert_eq!(phone.get("/dashboard").await.status, StatusCode::OK);
+
+    let page = laptop
+        .submit(
+            "/settings",
+            "/settings",
+            &change("correct horse", "battery staple"),
+        )
+        .await;
+    assert!(page.redirects_to("/settings?changed=1"), "{page:?}");
+    assert_eq!(
+        laptop.get("/dashboard").await.status,
+        StatusCode::OK,
+        "this browser stays"
+    );
+    let page = phone.get("/dashboard").await;
+    assert!(page.redirects_to("/login?next=/dashboard"), "{page:?}");
+    assert!(
+        phone.cookie.is_none(),
+        "the other browser's cookie is removed"
+    );
+}
+
+#[actix_web::test]
+async fn a_deleted_accounts_cookie_is_anonymous() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (mut ann, mut bob) = ann_and_bob(&app).await;
+    let bob_cookie = bob.cookie.clone();
+    ann.submit("/admin", &delete_url(&site.uid("bob")), &[])
+        .await;
+    let home = bob.get("/").await;
+    assert_eq!(home.status, StatusCode::OK);
+    assert!(!home.body.contains("bob"), "anonymous: {}", home.body);
+    let mut replay = Browser::new(&app);
+    replay.cookie = bob_cookie;
+    assert!(replay
+        .get("/dashboard")
+        .await
+        .redirects_to("/login?next=/dashboard"));
 }

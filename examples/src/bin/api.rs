@@ -59,11 +59,11 @@ fn main() -> ExitCode {
 
 async fn serve(bind: String, secure: bool) -> Result<(), String> {
     let key = setup::key_from_env_or_generate().map_err(|e| e.to_string())?;
-    let auth = api::auth_builder(key, secure)
-        .build()
-        .map_err(|e| e.to_string())?;
     let state = actix_web::web::block(|| api::ApiState::demo(Passwords::default()))
         .await
+        .map_err(|e| e.to_string())?;
+    let auth = api::auth_builder(key, secure, &state)
+        .build()
         .map_err(|e| e.to_string())?;
     let users: Vec<_> = api::DEMO_USERS
         .iter()

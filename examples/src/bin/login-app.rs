@@ -27,7 +27,13 @@ fn main() -> ExitCode {
 
 async fn serve(options: Options) -> Result<(), String> {
     let key = setup::key_from_env_or_generate().map_err(|e| e.to_string())?;
-    let auth = login_app::auth_builder(key, options.secure_cookies)
+    let data_dir = options.data_dir.clone();
+    let state = actix_web::web::block(move || AppState::open(&data_dir))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    tracing::info!(database = %state.db().path().display(), "users database ready");
+    let auth = login_app::auth_builder(key, options.secure_cookies, &state)
         .build()
         .map_err(|e| e.to_string())?;
     if !options.secure_cookies {
@@ -36,12 +42,6 @@ async fn serve(options: Options) -> Result<(), String> {
              use --secure-cookies behind HTTPS"
         );
     }
-    let data_dir = options.data_dir.clone();
-    let state = actix_web::web::block(move || AppState::open(&data_dir))
-        .await
-        .map_err(|e| e.to_string())?
-        .map_err(|e| e.to_string())?;
-    tracing::info!(database = %state.db().path().display(), "users database ready");
     let server = HttpServer::new(move || login_app::app(state.clone(), auth.clone()))
         .bind(&options.bind)
         .map_err(|e| {

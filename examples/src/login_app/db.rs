@@ -11,6 +11,8 @@ use std::{
 
 use rusqlite::{params, Connection, ErrorCode, OptionalExtension, TransactionBehavior};
 
+use super::store::Account;
+
 /// The database file's name inside the data directory.
 pub const DB_FILE: &str = "users.sqlite3";
 
@@ -114,6 +116,12 @@ impl fmt::Display for DbError {
 
 impl std::error::Error for DbError {}
 
+impl From<actix_web::error::BlockingError> for DbError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        DbError(e.to_string())
+    }
+}
+
 impl From<rusqlite::Error> for DbError {
     fn from(e: rusqlite::Error) -> Self {
         DbError(e.to_string())
@@ -189,6 +197,21 @@ impl Db {
         let mut stmt =
             conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE uid = ?1"))?;
         Ok(stmt.query_row([uid], row_to_user).optional()?)
+    }
+
+    /// The user with this session id and their stored password hash, as the session layer
+    /// loads it on every signed-in request.
+    pub fn account(&self, uid: &str) -> Result<Option<Account>, DbError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {COLUMNS}, password_hash FROM users WHERE uid = ?1"
+        ))?;
+        let found = stmt
+            .query_row([uid], |row| {
+                Ok(Account::new(row_to_user(row)?, row.get(5)?))
+            })
+            .optional()?;
+        Ok(found)
     }
 
     /// The user with this name (any letter case) and their stored password hash.

@@ -10,10 +10,12 @@ use session_core::{csrf, prelude::*, safe_next};
 use super::{
     accounts::{ChangeRefused, RegisterRefused},
     blocking,
-    db::{Refusal, User},
+    db::Refusal,
     html, nav,
     pages::{self, AdminPage, LoginPage, Nav, SessionFacts},
-    see_other, AppError, AppState,
+    see_other,
+    store::Account,
+    AppError, AppState,
 };
 
 /// Session data key: the username, for the navigation bar.
@@ -33,12 +35,13 @@ fn require_csrf(session: &Session, submitted: &str) -> Result<(), AppError> {
     }
 }
 
-/// Signs `user` in (a new session id), remembering the username for the pages, and gives the
-/// session a new CSRF token so no token seen before the login is accepted after it.
-fn sign_in(session: &Session, user: &User, remember: bool) -> Result<(), AppError> {
+/// Signs `account` in (a new session id, bound to its password hash), remembering the username
+/// for the pages, and gives the session a new CSRF token so no token seen before the login is
+/// accepted after it. The role is not stored: guards read it from the database per request.
+fn sign_in(session: &Session, account: &Account, remember: bool) -> Result<(), AppError> {
+    let user = &account.user;
     session.login(
-        Login::new(user.uid.clone())
-            .roles([user.role.as_str()])
+        Login::user(account)
             .data(USERNAME, &user.username)
             .data(REMEMBER, remember)
             .remember(remember),
@@ -101,17 +104,25 @@ pub(super) async fn register(
     } = form.into_inner();
     let name = username.clone();
     let created = blocking(&state, move |state| {
-        state
+        match state
             .accounts()
-            .register(&name, &password, &confirm_password)
+            .register(&name, &password, &confirm_password)?
+        {
+            Ok(user) => Ok(Ok(state.db().account(&user.uid)?)),
+            Err(refused) => Ok(Err(refused)),
+        }
     })
     .await?;
     match created {
-        Ok(user) => {
+        Ok(Some(account)) => {
+            let user = &account.user;
             tracing::info!(user = %user.username, role = user.role.as_str(), "registered");
-            sign_in(&session, &user, false)?;
+            sign_in(&session, &account, false)?;
             Ok(see_other("/dashboard"))
         }
+        Ok(None) => Err(AppError::Internal(
+            "the new account vanished before sign-in".into(),
+        )),
         Err(refused) => {
             let status = match refused {
                 RegisterRefused::UsernameTaken => StatusCode::CONFLICT,
@@ -168,12 +179,13 @@ pub(super) async fn login(
         next,
     } = form.into_inner();
     let name = username.clone();
-    let user = blocking(&state, move |state| {
-        state.accounts().login(&name, &password)
+    let account = blocking(&state, move |state| {
+        let user = state.accounts().login(&name, &password)?;
+        user.map_or(Ok(None), |user| state.db().account(&user.uid))
     })
     .await?;
     let next = next.as_deref().and_then(safe_next);
-    let Some(user) = user else {
+    let Some(account) = account else {
         tracing::warn!(user = %username, "login failed: unknown user or wrong password");
         let page = pages::login(&LoginPage {
             csrf: &csrf_token,
@@ -184,7 +196,7 @@ pub(super) async fn login(
         });
         return Ok(html(StatusCode::UNAUTHORIZED, page));
     };
-    sign_in(&session, &user, remember.is_some())?;
+    sign_in(&session, &account, remember.is_some())?;
     Ok(see_other(next.unwrap_or("/dashboard")))
 }
 
@@ -205,31 +217,8 @@ pub(super) async fn logout(session: Session, form: web::Form<CsrfForm>) -> Page 
 
 // ---- signed-in pages -------------------------------------------------------------------------
 
-/// The database row of the signed-in user; `None` when the account no longer exists (the session
-/// is then ended).
-async fn account(
-    state: &web::Data<AppState>,
-    session: &Session,
-    user: &AuthUser,
-) -> Result<Option<User>, AppError> {
-    let uid = user.id().to_owned();
-    let found = blocking(state, move |state| state.db().user(&uid)).await?;
-    if found.is_none() {
-        tracing::warn!(user_id = %user.id(), "session for a deleted account; signing out");
-        session.logout();
-    }
-    Ok(found)
-}
-
 #[login_required]
-pub(super) async fn dashboard(
-    state: web::Data<AppState>,
-    session: Session,
-    user: AuthUser,
-) -> Page {
-    let Some(account) = account(&state, &session, &user).await? else {
-        return Ok(see_other("/login"));
-    };
+pub(super) async fn dashboard(session: Session, user: AuthUser, me: Current<Account>) -> Page {
     let facts = SessionFacts {
         signed_in_at: unix(user.authenticated_at()),
         expires_at: unix(user.expires_at()),
@@ -239,7 +228,7 @@ pub(super) async fn dashboard(
     let nav = nav(&session, Some(&user))?;
     Ok(html(
         StatusCode::OK,
-        pages::dashboard(&nav, &account, &facts),
+        pages::dashboard(&nav, &me.user, &facts),
     ))
 }
 
@@ -323,7 +312,7 @@ pub(super) struct RoleForm {
 }
 
 /// `POST /admin/users/{uid}/admin`: makes the account an admin (`action=grant`) or a member
-/// (`action=revoke`). The session of that account keeps the roles it signed in with.
+/// (`action=revoke`). The account's sessions see the new role on their next request.
 #[require_role("admin")]
 pub(super) async fn change_role(
     state: web::Data<AppState>,
@@ -401,7 +390,7 @@ pub(super) struct SettingsQuery {
 // Anonymous visitors get the usual sign-in redirect from `login_required`; signed-in users whose
 // sign-in is older than 5 minutes are sent to confirm their password (`/reauth?next=/settings`).
 #[login_required]
-#[authorize(authenticated, fresh = 300, redirect = "/reauth")]
+#[authorize(authenticated, fresh = 300)]
 pub(super) async fn settings(
     session: Session,
     user: AuthUser,
@@ -429,11 +418,12 @@ pub(super) struct PasswordForm {
 }
 
 #[login_required]
-#[authorize(authenticated, fresh = 300, redirect = "/reauth")]
+#[authorize(authenticated, fresh = 300)]
 pub(super) async fn change_password(
     state: web::Data<AppState>,
     session: Session,
     user: AuthUser,
+    me: Current<Account>,
     form: web::Form<PasswordForm>,
 ) -> Page {
     require_csrf(&session, &form.csrf_token)?;
@@ -443,32 +433,39 @@ pub(super) async fn change_password(
         new_password,
         confirm_password,
     } = form.into_inner();
-    let Some(account) = account(&state, &session, &user).await? else {
-        return Ok(see_other("/login"));
-    };
+    let account = me.user.clone();
     let changed = blocking(&state, move |state| {
-        state.accounts().change_password(
+        let changed = state.accounts().change_password(
             &account,
             &current_password,
             &new_password,
             &confirm_password,
-        )
+        )?;
+        match changed {
+            Ok(()) => Ok(Ok(state.db().account(&account.uid)?)),
+            Err(refused) => Ok(Err(refused)),
+        }
     })
     .await?;
-    if let Err(refused) = changed {
-        let status = match refused {
-            ChangeRefused::WrongPassword => {
-                tracing::warn!(user_id = %user.id(), "password change refused: wrong current password");
-                StatusCode::UNAUTHORIZED
-            }
-            ChangeRefused::Password(_) => StatusCode::UNPROCESSABLE_ENTITY,
-        };
-        let nav = nav(&session, Some(&user))?;
-        let page = pages::settings(&nav, &csrf_token, None, Some(&refused.to_string()));
-        return Ok(html(status, page));
-    }
-    // A privilege-relevant change: new session id and CSRF token.
-    session.renew();
+    let updated = match changed {
+        Ok(Some(updated)) => updated,
+        Ok(None) => return Ok(see_other("/login")),
+        Err(refused) => {
+            let status = match refused {
+                ChangeRefused::WrongPassword => {
+                    tracing::warn!(user_id = %user.id(), "password change refused: wrong current password");
+                    StatusCode::UNAUTHORIZED
+                }
+                ChangeRefused::Password(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            };
+            let nav = nav(&session, Some(&user))?;
+            let page = pages::settings(&nav, &csrf_token, None, Some(&refused.to_string()));
+            return Ok(html(status, page));
+        }
+    };
+    // The new hash is the new fingerprint: this session is re-bound to it (with a new id), every
+    // other session of the account ends on its next request. Then a new CSRF token.
+    session.sign_out_other_devices(&updated)?;
     csrf::rotate(&session)?;
     tracing::info!(user_id = %user.id(), "password changed");
     Ok(see_other("/settings?changed=1"))
@@ -513,7 +510,8 @@ pub(super) async fn reauth(
     } = form.into_inner();
     let uid = user.id().to_owned();
     let checked = blocking(&state, move |state| {
-        state.accounts().confirm_password(&uid, &password)
+        let user = state.accounts().confirm_password(&uid, &password)?;
+        user.map_or(Ok(None), |user| state.db().account(&user.uid))
     })
     .await?;
     let next = next.as_deref().and_then(safe_next);

@@ -14,13 +14,18 @@
 //! - The first registered user is an admin; admins can make others admin, and the last admin can
 //!   neither lose the role nor be deleted ([`accounts`]).
 //!
-//! Tests build the same app with [`app`]: `app(state, auth_builder(key, false).build()?)`.
+//! - Live users ([`store`]): every signed-in request reads the account's row once, so a role
+//!   change counts on the next request, a deleted account is signed out, and a password change
+//!   signs out every other device.
+//!
+//! Tests build the same app with [`app`]: `app(state.clone(), auth_builder(key, false, &state).build()?)`.
 
 pub mod accounts;
 pub mod args;
 pub mod db;
 mod handlers;
 pub mod pages;
+pub mod store;
 
 use std::{path::Path, sync::Arc, time::Instant};
 
@@ -33,11 +38,10 @@ use actix_web::{
     },
     middleware::{from_fn, DefaultHeaders, Next},
     web::{self, ServiceConfig},
-    App, Error, FromRequest as _, HttpResponse, ResponseError,
+    App, Error, FromRequest as _, HttpRequest, HttpResponse, ResponseError,
 };
 use session_core::{
-    csrf, AuthError, AuthSession, AuthSessionBuilder, AuthUser, DenyKind, Key, Session,
-    SessionError,
+    csrf, AuthError, AuthSession, AuthSessionBuilder, AuthUser, Key, Session, SessionError,
 };
 
 use self::{
@@ -83,16 +87,35 @@ impl AppState {
     }
 }
 
-/// The session settings of this app: sign-in at `/login`, home at `/dashboard`, and the cookie's
-/// `Secure` flag as given. Add `.clock(..)` in tests.
+/// The session settings of this app: users read live from `state`'s database, sign-in at
+/// `/login`, password confirmation at `/reauth`, home at `/dashboard`, the app's own 403 page,
+/// and the cookie's `Secure` flag as given. Add `.clock(..)` in tests.
 ///
 /// `secure_cookies` is `false` by default only because the app serves plain HTTP on localhost,
 /// where a browser never sends a `Secure` cookie back; behind HTTPS pass `--secure-cookies`.
-pub fn auth_builder(key: Key, secure_cookies: bool) -> AuthSessionBuilder {
+pub fn auth_builder(key: Key, secure_cookies: bool, state: &AppState) -> AuthSessionBuilder {
     AuthSession::builder(key)
+        .users(state.clone())
         .secure(secure_cookies)
         .login_url("/login")
+        .reauth_url("/reauth")
         .home_url("/dashboard")
+        .forbidden_page(forbidden_page)
+}
+
+/// The 403 page for browsers, with the navigation bar of the signed-in user.
+fn forbidden_page(req: &HttpRequest) -> String {
+    let nav = Session::extract(req)
+        .into_inner()
+        .map_err(AppError::from)
+        .and_then(|session| nav(&session, session.user().as_ref()))
+        .unwrap_or(Nav::Anonymous);
+    pages::error(
+        &nav,
+        403,
+        "Forbidden",
+        "You are signed in, but your account may not open this page.",
+    )
 }
 
 /// The whole app: routes, session middleware, request logging, the 403 page and security headers.
@@ -151,8 +174,7 @@ fn security_headers() -> DefaultHeaders {
         ))
 }
 
-/// Logs every request (method, path, status, time) and every denial (with its reason), and turns
-/// a guard's bare 403 into the app's 403 page for browsers.
+/// Logs every request (method, path, status, time) and every denial (with its reason).
 async fn observe(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
@@ -169,31 +191,10 @@ async fn observe(
         .error()
         .and_then(|e| e.as_error::<AuthError>())
         .map(AuthError::kind);
-    let Some(kind) = denial else {
-        return Ok(res.map_into_left_body());
-    };
-    tracing::info!(reason = kind.as_str(), %method, %path, status, "access denied");
-    if kind != DenyKind::Forbidden || !is_html(&res) {
-        return Ok(res.map_into_left_body());
+    if let Some(kind) = denial {
+        tracing::info!(reason = kind.as_str(), %method, %path, status, "access denied");
     }
-    let (req, _bare) = res.into_parts();
-    let session = Session::extract(&req).await?;
-    let nav = nav(&session, session.user().as_ref())?;
-    let page = pages::error(
-        &nav,
-        403,
-        "Forbidden",
-        "You are signed in, but your account may not open this page.",
-    );
-    let res = html(StatusCode::FORBIDDEN, page);
-    Ok(ServiceResponse::new(req, res).map_into_right_body())
-}
-
-fn is_html<B>(res: &ServiceResponse<B>) -> bool {
-    res.headers()
-        .get(header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("text/html"))
+    Ok(res)
 }
 
 /// The navigation bar for this request's user (a sign-out form needs the CSRF token).
