@@ -300,7 +300,7 @@ mod tests {
         res.headers()
             .get_all(header::SET_COOKIE)
             .filter_map(|v| Cookie::parse(v.to_str().ok()?.to_owned()).ok())
-            .find(|c| c.name() == "session")
+            .find(|c| c.name() == "__Host-session")
     }
 
     macro_rules! call {

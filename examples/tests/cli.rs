@@ -48,8 +48,8 @@ fn help_lists_the_options_and_their_environment_variables() {
                 "LOGIN_APP_BIND",
                 "--data-dir <DIR>",
                 "LOGIN_APP_DATA_DIR",
-                "--secure-cookies",
-                "LOGIN_APP_SECURE_COOKIES",
+                "--insecure-cookies",
+                "LOGIN_APP_INSECURE_COOKIES",
                 "SESSION_SECRET",
             ],
         ),
@@ -92,7 +92,7 @@ fn login_app_reads_its_settings_from_the_environment() {
     let env = [
         ("LOGIN_APP_BIND", NO_PORT),
         ("LOGIN_APP_DATA_DIR", data.to_str().unwrap()),
-        ("LOGIN_APP_SECURE_COOKIES", "1"),
+        ("LOGIN_APP_INSECURE_COOKIES", "0"),
     ];
     let out = run(exe, &[], &env);
     let err = stderr(&out);
@@ -104,10 +104,10 @@ fn login_app_reads_its_settings_from_the_environment() {
     assert!(data.join("users.sqlite3").exists(), "{err}");
     assert!(!err.contains("without the Secure flag"), "{err}");
 
-    // Flags win over the variables; "0" and "" are off.
+    // Flags win over the variables; "1" and "yes" are on.
     let flag_dir = dir.path().join("from-flag");
-    for off in ["0", ""] {
-        let env = [env[0], env[1], ("LOGIN_APP_SECURE_COOKIES", off)];
+    for on in ["1", "yes"] {
+        let env = [env[0], env[1], ("LOGIN_APP_INSECURE_COOKIES", on)];
         let args = [
             "--bind",
             "127.0.0.1:flag",
@@ -117,7 +117,7 @@ fn login_app_reads_its_settings_from_the_environment() {
         let err = stderr(&run(exe, &args, &env));
         assert!(err.contains("cannot listen on 127.0.0.1:flag"), "{err}");
         assert!(flag_dir.join("users.sqlite3").exists(), "{err}");
-        assert!(err.contains("without the Secure flag"), "{off:?}: {err}");
+        assert!(err.contains("without the Secure flag"), "{on:?}: {err}");
     }
 }
 
@@ -134,15 +134,19 @@ fn api_reads_its_address_from_the_environment() {
 
 #[test]
 fn an_unreadable_on_off_variable_is_refused_not_taken_as_off() {
-    for (exe, var) in [
-        (BINARIES[0].1, "LOGIN_APP_SECURE_COOKIES"),
-        (BINARIES[1].1, "API_SECURE_COOKIES"),
+    for (exe, var, flag) in [
+        (
+            BINARIES[0].1,
+            "LOGIN_APP_INSECURE_COOKIES",
+            "--insecure-cookies",
+        ),
+        (BINARIES[1].1, "API_SECURE_COOKIES", "--secure-cookies"),
     ] {
         let out = run(exe, &[], &[(var, "maybe")]);
         let err = stderr(&out);
         assert_eq!(out.status.code(), Some(2), "{var}: {err}");
         assert!(
-            err.contains("invalid value 'maybe' for '--secure-cookies': use 1 or 0"),
+            err.contains(&format!("invalid value 'maybe' for '{flag}': use 1 or 0")),
             "{var}: {err}"
         );
     }

@@ -83,7 +83,7 @@ impl Configuration {
 pub struct AuthSessionBuilder {
     key: Key,
     previous_keys: Vec<Key>,
-    cookie_name: String,
+    cookie_name: Option<String>,
     max_age: Duration,
     absolute_timeout: Duration,
     refresh: Option<Refresh>,
@@ -115,7 +115,7 @@ impl AuthSessionBuilder {
         Self {
             key,
             previous_keys: Vec::new(),
-            cookie_name: "session".to_owned(),
+            cookie_name: None,
             max_age: Duration::from_secs(7 * 24 * 3600),
             absolute_timeout: Duration::from_secs(30 * 24 * 3600),
             refresh: None,
@@ -227,9 +227,14 @@ impl AuthSessionBuilder {
         self
     }
 
-    /// The cookie's name. Default: `"session"`.
+    /// The cookie's name. Default: `"__Host-session"` when the cookie is `Secure`, has no
+    /// `Domain` and the path `/` (the browser then refuses the same name from a sibling
+    /// subdomain or a plain-HTTP page: no cookie tossing), else `"session"`.
+    ///
+    /// A `__Host-` name requires `secure(true)`, no domain and the path `/`; a `__Secure-` name
+    /// requires `secure(true)` (browsers drop such cookies otherwise): `build()` refuses both.
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.cookie_name = name.into();
+        self.cookie_name = Some(name.into());
         self
     }
 
@@ -370,7 +375,20 @@ impl AuthSessionBuilder {
     /// assert!(err.is_err());
     /// ```
     pub fn build(self) -> Result<AuthSession, ConfigError> {
-        validate_cookie_name(&self.cookie_name)?;
+        let cookie_name = self.cookie_name.clone().unwrap_or_else(|| {
+            let host_only = self.secure && self.domain.is_none() && self.path == "/";
+            match host_only {
+                true => "__Host-session".to_owned(),
+                false => "session".to_owned(),
+            }
+        });
+        validate_cookie_name(&cookie_name)?;
+        validate_prefix(
+            &cookie_name,
+            self.secure,
+            self.domain.as_deref(),
+            &self.path,
+        )?;
         validate_attribute("path", &self.path)?;
         if !self.path.starts_with('/') {
             return Err(ConfigError::invalid("path", "must start with \"/\""));
@@ -431,7 +449,7 @@ impl AuthSessionBuilder {
                 ..users
             }),
             fingerprint_keys,
-            cookie_name: self.cookie_name,
+            cookie_name,
             max_age,
             absolute_timeout,
             refresh,
@@ -454,6 +472,35 @@ impl AuthSessionBuilder {
             #[cfg(feature = "actix-session")]
             server_side: self.server_side,
         }))
+    }
+}
+
+/// The rules browsers apply to the `__Host-` and `__Secure-` name prefixes (RFC 6265bis 4.1.3):
+/// a cookie breaking them is dropped, so the session would silently never stick.
+fn validate_prefix(
+    name: &str,
+    secure: bool,
+    domain: Option<&str>,
+    path: &str,
+) -> Result<(), ConfigError> {
+    let problem = if name.starts_with("__Host-") {
+        match (secure, domain, path) {
+            (false, _, _) => Some("a `__Host-` cookie requires secure(true)"),
+            (_, Some(_), _) => Some("a `__Host-` cookie cannot have a domain"),
+            (_, _, p) if p != "/" => Some("a `__Host-` cookie requires the path \"/\""),
+            _ => None,
+        }
+    } else if name.starts_with("__Secure-") && !secure {
+        Some("a `__Secure-` cookie requires secure(true)")
+    } else {
+        None
+    };
+    match problem {
+        Some(reason) => Err(ConfigError::invalid(
+            "cookie_name",
+            format!("{name:?}: {reason}; browsers drop it otherwise"),
+        )),
+        None => Ok(()),
     }
 }
 

@@ -87,11 +87,16 @@ pub fn token(session: &Session) -> Result<String, SessionError> {
 /// # Ok(()) }
 /// ```
 pub fn rotate(session: &Session) -> Result<String, SessionError> {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    random::fill(&mut bytes);
-    let token = crate::codec::b64(&bytes);
+    let token = new_token();
     session.insert(SESSION_KEY, &token)?;
     Ok(token)
+}
+
+/// A new random token.
+pub(crate) fn new_token() -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    random::fill(&mut bytes);
+    crate::codec::b64(&bytes)
 }
 
 /// Whether `submitted` equals the session's token. Compared in constant time; `false` when the

@@ -172,8 +172,28 @@ async fn incoming_session(
     req: &ServiceRequest,
     now: i64,
 ) -> Result<Incoming, HttpResponse> {
-    let Some((claims, rotated)) = read_session(config, cache, req, now) else {
-        return Ok(Incoming::anonymous());
+    let mut sessions = read_sessions(config, cache, req, now);
+    // Revoked sessions drop out before the choice: a planted dead cookie never hides a live one.
+    let mut i = 0;
+    while i < sessions.len() {
+        match is_revoked(config, &sessions[i].0, now).await {
+            Ok(false) => i += 1,
+            Ok(true) => {
+                tracing::debug!(reason = "revoked", "session cookie refused");
+                sessions.swap_remove(i);
+            }
+            Err(e) => return Err(store_unavailable(req.request(), &e)),
+        }
+    }
+    // Two different live sessions in one request: one of them was planted (cookie tossing from a
+    // sibling domain or a plain-HTTP page). Neither is used, and neither is re-issued.
+    let (claims, rotated) = match sessions.len() {
+        0 => return Ok(Incoming::anonymous()),
+        1 => sessions.swap_remove(0),
+        _ => {
+            tracing::debug!(reason = "ambiguous", "session cookies refused");
+            return Ok(Incoming::anonymous());
+        }
     };
     let standing = |live| Incoming {
         claims: Some(Arc::clone(&claims)),
@@ -183,14 +203,6 @@ async fn incoming_session(
     };
     if !claims.is_authenticated() {
         return Ok(standing(None));
-    }
-    match is_revoked(config, &claims, now).await {
-        Ok(false) => {}
-        Ok(true) => {
-            tracing::debug!(reason = "revoked", "session cookie refused");
-            return Ok(Incoming::anonymous());
-        }
-        Err(e) => return Err(store_unavailable(req.request(), &e)),
     }
     let Some(users) = &config.users else {
         return Ok(standing(None));
@@ -233,26 +245,34 @@ fn in_time(config: &Configuration, claims: &Claims, now: i64) -> Result<(), Reje
         })
 }
 
-/// The request's session: the first cookie named `cookie_name` (in header order) that verifies.
-/// Invalid cookies make the request anonymous and are logged at debug level with the reason.
-fn read_session(
+/// The request's sessions: every distinct value of the cookie named `cookie_name` that
+/// verifies and is in time, in header order (one, but for a tossed cookie). Invalid cookies are
+/// logged at debug level with the reason and left out.
+fn read_sessions(
     config: &Configuration,
     cache: &VerifiedCache,
     req: &ServiceRequest,
     now: i64,
-) -> Option<(Arc<Claims>, bool)> {
+) -> Vec<(Arc<Claims>, bool)> {
     #[cfg(feature = "actix-session")]
     if config.server_side {
-        let claims = crate::server_side::read(req)?;
+        let Some(claims) = crate::server_side::read(req) else {
+            return Vec::new();
+        };
         return match in_time(config, &claims, now) {
-            Ok(()) => Some((Arc::new(claims), false)),
+            Ok(()) => vec![(Arc::new(claims), false)],
             Err(rejection) => {
                 tracing::debug!(reason = rejection.reason(), detail = %rejection, "server-side session refused");
-                None
+                Vec::new()
             }
         };
     }
-    cookie_values(req, &config.cookie_name).find_map(|value| {
+    let mut sessions: Vec<(&str, Arc<Claims>, bool)> = Vec::new();
+    for value in cookie_values(req, &config.cookie_name) {
+        // The same value twice (one cookie under two paths) is one session.
+        if sessions.iter().any(|(seen, ..)| *seen == value) {
+            continue;
+        }
         let verified = match cache.get(value) {
             Some((claims, rotated)) => in_time(config, &claims, now).map(|()| (claims, rotated)),
             None => verify(config, value, now).map(|(claims, rotated)| {
@@ -261,28 +281,31 @@ fn read_session(
                 (claims, rotated)
             }),
         };
-        verified
-            .inspect_err(|rejection| {
+        match verified {
+            Ok((claims, rotated)) => sessions.push((value, claims, rotated)),
+            Err(rejection) => {
                 tracing::debug!(reason = rejection.reason(), detail = %rejection, "session cookie refused");
-            })
-            .ok()
-    })
+            }
+        }
+    }
+    sessions
+        .into_iter()
+        .map(|(_, claims, rotated)| (claims, rotated))
+        .collect()
 }
 
 /// The values of every cookie named `name` in the request's `Cookie` headers, in header order.
 ///
 /// Read straight from the header, without actix's full cookie parse (which percent-decodes and
 /// allocates every cookie of the request): this crate's values are base64url and ".", never
-/// percent-encoded, and anything else simply fails verification.
+/// percent-encoded, and anything else simply fails verification. Each `name=value` pair is
+/// decoded on its own, so a stray non-UTF-8 byte in another cookie costs only that cookie.
 fn cookie_values<'a>(req: &'a ServiceRequest, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
     req.headers()
         .get_all(header::COOKIE)
-        // `from_utf8` rather than `HeaderValue::to_str`: one vectorized pass instead of a per-byte
-        // visible-ASCII check; `split(';')` then runs on memchr.
-        .filter_map(|header| std::str::from_utf8(header.as_bytes()).ok())
-        .flat_map(|header| header.split(';'))
+        .flat_map(|header| header.as_bytes().split(|b| *b == b';'))
         .filter_map(move |pair| {
-            let (n, value) = pair.split_once('=')?;
+            let (n, value) = std::str::from_utf8(pair).ok()?.split_once('=')?;
             let value = value.trim_ascii();
             let unquoted = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
             (n.trim_ascii() == name).then_some(unquoted.unwrap_or(value))

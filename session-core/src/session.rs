@@ -361,9 +361,12 @@ impl std::fmt::Debug for Session {
 
 impl Session {
     /// Signs a user in. Always starts a new session id (session-fixation defense) and a new
-    /// authentication time; data already in the (anonymous) session is kept.
+    /// authentication time. Data already in an anonymous session (or in this same user's) is
+    /// kept, but for its CSRF token, which is replaced by a new one; a session of another user
+    /// starts empty. So a session planted before the login can neither carry data into the
+    /// victim's account nor know its CSRF token.
     pub fn login(&self, login: Login) -> Result<(), SessionError> {
-        let mut data = self.lock_data();
+        let mut data = self.carried_data(&login.id);
         for (key, value) in login.data {
             let value = value.map_err(|e| SessionError::Serialize(serde::ser::Error::custom(e)))?;
             data.insert(key, value);
@@ -412,10 +415,19 @@ impl Session {
         })
     }
 
-    fn lock_data(&self) -> Map<String, Value> {
+    /// What a login of `id` keeps of the current session's data (see [`Session::login`]).
+    fn carried_data(&self, id: &str) -> Map<String, Value> {
         let pending = self.state.lock();
         let current = pending.current(self.state.incoming.as_deref());
-        current.map(|c| c.data.clone()).unwrap_or_default()
+        let mut data = match current {
+            Some(c) if c.sub.as_deref().is_none_or(|sub| sub == id) => c.data.clone(),
+            _ => Map::new(),
+        };
+        if data.remove(crate::csrf::SESSION_KEY).is_some() {
+            let token = Value::String(crate::csrf::new_token());
+            data.insert(crate::csrf::SESSION_KEY.to_owned(), token);
+        }
+        data
     }
 
     /// Ends the session: the response removes the cookie, and all data is cleared.

@@ -24,8 +24,8 @@ use session_core::{
 /// The instant every test clock starts at (2023-11-14T22:13:20Z).
 pub const T0: i64 = 1_700_000_000;
 
-/// The cookie name used by default.
-pub const COOKIE: &str = "session";
+/// The cookie name used by default (`Secure`, no domain, path `/`).
+pub const COOKIE: &str = "__Host-session";
 
 /// A key from a repeated byte.
 pub fn key(byte: u8) -> Key {

@@ -145,8 +145,10 @@ async fn the_largest_issued_cookie_fits_with_its_name() {
 
 // ---------------------------------------------------------------- duplicates
 
-/// One row: the `Cookie` headers sent (tokens in braces), the user the request must be
-/// signed in as, and whether the winning cookie is re-issued (it verified under a previous key).
+/// One row: the `Cookie` headers sent (tokens in braces, `{N}` the session cookie's name), the
+/// user the request must be signed in as, and whether the chosen cookie is re-issued (it verified
+/// under a previous key). Two *different* valid sessions make the request anonymous (one of them
+/// was tossed in); dead cookies (expired, forged, unknown key, garbage) never hide a valid one.
 struct Duplicates {
     headers: &'static [&'static str],
     user: Option<&'static str>,
@@ -155,74 +157,69 @@ struct Duplicates {
 
 const DUPLICATES: &[Duplicates] = &[
     Duplicates {
-        headers: &["session={A}; session={B}"],
-        user: Some("alice"),
-        reissued: false,
-    },
-    Duplicates {
-        headers: &["session={B}; session={A}"],
-        user: Some("bob"),
-        reissued: false,
-    },
-    Duplicates {
-        headers: &["session={F}; session={A}; session={B}"],
-        user: Some("alice"),
-        reissued: false,
-    },
-    Duplicates {
-        headers: &["session={E}; session={B}"],
-        user: Some("bob"),
-        reissued: false,
-    },
-    Duplicates {
-        headers: &["session={K}; session={X}; session={F}; session={E}"],
+        headers: &["{N}={A}; {N}={B}"],
         user: None,
         reissued: false,
     },
     Duplicates {
-        headers: &["session={P}; session={A}"],
-        user: Some("carol"),
-        reissued: true,
-    },
-    Duplicates {
-        headers: &["session={A}; session={P}"],
-        user: Some("alice"),
-        reissued: false,
-    },
-    Duplicates {
-        headers: &["session={X}; session={P}"],
-        user: Some("carol"),
-        reissued: true,
-    },
-    Duplicates {
-        headers: &["session={F}", "session={B}; session={A}"],
-        user: Some("bob"),
-        reissued: false,
-    },
-    Duplicates {
-        headers: &["other={A}; session={B}"],
-        user: Some("bob"),
-        reissued: false,
-    },
-    Duplicates {
-        headers: &["Session={A}; session={B}"],
-        user: Some("bob"),
-        reissued: false,
-    },
-    Duplicates {
-        headers: &["SESSION={A}; session_={A}"],
+        headers: &["{N}={B}", "{N}={A}"],
         user: None,
         reissued: false,
     },
     Duplicates {
-        headers: &["session=; session={B}"],
+        headers: &["{N}={A}; {N}={A}"],
+        user: Some("alice"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["{N}={F}; {N}={A}"],
+        user: Some("alice"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["{N}={E}; {N}={B}"],
+        user: Some("bob"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["{N}={K}; {N}={X}; {N}={F}; {N}={E}"],
+        user: None,
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["{N}={X}; {N}={P}"],
+        user: Some("carol"),
+        reissued: true,
+    },
+    Duplicates {
+        headers: &["{N}={P}; {N}={A}"],
+        user: None,
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["{N}={F}", "{N}={B}; {N}={K}"],
+        user: Some("bob"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["other={A}; {N}={B}"],
+        user: Some("bob"),
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["SESSION={A}; session_={A}; {N}_={A}"],
+        user: None,
+        reissued: false,
+    },
+    Duplicates {
+        headers: &["{N}=; {N}={B}"],
         user: Some("bob"),
         reissued: false,
     },
 ];
 
 #[actix_web::test]
-async fn duplicate_cookies_the_first_that_verifies_wins_in_any_order() {
+async fn duplicate_cookies_one_valid_session_wins_two_make_the_request_anonymous() {
     for &format in FORMATS {
         let clock = tests::clock();
         let auth = builder(format, &clock)
@@ -249,6 +246,7 @@ async fn duplicate_cookies_the_first_that_verifies_wins_in_any_order() {
             ("{E}", expired.as_str()),
             ("{F}", forged.as_str()),
             ("{X}", "x"),
+            ("{N}", COOKIE),
         ];
         for row in DUPLICATES {
             let mut req = TestRequest::get().uri("/maybe");
@@ -312,7 +310,12 @@ fn attribute_configs() -> Vec<AttributeConfig> {
         (
             "defaults",
             |b| b,
-            expect(COOKIE, "/", None, true, true, SameSite::Lax),
+            expect("__Host-session", "/", None, true, true, SameSite::Lax),
+        ),
+        (
+            "plain http keeps the plain name",
+            |b| b.secure(false),
+            expect("session", "/", None, false, true, SameSite::Lax),
         ),
         (
             "everything changed",
@@ -342,7 +345,7 @@ fn attribute_configs() -> Vec<AttributeConfig> {
                     .path("/a/b")
             },
             expect(
-                COOKIE,
+                "session",
                 "/a/b",
                 Some("auth.example.org"),
                 true,

@@ -271,7 +271,7 @@ async fn check_cookie_flags(browser: &Client) {
     let cookies = within("reading cookies", STEP, browser.get_all_cookies()).await;
     let session = cookies
         .iter()
-        .find(|c| c.name() == "session")
+        .find(|c| c.name() == "__Host-session")
         .unwrap_or_else(|| panic!("no session cookie in {cookies:?}"));
     assert_eq!(session.http_only(), Some(true), "{session:?}");
     // fantoccini's cookie crate is not actix-web's: compare the attribute's text.
@@ -321,9 +321,7 @@ async fn a_person_signs_up_is_refused_signs_out_and_back_in_in_chromium() {
 
     // The app, as `login-app` serves it, on a free port.
     let state = AppState::open(&work.path().join("data")).unwrap();
-    let auth = auth_builder(Key::generate(), false, &state)
-        .build()
-        .unwrap();
+    let auth = auth_builder(Key::generate(), true, &state).build().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = HttpServer::new(move || app(state.clone(), auth.clone()))

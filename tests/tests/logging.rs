@@ -45,6 +45,14 @@ async fn refused_cookie_is_logged_at_debug_with_the_reason_never_the_value() {
         .cookie(Cookie::new(COOKIE, tampered.clone()))
         .to_request();
     assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    let login = TestRequest::post().uri("/login?id=mallory").to_request();
+    let planted = session_cookie(&test::call_service(&app, login).await).expect("login cookie");
+    let both = format!("{COOKIE}={}; {COOKIE}={}", good.value(), planted.value());
+    let req = TestRequest::get()
+        .uri("/maybe")
+        .insert_header((actix_web::http::header::COOKIE, both))
+        .to_request();
+    assert_eq!(test::call_and_read_body(&app, req).await, "null");
     c.advance(Duration::from_secs(8 * 86_400));
     let req = TestRequest::get()
         .uri("/maybe")
@@ -57,6 +65,7 @@ async fn refused_cookie_is_logged_at_debug_with_the_reason_never_the_value() {
         "{text}"
     );
     assert!(text.contains("reason=\"expired\""), "{text}");
+    assert!(text.contains("reason=\"ambiguous\""), "{text}");
     assert!(
         !text.contains(good.value()) && !text.contains(&tampered[..40]),
         "cookie values never logged"

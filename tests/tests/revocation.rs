@@ -16,7 +16,9 @@ use session_core::{
     revocation::{BoxFuture, MemoryRevocations, RedisRevocations, RevocationError, Revocations},
     AuthSession,
 };
-use tests::{builder, clock, http::request, redis_server::RedisServer, routes, session_cookie};
+use tests::{
+    builder, clock, http::request, redis_server::RedisServer, routes, session_cookie, COOKIE,
+};
 
 /// `POST /revoke-user?id=..` → `AuthSession::revoke_user`.
 async fn revoke_user(
@@ -366,7 +368,7 @@ async fn two_instances_share_secret_and_redis() {
 
     // Sign in on A, use the cookie on B.
     let login = request(a, "POST", "/login?id=alice", None).await;
-    let cookie = login.cookie("session").expect("A sets the cookie");
+    let cookie = login.cookie(COOKIE).expect("A sets the cookie");
     assert_eq!(request(b, "GET", "/me", Some(&cookie)).await.status, 200);
     // Log out on B, refused on A.
     let logout = request(b, "POST", "/logout", Some(&cookie)).await;
@@ -375,11 +377,11 @@ async fn two_instances_share_secret_and_redis() {
     // revoke_user on A: every device refused on both.
     let phone = request(a, "POST", "/login?id=alice", None)
         .await
-        .cookie("session")
+        .cookie(COOKIE)
         .unwrap();
     let laptop = request(b, "POST", "/login?id=alice", None)
         .await
-        .cookie("session")
+        .cookie(COOKIE)
         .unwrap();
     assert_eq!(
         request(a, "POST", "/revoke-user?id=alice", None)

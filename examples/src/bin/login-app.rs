@@ -33,13 +33,13 @@ async fn serve(options: Options) -> Result<(), String> {
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
     tracing::info!(database = %state.db().path().display(), "users database ready");
-    let auth = login_app::auth_builder(key, options.secure_cookies, &state)
+    let auth = login_app::auth_builder(key, !options.insecure_cookies, &state)
         .build()
         .map_err(|e| e.to_string())?;
-    if !options.secure_cookies {
-        tracing::info!(
-            "session cookie without the Secure flag (plain HTTP on localhost); \
-             use --secure-cookies behind HTTPS"
+    if options.insecure_cookies {
+        tracing::warn!(
+            "session cookie without the Secure flag (--insecure-cookies): only for plain HTTP \
+             on a host other than localhost; put the app behind HTTPS instead"
         );
     }
     let server = HttpServer::new(move || login_app::app(state.clone(), auth.clone()))

@@ -46,12 +46,13 @@ pub struct Options {
     )]
     pub data_dir: PathBuf,
 
-    /// Mark the session cookie Secure: use it behind HTTPS.
+    /// Send the session cookie without Secure (named `session` instead of `__Host-session`).
     ///
-    /// Off by default only because the app serves plain HTTP on localhost, where browsers would
-    /// not send a Secure cookie back. The variable takes 1 or 0 (or true/false, yes/no, on/off).
-    #[arg(long, env = "LOGIN_APP_SECURE_COOKIES", value_parser = switch)]
-    pub secure_cookies: bool,
+    /// Only for plain HTTP on a host other than localhost: browsers accept Secure cookies from
+    /// http://localhost and http://127.0.0.1, and everywhere else the app belongs behind HTTPS.
+    /// The variable takes 1 or 0 (or true/false, yes/no, on/off).
+    #[arg(long, env = "LOGIN_APP_INSECURE_COOKIES", value_parser = switch)]
+    pub insecure_cookies: bool,
 }
 
 /// `$XDG_DATA_HOME/session-core-login-app`, else `$HOME/.local/share/...`, else `./data`.
@@ -88,11 +89,11 @@ mod tests {
     }
 
     #[test]
-    fn defaults_listen_on_localhost_8080_with_plain_http_cookies() {
+    fn defaults_listen_on_localhost_8080_with_secure_cookies() {
         let o = parse(&[]).unwrap();
         assert_eq!(o.bind, "127.0.0.1:8080");
         assert_eq!(o.data_dir, default_data_dir(|var| std::env::var(var).ok()));
-        assert!(!o.secure_cookies);
+        assert!(!o.insecure_cookies);
     }
 
     #[test]
@@ -102,11 +103,11 @@ mod tests {
             "127.0.0.1:9000",
             "--data-dir",
             "/d",
-            "--secure-cookies",
+            "--insecure-cookies",
         ])
         .unwrap();
         assert_eq!(
-            (o.bind.as_str(), o.data_dir, o.secure_cookies),
+            (o.bind.as_str(), o.data_dir, o.insecure_cookies),
             ("127.0.0.1:9000", PathBuf::from("/d"), true)
         );
         let o = parse(&["--bind=127.0.0.1:9001", "--data-dir=/e"]).unwrap();
@@ -128,7 +129,7 @@ mod tests {
             [
                 ("bind", "LOGIN_APP_BIND"),
                 ("data_dir", "LOGIN_APP_DATA_DIR"),
-                ("secure_cookies", "LOGIN_APP_SECURE_COOKIES"),
+                ("insecure_cookies", "LOGIN_APP_INSECURE_COOKIES"),
             ]
         );
     }
@@ -174,7 +175,7 @@ mod tests {
             (&["--data-dir="], ErrorKind::InvalidValue),
             (&["--port", "1"], ErrorKind::UnknownArgument),
             (&["stray"], ErrorKind::UnknownArgument),
-            (&["--secure-cookies=1"], ErrorKind::TooManyValues),
+            (&["--insecure-cookies=1"], ErrorKind::TooManyValues),
         ];
         for (args, kind) in table {
             let err = parse(args).unwrap_err();

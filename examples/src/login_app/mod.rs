@@ -91,8 +91,9 @@ impl AppState {
 /// `/login`, password confirmation at `/reauth`, home at `/dashboard`, the app's own 403 page,
 /// and the cookie's `Secure` flag as given. Add `.clock(..)` in tests.
 ///
-/// `secure_cookies` is `false` by default only because the app serves plain HTTP on localhost,
-/// where a browser never sends a `Secure` cookie back; behind HTTPS pass `--secure-cookies`.
+/// With `secure_cookies` the cookie is `__Host-session; Secure`, which browsers accept from
+/// http://localhost and http://127.0.0.1 too (the binary's default); `false` (`--insecure-cookies`)
+/// is only for plain HTTP on another host.
 pub fn auth_builder(key: Key, secure_cookies: bool, state: &AppState) -> AuthSessionBuilder {
     AuthSession::builder(key)
         .users(state.clone())

@@ -1,0 +1,246 @@
+//! Hardening: cookie tossing (prefixed names, ambiguous sessions, dead cookies never hiding live
+//! ones, stray bytes), and what a login carries over from the session before it.
+
+use std::sync::Arc;
+
+use actix_web::{
+    http::{
+        header::{self, HeaderValue},
+        StatusCode,
+    },
+    test::{self, TestRequest},
+    web, App, HttpResponse,
+};
+use session_core::{
+    csrf, revocation::MemoryRevocations, AuthSession, AuthSessionBuilder, ConfigError, Login,
+    Session, SessionError,
+};
+use tests::{auth, builder, clock, key, login_cookie, routes, session_cookie, COOKIE};
+
+/// A change to the test builder.
+type Configure = fn(AuthSessionBuilder) -> AuthSessionBuilder;
+
+#[test]
+fn prefixed_names_must_keep_the_browsers_rules() {
+    let cases: [(&str, Configure, Option<&str>); 8] = [
+        ("default", |b| b, None),
+        (
+            "__Host- over http",
+            |b| b.cookie_name("__Host-s").secure(false),
+            Some("requires secure(true)"),
+        ),
+        (
+            "__Host- with a domain",
+            |b| b.cookie_name("__Host-s").domain("example.com"),
+            Some("cannot have a domain"),
+        ),
+        (
+            "__Host- under a path",
+            |b| b.cookie_name("__Host-s").path("/app"),
+            Some("requires the path \"/\""),
+        ),
+        (
+            "__Secure- over http",
+            |b| b.cookie_name("__Secure-s").secure(false),
+            Some("__Secure-"),
+        ),
+        (
+            "__Secure- with a domain",
+            |b| b.cookie_name("__Secure-s").domain("example.com"),
+            None,
+        ),
+        (
+            "plain name over http",
+            |b| b.cookie_name("sid").secure(false),
+            None,
+        ),
+        (
+            "default name with a domain",
+            |b| b.domain("example.com"),
+            None,
+        ),
+    ];
+    let c = clock();
+    for (what, configure, refused) in cases {
+        let built = configure(builder(&c)).build();
+        match (built, refused) {
+            (Ok(_), None) => {}
+            (Err(ConfigError::Invalid { setting, reason }), Some(why)) => {
+                assert_eq!(setting, "cookie_name", "{what}");
+                assert!(reason.contains(why), "{what}: {reason}");
+            }
+            (Ok(_), Some(why)) => panic!("{what}: accepted, expected {why:?}"),
+            (Err(e), _) => panic!("{what}: refused: {e}"),
+        }
+    }
+}
+
+#[actix_web::test]
+async fn the_default_name_is_host_prefixed_only_for_host_only_secure_cookies() {
+    let c = clock();
+    let cases: [(Configure, &str); 4] = [
+        (|b| b, "__Host-session"),
+        (|b| b.secure(false), "session"),
+        (|b| b.path("/app"), "session"),
+        (|b| b.domain("example.com"), "session"),
+    ];
+    for (configure, want) in cases {
+        let auth = configure(builder(&c)).build().unwrap();
+        let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
+        let res =
+            test::call_service(&app, TestRequest::post().uri("/login?id=a").to_request()).await;
+        let names: Vec<_> = tests::set_cookies(&res, want)
+            .into_iter()
+            .map(|c| c.name().to_owned())
+            .collect();
+        assert_eq!(names, [want]);
+    }
+}
+
+#[actix_web::test]
+async fn two_different_valid_sessions_make_the_request_anonymous_and_nothing_is_reissued() {
+    let c = clock();
+    // Rotation makes the attacker's cookie one that would be re-issued if it were chosen.
+    let current = builder(&c).previous_keys([key(8)]).build().unwrap();
+    let app = test::init_service(App::new().wrap(current.clone()).configure(routes)).await;
+    let victim = login_cookie(&app, "victim", &[]).await;
+    let old_key = AuthSession::builder(key(8))
+        .clock(c.clone())
+        .build()
+        .unwrap();
+    let old_app = test::init_service(App::new().wrap(old_key).configure(routes)).await;
+    let attacker = login_cookie(&old_app, "attacker", &[]).await;
+    for order in [[&victim, &attacker], [&attacker, &victim]] {
+        let header = format!(
+            "{COOKIE}={}; {COOKIE}={}",
+            order[0].value(),
+            order[1].value()
+        );
+        let req = TestRequest::get()
+            .uri("/maybe")
+            .insert_header((header::COOKIE, header))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert!(session_cookie(&res).is_none(), "nothing re-issued");
+        assert_eq!(test::read_body(res).await, "null", "anonymous");
+    }
+}
+
+#[actix_web::test]
+async fn a_revoked_cookie_earlier_in_the_header_never_hides_a_valid_one() {
+    let c = clock();
+    let auth = builder(&c)
+        .revocations(Arc::new(MemoryRevocations::new()))
+        .build()
+        .unwrap();
+    let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
+    let planted = login_cookie(&app, "attacker", &[]).await;
+    let req = TestRequest::post()
+        .uri("/logout")
+        .cookie(planted.clone())
+        .to_request();
+    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    let victim = login_cookie(&app, "victim", &[]).await;
+    let header = format!("{COOKIE}={}; {COOKIE}={}", planted.value(), victim.value());
+    let req = TestRequest::get()
+        .uri("/maybe")
+        .insert_header((header::COOKIE, header))
+        .to_request();
+    assert_eq!(test::call_and_read_body(&app, req).await, "\"victim\"");
+}
+
+#[actix_web::test]
+async fn a_stray_non_utf8_byte_in_another_cookie_does_not_discard_the_session() {
+    let c = clock();
+    let app = test::init_service(App::new().wrap(auth(&c)).configure(routes)).await;
+    let alice = login_cookie(&app, "alice", &[]).await;
+    let mut bytes = b"theme=d\xffrk; ".to_vec();
+    bytes.extend_from_slice(format!("{COOKIE}={}; lang=", alice.value()).as_bytes());
+    bytes.push(0xe9);
+    let value = HeaderValue::from_bytes(&bytes).expect("obs-text is a valid header byte");
+    let req = TestRequest::get()
+        .uri("/maybe")
+        .insert_header((header::COOKIE, value))
+        .to_request();
+    assert_eq!(test::call_and_read_body(&app, req).await, "\"alice\"");
+}
+
+/// `POST /form` starts an anonymous session with a CSRF token and a note; `POST /signin/{id}`
+/// logs in; `GET /state` shows the note and the token.
+fn carry_over_app(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/form",
+        web::post().to(|session: Session| async move {
+            session.insert("note", "from before")?;
+            csrf::token(&session).map(|t| HttpResponse::Ok().body(t))
+        }),
+    )
+    .route(
+        "/signin/{id}",
+        web::post().to(|session: Session, id: web::Path<String>| async move {
+            session.login(Login::new(id.into_inner()))?;
+            Ok::<_, SessionError>(HttpResponse::Ok().finish())
+        }),
+    )
+    .route(
+        "/state",
+        web::get().to(|session: Session| async move {
+            let note: Option<String> = session.get("note")?;
+            let token: Option<String> = session.get(csrf::SESSION_KEY)?;
+            Ok::<_, SessionError>(HttpResponse::Ok().json((note, token)))
+        }),
+    );
+}
+
+#[actix_web::test]
+async fn a_login_keeps_anonymous_data_but_never_its_csrf_token() {
+    let c = clock();
+    let app = test::init_service(App::new().wrap(auth(&c)).configure(carry_over_app)).await;
+    let res = test::call_service(&app, TestRequest::post().uri("/form").to_request()).await;
+    let anonymous = session_cookie(&res).unwrap();
+    let planted_token = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+    let req = TestRequest::post()
+        .uri("/signin/victim")
+        .cookie(anonymous)
+        .to_request();
+    let signed_in = session_cookie(&test::call_service(&app, req).await).unwrap();
+    let req = TestRequest::get()
+        .uri("/state")
+        .cookie(signed_in)
+        .to_request();
+    let (note, token): (Option<String>, Option<String>) =
+        test::read_body_json(test::call_service(&app, req).await).await;
+    assert_eq!(
+        note.as_deref(),
+        Some("from before"),
+        "anonymous data is kept"
+    );
+    let token = token.expect("a token is still there");
+    assert_ne!(
+        token, planted_token,
+        "the token known before the login is gone"
+    );
+    assert_eq!(token.len(), planted_token.len());
+}
+
+#[actix_web::test]
+async fn a_login_over_another_users_session_starts_empty() {
+    let c = clock();
+    let app = test::init_service(App::new().wrap(auth(&c)).configure(carry_over_app)).await;
+    let req = TestRequest::post().uri("/signin/attacker").to_request();
+    let attacker = session_cookie(&test::call_service(&app, req).await).unwrap();
+    let req = TestRequest::post()
+        .uri("/form")
+        .cookie(attacker)
+        .to_request();
+    let attacker = session_cookie(&test::call_service(&app, req).await).unwrap();
+    let req = TestRequest::post()
+        .uri("/signin/victim")
+        .cookie(attacker)
+        .to_request();
+    let victim = session_cookie(&test::call_service(&app, req).await).unwrap();
+    let req = TestRequest::get().uri("/state").cookie(victim).to_request();
+    let state: (Option<String>, Option<String>) =
+        test::read_body_json(test::call_service(&app, req).await).await;
+    assert_eq!(state, (None, None), "nothing of the attacker's session");
+}
