@@ -33,6 +33,10 @@ pub(crate) struct Claims {
     /// login (see `live.rs`); never the fingerprint itself.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub(crate) fp: Option<String>,
+    /// With a revocation store: the user's revocation generation when the session started
+    /// (absent = 0); a later `revoke_user` moves the user's generation past it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub(crate) gen: Option<u64>,
 }
 
 /// Why a time check refused otherwise valid claims.
@@ -44,7 +48,7 @@ pub(crate) enum TimeFault {
 }
 
 /// How far a cookie's `iat` may lie in the future (clock skew between instances), in seconds.
-pub(crate) const MAX_SKEW_SECS: i64 = 60;
+pub const MAX_SKEW_SECS: i64 = 60;
 
 impl Claims {
     /// Pure time validation: idle expiry, issue time, absolute deadline.
@@ -86,6 +90,7 @@ impl Claims {
             data: Map::new(),
             transient: false,
             fp: None,
+            gen: None,
         }
     }
 }
@@ -105,6 +110,7 @@ mod tests {
             data: Map::new(),
             transient: false,
             fp: None,
+            gen: None,
         }
     }
 

@@ -77,15 +77,12 @@ impl AuthSession {
 }
 
 impl AuthSession {
-    /// Revokes every session of `user` started until now, on every instance sharing the
-    /// revocation store ("log out all my devices", "kill every session on password change").
-    /// Sessions started within the same second are revoked too.
+    /// Revokes every session of `user` started before this call, on every instance sharing the
+    /// revocation store ("log out all my devices", "kill every session on password change"),
+    /// whatever the instances' clocks say (see [`crate::revocation`]). To keep the calling
+    /// session, use [`crate::Session::revoke_other_sessions`].
     pub async fn revoke_user(&self, user: &str) -> Result<(), RevocationError> {
-        let revocation = self.revocation()?;
-        let now = self.config.clock.now();
-        let until = now.saturating_add(self.config.absolute_timeout);
-        let write = revocation.store.revoke_user(user, now, until, now);
-        with_timeout(revocation, write).await
+        revoke_user(&self.config, user).await.map(drop)
     }
 
     /// Revokes one session by its id ([`crate::AuthUser::session_id`]).
@@ -113,6 +110,44 @@ impl AuthSession {
     }
 }
 
+/// Revokes every session of `user` started before the call; the user's new generation.
+pub(crate) async fn revoke_user(
+    config: &Configuration,
+    user: &str,
+) -> Result<u64, RevocationError> {
+    let revocation = config
+        .revocation
+        .as_ref()
+        .ok_or(RevocationError::NotConfigured)?;
+    let now = config.clock.now();
+    let until = now.saturating_add(config.absolute_timeout);
+    with_timeout(revocation, revocation.store.revoke_user(user, until, now)).await
+}
+
+/// Stamps a session started in this request with its user's current revocation generation, so
+/// a later `revoke_user` (on any instance) covers it. A store failure fails closed (503) or, when
+/// failing open, leaves the session at generation 0, which any past `revoke_user` covers.
+async fn stamp_generation(
+    state: &RequestState,
+    outgoing: &mut Outgoing,
+) -> Result<(), RevocationError> {
+    let (Some(revocation), Outgoing::Issue(claims)) = (&state.config.revocation, outgoing) else {
+        return Ok(());
+    };
+    let started_now = claims.auth_time == state.now && claims.gen.is_none();
+    let Some(user) = claims.sub.as_deref().filter(|_| started_now) else {
+        return Ok(());
+    };
+    let read = with_timeout(revocation, revocation.store.generation(user)).await;
+    claims.gen = fail_open_or(
+        revocation,
+        read.map(Some),
+        None,
+        "revocation generation unread",
+    )?;
+    Ok(())
+}
+
 /// Runs a revocation-store call under the configured timeout.
 async fn with_timeout<T>(
     revocation: &RevocationConfig,
@@ -135,7 +170,7 @@ async fn is_revoked(
     };
     let check = revocation
         .store
-        .is_revoked(&claims.sid, user, claims.auth_time, now);
+        .is_revoked(&claims.sid, user, claims.gen.unwrap_or(0), now);
     let checked = with_timeout(revocation, check).await;
     fail_open_or(revocation, checked, false, "revocation check failed")
 }
@@ -372,12 +407,21 @@ where
             let state = Arc::new(RequestState::new(config, now, incoming));
             req.extensions_mut().insert(Arc::clone(&state));
             let res = service.call(req).await?;
-            let Some(outgoing) = state.outgoing() else {
+            let Some(mut outgoing) = state.outgoing() else {
                 return Ok(res.map_into_left_body());
             };
             let revoked = match state.ended_session(&outgoing) {
                 Some((sid, until)) => revoke_ended(&state, sid, until).await,
                 None => Ok(()),
+            };
+            let revoked = match (revoked, stamp_generation(&state, &mut outgoing).await) {
+                (Err(e), _) => Err(e),
+                (Ok(()), Err(e)) => {
+                    // The new session cannot be bound to its generation: it is not issued.
+                    outgoing = Outgoing::Remove;
+                    Err(e)
+                }
+                (Ok(()), Ok(())) => Ok(()),
             };
             let mut res = match revoked {
                 Ok(()) => res.map_into_left_body(),

@@ -32,6 +32,7 @@ pub mod bench {
             data,
             transient: false,
             fp: None,
+            gen: None,
         }
     }
 

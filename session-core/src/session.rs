@@ -17,6 +17,7 @@ use crate::{
     live::{LiveUser, User},
     random,
     refresh::{is_due, next_expiry},
+    revocation::RevocationError,
     user::AuthUser,
 };
 
@@ -387,6 +388,7 @@ impl Session {
                 data,
                 transient: !login.remember,
                 fp,
+                gen: None,
             });
         })
     }
@@ -497,6 +499,30 @@ impl Session {
         });
     }
 
+    /// Revokes every other session of the signed-in user, on every instance sharing the
+    /// revocation store, and keeps this one ("sign out everywhere else"): the user's revocation
+    /// generation moves on and this session is re-issued under the new one.
+    ///
+    /// Fails with [`RevocationError::NotSignedIn`] on an anonymous session,
+    /// [`RevocationError::NotConfigured`] without a revocation store, or the store's error.
+    pub async fn revoke_other_sessions(&self) -> Result<(), RevocationError> {
+        let user = {
+            let pending = self.state.lock();
+            let current = pending.current(self.state.incoming.as_deref());
+            current.and_then(|c| c.sub.clone())
+        };
+        let user = user.ok_or(RevocationError::NotSignedIn)?;
+        let generation = crate::middleware::revoke_user(&self.state.config, &user).await?;
+        // Fails only for a cookie at its size limit, which then stays at the old generation and
+        // is revoked with the others: never the other way round.
+        let _ = self.state.update(|claims| {
+            if let Some(c) = claims {
+                c.gen = Some(generation);
+            }
+        });
+        Ok(())
+    }
+
     /// The user the request arrived signed in as (not changed by `login`/`logout` in this request).
     pub fn user(&self) -> Option<AuthUser> {
         self.state.user()
@@ -514,6 +540,7 @@ fn anonymous(now: i64) -> Claims {
         data: Map::new(),
         transient: false,
         fp: None,
+        gen: None,
     }
 }
 

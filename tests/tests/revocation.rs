@@ -143,8 +143,13 @@ async fn redis_keys_use_the_prefix_and_expire_by_themselves() {
         .unwrap()
         .prefix("myapp:");
     let c = clock();
-    let app = app!(builder(&c).revocations(Arc::new(store)).build().unwrap());
+    let auth = builder(&c).revocations(Arc::new(store)).build().unwrap();
+    let app = app!(auth.clone());
     let cookie = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
+    let sid = auth.inspect(cookie.value()).unwrap()["sid"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     call!(app, post, "/logout", cookie);
     call!(app, post, "/revoke-user?id=alice");
     assert_eq!(redis.command("DBSIZE").as_deref(), Some(":2"));
@@ -152,9 +157,16 @@ async fn redis_keys_use_the_prefix_and_expire_by_themselves() {
         redis.command("EXISTS myapp:user:alice").as_deref(),
         Some(":1")
     );
-    let ttl = redis.command("TTL myapp:user:alice").unwrap();
-    let ttl: i64 = ttl.trim_start_matches(':').parse().unwrap();
-    assert!(ttl > 0 && ttl <= 30 * 86_400, "user key expires: {ttl}");
+    // Both keys outlive the sessions they revoke by the clock-skew allowance, and no more.
+    let skew = session_core::revocation::MAX_SKEW_SECS;
+    for key in ["myapp:user:alice".to_owned(), format!("myapp:sid:{sid}")] {
+        let ttl = redis.command(&format!("TTL {key}")).unwrap();
+        let ttl: i64 = ttl.trim_start_matches(':').parse().unwrap();
+        assert!(
+            (30 * 86_400 + skew - 2..=30 * 86_400 + skew).contains(&ttl),
+            "{key} expires after the deadline plus the skew allowance: {ttl}"
+        );
+    }
     assert_eq!(
         redis.command("KEYS session-core:*").as_deref(),
         Some("*0"),
@@ -200,15 +212,17 @@ impl Revocations for Broken {
         _: &'a str,
         _: i64,
         _: i64,
-        _: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
+        self.fail()
+    }
+    fn generation<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
         self.fail()
     }
     fn is_revoked<'a>(
         &'a self,
         _: &'a str,
         _: &'a str,
-        _: i64,
+        _: u64,
         _: i64,
     ) -> BoxFuture<'a, Result<bool, RevocationError>> {
         self.fail()
@@ -399,4 +413,124 @@ async fn two_instances_share_secret_and_redis() {
     }
     stop_a.stop(true).await;
     stop_b.stop(true).await;
+}
+
+/// Two instances whose clocks differ by 5 s, over one store: a session that verified on either
+/// before `revoke_user` is refused on both after it, whichever clock the call came from; a later
+/// call from the slower clock never un-revokes; a login after the call works.
+#[actix_web::test]
+async fn revoke_user_holds_across_instances_with_skewed_clocks() {
+    let redis = RedisServer::start();
+    for (name, store) in stores(&redis).await {
+        let fast = clock();
+        let slow = Arc::new(session_core::clock::ManualClock::new(tests::T0 - 5));
+        let a = app!(builder(&fast).revocations(store.clone()).build().unwrap());
+        let b = app!(builder(&slow).revocations(store.clone()).build().unwrap());
+        // Alice signs in on the fast instance; the slow one revokes, its "now" 5 s earlier than
+        // the session's start.
+        let on_a = session_cookie(&call!(a, post, "/login?id=alice")).unwrap();
+        let on_b = session_cookie(&call!(b, post, "/login?id=alice")).unwrap();
+        for (app, cookie) in [(&a, &on_a), (&b, &on_a), (&a, &on_b), (&b, &on_b)] {
+            assert_eq!(
+                call!(*app, get, "/me", cookie).status(),
+                StatusCode::OK,
+                "{name}"
+            );
+        }
+        slow.advance(Duration::from_secs(1));
+        assert_eq!(
+            call!(b, post, "/revoke-user?id=alice").status(),
+            StatusCode::OK
+        );
+        for (app, cookie) in [(&a, &on_a), (&b, &on_a), (&a, &on_b), (&b, &on_b)] {
+            assert_eq!(
+                call!(*app, get, "/me", cookie).status(),
+                StatusCode::UNAUTHORIZED,
+                "{name}: revoked from the slower clock"
+            );
+        }
+        // A new session on the fast instance, revoked from there, then a call from the slow clock
+        // (whose "now" is earlier still) leaves it revoked.
+        let later = session_cookie(&call!(a, post, "/login?id=alice")).unwrap();
+        assert_eq!(
+            call!(b, get, "/me", later).status(),
+            StatusCode::OK,
+            "{name}"
+        );
+        assert_eq!(
+            call!(a, post, "/revoke-user?id=alice").status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            call!(b, post, "/revoke-user?id=alice").status(),
+            StatusCode::OK
+        );
+        assert_eq!(
+            call!(a, get, "/me", later).status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}: never un-revoked"
+        );
+        let fresh = session_cookie(&call!(b, post, "/login?id=alice")).unwrap();
+        assert_eq!(
+            call!(a, get, "/me", fresh).status(),
+            StatusCode::OK,
+            "{name}"
+        );
+    }
+}
+
+/// `POST /sign-out-elsewhere` → `Session::revoke_other_sessions`.
+async fn sign_out_elsewhere(session: session_core::Session) -> HttpResponse {
+    match session.revoke_other_sessions().await {
+        Ok(()) => HttpResponse::Ok().finish(),
+        Err(RevocationError::NotSignedIn) => HttpResponse::Unauthorized().finish(),
+        Err(e) => HttpResponse::ServiceUnavailable().body(e.to_string()),
+    }
+}
+
+#[actix_web::test]
+async fn revoke_other_sessions_keeps_only_the_calling_one() {
+    let redis = RedisServer::start();
+    for (name, store) in stores(&redis).await {
+        let c = clock();
+        let auth = builder(&c).revocations(store).build().unwrap();
+        let app = test::init_service(
+            App::new()
+                .wrap(auth)
+                .configure(routes)
+                .route("/sign-out-elsewhere", web::post().to(sign_out_elsewhere)),
+        )
+        .await;
+        let here = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
+        let there = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
+        let bob = session_cookie(&call!(app, post, "/login?id=bob")).unwrap();
+        let res = call!(app, post, "/sign-out-elsewhere", here);
+        assert_eq!(res.status(), StatusCode::OK, "{name}");
+        let here_now = session_cookie(&res).expect("re-issued under the new generation");
+        assert_eq!(
+            call!(app, get, "/me", here_now).status(),
+            StatusCode::OK,
+            "{name}"
+        );
+        assert_eq!(
+            call!(app, get, "/me", there).status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}"
+        );
+        assert_eq!(
+            call!(app, get, "/me", here).status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}: the old copy"
+        );
+        assert_eq!(
+            call!(app, get, "/me", bob).status(),
+            StatusCode::OK,
+            "{name}"
+        );
+        assert_eq!(
+            call!(app, post, "/sign-out-elsewhere").status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}: anonymous"
+        );
+    }
 }

@@ -5,9 +5,18 @@
 //! request whether the session was revoked, so a revoked cookie is anonymous on the very next
 //! request, and [`crate::Session::logout`] revokes its own session id.
 //!
-//! Invariant: every entry a backend stores carries an expiry no later than the moment the
-//! revoked cookies could no longer be valid anyway (their absolute deadline), so storage never
-//! grows without bound.
+//! "Every session of a user" is decided without comparing clocks: each user has a revocation
+//! *generation* in the store, a number that only grows. A new session carries the generation it
+//! was started under (read from the store at login); `revoke_user` moves the generation past
+//! every number handed out before, so every session started before the call, on any instance,
+//! is refused after it, whatever the instances' clocks say, and no later call can move it back.
+//!
+//! Invariants:
+//! - a user's generation never decreases while any session it governs can be valid, and a new
+//!   one is greater than every generation any session of the user carries;
+//! - every entry a backend stores carries an expiry at least [`MAX_SKEW_SECS`] past the moment
+//!   the revoked cookies could no longer be valid anyway (their absolute deadline), and no
+//!   later than needed, so storage never grows without bound.
 
 use std::{
     collections::HashMap,
@@ -16,6 +25,8 @@ use std::{
     pin::Pin,
     sync::Mutex,
 };
+
+pub use crate::claims::MAX_SKEW_SECS;
 
 #[cfg(feature = "redis")]
 mod redis;
@@ -30,7 +41,8 @@ pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 ///
 /// Times are Unix seconds; `now` is passed in so backends need no clock of their own.
 pub trait Revocations: Send + Sync + 'static {
-    /// Revokes session `sid` until `until` (after which its cookies are invalid anyway).
+    /// Revokes session `sid` until `until` (after which its cookies are invalid anyway; the
+    /// entry may live [`MAX_SKEW_SECS`] longer, never less).
     fn revoke_session<'a>(
         &'a self,
         sid: &'a str,
@@ -38,22 +50,26 @@ pub trait Revocations: Send + Sync + 'static {
         now: i64,
     ) -> BoxFuture<'a, Result<(), RevocationError>>;
 
-    /// Revokes every session of `user` that started at or before `at`, remembering it until
-    /// `until`.
+    /// Revokes every session of `user` started before this call: moves the user's generation
+    /// past every generation handed out before, keeps it at least until `until` (plus
+    /// [`MAX_SKEW_SECS`]), and returns it.
     fn revoke_user<'a>(
         &'a self,
         user: &'a str,
-        at: i64,
         until: i64,
         now: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>>;
+    ) -> BoxFuture<'a, Result<u64, RevocationError>>;
 
-    /// Whether session `sid` of `user`, started at `auth_time`, is revoked.
+    /// The user's current generation (0 when none is stored), carried by a session started now.
+    fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>>;
+
+    /// Whether session `sid` of `user`, started under `generation`, is revoked: its id was
+    /// revoked, or the user's generation has moved past it.
     fn is_revoked<'a>(
         &'a self,
         sid: &'a str,
         user: &'a str,
-        auth_time: i64,
+        generation: u64,
         now: i64,
     ) -> BoxFuture<'a, Result<bool, RevocationError>>;
 }
@@ -68,6 +84,8 @@ pub enum RevocationError {
     Timeout,
     /// No backend is configured on this [`crate::AuthSession`].
     NotConfigured,
+    /// The call needs a signed-in session, and the request has none.
+    NotSignedIn,
 }
 
 impl fmt::Display for RevocationError {
@@ -78,6 +96,7 @@ impl fmt::Display for RevocationError {
             Self::NotConfigured => f.write_str(
                 "no revocation store configured: use AuthSession::builder(..).revocations(..)",
             ),
+            Self::NotSignedIn => f.write_str("no user is signed in to this session"),
         }
     }
 }
@@ -97,8 +116,11 @@ pub struct MemoryRevocations {
 struct Entries {
     /// sid → until
     sessions: HashMap<String, i64>,
-    /// user → (revoked at, until)
-    users: HashMap<String, (i64, i64)>,
+    /// user → (generation, until)
+    users: HashMap<String, (u64, i64)>,
+    /// The last generation handed out to any user: it outlives purged entries, so a user's next
+    /// generation is above every one handed out before.
+    last: u64,
 }
 
 impl MemoryRevocations {
@@ -124,6 +146,12 @@ impl MemoryRevocations {
     }
 }
 
+/// When an entry revoking until `until` may go: never before the absolute deadline of the
+/// cookies it revokes, plus the clock skew allowed between instances.
+pub(crate) fn keep_until(until: i64) -> i64 {
+    until.saturating_add(MAX_SKEW_SECS)
+}
+
 impl Entries {
     fn purge(&mut self, now: i64) {
         self.sessions.retain(|_, until| *until > now);
@@ -140,8 +168,10 @@ impl Revocations for MemoryRevocations {
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
         let mut entries = self.entries();
         entries.purge(now);
+        let until = keep_until(until);
         if until > now {
-            entries.sessions.insert(sid.to_owned(), until);
+            let entry = entries.sessions.entry(sid.to_owned()).or_insert(until);
+            *entry = (*entry).max(until);
         }
         Box::pin(ready(Ok(())))
     }
@@ -149,24 +179,33 @@ impl Revocations for MemoryRevocations {
     fn revoke_user<'a>(
         &'a self,
         user: &'a str,
-        at: i64,
         until: i64,
         now: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
         let mut entries = self.entries();
         entries.purge(now);
-        if until > now {
-            let entry = entries.users.entry(user.to_owned()).or_insert((at, until));
-            *entry = (entry.0.max(at), entry.1.max(until));
-        }
-        Box::pin(ready(Ok(())))
+        entries.last += 1;
+        let generation = entries.last;
+        let until = keep_until(until);
+        let entry = entries.users.entry(user.to_owned()).or_insert((0, until));
+        *entry = (generation, entry.1.max(until));
+        Box::pin(ready(Ok(generation)))
+    }
+
+    fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
+        let entries = self.entries();
+        let generation = entries
+            .users
+            .get(user)
+            .map_or(0, |(generation, _)| *generation);
+        Box::pin(ready(Ok(generation)))
     }
 
     fn is_revoked<'a>(
         &'a self,
         sid: &'a str,
         user: &'a str,
-        auth_time: i64,
+        generation: u64,
         now: i64,
     ) -> BoxFuture<'a, Result<bool, RevocationError>> {
         let entries = self.entries();
@@ -174,7 +213,7 @@ impl Revocations for MemoryRevocations {
         let all = entries
             .users
             .get(user)
-            .is_some_and(|(at, until)| *until > now && auth_time <= *at);
+            .is_some_and(|(current, until)| *until > now && generation < *current);
         Box::pin(ready(Ok(session || all)))
     }
 }
@@ -195,23 +234,42 @@ mod tests {
     }
 
     #[test]
-    fn session_revocation_expires() {
+    fn session_revocation_expires_after_the_skew_allowance() {
         let store = MemoryRevocations::new();
         block(store.revoke_session("s1", 200, 100)).unwrap();
         assert!(block(store.is_revoked("s1", "u", 0, 150)).unwrap());
         assert!(!block(store.is_revoked("s2", "u", 0, 150)).unwrap());
-        assert!(!block(store.is_revoked("s1", "u", 0, 200)).unwrap());
-        block(store.revoke_session("s3", 400, 300)).unwrap();
+        let end = 200 + MAX_SKEW_SECS;
+        assert!(block(store.is_revoked("s1", "u", 0, end - 1)).unwrap());
+        assert!(!block(store.is_revoked("s1", "u", 0, end)).unwrap());
+        block(store.revoke_session("s3", 400, end)).unwrap();
         assert_eq!(store.len(), 1, "the expired entry was purged");
     }
 
     #[test]
-    fn user_revocation_covers_sessions_started_before() {
+    fn user_revocation_covers_every_generation_handed_out_before() {
         let store = MemoryRevocations::new();
-        block(store.revoke_user("u", 100, 1000, 100)).unwrap();
-        assert!(block(store.is_revoked("s", "u", 99, 150)).unwrap());
-        assert!(block(store.is_revoked("s", "u", 100, 150)).unwrap());
-        assert!(!block(store.is_revoked("s", "u", 101, 150)).unwrap());
-        assert!(!block(store.is_revoked("s", "other", 99, 150)).unwrap());
+        let before = block(store.generation("u")).unwrap();
+        assert_eq!(before, 0);
+        let first = block(store.revoke_user("u", 1000, 100)).unwrap();
+        assert!(block(store.is_revoked("s", "u", before, 150)).unwrap());
+        assert!(!block(store.is_revoked("s", "u", first, 150)).unwrap());
+        assert_eq!(block(store.generation("u")).unwrap(), first);
+        assert!(!block(store.is_revoked("s", "other", 0, 150)).unwrap());
+        // Whatever `now` a later call brings (a slower clock), the generation only grows.
+        let second = block(store.revoke_user("u", 900, 50)).unwrap();
+        assert!(second > first);
+        assert!(block(store.is_revoked("s", "u", first, 150)).unwrap());
+    }
+
+    #[test]
+    fn generations_stay_above_purged_ones() {
+        let store = MemoryRevocations::new();
+        let first = block(store.revoke_user("u", 100, 10)).unwrap();
+        // Purged once its entry expires; the next generation is still above the old one.
+        block(store.revoke_session("x", 10_000, 100 + MAX_SKEW_SECS)).unwrap();
+        assert_eq!(block(store.generation("u")).unwrap(), 0);
+        let again = block(store.revoke_user("u", 10_000, 200)).unwrap();
+        assert!(again > first);
     }
 }

@@ -4,16 +4,31 @@ use std::time::Duration;
 
 use redis::{
     aio::{ConnectionManager, ConnectionManagerConfig},
-    AsyncCommands, Client,
+    AsyncCommands, Client, Script,
 };
 
-use super::{BoxFuture, RevocationError, Revocations};
+use super::{keep_until, BoxFuture, RevocationError, Revocations};
+
+/// Moves the user's generation (KEYS[1]) past both its current value and Redis's own clock in
+/// microseconds, keeps it ARGV[1] seconds, and returns it. Redis's clock, not an instance's: the
+/// generation is above every value ever handed out, even after the key expired and came back.
+/// (Microseconds since 1970 stay below 2^53, exact in Lua's doubles.)
+const REVOKE_USER: &str = r"
+local time = redis.call('TIME')
+local micros = tonumber(time[1]) * 1000000 + tonumber(time[2])
+local current = tonumber(redis.call('GET', KEYS[1]) or '0')
+local generation = math.max(current + 1, micros)
+local ttl = math.max(tonumber(ARGV[1]), redis.call('TTL', KEYS[1]))
+redis.call('SET', KEYS[1], string.format('%d', generation), 'EX', ttl)
+return generation
+";
 
 /// Revocations kept in Redis under a key prefix, each key expiring by itself (`SET .. EX`) when
 /// the cookies it revokes could no longer be valid anyway.
 ///
-/// Keys: `<prefix>sid:<session id>` and `<prefix>user:<user id>` (the revocation time).
-/// One round trip (`MGET`) per authenticated request. The connection reconnects by itself after
+/// Keys: `<prefix>sid:<session id>` and `<prefix>user:<user id>` (the user's generation, moved
+/// by a script on Redis's own clock, so instances' clocks never matter). One round trip (`MGET`)
+/// per authenticated request, one `GET` per login. The connection reconnects by itself after
 /// Redis restarts.
 ///
 /// ```no_run
@@ -85,9 +100,12 @@ fn unavailable(e: redis::RedisError) -> RevocationError {
     RevocationError::Unavailable(e.to_string())
 }
 
-/// Seconds from `now` to `until`, at least one (Redis refuses `EX 0`).
+/// Seconds from `now` until the entry revoking until `until` may go (the skew allowance
+/// included), at least one (Redis refuses `EX 0`).
 fn ttl(until: i64, now: i64) -> u64 {
-    u64::try_from(until.saturating_sub(now)).unwrap_or(0).max(1)
+    u64::try_from(keep_until(until).saturating_sub(now))
+        .unwrap_or(0)
+        .max(1)
 }
 
 impl Revocations for RedisRevocations {
@@ -108,15 +126,26 @@ impl Revocations for RedisRevocations {
     fn revoke_user<'a>(
         &'a self,
         user: &'a str,
-        at: i64,
         until: i64,
         now: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            conn.set_ex::<_, _, ()>(self.user_key(user), at, ttl(until, now))
+            Script::new(REVOKE_USER)
+                .key(self.user_key(user))
+                .arg(ttl(until, now))
+                .invoke_async(&mut conn)
                 .await
                 .map_err(unavailable)
+        })
+    }
+
+    fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
+        Box::pin(async move {
+            let mut conn = self.conn.clone();
+            let generation: Option<u64> =
+                conn.get(self.user_key(user)).await.map_err(unavailable)?;
+            Ok(generation.unwrap_or(0))
         })
     }
 
@@ -124,15 +153,15 @@ impl Revocations for RedisRevocations {
         &'a self,
         sid: &'a str,
         user: &'a str,
-        auth_time: i64,
+        generation: u64,
         _now: i64,
     ) -> BoxFuture<'a, Result<bool, RevocationError>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
             let keys = [self.sid_key(sid), self.user_key(user)];
-            let (session, revoked_at): (Option<i64>, Option<i64>) =
+            let (session, current): (Option<i64>, Option<u64>) =
                 conn.mget(&keys).await.map_err(unavailable)?;
-            Ok(session.is_some() || revoked_at.is_some_and(|at| auth_time <= at))
+            Ok(session.is_some() || current.is_some_and(|current| generation < current))
         })
     }
 }
