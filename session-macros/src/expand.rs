@@ -203,15 +203,15 @@ fn rule_expr(rule: &RuleExpr) -> TokenStream {
         RuleExpr::Authenticated(_) => quote!(#rule_type::authenticated()),
         RuleExpr::Role(_, Role::Name(name)) => quote!(#rule_type::role(#name)),
         RuleExpr::Role(_, Role::Typed(path)) => quote!(#rule_type::role_name(#path)),
-        RuleExpr::Any(_, rules) => {
+        RuleExpr::Any(_, _, rules) => {
             let rules = rules.iter().map(rule_expr);
             quote!(#rule_type::any([#(#rules),*]))
         }
-        RuleExpr::All(_, rules) => {
+        RuleExpr::All(_, _, rules) => {
             let rules = rules.iter().map(rule_expr);
             quote!(#rule_type::all([#(#rules),*]))
         }
-        RuleExpr::Not(_, rule) => {
+        RuleExpr::Not(_, _, rule) => {
             let rule = rule_expr(rule);
             quote!(#rule_type::not(#rule))
         }

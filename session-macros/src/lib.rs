@@ -40,6 +40,7 @@ mod args;
 mod expand;
 mod fallback;
 mod rule;
+mod truth;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -185,6 +186,12 @@ pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `fresh = SECS`: the user must also have signed in within the last `SECS` seconds; otherwise
 ///   the answer is the not-signed-in one with `reason=reauthenticate`;
 /// - `redirect = ".."` and `status = N` as for [`macro@login_required`].
+///
+/// A rule that no signed-in user can meet (`all(role = "a", not(role = "a"))`,
+/// `not(authenticated)`), or that every signed-in user meets although it names roles or checks
+/// (`any(role = "a", not(role = "a"))`), is a compile error: the macro evaluates it for every
+/// combination of its roles and checks (up to 12 distinct ones). A role written as a string and
+/// one written as an enum variant count as different roles.
 ///
 /// Stacked `#[authorize]`, `#[require_role]` and `#[login_required]` attributes combine with AND.
 #[proc_macro_attribute]

@@ -8,6 +8,7 @@ use syn::{spanned::Spanned, Error, FnArg, Item, ItemFn, LitInt, LitStr, Result};
 use crate::{
     args::{Args, Kind},
     rule::{Role, RuleExpr},
+    truth::{self, Meaning},
 };
 
 /// The handler the attribute is on: an `async fn` without a receiver.
@@ -80,6 +81,7 @@ pub(crate) fn args(args: &Args) -> Result<()> {
     }
     if let Some(rule) = &args.rule {
         rule_values(rule, &mut errors);
+        errors.push_result(rule_meaning(rule));
     }
     errors.finish()
 }
@@ -139,11 +141,37 @@ fn rule_values(rule: &RuleExpr, errors: &mut Errors) {
                 ));
             }
         }
-        RuleExpr::Any(_, rules) | RuleExpr::All(_, rules) => {
+        RuleExpr::Any(_, _, rules) | RuleExpr::All(_, _, rules) => {
             rules.iter().for_each(|rule| rule_values(rule, errors));
         }
-        RuleExpr::Not(_, rule) => rule_values(rule, errors),
+        RuleExpr::Not(_, _, rule) => rule_values(rule, errors),
         RuleExpr::Authenticated(_) | RuleExpr::Role(_, Role::Typed(_)) | RuleExpr::Check(..) => {}
+    }
+}
+
+/// The rule decides something: it is met by some signed-in users and not by others (as far as
+/// its atoms tell; see `truth`). A rule no one can meet denies every request; one that everyone
+/// meets although it names roles or checks almost always hides a mistake (`any` for `all`, a
+/// misplaced `not`). `authenticated` alone is of course fine.
+fn rule_meaning(rule: &RuleExpr) -> Result<()> {
+    let (meaning, names) = truth::meaning(rule);
+    let whatever = match (names.roles, names.checks) {
+        (true, true) => "whatever roles a user has and whatever its checks answer",
+        (true, false) => "whatever roles a user has",
+        (false, true) => "whatever its checks answer",
+        (false, false) => "for every signed-in user",
+    };
+    match meaning {
+        Meaning::Never => Err(rule.error(format!(
+            "this rule can never be met: it fails {whatever}, and anonymous users are refused \
+             anyway, so every request would be denied"
+        ))),
+        Meaning::Always if names.roles || names.checks => Err(rule.error(format!(
+            "this rule lets every signed-in user through although it names {}: it is met \
+             {whatever}; write `authenticated` if that is what you mean",
+            if names.roles { "roles" } else { "checks" },
+        ))),
+        Meaning::Always | Meaning::Depends | Meaning::Unknown => Ok(()),
     }
 }
 
@@ -298,6 +326,52 @@ mod tests {
             let got = args_error(kind, text).unwrap_or_else(|| panic!("{text} accepted"));
             assert!(got.contains(want), "{text}: {got}");
         }
+    }
+
+    #[test]
+    fn rules_that_cannot_mean_what_they_say() {
+        const NEVER: &str = "this rule can never be met: it fails";
+        const ALWAYS_ROLES: &str =
+            "this rule lets every signed-in user through although it names roles: it is met";
+        let cases = [
+            ("authenticated", None),
+            ("all(authenticated, not(not(authenticated)))", None),
+            ("role = \"a\"", None),
+            (
+                "any(role = \"a\", all(role = \"b\", not(role = \"c\")))",
+                None,
+            ),
+            ("all(role = \"a\", not(role = \"a\"))", Some(NEVER)),
+            (
+                "all(role = \"a\", not(role = \"a\")), fresh = 60",
+                Some(NEVER),
+            ),
+            (
+                "not(authenticated)",
+                Some("it fails for every signed-in user"),
+            ),
+            ("any(role = \"a\", not(role = \"a\"))", Some(ALWAYS_ROLES)),
+            ("any(role = \"a\", authenticated)", Some(ALWAYS_ROLES)),
+            ("any(role = \"a\", not(check = f))", None),
+            (
+                "any(check = f, not(check = f))",
+                Some("although it names checks: it is met whatever its checks answer"),
+            ),
+            (
+                "all(role = \"a\", check = f, not(check = f))",
+                Some("whatever roles a user has and whatever its checks answer"),
+            ),
+        ];
+        for (text, want) in cases {
+            let got = args_error(Kind::Authorize, text);
+            match (want, &got) {
+                (None, None) => {}
+                (Some(want), Some(got)) if got.contains(want) => {}
+                _ => panic!("{text}: got {got:?}, want {want:?}"),
+            }
+        }
+        assert_eq!(args_error(Kind::RequireRole, "\"a\""), None);
+        assert_eq!(args_error(Kind::LoginRequired, ""), None);
     }
 
     #[test]
