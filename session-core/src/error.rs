@@ -3,6 +3,7 @@
 use std::fmt;
 
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
+use session_rules::StatusProblem;
 
 /// A configuration that cannot be used. Returned by [`crate::Key`] constructors and
 /// [`crate::AuthSessionBuilder::build`]; nothing in configuration panics.
@@ -74,6 +75,71 @@ impl fmt::Display for ConfigError {
 }
 
 impl std::error::Error for ConfigError {}
+
+/// A guard whose denial answer could let a denied request look allowed, or send it off-site.
+/// Returned by [`crate::GuardBuilder::build`]; the macros refuse the same values at compile time,
+/// by the same rules.
+///
+/// ```
+/// use session_core::{Guard, GuardError, Rule};
+///
+/// let err = Guard::require(Rule::role("admin")).status(200).build().unwrap_err();
+/// assert_eq!(err, GuardError::Status { status: 200, with_redirect: false });
+/// assert_eq!(
+///     err.to_string(),
+///     "invalid guard: status 200 must be an error status in 400..=599 \
+///      (or, with a redirect, a redirect status)"
+/// );
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum GuardError {
+    /// [`crate::Guard::redirect`] was given a target that is not a same-origin path (see
+    /// [`crate::safe_next`]).
+    Redirect {
+        /// The target.
+        to: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
+    /// [`crate::Guard::status`] was given a status that cannot answer a denial: without a
+    /// redirect it must be an error status (400..=599), with one a redirect status (301, 302,
+    /// 303, 307 or 308).
+    Status {
+        /// The status.
+        status: u16,
+        /// Whether the guard redirects.
+        with_redirect: bool,
+    },
+}
+
+impl fmt::Display for GuardError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Redirect { to, problem } => {
+                write!(f, "invalid guard: redirect target {to:?} {problem}")
+            }
+            Self::Status {
+                status,
+                with_redirect: true,
+            } => write!(
+                f,
+                "invalid guard: status {status} with a redirect {}",
+                StatusProblem::NotARedirectStatus.message()
+            ),
+            Self::Status {
+                status,
+                with_redirect: false,
+            } => write!(
+                f,
+                "invalid guard: status {status} {} (or, with a redirect, a redirect status)",
+                StatusProblem::NotAnErrorStatus.message()
+            ),
+        }
+    }
+}
+
+impl std::error::Error for GuardError {}
 
 /// A failure while using a [`crate::Session`] or reading session data.
 ///

@@ -1,5 +1,10 @@
 //! Guards: a rule (or "anonymous only") plus how to answer a denial. The macros and
 //! [`crate::Require`] both check requests through [`Guard::check`].
+//!
+//! Invariant: a [`Guard`] never answers a denied request with anything but a denial (an error
+//! status, or a redirect to a same-origin path). Its answer is either the configured default or
+//! one that passed `answer_problem`, through [`GuardBuilder::build`] at run time or
+//! [`Answer::checked`] at compile time for macro-generated guards.
 
 use std::{
     borrow::Cow,
@@ -13,8 +18,11 @@ use std::{
 use actix_utils::future::Either;
 use actix_web::{dev::Payload, Error, FromRequest, HttpRequest};
 
+use session_rules::{denial_status, same_origin_path, RedirectProblem, StatusProblem};
+
 use crate::{
     deny::{wants_html, AuthError, DenyContext, DenyKind, Overrides},
+    error::GuardError,
     rule::Rule,
     session::RequestState,
     user::AuthUser,
@@ -26,7 +34,33 @@ enum Policy {
     SkipIfAuthenticated,
 }
 
-/// A check run before a handler: a [`Rule`] the user must meet, or "anonymous users only".
+/// A check run before a handler: a [`Rule`] the user must meet, or "anonymous users only", and
+/// how to answer a denial.
+///
+/// A `Guard` always answers a denial with a denial. [`Guard::require`] and
+/// [`Guard::skip_if_authenticated`] give one with the configured answers; a custom answer
+/// ([`Guard::redirect`], [`Guard::status`]) goes through a [`GuardBuilder`], whose
+/// [`build`](GuardBuilder::build) refuses what the macros refuse at compile time, by the same
+/// rules: a status that is not an error status (a 1xx or 2xx would answer a denied request as if
+/// it had passed), a 3xx status without a redirect, a redirect status other than 301, 302, 303,
+/// 307 or 308, and a redirect target that is not a same-origin path.
+///
+/// ```
+/// use session_core::{Guard, GuardError, Require, Rule};
+///
+/// # fn main() -> Result<(), GuardError> {
+/// let admins = Guard::require(Rule::role("admin")).status(404).build()?; // hide the route
+/// let members = Guard::require(Rule::authenticated())
+///     .redirect("/signin")
+///     .status(307)
+///     .build()?;
+/// let _ = (Require::guard(admins), Require::guard(members));
+///
+/// assert!(Guard::require(Rule::role("admin")).status(200).build().is_err());
+/// assert!(Guard::skip_if_authenticated().redirect("https://evil.example").build().is_err());
+/// # Ok(())
+/// # }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Guard {
     policy: Policy,
@@ -34,7 +68,7 @@ pub struct Guard {
 }
 
 impl Guard {
-    /// Lets through signed-in users who meet `rule`.
+    /// Lets through signed-in users who meet `rule`; denials get the configured answers.
     pub fn require(rule: Rule) -> Self {
         Self {
             policy: Policy::Require(rule),
@@ -51,16 +85,26 @@ impl Guard {
         }
     }
 
-    /// Denials redirect to `to` (with `?next=` when not signed in) instead of the default.
-    pub fn redirect(mut self, to: impl Into<Cow<'static, str>>) -> Self {
-        self.overrides.redirect = Some(to.into());
-        self
+    /// Denials redirect to `to` (with `?next=` when not signed in) instead of the default: a
+    /// same-origin path, as [`crate::safe_next`] accepts. Finish with [`GuardBuilder::build`].
+    pub fn redirect(self, to: impl Into<Cow<'static, str>>) -> GuardBuilder {
+        GuardBuilder { guard: self }.redirect(to)
     }
 
-    /// With [`Guard::redirect`]: the redirect status (3xx, default 303). Without: the status of
-    /// every denial (with a JSON or HTML body).
-    pub fn status(mut self, status: u16) -> Self {
-        self.overrides.status = Some(status);
+    /// With [`Guard::redirect`]: the redirect status (301, 302, 303, 307 or 308; default 303).
+    /// Without: the status of every denial, 400..=599 (with a JSON or HTML body). Finish with
+    /// [`GuardBuilder::build`].
+    pub fn status(self, status: u16) -> GuardBuilder {
+        GuardBuilder { guard: self }.status(status)
+    }
+
+    /// `self` answering denials with `answer`, which the macros checked at compile time.
+    pub(crate) fn answering(mut self, answer: CheckedAnswer) -> Self {
+        let Answer { redirect, status } = answer.0;
+        self.overrides = Overrides {
+            redirect: redirect.map(Cow::Borrowed),
+            status,
+        };
         self
     }
 
@@ -126,6 +170,134 @@ impl Guard {
             tracing::debug!(reason = kind.as_str(), path = %req.path(), "request denied");
             deny_for(req, state, kind, &self.overrides).into()
         })
+    }
+}
+
+/// A [`Guard`] with a custom denial answer, not yet checked: [`GuardBuilder::build`] checks it.
+/// Made by [`Guard::redirect`] and [`Guard::status`].
+#[derive(Debug, Clone)]
+#[must_use = "a GuardBuilder guards nothing: call `.build()` for the Guard"]
+pub struct GuardBuilder {
+    guard: Guard,
+}
+
+impl GuardBuilder {
+    /// See [`Guard::redirect`].
+    pub fn redirect(mut self, to: impl Into<Cow<'static, str>>) -> Self {
+        self.guard.overrides.redirect = Some(to.into());
+        self
+    }
+
+    /// See [`Guard::status`].
+    pub fn status(mut self, status: u16) -> Self {
+        self.guard.overrides.status = Some(status);
+        self
+    }
+
+    /// The guard, or why its answer is refused: the redirect target is not a same-origin path,
+    /// or the status is not an error status (without a redirect) or a redirect status (with
+    /// one). The macros refuse the same values at compile time, with the same rules
+    /// (`session_rules`).
+    ///
+    /// ```
+    /// use session_core::{Guard, GuardError, Rule};
+    ///
+    /// let refused = Guard::require(Rule::authenticated()).status(303).build();
+    /// assert_eq!(refused.unwrap_err(), GuardError::Status { status: 303, with_redirect: false });
+    /// ```
+    pub fn build(self) -> Result<Guard, GuardError> {
+        let Overrides { redirect, status } = &self.guard.overrides;
+        match answer_problem(redirect.as_deref(), *status) {
+            Ok(()) => Ok(self.guard),
+            Err(AnswerProblem::Redirect(problem)) => Err(GuardError::Redirect {
+                to: redirect.as_deref().unwrap_or_default().to_owned(),
+                problem: problem.message(),
+            }),
+            Err(AnswerProblem::Status(_)) => Err(GuardError::Status {
+                status: status.unwrap_or_default(),
+                with_redirect: redirect.is_some(),
+            }),
+        }
+    }
+}
+
+impl TryFrom<GuardBuilder> for Guard {
+    type Error = GuardError;
+
+    fn try_from(builder: GuardBuilder) -> Result<Self, GuardError> {
+        builder.build()
+    }
+}
+
+/// What is wrong with a denial answer.
+enum AnswerProblem {
+    Redirect(RedirectProblem),
+    Status(StatusProblem),
+}
+
+/// The rules every custom denial answer follows, from the macros' or the runtime API: the
+/// redirect target is a same-origin path; the status is a redirect status with a redirect and an
+/// error status without one. `const`, so macro-generated guards are checked while compiling.
+const fn answer_problem(redirect: Option<&str>, status: Option<u16>) -> Result<(), AnswerProblem> {
+    if let Some(to) = redirect {
+        if let Err(problem) = same_origin_path(to) {
+            return Err(AnswerProblem::Redirect(problem));
+        }
+    }
+    if let Some(status) = status {
+        if let Err(problem) = denial_status(status, redirect.is_some()) {
+            return Err(AnswerProblem::Status(problem));
+        }
+    }
+    Ok(())
+}
+
+/// A denial answer written by a macro, before [`Answer::checked`]. Not API.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct Answer {
+    redirect: Option<&'static str>,
+    status: Option<u16>,
+}
+
+/// An [`Answer`] that passed the rules of [`GuardBuilder::build`]. Not API.
+#[doc(hidden)]
+#[derive(Debug, Clone, Copy)]
+pub struct CheckedAnswer(Answer);
+
+impl Answer {
+    /// No redirect, no status.
+    pub const NONE: Self = Self {
+        redirect: None,
+        status: None,
+    };
+
+    /// With `redirect = to`.
+    pub const fn redirect(self, to: &'static str) -> Self {
+        Self {
+            redirect: Some(to),
+            ..self
+        }
+    }
+
+    /// With `status = status`.
+    pub const fn status(self, status: u16) -> Self {
+        Self {
+            status: Some(status),
+            ..self
+        }
+    }
+
+    /// The answer, checked by the rules of [`GuardBuilder::build`]; panics when they refuse it.
+    /// Generated code evaluates it in a `const` item, where that panic is a compile error, so a
+    /// macro-generated guard has no failure at run time and no way around the rules. (The macro
+    /// has already refused such an answer with an error on the offending literal.)
+    pub const fn checked(self) -> CheckedAnswer {
+        match answer_problem(self.redirect, self.status) {
+            Ok(()) => CheckedAnswer(self),
+            Err(AnswerProblem::Redirect(problem)) => panic!("{}", problem.message()),
+            Err(AnswerProblem::Status(problem)) => panic!("{}", problem.message()),
+        }
     }
 }
 
@@ -224,5 +396,36 @@ impl<G: GuardSpec> Future for GuardedFuture<G> {
         checking
             .poll(cx)
             .map(|verdict| verdict.map(|()| Guarded(PhantomData)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// What macro-generated code does: an accepted answer becomes the guard's overrides.
+    #[test]
+    fn checked_answers_become_the_overrides() {
+        const ANSWER: CheckedAnswer = Answer::NONE.redirect("/signin").status(307).checked();
+        let guard = Guard::require(Rule::authenticated()).answering(ANSWER);
+        let want = Overrides {
+            redirect: Some("/signin".into()),
+            status: Some(307),
+        };
+        assert_eq!(guard.overrides, want);
+    }
+
+    /// The macros refuse such an answer first; were one to get through, `checked` still refuses
+    /// it, in the generated `const` item, which makes it a compile error.
+    #[test]
+    #[should_panic(expected = "must be an error status in 400..=599")]
+    fn checked_refuses_a_status_that_does_not_deny() {
+        let _ = Answer::NONE.status(200).checked();
+    }
+
+    #[test]
+    #[should_panic(expected = "must not start with `//`")]
+    fn checked_refuses_an_off_site_redirect() {
+        let _ = Answer::NONE.redirect("//evil.example").checked();
     }
 }

@@ -3,10 +3,16 @@
 pub use std::sync::LazyLock;
 
 pub use crate::{
-    guard::{Guard, GuardSpec, Guarded},
+    guard::{Answer, CheckedAnswer, Guard, GuardSpec, Guarded},
     rule::{RoleName, Rule},
     user::AuthUser,
 };
+
+/// `guard` answering denials with `answer`, which a `const` item checked: how a macro gives its
+/// guard `redirect = ".."` and `status = N`.
+pub fn answering(guard: Guard, answer: CheckedAnswer) -> Guard {
+    guard.answering(answer)
+}
 
 /// Entry points for the criterion benchmarks in `session-core/benches` (not API).
 pub mod bench {

@@ -1,7 +1,7 @@
 //! Same-origin redirect targets.
 
 /// Longest `next` value kept, in bytes.
-pub const MAX_NEXT_LEN: usize = 2048;
+pub const MAX_NEXT_LEN: usize = session_rules::MAX_REDIRECT_LEN;
 
 /// Returns `next` when it is a same-origin relative path, `None` otherwise.
 ///
@@ -13,6 +13,9 @@ pub const MAX_NEXT_LEN: usize = 2048;
 /// (`/caf%C3%A9`) except right after the leading `/` (`/%EF%BC%8Fevil.com`, a fullwidth solidus),
 /// where a Unicode-normalizing layer could turn it into a second slash.
 ///
+/// The same rule decides which targets [`crate::Guard::redirect`] and the macros' `redirect = ".."`
+/// accept: one implementation, `session_rules::same_origin_path`, serves all three.
+///
 /// ```
 /// use session_core::safe_next;
 /// assert_eq!(safe_next("/dashboard?tab=2"), Some("/dashboard?tab=2"));
@@ -20,27 +23,11 @@ pub const MAX_NEXT_LEN: usize = 2048;
 /// assert_eq!(safe_next("https://evil.com"), None);
 /// ```
 pub fn safe_next(next: &str) -> Option<&str> {
-    let raw = next.as_bytes();
-    if raw.len() > MAX_NEXT_LEN
-        || !single_slash_prefix(raw)
-        || !raw.iter().all(|&b| b.is_ascii_graphic() && b != b'\\')
-    {
-        return None;
-    }
-    // A proxy, framework or browser may decode once more: the decoded form must still start with a
-    // single "/" and hold no control characters (browsers drop tabs and newlines, which would turn
-    // "/%09/evil.com" into "//evil.com"). Encoded spaces and the like stay allowed.
-    let decoded: Vec<u8> = percent_encoding::percent_decode(raw).collect();
-    if !single_slash_prefix(&decoded) || decoded.iter().any(u8::is_ascii_control) {
-        return None;
-    }
-    Some(next)
-}
-
-/// Starts with "/" and the next byte is neither "/" nor "\\" nor the start of a non-ASCII
-/// character (a look-alike such as U+2215 or U+FF0F, or an overlong encoding of "/").
-fn single_slash_prefix(path: &[u8]) -> bool {
-    matches!(path, [b'/', rest @ ..] if !matches!(rest.first(), Some(b'/' | b'\\' | 0x80..)))
+    // A proxy, framework or browser may decode once more, so the rule also checks the decoded
+    // form (browsers drop tabs and newlines, which would turn "/%09/evil.com" into "//evil.com").
+    session_rules::same_origin_path(next)
+        .is_ok()
+        .then_some(next)
 }
 
 #[cfg(test)]

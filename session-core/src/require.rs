@@ -50,7 +50,31 @@ impl Require {
         Self::guard(Guard::require(rule))
     }
 
-    /// Any guard, with its overrides (`Guard::require(rule).status(404)`).
+    /// Any guard, with its own denial answer. A custom answer is checked when the [`Guard`] is
+    /// built ([`crate::GuardBuilder::build`]), so a `Require` never answers a denied request with
+    /// a success or an off-site redirect. Build the guard once, outside the app factory, and
+    /// clone it into each worker's `App`:
+    ///
+    /// ```no_run
+    /// use actix_web::{web, App, HttpServer};
+    /// use session_core::{AuthSession, Guard, Key, Require, Rule};
+    ///
+    /// #[actix_web::main]
+    /// async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    ///     let auth = AuthSession::builder(Key::from_env("SESSION_SECRET")?).build()?;
+    ///     // 404 to everyone else, so the scope's routes stay hidden.
+    ///     let admins = Guard::require(Rule::role("admin")).status(404).build()?;
+    ///     HttpServer::new(move || {
+    ///         App::new()
+    ///             .wrap(auth.clone())
+    ///             .service(web::scope("/admin").wrap(Require::guard(admins.clone())))
+    ///     })
+    ///     .bind(("127.0.0.1", 8080))?
+    ///     .run()
+    ///     .await?;
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn guard(guard: Guard) -> Self {
         Self {
             guard: Rc::new(guard),

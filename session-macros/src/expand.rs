@@ -54,6 +54,7 @@ fn parse_and_check(
 //
 //     impl ::session_core::__private::GuardSpec for __session_guard_posts_1a2b3c4d {
 //         fn guard() -> &'static ::session_core::__private::Guard {
+//             <answer item, when the attribute has `redirect` or `status`>
 //             static GUARD: ::session_core::__private::LazyLock<::session_core::__private::Guard> =
 //                 ::session_core::__private::LazyLock::new(|| <guard>);
 //             &GUARD
@@ -82,10 +83,17 @@ fn guarded_handler(args: &Args, mut handler: ItemFn, fingerprint: u32) -> TokenS
         &format!("{PARAM_PREFIX}{fingerprint:08x}"),
         Span::mixed_site(),
     );
-    let guard = guard_expr(args);
     let vis = &handler.vis;
     let private = quote!(::session_core::__private);
     let statik = Ident::new("GUARD", Span::mixed_site());
+    let answer = Ident::new("ANSWER", Span::mixed_site());
+    let (answer_item, guard) = match answer_item(args, &answer) {
+        Some(item) => {
+            let guard = guard_expr(args);
+            (item, quote!(#private::answering(#guard, #answer)))
+        }
+        None => (TokenStream::new(), guard_expr(args)),
+    };
 
     let position = handler
         .sig
@@ -105,6 +113,7 @@ fn guarded_handler(args: &Args, mut handler: ItemFn, fingerprint: u32) -> TokenS
 
         impl #private::GuardSpec for #spec {
             fn guard() -> &'static #private::Guard {
+                #answer_item
                 static #statik: #private::LazyLock<#private::Guard> =
                     #private::LazyLock::new(|| #guard);
                 &#statik
@@ -124,17 +133,18 @@ fn is_guard_param(input: &FnArg) -> bool {
 }
 
 // Input:
-//     login_required(status = 401)            | authorize(role = "admin", fresh = 600, redirect = "/r")
+//     login_required(status = 401)            | authorize(role = "admin", fresh = 600)
 // Output:
 //     Guard::require(Rule::authenticated())   | Guard::require(Rule::all([Rule::role("admin"), Rule::fresh(600u64)]))
-//         .status(401u16)                     |     .redirect("/r")
 //
 // (every name prefixed with `::session_core::__private::`). `fresh` is checked after the rule,
-// and the runtime answers "reauthenticate" only when the rule alone would pass.
+// and the runtime answers "reauthenticate" only when the rule alone would pass. `redirect` and
+// `status` are not part of it: with either, `guarded_handler` passes this guard and the answer of
+// `answer_item` to `answering(guard, ANSWER)`.
 fn guard_expr(args: &Args) -> TokenStream {
     let private = quote!(::session_core::__private);
     let require = |rule: TokenStream| quote!(#private::Guard::require(#rule));
-    let mut guard = match (args.kind, &args.rule) {
+    match (args.kind, &args.rule) {
         (Kind::SkipIfAuthenticated, _) => quote!(#private::Guard::skip_if_authenticated()),
         (_, None) => require(quote!(#private::Rule::authenticated())),
         (_, Some(rule)) => {
@@ -147,15 +157,33 @@ fn guard_expr(args: &Args) -> TokenStream {
                 None => require(rule),
             }
         }
-    };
+    }
+}
+
+// Input:
+//     redirect = "/signin", status = 307
+// Output:
+//     const ANSWER: CheckedAnswer = Answer::NONE.redirect("/signin").status(307u16).checked();
+//
+// (every name prefixed with `::session_core::__private::`). The runtime's own rules check the
+// answer again while compiling: `checked` is a `const fn` that panics on a refused answer, and a
+// panic in a `const` item is a compile error. `validate` has refused such answers already, with
+// an error on the literal, so this never fails; it keeps macro-generated guards from being the
+// one way around the rules.
+fn answer_item(args: &Args, name: &Ident) -> Option<TokenStream> {
+    if args.redirect.is_none() && args.status.is_none() {
+        return None;
+    }
+    let private = quote!(::session_core::__private);
+    let mut answer = quote!(#private::Answer::NONE);
     if let Some(to) = &args.redirect {
-        guard = quote!(#guard.redirect(#to));
+        answer = quote!(#answer.redirect(#to));
     }
     if let Some(status) = &args.status {
         let status = suffixed(status, "u16");
-        guard = quote!(#guard.status(#status));
+        answer = quote!(#answer.status(#status));
     }
-    guard
+    Some(quote!(const #name: #private::CheckedAnswer = #answer.checked();))
 }
 
 // Input:
@@ -175,15 +203,15 @@ fn rule_expr(rule: &RuleExpr) -> TokenStream {
         RuleExpr::Authenticated(_) => quote!(#rule_type::authenticated()),
         RuleExpr::Role(_, Role::Name(name)) => quote!(#rule_type::role(#name)),
         RuleExpr::Role(_, Role::Typed(path)) => quote!(#rule_type::role_name(#path)),
-        RuleExpr::Any(_, rules) => {
+        RuleExpr::Any(_, _, rules) => {
             let rules = rules.iter().map(rule_expr);
             quote!(#rule_type::any([#(#rules),*]))
         }
-        RuleExpr::All(_, rules) => {
+        RuleExpr::All(_, _, rules) => {
             let rules = rules.iter().map(rule_expr);
             quote!(#rule_type::all([#(#rules),*]))
         }
-        RuleExpr::Not(_, rule) => {
+        RuleExpr::Not(_, _, rule) => {
             let rule = rule_expr(rule);
             quote!(#rule_type::not(#rule))
         }
@@ -231,10 +259,9 @@ mod tests {
     fn guard_expressions() {
         let cases = [
             (Kind::LoginRequired, "", format!("{P}Guard::require({P}Rule::authenticated())")),
-            (Kind::LoginRequired, "status = 401", format!("{P}Guard::require({P}Rule::authenticated()).status(401u16)")),
-            (Kind::LoginRequired, "redirect = \"/in\", status = 307", format!("{P}Guard::require({P}Rule::authenticated()).redirect(\"/in\").status(307u16)")),
+            (Kind::LoginRequired, "status = 401", format!("{P}answering({P}Guard::require({P}Rule::authenticated()),ANSWER)")),
             (Kind::SkipIfAuthenticated, "", format!("{P}Guard::skip_if_authenticated()")),
-            (Kind::SkipIfAuthenticated, "redirect = \"/home\"", format!("{P}Guard::skip_if_authenticated().redirect(\"/home\")")),
+            (Kind::SkipIfAuthenticated, "redirect = \"/home\"", format!("{P}answering({P}Guard::skip_if_authenticated(),ANSWER)")),
             (Kind::RequireRole, "\"admin\"", format!("{P}Guard::require({P}Rule::role(\"admin\"))")),
             (Kind::RequireRole, "Role::Admin", format!("{P}Guard::require({P}Rule::role_name(Role::Admin))")),
             (
@@ -250,6 +277,37 @@ mod tests {
                 got.contains(&format!("LazyLock::new(||{want});")),
                 "{kind:?}({args}):\n{got}"
             );
+        }
+    }
+
+    #[test]
+    fn answers_are_checked_in_a_const_item() {
+        let cases = [
+            ("", None),
+            (
+                "status = 401",
+                Some(format!("{P}Answer::NONE.status(401u16)")),
+            ),
+            (
+                "redirect = \"/in\"",
+                Some(format!("{P}Answer::NONE.redirect(\"/in\")")),
+            ),
+            (
+                "redirect = \"/in\", status = 307",
+                Some(format!("{P}Answer::NONE.redirect(\"/in\").status(307u16)")),
+            ),
+        ];
+        for (args, want) in cases {
+            let got = compact(Kind::LoginRequired, args, "async fn h() {}");
+            match want {
+                Some(answer) => assert!(
+                    got.contains(&format!(
+                        "constANSWER:{P}CheckedAnswer={answer}.checked();static"
+                    )),
+                    "{args}:\n{got}"
+                ),
+                None => assert!(!got.contains("ANSWER"), "{args}:\n{got}"),
+            }
         }
     }
 

@@ -27,7 +27,9 @@
 //! becomes a hidden zero-sized struct implementing `GuardSpec` (the rule, built once, on first use)
 //! and the same function with one more parameter,
 //! `__session_guard_<hash>: Guarded<__session_guard_dashboard_<hash>>`. The rule tree is written
-//! out as Rust code; nothing is parsed at run time. Generated code names everything through
+//! out as Rust code; nothing is parsed at run time. A `redirect` or `status` also becomes a
+//! `const` item that the runtime's own rules check while compiling, so the guard has no failure
+//! path at run time. Generated code names everything through
 //! `::session_core::__private`, so it compiles in crates that shadow `std`, `core` or prelude
 //! names.
 
@@ -38,6 +40,7 @@ mod args;
 mod expand;
 mod fallback;
 mod rule;
+mod truth;
 mod validate;
 
 use proc_macro::TokenStream;
@@ -74,6 +77,9 @@ use crate::args::Kind;
 ///   URL. A same-origin path starting with a single `/`.
 /// - `status = N`: without `redirect`, the status of every denial (400..=599; a JSON body for API
 ///   clients, an HTML page for browsers); with it, the redirect status (301, 302, 303, 307 or 308).
+///
+/// These are the rules `session_core::GuardBuilder::build` applies at run time, from the same code
+/// (`session_rules`); here a value they refuse is a compile error on the value.
 ///
 /// Cannot be combined with `#[skip_if_authenticated]`. Not for associated functions in an `impl`
 /// block (see the crate documentation).
@@ -180,6 +186,12 @@ pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `fresh = SECS`: the user must also have signed in within the last `SECS` seconds; otherwise
 ///   the answer is the not-signed-in one with `reason=reauthenticate`;
 /// - `redirect = ".."` and `status = N` as for [`macro@login_required`].
+///
+/// A rule that no signed-in user can meet (`all(role = "a", not(role = "a"))`,
+/// `not(authenticated)`), or that every signed-in user meets although it names roles or checks
+/// (`any(role = "a", not(role = "a"))`), is a compile error: the macro evaluates it for every
+/// combination of its roles and checks (up to 12 distinct ones). A role written as a string and
+/// one written as an enum variant count as different roles.
 ///
 /// Stacked `#[authorize]`, `#[require_role]` and `#[login_required]` attributes combine with AND.
 #[proc_macro_attribute]

@@ -8,9 +8,13 @@
 //!       | check = path::to::function         fn(&AuthUser) -> bool, or async fn(AuthUser, HttpRequest) -> bool
 //! ```
 //!
-//! Only the shape is checked here; values (an empty role name, ...) are checked in `validate`.
+//! Only the shape is checked here; values (an empty role name, ...) are checked in `validate`,
+//! what the rule means (can it be met at all?) in `truth`.
 
-use proc_macro2::{Ident, Span};
+use std::fmt::Display;
+
+use proc_macro2::{Ident, Punct, Spacing, Span};
+use quote::ToTokens;
 use syn::{
     ext::IdentExt,
     parenthesized,
@@ -27,9 +31,9 @@ pub(crate) const KEYWORDS: &str = "`authenticated`, `role`, `any`, `all`, `not` 
 pub(crate) enum RuleExpr {
     Authenticated(Ident),
     Role(Ident, Role),
-    Any(Ident, Vec<RuleExpr>),
-    All(Ident, Vec<RuleExpr>),
-    Not(Ident, Box<RuleExpr>),
+    Any(Ident, token::Paren, Vec<RuleExpr>),
+    All(Ident, token::Paren, Vec<RuleExpr>),
+    Not(Ident, token::Paren, Box<RuleExpr>),
     Check(Ident, ExprPath),
 }
 
@@ -45,11 +49,36 @@ impl RuleExpr {
         match self {
             Self::Authenticated(kw)
             | Self::Role(kw, _)
-            | Self::Any(kw, _)
-            | Self::All(kw, _)
-            | Self::Not(kw, _)
+            | Self::Any(kw, ..)
+            | Self::All(kw, ..)
+            | Self::Not(kw, ..)
             | Self::Check(kw, _) => kw.span(),
         }
+    }
+
+    /// Where the rule ends: its closing parenthesis, or the last token of its value.
+    fn end_span(&self) -> Span {
+        let last = |tokens: &dyn ToTokens| {
+            let last = tokens.to_token_stream().into_iter().last();
+            last.map_or_else(|| self.span(), |token| token.span())
+        };
+        match self {
+            Self::Authenticated(kw) => kw.span(),
+            Self::Role(_, Role::Name(name)) => name.span(),
+            Self::Role(_, Role::Typed(path)) | Self::Check(_, path) => last(path),
+            Self::Any(_, paren, _) | Self::All(_, paren, _) | Self::Not(_, paren, _) => {
+                paren.span.close()
+            }
+        }
+    }
+
+    /// An error about the rule as a whole, spanning it from its keyword to its end.
+    pub(crate) fn error(&self, message: impl Display) -> Error {
+        let mut start = Punct::new('#', Spacing::Alone);
+        start.set_span(self.span());
+        let mut end = Punct::new('#', Spacing::Alone);
+        end.set_span(self.end_span());
+        Error::new_spanned(quote::quote!(#start #end), message)
     }
 
     /// Parses the rest of a rule whose keyword has been read. `unknown` builds the error for a
@@ -82,7 +111,7 @@ impl RuleExpr {
                 }
             }
             "any" | "all" => {
-                let rules = list_of(&keyword, input)?;
+                let (paren, rules) = list_of(&keyword, input)?;
                 if rules.is_empty() {
                     return Err(Error::new(
                         keyword.span(),
@@ -90,14 +119,15 @@ impl RuleExpr {
                     ));
                 }
                 Ok(match keyword == "any" {
-                    true => Self::Any(keyword, rules),
-                    false => Self::All(keyword, rules),
+                    true => Self::Any(keyword, paren, rules),
+                    false => Self::All(keyword, paren, rules),
                 })
             }
             "not" => {
-                let mut rules = list_of(&keyword, input)?.into_iter();
+                let (paren, rules) = list_of(&keyword, input)?;
+                let mut rules = rules.into_iter();
                 match (rules.next(), rules.next()) {
-                    (Some(rule), None) => Ok(Self::Not(keyword, Box::new(rule))),
+                    (Some(rule), None) => Ok(Self::Not(keyword, paren, Box::new(rule))),
                     (None, _) => Err(Error::new(
                         keyword.span(),
                         "`not()` needs a rule: `not(role = \"suspended\")`",
@@ -167,7 +197,7 @@ pub(crate) fn value_of(keyword: &Ident, input: ParseStream, example: &str) -> Re
 }
 
 /// `(rule, ..)` after `any`, `all` or `not`.
-fn list_of(keyword: &Ident, input: ParseStream) -> Result<Vec<RuleExpr>> {
+fn list_of(keyword: &Ident, input: ParseStream) -> Result<(token::Paren, Vec<RuleExpr>)> {
     if !input.peek(token::Paren) {
         return Err(Error::new(
             keyword.span(),
@@ -175,9 +205,9 @@ fn list_of(keyword: &Ident, input: ParseStream) -> Result<Vec<RuleExpr>> {
         ));
     }
     let content;
-    parenthesized!(content in input);
+    let paren = parenthesized!(content in input);
     let rules = Punctuated::<RuleExpr, Token![,]>::parse_terminated(&content)?;
-    Ok(rules.into_iter().collect())
+    Ok((paren, rules.into_iter().collect()))
 }
 
 #[cfg(test)]
@@ -195,9 +225,9 @@ mod tests {
             RuleExpr::Authenticated(_) => "authenticated".into(),
             RuleExpr::Role(_, Role::Name(name)) => format!("role={:?}", name.value()),
             RuleExpr::Role(_, Role::Typed(path)) => format!("role={}", quote::quote!(#path)),
-            RuleExpr::Any(_, rules) => format!("any({})", list(rules)),
-            RuleExpr::All(_, rules) => format!("all({})", list(rules)),
-            RuleExpr::Not(_, rule) => format!("not({})", show(rule)),
+            RuleExpr::Any(_, _, rules) => format!("any({})", list(rules)),
+            RuleExpr::All(_, _, rules) => format!("all({})", list(rules)),
+            RuleExpr::Not(_, _, rule) => format!("not({})", show(rule)),
             RuleExpr::Check(_, path) => format!("check={}", quote::quote!(#path)),
         }
     }

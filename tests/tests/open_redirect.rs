@@ -1,8 +1,8 @@
-//! No redirect leaves the site: `safe_next` over two corpora (`tests/corpus/hostile-next.txt`,
-//! `tests/corpus/safe-next.txt`) and random strings, and the deny redirect (`/login?next=..`) over
-//! hostile request targets. The oracle is an independent WHATWG URL parser (`url`): whatever
-//! `safe_next` keeps must resolve, as written and after one more percent-decoding, to the origin
-//! it was resolved against.
+//! No redirect leaves the site: `safe_next` and `Guard::redirect` over two corpora
+//! (`tests/corpus/hostile-next.txt`, `tests/corpus/safe-next.txt`), `safe_next` over random
+//! strings, and the deny redirect (`/login?next=..`) over hostile request targets. The oracle is
+//! an independent WHATWG URL parser (`url`): whatever `safe_next` keeps must resolve, as written
+//! and after one more percent-decoding, to the origin it was resolved against.
 
 use std::{borrow::Cow, path::Path, time::Duration};
 
@@ -13,7 +13,7 @@ use actix_web::{
 };
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
 use proptest::{prelude::*, test_runner::TestRunner};
-use session_core::{safe_next, AuthUser, Require, Rule, MAX_NEXT_LEN};
+use session_core::{safe_next, AuthUser, Guard, Require, Rule, MAX_NEXT_LEN};
 use tests::{auth, clock, login_cookie, routes};
 use url::Url;
 
@@ -103,6 +103,26 @@ fn every_safe_next_is_kept_unchanged_and_stays_on_site() {
     for value in corpus("safe-next.txt") {
         assert_eq!(safe_next(&value), Some(value.as_str()), "{value:?}");
         assert_stays_on_site(&value);
+    }
+}
+
+/// `Guard::redirect` targets follow the rule of `safe_next` (one implementation): every hostile
+/// value is refused when the guard is built, every safe one accepted.
+#[test]
+fn guard_redirects_take_only_what_safe_next_keeps() {
+    let build = |to: &str| {
+        Guard::require(Rule::authenticated())
+            .redirect(to.to_owned())
+            .build()
+    };
+    for value in corpus("hostile-next.txt") {
+        assert!(
+            build(&value).is_err(),
+            "hostile redirect accepted: {value:?}"
+        );
+    }
+    for value in corpus("safe-next.txt") {
+        assert!(build(&value).is_ok(), "safe redirect refused: {value:?}");
     }
 }
 

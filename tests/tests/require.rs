@@ -11,7 +11,7 @@ use actix_web::{
     test::{self, TestRequest},
     web, App, HttpResponse,
 };
-use session_core::{AuthUser, Guard, Require, Rule};
+use session_core::{AuthUser, Guard, GuardBuilder, GuardError, Require, Rule};
 use tests::{auth, clock, routes, session_cookie};
 
 fn is_alice(user: &AuthUser) -> bool {
@@ -182,28 +182,166 @@ async fn fresh_outside_the_window_asks_to_reauthenticate() {
     );
 }
 
+/// Every accepted answer is the one denials get.
 #[actix_web::test]
 async fn guard_overrides_status_and_redirect() {
     let c = clock();
     let hits = Arc::new(AtomicUsize::new(0));
+    let hidden = Guard::require(Rule::role("admin")).status(404).build();
     let app = app_with!(
         c,
-        Require::guard(Guard::require(Rule::role("admin")).status(404)),
+        Require::guard(hidden.expect("404 is an error status")),
         hits
     );
     let res = test::call_service(&app, post_json(None, "{}", false)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
-    let app = app_with!(
-        c,
-        Require::guard(Guard::require(Rule::authenticated()).redirect("/signin")),
-        hits
-    );
-    let res = test::call_service(&app, post_json(None, "{}", false)).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        res.headers().get(header::LOCATION).unwrap(),
-        "/signin?next=/guarded/json"
-    );
+    for (status, want) in [
+        (None, StatusCode::SEE_OTHER),
+        (Some(307), StatusCode::TEMPORARY_REDIRECT),
+    ] {
+        let mut guard = Guard::require(Rule::authenticated()).redirect("/signin");
+        if let Some(status) = status {
+            guard = guard.status(status);
+        }
+        let app = app_with!(c, Require::guard(guard.build().expect("accepted")), hits);
+        let res = test::call_service(&app, post_json(None, "{}", false)).await;
+        assert_eq!(res.status(), want);
+        assert_eq!(
+            res.headers().get(header::LOCATION).unwrap(),
+            "/signin?next=/guarded/json"
+        );
+    }
+    assert_eq!(hits.load(Ordering::SeqCst), 0);
+}
+
+/// `GuardBuilder::build` refuses what the macros refuse at compile time: a status that does not
+/// deny (1xx, 2xx), a 3xx without a redirect, a non-redirect status with one, a redirect that
+/// leaves the site. A `Require` takes only a built `Guard` (`tests/ui/require-unbuilt-guard.rs`),
+/// so none of these ever guards a scope.
+#[test]
+fn guard_answers_are_checked_when_built() {
+    const NOT_A_PATH: &str = "must be a same-origin path starting with `/`";
+    const OTHER_HOST: &str = "must not start with `//` or `/\\` (another host); use a path";
+    let require = || Guard::require(Rule::role("admin"));
+    let skip = Guard::skip_if_authenticated;
+    let status = |status, with_redirect| {
+        Err(GuardError::Status {
+            status,
+            with_redirect,
+        })
+    };
+    let redirect = |to: &str, problem| {
+        Err(GuardError::Redirect {
+            to: to.to_owned(),
+            problem,
+        })
+    };
+    let cases: Vec<(GuardBuilder, Result<(), GuardError>)> = vec![
+        // Without a redirect: an error status only.
+        (require().status(400), Ok(())),
+        (require().status(401), Ok(())),
+        (require().status(404), Ok(())),
+        (require().status(599), Ok(())),
+        (skip().status(404), Ok(())),
+        (require().status(0), status(0, false)),
+        (require().status(100), status(100, false)),
+        (require().status(101), status(101, false)),
+        (require().status(200), status(200, false)),
+        (require().status(204), status(204, false)),
+        (require().status(299), status(299, false)),
+        (require().status(301), status(301, false)),
+        (require().status(303), status(303, false)),
+        (require().status(399), status(399, false)),
+        (require().status(600), status(600, false)),
+        (require().status(u16::MAX), status(u16::MAX, false)),
+        (skip().status(200), status(200, false)),
+        (skip().status(303), status(303, false)),
+        // With a redirect: a redirect status only, whichever is set first.
+        (require().redirect("/signin"), Ok(())),
+        (require().redirect("/signin").status(301), Ok(())),
+        (require().redirect("/signin").status(302), Ok(())),
+        (require().redirect("/signin").status(303), Ok(())),
+        (require().redirect("/signin").status(307), Ok(())),
+        (require().status(308).redirect("/signin"), Ok(())),
+        (skip().redirect("/home"), Ok(())),
+        (require().redirect("/signin").status(200), status(200, true)),
+        (require().redirect("/signin").status(300), status(300, true)),
+        (require().redirect("/signin").status(304), status(304, true)),
+        (require().status(404).redirect("/signin"), status(404, true)),
+        // The redirect target: a same-origin path (the rule of `safe_next`).
+        (
+            require().redirect("https://evil.example"),
+            redirect("https://evil.example", NOT_A_PATH),
+        ),
+        (require().redirect("signin"), redirect("signin", NOT_A_PATH)),
+        (
+            skip().redirect("javascript:alert(1)"),
+            redirect("javascript:alert(1)", NOT_A_PATH),
+        ),
+        (
+            require().redirect("//evil.example"),
+            redirect("//evil.example", OTHER_HOST),
+        ),
+        (
+            require().redirect("/\\evil.example"),
+            redirect("/\\evil.example", OTHER_HOST),
+        ),
+        (
+            require().redirect("/%2F/evil.example"),
+            redirect(
+                "/%2F/evil.example",
+                "must stay a same-origin path after percent-decoding",
+            ),
+        ),
+        (
+            require().redirect(""),
+            redirect("", "must not be empty; use a path"),
+        ),
+        // A bad target is reported before the status.
+        (
+            require().redirect("//evil.example").status(200),
+            redirect("//evil.example", OTHER_HOST),
+        ),
+    ];
+    for (builder, want) in cases {
+        let what = format!("{builder:?}");
+        assert_eq!(builder.build().map(drop), want, "{what}");
+    }
+}
+
+#[test]
+fn guard_errors_say_what_is_wrong() {
+    let cases = [
+        (
+            Guard::require(Rule::authenticated()).status(200),
+            "invalid guard: status 200 must be an error status in 400..=599 (or, with a redirect, \
+             a redirect status)",
+        ),
+        (
+            Guard::require(Rule::authenticated())
+                .redirect("/in")
+                .status(404),
+            "invalid guard: status 404 with a redirect must be a redirect status: 301, 302, 303, \
+             307 or 308",
+        ),
+        (
+            Guard::skip_if_authenticated().redirect("//evil.example"),
+            "invalid guard: redirect target \"//evil.example\" must not start with `//` or `/\\` \
+             (another host); use a path",
+        ),
+    ];
+    for (builder, want) in cases {
+        assert_eq!(builder.build().unwrap_err().to_string(), want);
+    }
+}
+
+/// `TryFrom` is `build`.
+#[test]
+fn guard_try_from_builds() {
+    let refused = Guard::try_from(Guard::require(Rule::authenticated()).status(204));
+    assert!(refused.is_err());
+    let accepted = Guard::try_from(Guard::require(Rule::authenticated()).status(403));
+    assert!(accepted.is_ok());
 }
 
 #[actix_web::test]
