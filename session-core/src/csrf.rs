@@ -186,7 +186,7 @@ mod tests {
             .headers()
             .get_all(header::SET_COOKIE)
             .filter_map(|v| Cookie::parse_encoded(v.to_str().ok()?.to_owned()).ok())
-            .find(|c| c.name() == "session");
+            .find(|c| c.name() == "__Host-session");
         let body = test::read_body(res).await;
         let body = String::from_utf8(body.to_vec()).unwrap();
         (status, body, set.or_else(|| cookie.clone()))
@@ -260,13 +260,21 @@ mod tests {
     }
 
     #[actix_web::test]
-    async fn token_of_the_anonymous_session_survives_login_until_rotated() {
+    async fn a_login_replaces_the_anonymous_token_and_rotate_replaces_it_again() {
         let app = test::init_service(app()).await;
-        let (_, token, cookie) = call!(&app, get("/token"), &None);
+        let (_, planted, cookie) = call!(&app, get("/token"), &None);
         let (status, _, cookie) = call!(&app, post("/login"), &cookie);
         assert_eq!(status, StatusCode::OK);
+        let old = call!(&app, post(&format!("/verify/{planted}")), &cookie).0;
+        assert_eq!(
+            old,
+            StatusCode::FORBIDDEN,
+            "a token known before the login is refused"
+        );
+        let (_, token, cookie) = call!(&app, get("/token"), &cookie);
+        assert_ne!(token, planted);
         let ok = call!(&app, post(&format!("/verify/{token}")), &cookie).0;
-        assert_eq!(ok, StatusCode::OK, "login keeps session data");
+        assert_eq!(ok, StatusCode::OK);
 
         let (_, rotated, cookie) = call!(&app, post("/rotate"), &cookie);
         assert_ne!(rotated, token);
