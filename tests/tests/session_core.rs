@@ -151,7 +151,7 @@ fn extractors_are_send_and_sync() {
 async fn login_cookie_has_secure_defaults() {
     let app = app!(auth(&clock()));
     let cookie = login!(app, "id=alice");
-    assert_eq!(cookie.name(), "session");
+    assert_eq!(cookie.name(), "__Host-session");
     assert_eq!(cookie.path(), Some("/"));
     assert_eq!(cookie.secure(), Some(true));
     assert_eq!(cookie.http_only(), Some(true));
@@ -341,21 +341,32 @@ async fn bad_cookies_are_anonymous_never_an_error() {
 }
 
 #[actix_web::test]
-async fn duplicate_cookies_first_valid_one_wins() {
+async fn duplicate_cookies_the_one_valid_session_wins_two_are_ambiguous() {
     let app = app!(auth(&clock()));
     let alice = login!(app, "id=alice");
     let bob = login!(app, "id=bob");
-    let header_value = format!(
-        "session=forged; session={}; session={}",
-        alice.value(),
-        bob.value()
-    );
-    let req = TestRequest::get()
-        .uri("/maybe")
-        .insert_header((header::COOKIE, header_value))
-        .to_request();
-    let res = test::call_service(&app, req).await;
-    assert_eq!(json_body(&test::read_body(res).await), "alice");
+    let cases = [
+        (
+            format!("{COOKIE}=forged; {COOKIE}={}", alice.value()),
+            serde_json::json!("alice"),
+        ),
+        (
+            format!(
+                "{COOKIE}=forged; {COOKIE}={}; {COOKIE}={}",
+                alice.value(),
+                bob.value()
+            ),
+            serde_json::Value::Null,
+        ),
+    ];
+    for (header_value, want) in cases {
+        let req = TestRequest::get()
+            .uri("/maybe")
+            .insert_header((header::COOKIE, header_value))
+            .to_request();
+        let res = test::call_service(&app, req).await;
+        assert_eq!(json_body(&test::read_body(res).await), want);
+    }
 }
 
 #[test]
