@@ -33,19 +33,22 @@ cargo build --release -q -p bench
 server=target/release/bench-server
 
 pin() { # pin CPU cmd...: run on one CPU when taskset and a second CPU exist
+    # Always called in a subshell (`&` or `$(..)`), which it replaces, so `$!` is the command's
+    # own pid and cleanup really stops it.
     local cpu=$1; shift
-    if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then taskset -c "$cpu" "$@"; else "$@"; fi
+    if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then exec taskset -c "$cpu" "$@"; else exec "$@"; fi
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 declare -A RPS P99
 pids=()
-# core-users-sqlite keeps the login app's SQLite database here.
+# core-users-sqlite keeps the login app's SQLite database here (removed at exit, with Redis's dir).
 data_dir=$(mktemp -d)
 cleanup() {
     for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-    rm -rf "$data_dir"
+    wait 2>/dev/null || true
+    rm -rf "$data_dir" "${redis_dir:-}"
 }
 trap cleanup EXIT
 
