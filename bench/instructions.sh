@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=1000 N2=3000
-MODES=(bare core core-authorize core-encrypted identity grants)
+MODES=(bare core core-authorize core-users-memory core-users-sqlite core-encrypted identity grants)
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install -y valgrind)" >&2; exit 1; }
 cargo build --release -q -p bench
 server=target/release/bench-server
@@ -21,7 +21,8 @@ for n in $N1 $N2; do
 done
 
 count() { # mode n -> total instructions
-    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$server" --mode "$1" --bind "127.0.0.1:$port" >/dev/null 2>&1 &
+    valgrind --tool=callgrind --callgrind-out-file="$tmp/cg" "$server" --mode "$1" --bind "127.0.0.1:$port" \
+        --data "$tmp/data-$1-$2" >/dev/null 2>&1 &
     local vg=$!
     for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/hello" && break; sleep 0.1; done
     local cookie

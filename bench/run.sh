@@ -18,7 +18,7 @@ OUT="${OUT:-BENCHMARKS.md}"
 if [ "${1:-}" = "--quick" ]; then
     ROUNDS=1 DURATION=1 OUT="${OUT_QUICK:-$(mktemp --suffix=.md)}"
 fi
-MODES=(bare core core-authorize core-encrypted core-revocations core-redis-session identity grants)
+MODES=(bare core core-authorize core-users-memory core-users-sqlite core-encrypted core-revocations core-redis-session identity grants)
 
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
@@ -33,15 +33,23 @@ cargo build --release -q -p bench
 server=target/release/bench-server
 
 pin() { # pin CPU cmd...: run on one CPU when taskset and a second CPU exist
+    # Always called in a subshell (`&` or `$(..)`), which it replaces, so `$!` is the command's
+    # own pid and cleanup really stops it.
     local cpu=$1; shift
-    if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then taskset -c "$cpu" "$@"; else "$@"; fi
+    if command -v taskset >/dev/null && [ "$(nproc)" -ge 2 ]; then exec taskset -c "$cpu" "$@"; else exec "$@"; fi
 }
 
 free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
 
 declare -A RPS P99
 pids=()
-cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; }
+# core-users-sqlite keeps the login app's SQLite database here (removed at exit, with Redis's dir).
+data_dir=$(mktemp -d)
+cleanup() {
+    for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+    wait 2>/dev/null || true
+    rm -rf "$data_dir" "${redis_dir:-}"
+}
 trap cleanup EXIT
 
 # The Redis modes share one redis-server on a free port, pinned with wrk (the server's CPU is
@@ -55,7 +63,8 @@ for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break
 declare -A PORT COOKIE
 for mode in "${MODES[@]}"; do
     port=$(free_port)
-    pin 0 "$server" --mode "$mode" --bind "127.0.0.1:$port" --redis "redis://127.0.0.1:$redis_port" >/dev/null 2>&1 &
+    pin 0 "$server" --mode "$mode" --bind "127.0.0.1:$port" --redis "redis://127.0.0.1:$redis_port" \
+        --data "$data_dir/$mode" >/dev/null 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/hello" && break; sleep 0.05; done
     cookie=$(curl -s -i -X POST "http://127.0.0.1:$port/login" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n1)
@@ -101,6 +110,8 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
             bare) what="handler only, no session" ;;
             core) what="session-core signed cookie + \`#[login_required]\`, reads \`AuthUser\`" ;;
             core-authorize) what="same + \`#[authorize(any(role = ..), fresh = ..)]\`" ;;
+            core-users-memory) what="\`core-authorize\` + live users: a \`HashMap\` \`UserStore\`, loaded every request (no cache)" ;;
+            core-users-sqlite) what="\`core-authorize\` + live users: the login app's SQLite store, one query per request (\`web::block\`)" ;;
             core-encrypted) what="session-core sealed (AES-256-GCM) cookie + \`#[login_required]\`" ;;
             core-revocations) what="signed cookie + \`#[login_required]\` + Redis revocation check (one MGET)" ;;
             core-redis-session) what="server-side: claims in actix-session \`RedisSessionStore\` + \`#[login_required]\`" ;;

@@ -10,8 +10,17 @@
 //! `grants` (the same session store + actix-web-grants `#[protect]`); and, with `--redis URL`,
 //! `core-revocations` (signed cookie + a Redis revocation check per request) and
 //! `core-redis-session` (server-side: claims in actix-session's `RedisSessionStore`).
+//!
+//! Live users: `core-users-memory` and `core-users-sqlite` are `core-authorize` with a
+//! [`UserStore`] loading the user on every request (no cache): from a `HashMap`, or from the
+//! login app's SQLite database (`--data DIR`, default a fresh directory under the system temp
+//! directory; one user is created at start-up). Their sessions start with `Login::user`.
 
-use std::{collections::HashSet, sync::Arc};
+use std::{
+    collections::{HashMap, HashSet},
+    path::PathBuf,
+    sync::Arc,
+};
 
 use actix_identity::{Identity, IdentityMiddleware};
 use actix_session::{
@@ -23,7 +32,8 @@ use actix_web::{
     cookie::Key as CookieKey, dev::ServiceRequest, get, post, web, App, Error, HttpMessage,
     HttpRequest, HttpResponse, HttpServer, Responder,
 };
-use session_core::{prelude::*, revocation::RedisRevocations, AuthSessionBuilder};
+use examples::login_app::{store::Account, AppState};
+use session_core::{prelude::*, revocation::RedisRevocations, AuthSessionBuilder, User, UserStore};
 
 const SECRET: &[u8; 64] = b"bench-secret-bench-secret-bench-secret-bench-secret-bench-secret";
 
@@ -58,6 +68,82 @@ async fn core_authorize_hello(user: AuthUser) -> impl Responder {
 async fn core_login(session: Session) -> Result<HttpResponse, SessionError> {
     session.login(Login::new("bench").roles(["editor"]))?;
     Ok(HttpResponse::Ok().finish())
+}
+
+// ---------------------------------------------------------------- session-core, live users
+
+/// A user record as an app would keep it in memory.
+#[derive(Clone)]
+struct MemoryUser {
+    id: String,
+    roles: Vec<String>,
+    password_hash: String,
+}
+
+impl User for MemoryUser {
+    fn id(&self) -> &str {
+        &self.id
+    }
+
+    fn roles(&self) -> &[String] {
+        &self.roles
+    }
+
+    // Like the SQLite store's `Account`: sessions are bound to the password hash.
+    fn fingerprint(&self) -> Option<&[u8]> {
+        Some(self.password_hash.as_bytes())
+    }
+}
+
+/// An in-memory user store: one `HashMap` lookup and a clone of the record per load.
+struct MemoryUsers(HashMap<String, MemoryUser>);
+
+impl UserStore for MemoryUsers {
+    type User = MemoryUser;
+    type Error = std::convert::Infallible;
+
+    async fn load(&self, id: &str) -> Result<Option<MemoryUser>, Self::Error> {
+        Ok(self.0.get(id).cloned())
+    }
+}
+
+/// Signs in as the store's user (`web::Data<U>` holds its record, loaded at start-up).
+async fn users_login<U: User>(
+    session: Session,
+    user: web::Data<U>,
+) -> Result<HttpResponse, SessionError> {
+    session.login(Login::user(&**user))?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// The bench user: an in-memory store holding it, or the login app's database in `dir` with it.
+fn memory_users() -> (MemoryUsers, MemoryUser) {
+    let user = MemoryUser {
+        id: "bench".to_owned(),
+        roles: vec!["editor".to_owned()],
+        password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bench-salt$bench-hash".to_owned(),
+    };
+    let users = HashMap::from([(user.id.clone(), user.clone())]);
+    (MemoryUsers(users), user)
+}
+
+fn sqlite_users(dir: &std::path::Path) -> std::io::Result<(AppState, Account)> {
+    let db_error = |e: examples::login_app::db::DbError| std::io::Error::other(e.to_string());
+    let state = AppState::open(dir).map_err(db_error)?;
+    let user = state
+        .db()
+        .create_user(
+            "bench",
+            "$argon2id$v=19$m=19456,t=2,p=1$bench-salt$bench-hash",
+        )
+        .map_err(db_error)?
+        .map_err(|_| std::io::Error::other(format!("{}: user bench exists", dir.display())))?;
+    let account = state
+        .db()
+        .account(&user.uid)
+        .map_err(db_error)?
+        .ok_or_else(|| std::io::Error::other("the bench user vanished"))?;
+    Ok((state, account))
 }
 
 // ---------------------------------------------------------------- actix-session + identity
@@ -111,10 +197,12 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-const MODES: [&str; 8] = [
+const MODES: [&str; 10] = [
     "bare",
     "core",
     "core-authorize",
+    "core-users-memory",
+    "core-users-sqlite",
     "core-encrypted",
     "core-revocations",
     "core-redis-session",
@@ -126,7 +214,8 @@ const MODES: [&str; 8] = [
 async fn main() -> std::io::Result<()> {
     let args: Vec<String> = std::env::args().collect();
     let usage = format!(
-        "usage: bench-server --mode {} --bind 127.0.0.1:PORT [--redis redis://127.0.0.1:PORT]",
+        "usage: bench-server --mode {} --bind 127.0.0.1:PORT [--redis redis://127.0.0.1:PORT] \
+         [--data DIR]",
         MODES.join("|")
     );
     let mode = arg(&args, "--mode").ok_or_else(|| std::io::Error::other(usage.clone()))?;
@@ -163,11 +252,30 @@ async fn main() -> std::io::Result<()> {
         }
         _ => (None, None, None),
     };
+    // The live-user modes: the session layer with the store, and the user's record for /login.
+    let (with_users, memory_user, sqlite_user) = match mode.as_str() {
+        "core-users-memory" => {
+            let (store, user) = memory_users();
+            let auth = auth(false).users(store).build().map_err(invalid)?;
+            (Some(auth), Some(web::Data::new(user)), None)
+        }
+        "core-users-sqlite" => {
+            let dir = arg(&args, "--data").map(PathBuf::from).unwrap_or_else(|| {
+                std::env::temp_dir().join(format!("bench-server-{}", std::process::id()))
+            });
+            let (state, account) = sqlite_users(&dir)?;
+            let auth = auth(false).users(state).build().map_err(invalid)?;
+            (Some(auth), None, Some(web::Data::new(account)))
+        }
+        _ => (None, None, None),
+    };
     HttpServer::new(move || {
         let mode = mode.clone();
         let (signed, sealed) = (signed.clone(), sealed.clone());
         let (revoking, server_side, redis_store) =
             (revoking.clone(), server_side.clone(), redis_store.clone());
+        let (with_users, memory_user, sqlite_user) =
+            (with_users.clone(), memory_user.clone(), sqlite_user.clone());
         // Every mode sits in a `scope("")`, so the middleware stack is per mode and the App type
         // (and its routing cost) is the same for all.
         App::new().configure(move |cfg| {
@@ -180,6 +288,20 @@ async fn main() -> std::io::Result<()> {
                     scope
                         .wrap(signed)
                         .service((core_authorize_hello, core_login)),
+                ),
+                "core-users-memory" => cfg.service(
+                    scope
+                        .wrap(with_users.expect("set up above"))
+                        .app_data(memory_user.expect("set up above"))
+                        .service(core_authorize_hello)
+                        .route("/login", web::post().to(users_login::<MemoryUser>)),
+                ),
+                "core-users-sqlite" => cfg.service(
+                    scope
+                        .wrap(with_users.expect("set up above"))
+                        .app_data(sqlite_user.expect("set up above"))
+                        .service(core_authorize_hello)
+                        .route("/login", web::post().to(users_login::<Account>)),
                 ),
                 "core-encrypted" => cfg.service(scope.wrap(sealed).service(core)),
                 "core-revocations" => {
