@@ -13,7 +13,7 @@ use crate::{
     deny::Deny,
     error::ConfigError,
     key::Key,
-    live::{fingerprint_mac, UserStore, UsersConfig},
+    live::{FingerprintKey, UserStore, UsersConfig},
     refresh::Refresh,
     revocation::Revocations,
     AuthSession,
@@ -41,7 +41,7 @@ pub(crate) struct Configuration {
     /// The app's user store (live users); none = judge the cookie's login-time snapshot.
     pub(crate) users: Option<UsersConfig>,
     /// Fingerprint-MAC keys, the current key's first, then each previous key's.
-    pub(crate) fingerprint_keys: Vec<[u8; 32]>,
+    pub(crate) fingerprint_keys: Vec<FingerprintKey>,
     /// Claims in actix-session's state instead of the cookie.
     #[cfg(feature = "actix-session")]
     pub(crate) server_side: bool,
@@ -74,7 +74,7 @@ impl Configuration {
 
     /// The `fp` claim for a credential fingerprint, under the current key.
     pub(crate) fn fingerprint_mac(&self, fingerprint: Option<&[u8]>) -> Option<String> {
-        fingerprint.map(|f| fingerprint_mac(&self.fingerprint_keys[0], f))
+        fingerprint.map(|f| self.fingerprint_keys[0].mac(f))
     }
 }
 
@@ -438,7 +438,7 @@ impl AuthSessionBuilder {
             .unwrap_or(Refresh::NearExpiry(self.max_age / 4));
         let fingerprint_keys = std::iter::once(&self.key)
             .chain(&self.previous_keys)
-            .map(|k| *k.fingerprint_key())
+            .map(|k| FingerprintKey::new(k.fingerprint_key()))
             .collect();
         let users_cache_ttl = secs(self.users_cache_ttl);
         Ok(AuthSession::from_config(Configuration {

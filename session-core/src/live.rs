@@ -23,6 +23,7 @@ use std::{
 };
 
 use actix_web::{dev::Payload, web, Error, FromRequest, HttpRequest};
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 use subtle::ConstantTimeEq;
@@ -55,6 +56,19 @@ pub trait User: Send + Sync + 'static {
     /// request. Default: none (sessions survive credential changes).
     fn fingerprint(&self) -> Option<&[u8]> {
         None
+    }
+}
+
+/// A shared record is a record: a store may hand out `Arc`s of the records it keeps.
+impl<U: User> User for Arc<U> {
+    fn id(&self) -> &str {
+        (**self).id()
+    }
+    fn roles(&self) -> &[String] {
+        (**self).roles()
+    }
+    fn fingerprint(&self) -> Option<&[u8]> {
+        (**self).fingerprint()
     }
 }
 
@@ -214,7 +228,7 @@ impl fmt::Display for StoreFailure {
 /// Loads the user of `claims` (from this worker's cache when allowed) and judges the session.
 pub(crate) async fn resolve(
     users: &UsersConfig,
-    fingerprint_keys: &[[u8; 32]],
+    fingerprint_keys: &[FingerprintKey],
     cache: &UserCache,
     claims: &Claims,
     now: i64,
@@ -238,19 +252,19 @@ pub(crate) async fn resolve(
 }
 
 /// The pure decision over a loaded record: gone, credentials changed, or live.
-fn judge(claims: &Claims, loaded: Option<LiveUser>, fingerprint_keys: &[[u8; 32]]) -> Resolved {
+fn judge(
+    claims: &Claims,
+    loaded: Option<LiveUser>,
+    fingerprint_keys: &[FingerprintKey],
+) -> Resolved {
     let Some(user) = loaded.filter(|u| Some(u.id()) == claims.sub.as_deref()) else {
         return Resolved::Ended("user_gone");
     };
     let matches = match (user.fingerprint(), claims.fp.as_deref()) {
         (None, None) => true,
-        (Some(fingerprint), Some(mac)) => fingerprint_keys.iter().any(|key| {
-            bool::from(
-                fingerprint_mac(key, fingerprint)
-                    .as_bytes()
-                    .ct_eq(mac.as_bytes()),
-            )
-        }),
+        (Some(fingerprint), Some(mac)) => fingerprint_keys
+            .iter()
+            .any(|key| key.matches(fingerprint, mac)),
         _ => false,
     };
     if matches {
@@ -262,12 +276,39 @@ fn judge(claims: &Claims, loaded: Option<LiveUser>, fingerprint_keys: &[[u8; 32]
 
 /// Bytes of the HMAC kept in the cookie: 128 bits, enough that guessing one is hopeless.
 const FINGERPRINT_MAC_LEN: usize = 16;
+/// Their length in base64url without padding.
+const FINGERPRINT_B64_LEN: usize = 22;
 
-/// The `fp` claim for `fingerprint`: base64url of the truncated HMAC under the fingerprint key.
-pub(crate) fn fingerprint_mac(key: &[u8; 32], fingerprint: &[u8]) -> String {
-    let mut mac = Hmac::<Sha256>::new_from_slice(key).expect("HMAC accepts keys of any length");
-    mac.update(fingerprint);
-    crate::codec::b64(&mac.finalize().into_bytes()[..FINGERPRINT_MAC_LEN])
+/// The HMAC state of one key's fingerprint key, keyed once at start-up and cloned per use (two
+/// SHA-256 compressions fewer per request than keying each time).
+#[derive(Clone)]
+pub(crate) struct FingerprintKey(Hmac<Sha256>);
+
+impl FingerprintKey {
+    pub(crate) fn new(key: &[u8; 32]) -> Self {
+        Self(Hmac::new_from_slice(key).expect("HMAC accepts keys of any length"))
+    }
+
+    /// The `fp` claim for `fingerprint`: base64url of the truncated HMAC.
+    pub(crate) fn mac(&self, fingerprint: &[u8]) -> String {
+        String::from_utf8_lossy(&self.encoded(fingerprint)).into_owned()
+    }
+
+    /// Whether `claim` is this key's `fp` claim for `fingerprint`; compared in constant time.
+    fn matches(&self, fingerprint: &[u8], claim: &str) -> bool {
+        bool::from(self.encoded(fingerprint)[..].ct_eq(claim.as_bytes()))
+    }
+
+    fn encoded(&self, fingerprint: &[u8]) -> [u8; FINGERPRINT_B64_LEN] {
+        let mut mac = self.0.clone();
+        mac.update(fingerprint);
+        let tag = mac.finalize().into_bytes();
+        let mut encoded = [0u8; FINGERPRINT_B64_LEN];
+        URL_SAFE_NO_PAD
+            .encode_slice(&tag[..FINGERPRINT_MAC_LEN], &mut encoded)
+            .expect("16 bytes take 22 characters");
+        encoded
+    }
 }
 
 /// Records a worker loaded recently (only with `users_cache_ttl` > 0).
@@ -437,7 +478,7 @@ mod tests {
 
     #[test]
     fn judgement_table() {
-        let mac = |key, fp| Some(fingerprint_mac(key, fp));
+        let mac = |key, fp| Some(FingerprintKey::new(key).mac(fp));
         let cases = [
             (claims(None), user("alice", None), "live"),
             (claims(mac(&NEW, b"h1")), user("alice", Some(b"h1")), "live"),
@@ -471,22 +512,27 @@ mod tests {
                 "credentials_changed",
             ),
         ];
+        let keys = [FingerprintKey::new(&NEW), FingerprintKey::new(&OLD)];
         for (i, (claims, loaded, want)) in cases.into_iter().enumerate() {
-            assert_eq!(
-                verdict(judge(&claims, loaded, &[NEW, OLD])),
-                want,
-                "case {i}"
-            );
+            assert_eq!(verdict(judge(&claims, loaded, &keys)), want, "case {i}");
         }
     }
 
     #[test]
     fn the_mac_is_truncated_keyed_and_never_the_fingerprint() {
-        let mac = fingerprint_mac(&NEW, b"$argon2id$v=19$secret-hash");
+        let (new, old) = (FingerprintKey::new(&NEW), FingerprintKey::new(&OLD));
+        let mac = new.mac(b"$argon2id$v=19$secret-hash");
         assert_eq!(mac.len(), 22, "16 bytes in base64url");
         assert!(!mac.contains("argon"));
-        assert_ne!(mac, fingerprint_mac(&OLD, b"$argon2id$v=19$secret-hash"));
-        assert_ne!(mac, fingerprint_mac(&NEW, b"$argon2id$v=19$secret-hasH"));
+        assert_ne!(mac, old.mac(b"$argon2id$v=19$secret-hash"));
+        assert_ne!(mac, new.mac(b"$argon2id$v=19$secret-hasH"));
+        // A known answer: HMAC-SHA256(key, fingerprint), first 16 bytes, base64url.
+        let mut reference = Hmac::<Sha256>::new_from_slice(&NEW).unwrap();
+        reference.update(b"$argon2id$v=19$secret-hash");
+        let tag = reference.finalize().into_bytes();
+        assert_eq!(mac, crate::codec::b64(&tag[..16]));
+        assert!(new.matches(b"$argon2id$v=19$secret-hash", &mac));
+        assert!(!new.matches(b"$argon2id$v=19$secret-hash", &mac[..21]));
     }
 
     #[test]
