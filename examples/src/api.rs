@@ -32,7 +32,7 @@ use actix_web::{
 };
 use serde::{de::IgnoredAny, Deserialize};
 use serde_json::json;
-use session_core::{prelude::*, AuthSessionBuilder};
+use session_core::{events::SecurityEvent, prelude::*, AuthSessionBuilder};
 
 #[cfg(test)]
 use crate::password::Params;
@@ -194,6 +194,7 @@ fn yes() -> bool {
 }
 
 async fn login(
+    req: HttpRequest,
     state: web::Data<ApiState>,
     session: Session,
     creds: web::Json<Credentials>,
@@ -206,20 +207,17 @@ async fn login(
     let name = username.clone();
     let user = web::block(move || state.check(&name, &password)).await?;
     let Some(user) = user else {
-        tracing::warn!(user = %username, "api login failed");
+        let address = req.peer_addr().map(|a| a.ip().to_string());
+        session.report(SecurityEvent::sign_in_failed(&username, address));
         return Ok(HttpResponse::Unauthorized().json(json!({ "error": "invalid_credentials" })));
     };
     session.login(Login::user(&user).remember(remember))?;
-    tracing::info!(user = %username, roles = ?user.roles, "api login");
     Ok(HttpResponse::Ok().json(json!({ "user": username, "roles": user.roles })))
 }
 
 /// `POST /api/logout`. The body is ignored, but it must be JSON like every state-changing route's:
 /// a cross-site form cannot sign the user out either.
 async fn logout(_: web::Json<IgnoredAny>, session: Session) -> HttpResponse {
-    if let Some(user) = session.user() {
-        tracing::info!(user = %user.id(), "api logout");
-    }
     session.logout();
     HttpResponse::NoContent().finish()
 }

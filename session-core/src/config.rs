@@ -12,6 +12,7 @@ use crate::{
     codec::Codec,
     deny::Deny,
     error::ConfigError,
+    events::{self, Hook, SecurityEvent},
     key::Key,
     live::{FingerprintKey, UserStore, UsersConfig},
     refresh::Refresh,
@@ -36,6 +37,8 @@ pub(crate) struct Configuration {
     pub(crate) home_url: String,
     pub(crate) deny: Deny,
     pub(crate) forbidden_page: Option<ForbiddenPage>,
+    /// The app's security-event hook.
+    pub(crate) security_hook: Option<Hook>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) revocation: Option<RevocationConfig>,
     /// The app's user store (live users); none = judge the cookie's login-time snapshot.
@@ -72,6 +75,11 @@ impl Configuration {
         cookie
     }
 
+    /// Emits a security event to `tracing` and the app's hook.
+    pub(crate) fn emit(&self, event: SecurityEvent) {
+        events::emit(self.security_hook.as_ref(), event);
+    }
+
     /// The `fp` claim for a credential fingerprint, under the current key.
     pub(crate) fn fingerprint_mac(&self, fingerprint: Option<&[u8]>) -> Option<String> {
         fingerprint.map(|f| self.fingerprint_keys[0].mac(f))
@@ -97,6 +105,7 @@ pub struct AuthSessionBuilder {
     home_url: String,
     deny: Deny,
     forbidden_page: Option<ForbiddenPage>,
+    security_hook: Option<Hook>,
     clock: Arc<dyn Clock>,
     revocations: Option<Arc<dyn Revocations>>,
     revocation_timeout: Duration,
@@ -129,6 +138,7 @@ impl AuthSessionBuilder {
             home_url: "/".to_owned(),
             deny: Deny::Auto,
             forbidden_page: None,
+            security_hook: None,
             clock: Arc::new(SystemClock),
             revocations: None,
             revocation_timeout: Duration::from_millis(250),
@@ -318,6 +328,18 @@ impl AuthSessionBuilder {
         self
     }
 
+    /// A hook receiving every security event (sign-in, sign-out, refused sessions, denials,
+    /// CSRF failures, ...; see [`crate::events`]), besides their `tracing` events: for shipping
+    /// to an audit log. Runs on the request's thread: keep it quick (hand off to a channel).
+    /// Default: none.
+    pub fn on_security_event(
+        mut self,
+        hook: impl Fn(&SecurityEvent) + Send + Sync + 'static,
+    ) -> Self {
+        self.security_hook = Some(Arc::new(hook));
+        self
+    }
+
     /// Where `skip_if_authenticated` sends signed-in users by default. Default: `"/"`.
     pub fn home_url(mut self, url: impl Into<String>) -> Self {
         self.home_url = url.into();
@@ -463,6 +485,7 @@ impl AuthSessionBuilder {
             home_url: self.home_url,
             deny: self.deny,
             forbidden_page: self.forbidden_page,
+            security_hook: self.security_hook,
             clock: self.clock,
             revocation: self.revocations.map(|store| RevocationConfig {
                 store,

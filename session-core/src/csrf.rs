@@ -45,7 +45,7 @@
 
 use subtle::ConstantTimeEq as _;
 
-use crate::{error::SessionError, random, session::Session};
+use crate::{error::SessionError, events::SecurityEvent, random, session::Session};
 
 /// The session data key the token is stored under. Reserved: do not write it yourself.
 pub const SESSION_KEY: &str = "_csrf";
@@ -111,13 +111,17 @@ pub(crate) fn new_token() -> String {
 /// # Ok(()) }
 /// ```
 pub fn verify(session: &Session, submitted: &str) -> bool {
-    match session.get::<String>(SESSION_KEY) {
+    let valid = match session.get::<String>(SESSION_KEY) {
         Ok(Some(expected)) if !expected.is_empty() => {
             // Lengths are not secret (every token has 22 characters); the contents are.
             bool::from(expected.as_bytes().ct_eq(submitted.as_bytes()))
         }
         _ => false,
+    };
+    if !valid {
+        session.report(SecurityEvent::CsrfFailed { path: None });
     }
+    valid
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ use session_rules::{denial_status, same_origin_path, RedirectProblem, StatusProb
 use crate::{
     deny::{wants_html, AuthError, DenyContext, DenyKind, Overrides},
     error::GuardError,
+    events::SecurityEvent,
     rule::Rule,
     session::RequestState,
     user::AuthUser,
@@ -167,7 +168,12 @@ impl Guard {
         verdict: Result<(), DenyKind>,
     ) -> Result<(), Error> {
         verdict.map_err(|kind| {
-            tracing::debug!(reason = kind.as_str(), path = %req.path(), "request denied");
+            // Only guards announce denials: an extractor's refusal may be an `Option<..>` that
+            // lets the request through.
+            state.config.emit(SecurityEvent::Denied {
+                kind,
+                path: req.path().to_owned(),
+            });
             deny_for(req, state, kind, &self.overrides).into()
         })
     }

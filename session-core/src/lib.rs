@@ -42,6 +42,7 @@ mod config;
 pub mod csrf;
 mod deny;
 mod error;
+pub mod events;
 mod guard;
 mod key;
 mod live;

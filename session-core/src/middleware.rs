@@ -21,6 +21,7 @@ use crate::{
     codec::Rejection,
     config::{AuthSessionBuilder, Configuration, RevocationConfig},
     deny::unavailable,
+    events::SecurityEvent,
     key::Key,
     live::{self, Resolved, UserCache},
     revocation::RevocationError,
@@ -82,7 +83,12 @@ impl AuthSession {
     /// whatever the instances' clocks say (see [`crate::revocation`]). To keep the calling
     /// session, use [`crate::Session::revoke_other_sessions`].
     pub async fn revoke_user(&self, user: &str) -> Result<(), RevocationError> {
-        revoke_user(&self.config, user).await.map(drop)
+        revoke_user(&self.config, user).await?;
+        self.config.emit(SecurityEvent::SignedOutEverywhere {
+            user: user.to_owned(),
+            kept_current: false,
+        });
+        Ok(())
     }
 
     /// Revokes one session by its id ([`crate::AuthUser::session_id`]).
@@ -214,7 +220,7 @@ async fn incoming_session(
         match is_revoked(config, &sessions[i].0, now).await {
             Ok(false) => i += 1,
             Ok(true) => {
-                tracing::debug!(reason = "revoked", "session cookie refused");
+                config.emit(SecurityEvent::SessionRefused { reason: "revoked" });
                 sessions.swap_remove(i);
             }
             Err(e) => return Err(store_unavailable(req.request(), &e)),
@@ -226,7 +232,9 @@ async fn incoming_session(
         0 => return Ok(Incoming::anonymous()),
         1 => sessions.swap_remove(0),
         _ => {
-            tracing::debug!(reason = "ambiguous", "session cookies refused");
+            config.emit(SecurityEvent::SessionRefused {
+                reason: "ambiguous",
+            });
             return Ok(Incoming::anonymous());
         }
     };
@@ -245,7 +253,7 @@ async fn incoming_session(
     match live::resolve(users, &config.fingerprint_keys, users_cache, &claims, now).await {
         Ok(Resolved::Live(user)) => Ok(standing(Some(user))),
         Ok(Resolved::Ended(reason)) => {
-            tracing::debug!(reason, "session ended");
+            config.emit(SecurityEvent::SessionRefused { reason });
             Ok(Incoming {
                 ended: true,
                 ..Incoming::anonymous()
@@ -297,7 +305,10 @@ fn read_sessions(
         return match in_time(config, &claims, now) {
             Ok(()) => vec![(Arc::new(claims), false)],
             Err(rejection) => {
-                tracing::debug!(reason = rejection.reason(), detail = %rejection, "server-side session refused");
+                tracing::debug!(detail = %rejection, "server-side session refused");
+                config.emit(SecurityEvent::SessionRefused {
+                    reason: rejection.reason(),
+                });
                 Vec::new()
             }
         };
@@ -319,7 +330,10 @@ fn read_sessions(
         match verified {
             Ok((claims, rotated)) => sessions.push((value, claims, rotated)),
             Err(rejection) => {
-                tracing::debug!(reason = rejection.reason(), detail = %rejection, "session cookie refused");
+                tracing::debug!(detail = %rejection, "session cookie refused");
+                config.emit(SecurityEvent::SessionRefused {
+                    reason: rejection.reason(),
+                });
             }
         }
     }
@@ -423,6 +437,7 @@ where
                 }
                 (Ok(()), Ok(())) => Ok(()),
             };
+            announce(&state, &outgoing);
             let mut res = match revoked {
                 Ok(()) => res.map_into_left_body(),
                 Err(e) => {
@@ -433,6 +448,30 @@ where
             deliver(&state, &mut res, outgoing)?;
             Ok(res)
         })
+    }
+}
+
+/// The sign-in or sign-out `outgoing` makes, as a security event: a new session of a user started
+/// in this request, or the removal of the signed-in session the request arrived with (sessions
+/// that ended on arrival arrive as anonymous and were announced as refused).
+fn announce(state: &RequestState, outgoing: &Outgoing) {
+    let incoming = state.incoming.as_deref();
+    let event = match outgoing {
+        Outgoing::Remove => incoming
+            .and_then(|c| c.sub.clone())
+            .map(|user| SecurityEvent::SignedOut { user }),
+        Outgoing::Issue(claims) => {
+            let new_session = incoming.is_none_or(|c| c.sid != claims.sid);
+            let started_now = claims.auth_time == state.now;
+            claims
+                .sub
+                .clone()
+                .filter(|_| new_session && started_now)
+                .map(|user| SecurityEvent::SignedIn { user })
+        }
+    };
+    if let Some(event) = event {
+        state.config.emit(event);
     }
 }
 

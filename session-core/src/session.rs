@@ -14,6 +14,7 @@ use crate::{
     codec::MAX_COOKIE_LEN,
     config::Configuration,
     error::SessionError,
+    events::SecurityEvent,
     live::{LiveUser, User},
     random,
     refresh::{is_due, next_expiry},
@@ -414,7 +415,12 @@ impl Session {
                 c.sid = random::session_id();
                 c.fp = fp;
             }
-        })
+        })?;
+        self.state.config.emit(SecurityEvent::SignedOutEverywhere {
+            user: user.id().to_owned(),
+            kept_current: true,
+        });
+        Ok(())
     }
 
     /// What a login of `id` keeps of the current session's data (see [`Session::login`]).
@@ -513,6 +519,10 @@ impl Session {
         };
         let user = user.ok_or(RevocationError::NotSignedIn)?;
         let generation = crate::middleware::revoke_user(&self.state.config, &user).await?;
+        self.state.config.emit(SecurityEvent::SignedOutEverywhere {
+            user,
+            kept_current: true,
+        });
         // Fails only for a cookie at its size limit, which then stays at the old generation and
         // is revoked with the others: never the other way round.
         let _ = self.state.update(|claims| {
@@ -521,6 +531,19 @@ impl Session {
             }
         });
         Ok(())
+    }
+
+    /// Reports a security event the app observed (a failed sign-in, ...) to `tracing` and the
+    /// hook, like the events this crate emits itself (see [`crate::events`]).
+    ///
+    /// ```no_run
+    /// # use session_core::{events::SecurityEvent, Session};
+    /// # fn refused(session: &Session, username: &str) {
+    /// session.report(SecurityEvent::sign_in_failed(username, None));
+    /// # }
+    /// ```
+    pub fn report(&self, event: SecurityEvent) {
+        self.state.config.emit(event);
     }
 
     /// The user the request arrived signed in as (not changed by `login`/`logout` in this request).

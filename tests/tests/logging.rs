@@ -115,3 +115,137 @@ async fn ended_live_sessions_are_logged_with_their_reason() {
     assert!(text.contains("reason=\"credentials_changed\""), "{text}");
     assert!(!text.contains("h2"), "fingerprints never logged: {text}");
 }
+
+/// The login app's security events, as its log shows them: the kinds and fields are there, an
+/// account name typed with a line break stays on its line, and no password, cookie value or
+/// CSRF token is ever written.
+#[actix_web::test]
+async fn the_login_app_logs_security_events_without_secrets() {
+    use actix_web::http::header;
+    use examples::{
+        login_app::{app, auth_builder, db::Db, AppState},
+        password::{Params, Passwords},
+    };
+
+    let logs = Captured::default();
+    let writer = logs.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::INFO)
+        .with_ansi(false)
+        .with_writer(move || writer.clone())
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+    let dir = tempfile::tempdir().unwrap();
+    let cheap = Passwords::new(Params::new(4096, 1, 1, None).unwrap());
+    let state = AppState::new(Db::open(dir.path()).unwrap(), cheap);
+    let auth = auth_builder(tests::key(3), true, &state).build().unwrap();
+    let site = test::init_service(app(state, auth)).await;
+    let mut secrets: Vec<String> =
+        vec!["correct horse battery".into(), "wrong horse battery".into()];
+
+    // One browser: its cookie and the page's CSRF token, remembered as secrets.
+    let mut cookie: Option<Cookie<'static>> = None;
+    macro_rules! send {
+        ($req:expr) => {{
+            let mut req = $req.insert_header((header::ACCEPT, "text/html"));
+            if let Some(c) = &cookie {
+                req = req.cookie(c.clone());
+            }
+            let res = test::call_service(&site, req.to_request()).await;
+            if let Some(set) = res
+                .headers()
+                .get_all(header::SET_COOKIE)
+                .filter_map(|v| Cookie::parse(v.to_str().ok()?.to_owned()).ok())
+                .find(|c| c.name() == COOKIE)
+            {
+                if !set.value().is_empty() {
+                    secrets.push(set.value().to_owned());
+                }
+                cookie = (!set.value().is_empty()).then(|| set.into_owned());
+            }
+            let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
+            let token = body
+                .split(r#"name="csrf_token" value=""#)
+                .nth(1)
+                .and_then(|rest| rest.split('"').next())
+                .map(str::to_owned);
+            if let Some(token) = &token {
+                secrets.push(token.clone());
+            }
+            token
+        }};
+    }
+    let form = |uri: &str, fields: &[(&str, &str)]| {
+        TestRequest::post().uri(uri).set_form(
+            fields
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect::<Vec<_>>(),
+        )
+    };
+
+    let token = send!(TestRequest::get().uri("/register")).expect("register form");
+    let password = "correct horse battery";
+    send!(form(
+        "/register",
+        &[
+            ("csrf_token", &token),
+            ("username", "ann"),
+            ("password", password),
+            ("confirm_password", password),
+        ]
+    ));
+    let token = send!(TestRequest::get().uri("/dashboard")).expect("sign-out form");
+    send!(form("/logout", &[("csrf_token", &token)]));
+    let token = send!(TestRequest::get().uri("/login")).expect("login form");
+    send!(form(
+        "/login",
+        &[
+            ("csrf_token", &token),
+            ("username", "ann\r\nFORGED event=\"signed_in\""),
+            ("password", "wrong horse battery"),
+        ]
+    ));
+    send!(form(
+        "/login",
+        &[("csrf_token", "forged-token"), ("username", "ann")]
+    ));
+    send!(TestRequest::get().uri("/admin"));
+    assert!(cookie.is_some(), "the browser still holds an anonymous session");
+
+    let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
+    let security: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("session_core::security"))
+        .collect();
+    let has = |needle: &str| security.iter().any(|l| l.contains(needle));
+    assert!(has("event=\"signed_in\" user="), "{text}");
+    assert!(has("event=\"signed_out\" user="), "{text}");
+    assert!(has("event=\"csrf_failed\""), "{text}");
+    assert!(
+        has("event=\"denied\" reason=\"unauthenticated\" path=/admin"),
+        "{text}"
+    );
+    assert!(
+        has(r#"event="sign_in_failed" account=ann\r\nFORGED event=\"signed_in\""#),
+        "escaped on one line: {text}"
+    );
+    assert!(
+        !text.lines().any(|l| l.starts_with("FORGED")),
+        "no forged line: {text}"
+    );
+    assert_eq!(
+        security.iter().filter(|l| l.contains("signed_in")).count(),
+        2
+    );
+    for secret in &secrets {
+        assert!(
+            !text.contains(secret.as_str()),
+            "{secret:?} was logged:\n{text}"
+        );
+    }
+    assert!(
+        secrets.len() >= 5,
+        "cookies and tokens were seen: {secrets:?}"
+    );
+}

@@ -3,9 +3,9 @@
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use actix_web::{http::StatusCode, web, HttpResponse};
+use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use session_core::{csrf, prelude::*, safe_next};
+use session_core::{csrf, events::SecurityEvent, prelude::*, safe_next};
 
 use super::{
     accounts::{ChangeRefused, RegisterRefused},
@@ -30,7 +30,6 @@ fn require_csrf(session: &Session, submitted: &str) -> Result<(), AppError> {
     if csrf::verify(session, submitted) {
         Ok(())
     } else {
-        tracing::warn!("form post refused: invalid or missing CSRF token");
         Err(AppError::Csrf)
     }
 }
@@ -47,8 +46,12 @@ fn sign_in(session: &Session, account: &Account, remember: bool) -> Result<(), A
             .remember(remember),
     )?;
     csrf::rotate(session)?;
-    tracing::info!(user = %user.username, role = user.role.as_str(), remember, "login");
     Ok(())
+}
+
+/// The peer address, for security events.
+fn client_address(req: &HttpRequest) -> Option<String> {
+    req.peer_addr().map(|addr| addr.ip().to_string())
 }
 
 fn unix(t: SystemTime) -> i64 {
@@ -166,6 +169,7 @@ pub(super) struct LoginForm {
 }
 
 pub(super) async fn login(
+    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     form: web::Form<LoginForm>,
@@ -186,7 +190,10 @@ pub(super) async fn login(
     .await?;
     let next = next.as_deref().and_then(safe_next);
     let Some(account) = account else {
-        tracing::warn!(user = %username, "login failed: unknown user or wrong password");
+        session.report(SecurityEvent::sign_in_failed(
+            &username,
+            client_address(&req),
+        ));
         let page = pages::login(&LoginPage {
             csrf: &csrf_token,
             next,
@@ -208,10 +215,7 @@ pub(super) struct CsrfForm {
 
 pub(super) async fn logout(session: Session, form: web::Form<CsrfForm>) -> Page {
     require_csrf(&session, &form.csrf_token)?;
-    let user = session.user();
     session.logout();
-    let user_id = user.as_ref().map_or("", |u| u.id());
-    tracing::info!(%user_id, "logout");
     Ok(see_other("/?signed_out=1"))
 }
 
@@ -497,6 +501,7 @@ pub(super) struct ReauthForm {
 
 #[login_required]
 pub(super) async fn reauth(
+    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     user: AuthUser,
@@ -516,7 +521,10 @@ pub(super) async fn reauth(
     .await?;
     let next = next.as_deref().and_then(safe_next);
     let Some(account) = checked else {
-        tracing::warn!(user_id = %user.id(), "re-authentication failed");
+        session.report(SecurityEvent::sign_in_failed(
+            user.id(),
+            client_address(&req),
+        ));
         let nav = nav(&session, Some(&user))?;
         let username = user.get::<String>(USERNAME)?.unwrap_or_default();
         let page = pages::reauth(&nav, &csrf_token, &username, next, Some("Wrong password."));
