@@ -25,16 +25,21 @@ impl std::io::Write for Captured {
     }
 }
 
-#[actix_web::test]
-async fn refused_cookie_is_logged_at_debug_with_the_reason_never_the_value() {
+/// Captures every event up to `level` for as long as the guard lives (this thread only).
+fn capture(level: tracing::Level) -> (Captured, tracing::subscriber::DefaultGuard) {
     let logs = Captured::default();
     let writer = logs.clone();
     let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
+        .with_max_level(level)
         .with_ansi(false)
         .with_writer(move || writer.clone())
         .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    (logs, tracing::subscriber::set_default(subscriber))
+}
+
+#[actix_web::test]
+async fn refused_cookie_is_logged_at_debug_with_the_reason_never_the_value() {
+    let (logs, _guard) = capture(tracing::Level::DEBUG);
     let c = clock();
     let app = test::init_service(App::new().wrap(auth(&c)).configure(routes)).await;
     let login = TestRequest::post().uri("/login?id=alice").to_request();
@@ -78,14 +83,7 @@ async fn ended_live_sessions_are_logged_with_their_reason() {
     use session_core::{AuthUser, Login};
     use tests::live::{Account, Directory};
 
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::DEBUG)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = capture(tracing::Level::DEBUG);
     let c = clock();
     let dir = Arc::new(Directory::new([
         Account::new("alice", &[]),
@@ -127,14 +125,7 @@ async fn the_login_app_logs_security_events_without_secrets() {
         password::{Params, Passwords},
     };
 
-    let logs = Captured::default();
-    let writer = logs.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::INFO)
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
+    let (logs, _guard) = capture(tracing::Level::INFO);
     let dir = tempfile::tempdir().unwrap();
     let cheap = Passwords::new(Params::new(4096, 1, 1, None).unwrap());
     let state = AppState::new(Db::open(dir.path()).unwrap(), cheap);
@@ -211,7 +202,10 @@ async fn the_login_app_logs_security_events_without_secrets() {
         &[("csrf_token", "forged-token"), ("username", "ann")]
     ));
     send!(TestRequest::get().uri("/admin"));
-    assert!(cookie.is_some(), "the browser still holds an anonymous session");
+    assert!(
+        cookie.is_some(),
+        "the browser still holds an anonymous session"
+    );
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     let security: Vec<&str> = text
