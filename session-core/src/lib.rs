@@ -47,6 +47,7 @@ mod guard;
 mod key;
 mod live;
 mod middleware;
+mod outgoing;
 mod random;
 mod redirect;
 mod refresh;

@@ -16,8 +16,9 @@ use crate::{
     error::SessionError,
     events::SecurityEvent,
     live::{LiveUser, User},
+    outgoing::{self, Write},
     random,
-    refresh::{is_due, next_expiry},
+    refresh::next_expiry,
     revocation::RevocationError,
     user::AuthUser,
 };
@@ -187,23 +188,36 @@ impl RequestState {
     /// data change, then rolling refresh, then key-rotation re-issue. At most one cookie.
     pub(crate) fn outgoing(&self) -> Option<Outgoing> {
         let pending = self.lock();
-        match (&pending.change, &pending.claims) {
-            (Change::LoggedOut, _) | (Change::Updated, None) => Some(Outgoing::Remove),
-            (Change::Updated, Some(claims)) => Some(Outgoing::Issue(self.stamped(claims.clone()))),
-            (Change::None, _) => {
-                let incoming = self.incoming.as_deref()?;
-                if is_due(self.config.refresh, incoming.exp, self.now) {
-                    let refreshed = self.stamped(incoming.clone());
-                    if refreshed.exp > incoming.exp {
-                        return Some(Outgoing::Issue(refreshed));
-                    }
-                }
-                self.rotated.then(|| {
-                    let mut resigned = self.rebound(incoming.clone());
-                    resigned.iat = self.now;
-                    Outgoing::Issue(resigned)
-                })
-            }
+        let change = match pending.change {
+            Change::None => outgoing::Change::None,
+            Change::Updated => outgoing::Change::Updated {
+                exists: pending.claims.is_some(),
+            },
+            Change::LoggedOut => outgoing::Change::LoggedOut,
+        };
+        let incoming = self.incoming.as_deref();
+        let arrived = incoming.map(|c| outgoing::Arrived {
+            exp: c.exp,
+            deadline: c.absolute_deadline(self.config.absolute_timeout),
+            rotated: self.rotated,
+        });
+        let policy = outgoing::Policy {
+            refresh: self.config.refresh,
+            max_age: self.config.max_age,
+        };
+        match outgoing::decide(change, arrived, policy, self.now) {
+            Write::Nothing => None,
+            Write::Remove => Some(Outgoing::Remove),
+            Write::Changed => pending
+                .claims
+                .clone()
+                .map(|claims| Outgoing::Issue(self.stamped(claims))),
+            Write::Refresh => incoming.map(|c| Outgoing::Issue(self.stamped(c.clone()))),
+            Write::Resign => incoming.map(|c| {
+                let mut resigned = self.rebound(c.clone());
+                resigned.iat = self.now;
+                Outgoing::Issue(resigned)
+            }),
         }
     }
 
