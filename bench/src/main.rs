@@ -247,7 +247,11 @@ async fn main() -> std::io::Result<()> {
             let store = RedisSessionStore::new(need_redis()?)
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
-            let auth = auth(false).server_side().build().map_err(invalid)?;
+            // actix-session's middleware owns the cookie here: no cookie settings.
+            let auth = AuthSession::builder(Key::from_bytes(SECRET).expect("64 bytes"))
+                .server_side()
+                .build()
+                .map_err(invalid)?;
             (None, Some(auth), Some(store))
         }
         _ => (None, None, None),

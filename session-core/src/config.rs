@@ -7,6 +7,8 @@ use actix_web::{
     HttpRequest,
 };
 
+#[cfg(feature = "actix-session")]
+use crate::storage::server::ServerStorage;
 use crate::{
     clock::{secs, Clock, SystemClock},
     codec::Codec,
@@ -17,6 +19,7 @@ use crate::{
     live::{FingerprintKey, UserStore, UsersConfig},
     refresh::Refresh,
     revocation::Revocations,
+    storage::{cookie::CookieStorage, Storage},
     AuthSession,
 };
 
@@ -41,13 +44,12 @@ pub(crate) struct Configuration {
     pub(crate) security_hook: Option<Hook>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) revocation: Option<RevocationConfig>,
+    /// Where sessions live: the cookie, or server-side state.
+    pub(crate) storage: Arc<dyn Storage>,
     /// The app's user store (live users); none = judge the cookie's login-time snapshot.
     pub(crate) users: Option<UsersConfig>,
     /// Fingerprint-MAC keys, the current key's first, then each previous key's.
     pub(crate) fingerprint_keys: Vec<FingerprintKey>,
-    /// Claims in actix-session's state instead of the cookie.
-    #[cfg(feature = "actix-session")]
-    pub(crate) server_side: bool,
 }
 
 /// Draws the app's 403 page for a request.
@@ -117,6 +119,8 @@ pub struct AuthSessionBuilder {
     server_side: bool,
     #[cfg(feature = "encrypted")]
     encrypted: bool,
+    /// The cookie settings the app set explicitly (a storage that does not use one refuses it).
+    explicit: Vec<&'static str>,
 }
 
 impl AuthSessionBuilder {
@@ -150,6 +154,7 @@ impl AuthSessionBuilder {
             server_side: false,
             #[cfg(feature = "encrypted")]
             encrypted: false,
+            explicit: Vec::new(),
         }
     }
 
@@ -233,6 +238,7 @@ impl AuthSessionBuilder {
     /// Older keys that still verify cookies (never sign). A cookie verified by one of them is
     /// re-issued under the current key on the same response. Default: none.
     pub fn previous_keys(mut self, keys: impl IntoIterator<Item = Key>) -> Self {
+        self.explicit.push("previous_keys");
         self.previous_keys = keys.into_iter().collect();
         self
     }
@@ -244,6 +250,7 @@ impl AuthSessionBuilder {
     /// A `__Host-` name requires `secure(true)`, no domain and the path `/`; a `__Secure-` name
     /// requires `secure(true)` (browsers drop such cookies otherwise): `build()` refuses both.
     pub fn cookie_name(mut self, name: impl Into<String>) -> Self {
+        self.explicit.push("cookie_name");
         self.cookie_name = Some(name.into());
         self
     }
@@ -268,30 +275,35 @@ impl AuthSessionBuilder {
 
     /// The cookie's `Secure` flag. Default: `true` (turn off only for plain-HTTP local development).
     pub fn secure(mut self, secure: bool) -> Self {
+        self.explicit.push("secure");
         self.secure = secure;
         self
     }
 
     /// The cookie's `HttpOnly` flag. Default: `true`.
     pub fn http_only(mut self, http_only: bool) -> Self {
+        self.explicit.push("http_only");
         self.http_only = http_only;
         self
     }
 
     /// The cookie's `SameSite` attribute. Default: `Lax`. `None` requires `secure(true)`.
     pub fn same_site(mut self, same_site: SameSite) -> Self {
+        self.explicit.push("same_site");
         self.same_site = same_site;
         self
     }
 
     /// The cookie's `Path`. Default: `"/"`.
     pub fn path(mut self, path: impl Into<String>) -> Self {
+        self.explicit.push("path");
         self.path = path.into();
         self
     }
 
     /// The cookie's `Domain`. Default: none (host-only cookie).
     pub fn domain(mut self, domain: impl Into<String>) -> Self {
+        self.explicit.push("domain");
         self.domain = Some(domain.into());
         self
     }
@@ -374,8 +386,18 @@ impl AuthSessionBuilder {
     /// ```
     #[cfg(feature = "encrypted")]
     pub fn encrypted(mut self, encrypted: bool) -> Self {
+        self.explicit.push("encrypted");
         self.encrypted = encrypted;
         self
+    }
+
+    /// Where sessions live: server-side state with `server_side()`, else the cookie.
+    fn storage(&self) -> Arc<dyn Storage> {
+        #[cfg(feature = "actix-session")]
+        if self.server_side {
+            return Arc::new(ServerStorage);
+        }
+        Arc::new(CookieStorage)
     }
 
     /// The cookie format these settings select: signed, or sealed with feature `encrypted`.
@@ -397,6 +419,14 @@ impl AuthSessionBuilder {
     /// assert!(err.is_err());
     /// ```
     pub fn build(self) -> Result<AuthSession, ConfigError> {
+        let storage = self.storage();
+        if let Some(setting) = self
+            .explicit
+            .iter()
+            .find(|s| storage.unused_settings().contains(s))
+        {
+            return Err(ConfigError::invalid(setting, storage.unused_because()));
+        }
         let cookie_name = self.cookie_name.clone().unwrap_or_else(|| {
             let host_only = self.secure && self.domain.is_none() && self.path == "/";
             match host_only {
@@ -492,8 +522,7 @@ impl AuthSessionBuilder {
                 timeout: self.revocation_timeout,
                 fail_open: self.fail_open,
             }),
-            #[cfg(feature = "actix-session")]
-            server_side: self.server_side,
+            storage,
         }))
     }
 }

@@ -54,9 +54,8 @@ mod refresh;
 mod require;
 pub mod revocation;
 mod rule;
-#[cfg(feature = "actix-session")]
-mod server_side;
 mod session;
+mod storage;
 #[cfg(feature = "test-util")]
 pub mod test_util;
 mod user;

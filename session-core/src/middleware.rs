@@ -11,13 +11,12 @@ use std::{
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
-    http::header,
     Error, HttpMessage, HttpRequest, HttpResponse,
 };
 
 use crate::{
     cache::VerifiedCache,
-    claims::{Claims, TimeFault},
+    claims::Claims,
     codec::Rejection,
     config::{AuthSessionBuilder, Configuration, RevocationConfig},
     deny::unavailable,
@@ -26,6 +25,7 @@ use crate::{
     live::{self, Resolved, UserCache},
     revocation::RevocationError,
     session::{Incoming, Outgoing, RequestState},
+    storage::cookie::verify,
 };
 
 /// Signed-cookie sessions for an actix-web `App`: register it with `.wrap(auth.clone())`.
@@ -213,7 +213,7 @@ async fn incoming_session(
     req: &ServiceRequest,
     now: i64,
 ) -> Result<Incoming, HttpResponse> {
-    let mut sessions = read_sessions(config, cache, req, now);
+    let mut sessions = config.storage.read(config, cache, req, now);
     // Revoked sessions drop out before the choice: a planted dead cookie never hides a live one.
     let mut i = 0;
     while i < sessions.len() {
@@ -264,101 +264,6 @@ async fn incoming_session(
             Err(unavailable(req.request(), "user_store_unavailable"))
         }
     }
-}
-
-/// Verifies one cookie value: signature, then time. `(claims, rotated)`.
-pub(crate) fn verify(
-    config: &Configuration,
-    value: &str,
-    now: i64,
-) -> Result<(Claims, bool), Rejection> {
-    let verified = config.codec.decode(value)?;
-    in_time(config, &verified.claims, now)?;
-    Ok((verified.claims, verified.rotated))
-}
-
-/// The time checks (idle, issue time, absolute deadline) as a [`Rejection`].
-fn in_time(config: &Configuration, claims: &Claims, now: i64) -> Result<(), Rejection> {
-    claims
-        .check_time(now, config.absolute_timeout)
-        .map_err(|fault| match fault {
-            TimeFault::Expired { at } => Rejection::Expired { at },
-            TimeFault::IssuedInFuture { at } => Rejection::IssuedInFuture { at },
-            TimeFault::AbsoluteTimeout { at } => Rejection::AbsoluteTimeout { at },
-        })
-}
-
-/// The request's sessions: every distinct value of the cookie named `cookie_name` that
-/// verifies and is in time, in header order (one, but for a tossed cookie). Invalid cookies are
-/// logged at debug level with the reason and left out.
-fn read_sessions(
-    config: &Configuration,
-    cache: &VerifiedCache,
-    req: &ServiceRequest,
-    now: i64,
-) -> Vec<(Arc<Claims>, bool)> {
-    #[cfg(feature = "actix-session")]
-    if config.server_side {
-        let Some(claims) = crate::server_side::read(req) else {
-            return Vec::new();
-        };
-        return match in_time(config, &claims, now) {
-            Ok(()) => vec![(Arc::new(claims), false)],
-            Err(rejection) => {
-                tracing::debug!(detail = %rejection, "server-side session refused");
-                config.emit(SecurityEvent::SessionRefused {
-                    reason: rejection.reason(),
-                });
-                Vec::new()
-            }
-        };
-    }
-    let mut sessions: Vec<(&str, Arc<Claims>, bool)> = Vec::new();
-    for value in cookie_values(req, &config.cookie_name) {
-        // The same value twice (one cookie under two paths) is one session.
-        if sessions.iter().any(|(seen, ..)| *seen == value) {
-            continue;
-        }
-        let verified = match cache.get(value) {
-            Some((claims, rotated)) => in_time(config, &claims, now).map(|()| (claims, rotated)),
-            None => verify(config, value, now).map(|(claims, rotated)| {
-                let claims = Arc::new(claims);
-                cache.insert(value, Arc::clone(&claims), rotated);
-                (claims, rotated)
-            }),
-        };
-        match verified {
-            Ok((claims, rotated)) => sessions.push((value, claims, rotated)),
-            Err(rejection) => {
-                tracing::debug!(detail = %rejection, "session cookie refused");
-                config.emit(SecurityEvent::SessionRefused {
-                    reason: rejection.reason(),
-                });
-            }
-        }
-    }
-    sessions
-        .into_iter()
-        .map(|(_, claims, rotated)| (claims, rotated))
-        .collect()
-}
-
-/// The values of every cookie named `name` in the request's `Cookie` headers, in header order.
-///
-/// Read straight from the header, without actix's full cookie parse (which percent-decodes and
-/// allocates every cookie of the request): this crate's values are base64url and ".", never
-/// percent-encoded, and anything else simply fails verification. Each `name=value` pair is
-/// decoded on its own, so a stray non-UTF-8 byte in another cookie costs only that cookie.
-fn cookie_values<'a>(req: &'a ServiceRequest, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-    req.headers()
-        .get_all(header::COOKIE)
-        .flat_map(|header| header.as_bytes().split(|b| *b == b';'))
-        .filter_map(move |pair| {
-            let (n, value) = std::str::from_utf8(pair).ok()?.split_once('=')?;
-            let value = value.trim_ascii();
-            let unquoted = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
-            (n.trim_ascii() == name).then_some(unquoted.unwrap_or(value))
-        })
 }
 
 impl<S, B> Transform<S, ServiceRequest> for AuthSession
@@ -475,22 +380,17 @@ fn announce(state: &RequestState, outgoing: &Outgoing) {
     }
 }
 
-/// Writes the response's session change: a `Set-Cookie`, or the actix-session state.
+/// Writes the response's session change through the configured storage.
 fn deliver<B>(
     state: &RequestState,
     res: &mut ServiceResponse<B>,
     outgoing: Outgoing,
 ) -> Result<(), Error> {
-    #[cfg(feature = "actix-session")]
-    if state.config.server_side {
-        let incoming_sid = state.incoming.as_deref().map(|c| c.sid.as_str());
-        return crate::server_side::write(res.request(), outgoing, incoming_sid);
-    }
-    let cookie = state.cookie(outgoing);
-    // Never two session cookies on one response: drop any the handler set by hand.
-    res.response_mut().del_cookie(&state.config.cookie_name);
-    res.response_mut().add_cookie(&cookie)?;
-    Ok(())
+    let req = res.request().clone();
+    state
+        .config
+        .storage
+        .write(state, &req, res.headers_mut(), outgoing)
 }
 
 /// Revokes the session id a logout (or a login over another user's session) ended, so a copy

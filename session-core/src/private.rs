@@ -53,7 +53,7 @@ pub mod bench {
     /// What the middleware does with a cookie value on every request: verify, decode, time
     /// checks. `true` when accepted.
     pub fn verify(auth: &AuthSession, value: &str) -> bool {
-        crate::middleware::verify(auth.config(), value, auth.config().clock.now()).is_ok()
+        crate::storage::cookie::verify(auth.config(), value, auth.config().clock.now()).is_ok()
     }
 
     /// A signed-in user with `roles`, for rule evaluation.

@@ -5,13 +5,12 @@ use std::{
     sync::{Arc, Mutex, MutexGuard},
 };
 
-use actix_web::{cookie::Cookie, dev::Payload, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{dev::Payload, FromRequest, HttpMessage, HttpRequest};
 use serde::{de::DeserializeOwned, Serialize};
 use serde_json::{Map, Value};
 
 use crate::{
     claims::Claims,
-    codec::MAX_COOKIE_LEN,
     config::Configuration,
     error::SessionError,
     events::SecurityEvent,
@@ -142,15 +141,12 @@ impl RequestState {
         let mut pending = self.lock();
         let mut claims = pending.current(self.incoming.as_deref()).cloned();
         change(&mut claims);
-        if let Some(c) = &claims {
+        if let (Some(c), Some(limit)) = (&claims, self.config.storage.size_limit()) {
             // Browsers drop a cookie whose name and value together exceed the limit.
             let value = self.config.codec.encode(&self.stamped(c.clone()));
             let len = self.config.cookie_name.len() + value.len();
-            if len > MAX_COOKIE_LEN {
-                return Err(SessionError::TooLarge {
-                    len,
-                    limit: MAX_COOKIE_LEN,
-                });
+            if len > limit {
+                return Err(SessionError::TooLarge { len, limit });
             }
         }
         pending.change = match (&claims, &pending.change) {
@@ -232,25 +228,6 @@ impl RequestState {
         let deadline = incoming.absolute_deadline(self.config.absolute_timeout);
         ended.then_some((incoming.sid.as_str(), deadline))
     }
-
-    /// The `Set-Cookie` for `outgoing`.
-    pub(crate) fn cookie(&self, outgoing: Outgoing) -> Cookie<'static> {
-        match outgoing {
-            Outgoing::Remove => {
-                let mut cookie = self.config.cookie(String::new());
-                cookie.make_removal();
-                cookie
-            }
-            Outgoing::Issue(claims) => {
-                let mut cookie = self.config.cookie(self.config.codec.encode(&claims));
-                if !claims.transient {
-                    let left = claims.exp.saturating_sub(self.now).max(0);
-                    cookie.set_max_age(actix_web::cookie::time::Duration::seconds(left));
-                }
-                cookie
-            }
-        }
-    }
 }
 
 /// The `Set-Cookie` a response to `login` would carry under `config`, minted without a request
@@ -259,7 +236,7 @@ impl RequestState {
 pub(crate) fn mint(
     config: Arc<Configuration>,
     login: Login,
-) -> Result<Cookie<'static>, SessionError> {
+) -> Result<actix_web::cookie::Cookie<'static>, SessionError> {
     let now = config.clock.now();
     let state = Arc::new(RequestState::new(
         config,
@@ -271,7 +248,11 @@ pub(crate) fn mint(
     }
     .login(login)?;
     let outgoing = state.outgoing().expect("a login always issues a cookie");
-    Ok(state.cookie(outgoing))
+    Ok(crate::storage::cookie::session_cookie(
+        &state.config,
+        state.now,
+        outgoing,
+    ))
 }
 
 /// A login to record with [`Session::login`].

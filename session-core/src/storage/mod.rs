@@ -1,0 +1,65 @@
+//! Where a session lives between requests: reading it from a request and writing it to a
+//! response is one seam, [`Storage`], with one implementation per place: the signed/sealed
+//! cookie ([`cookie`]) and server-side state ([`server`], feature `actix-session`). The middleware
+//! and the per-request state know only the trait; what to write is decided before, by
+//! [`crate::outgoing::decide`]. A third storage is one new file here and one line in the builder.
+
+use std::sync::Arc;
+
+use actix_web::{dev::ServiceRequest, http::header::HeaderMap, Error, HttpRequest};
+
+use crate::{
+    cache::VerifiedCache,
+    claims::{Claims, TimeFault},
+    codec::Rejection,
+    config::Configuration,
+    session::{Outgoing, RequestState},
+};
+
+pub(crate) mod cookie;
+#[cfg(feature = "actix-session")]
+pub(crate) mod server;
+
+/// One place sessions are kept.
+pub(crate) trait Storage: Send + Sync + 'static {
+    /// Every distinct session `req` carries that is genuine and in time, in the order the
+    /// request presents them (one, but for a tossed cookie), each with whether it was verified
+    /// under a previous key. Refusals are announced as security events.
+    fn read(
+        &self,
+        config: &Configuration,
+        memo: &VerifiedCache,
+        req: &ServiceRequest,
+        now: i64,
+    ) -> Vec<(Arc<Claims>, bool)>;
+
+    /// Writes `outgoing` for `req` into the response's `headers` (or the server-side state).
+    fn write(
+        &self,
+        state: &RequestState,
+        req: &HttpRequest,
+        headers: &mut HeaderMap,
+        outgoing: Outgoing,
+    ) -> Result<(), Error>;
+
+    /// The most bytes one session may take here (name and value of a cookie), if limited.
+    fn size_limit(&self) -> Option<usize>;
+
+    /// The builder settings this storage does not use; setting one is a `ConfigError`.
+    fn unused_settings(&self) -> &'static [&'static str];
+
+    /// Why those settings do not apply, for the error message.
+    fn unused_because(&self) -> &'static str;
+}
+
+/// The time checks (idle, issue time, absolute deadline) as a [`Rejection`]: the same for
+/// every storage.
+pub(crate) fn in_time(config: &Configuration, claims: &Claims, now: i64) -> Result<(), Rejection> {
+    claims
+        .check_time(now, config.absolute_timeout)
+        .map_err(|fault| match fault {
+            TimeFault::Expired { at } => Rejection::Expired { at },
+            TimeFault::IssuedInFuture { at } => Rejection::IssuedInFuture { at },
+            TimeFault::AbsoluteTimeout { at } => Rejection::AbsoluteTimeout { at },
+        })
+}

@@ -1,0 +1,95 @@
+//! The storage seam: what each storage keeps, and the settings a storage does not use.
+
+use actix_web::{http::StatusCode, test::TestRequest, web, HttpResponse};
+use session_core::{AuthSessionBuilder, ConfigError, Session, SessionError};
+use tests::{
+    builder, clock,
+    modes::{app, Jar, Mode},
+};
+
+type Configure = fn(AuthSessionBuilder) -> AuthSessionBuilder;
+
+#[test]
+fn server_side_refuses_the_cookie_settings_it_would_ignore() {
+    let c = clock();
+    let cases: [(&str, Configure); 7] = [
+        ("cookie_name", |b| b.cookie_name("sid")),
+        ("secure", |b| b.secure(false)),
+        ("http_only", |b| b.http_only(false)),
+        ("same_site", |b| {
+            b.same_site(actix_web::cookie::SameSite::Strict)
+        }),
+        ("path", |b| b.path("/app")),
+        ("domain", |b| b.domain("example.com")),
+        ("previous_keys", |b| b.previous_keys([tests::key(1)])),
+    ];
+    for (setting, configure) in cases {
+        match configure(builder(&c)).server_side().build() {
+            Err(ConfigError::Invalid {
+                setting: named,
+                reason,
+            }) => {
+                assert_eq!(named, setting);
+                assert!(reason.contains("server-side"), "{setting}: {reason}");
+            }
+            other => panic!("{setting}: {:?}", other.map(|_| ())),
+        }
+        assert!(
+            configure(builder(&c)).build().is_ok(),
+            "{setting} applies to the cookie"
+        );
+    }
+    assert!(builder(&c).server_side().build().is_ok());
+    #[cfg(feature = "encrypted")]
+    assert!(matches!(
+        builder(&c).encrypted(true).server_side().build(),
+        Err(ConfigError::Invalid {
+            setting: "encrypted",
+            ..
+        })
+    ));
+}
+
+/// `POST /big/{len}` stores a value of `len` bytes under `big`.
+fn big_route(cfg: &mut web::ServiceConfig) {
+    cfg.route(
+        "/big/{len}",
+        web::post().to(|session: Session, len: web::Path<usize>| async move {
+            session.insert("big", "x".repeat(len.into_inner()))?;
+            Ok::<_, SessionError>(HttpResponse::Ok().finish())
+        }),
+    );
+}
+
+fn big(len: usize) -> TestRequest {
+    TestRequest::post().uri(&format!("/big/{len}"))
+}
+
+#[actix_web::test]
+async fn a_64_kib_session_fits_server_side_but_not_in_a_cookie() {
+    let c = clock();
+    let (server, _redis) = app(Mode::ActixRedisStore, builder(&c), big_route).await;
+    let mut jar = Jar::default();
+    jar.call(&server, TestRequest::post().uri("/login?id=alice"))
+        .await;
+    let res = jar.call(&server, big(64 * 1024)).await;
+    assert_eq!(res.status(), StatusCode::OK, "no cookie limit server-side");
+    let res = jar.call(&server, TestRequest::get().uri("/data/big")).await;
+    let body: Option<String> = actix_web::test::read_body_json(res).await;
+    assert_eq!(body.map(|v| v.len()), Some(64 * 1024));
+
+    let (cookie, _) = app(Mode::SignedCookie, builder(&c), big_route).await;
+    let mut jar = Jar::default();
+    jar.call(&cookie, TestRequest::post().uri("/login?id=alice"))
+        .await;
+    let res = jar.call(&cookie, big(64 * 1024)).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let error = res
+        .response()
+        .error()
+        .and_then(|e| e.as_error::<SessionError>());
+    assert!(
+        matches!(error, Some(SessionError::TooLarge { .. })),
+        "{error:?}"
+    );
+}
