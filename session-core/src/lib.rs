@@ -81,6 +81,8 @@ pub use crate::{
     user::AuthUser,
 };
 
+#[cfg(feature = "actix-session")]
+pub use crate::storage::server::hashed_session_key;
 #[cfg(feature = "macros")]
 pub use session_macros::{authorize, login_required, require_role, skip_if_authenticated};
 

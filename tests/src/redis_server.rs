@@ -77,13 +77,18 @@ impl RedisServer {
 
     /// Sends one inline command and returns the first reply line (e.g. `+PONG`, `:42`).
     pub fn command(&self, command: &str) -> Option<String> {
+        self.reply(command)?.into_iter().next()
+    }
+
+    /// Every line of the raw RESP reply to one inline command (a short reply: one read).
+    pub fn reply(&self, command: &str) -> Option<Vec<String>> {
         let mut stream = TcpStream::connect(("127.0.0.1", self.port)).ok()?;
         stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
         stream.write_all(format!("{command}\r\n").as_bytes()).ok()?;
         let mut buf = [0u8; 4096];
         let n = stream.read(&mut buf).ok()?;
         let reply = String::from_utf8_lossy(&buf[..n]);
-        Some(reply.lines().next().unwrap_or_default().to_owned())
+        Some(reply.lines().map(str::to_owned).collect())
     }
 }
 

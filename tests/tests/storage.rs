@@ -93,3 +93,39 @@ async fn a_64_kib_session_fits_server_side_but_not_in_a_cookie() {
         "{error:?}"
     );
 }
+
+#[actix_web::test]
+async fn redis_keeps_only_hashes_of_session_keys() {
+    use actix_session::{storage::RedisSessionStore, SessionMiddleware};
+    use actix_web::{cookie::Key as CookieKey, test, App};
+
+    let redis = tests::redis_server::RedisServer::start();
+    let store = RedisSessionStore::builder(redis.url())
+        .cache_keygen(|key| session_core::hashed_session_key("session:", key))
+        .build()
+        .await
+        .unwrap();
+    let c = clock();
+    let auth = builder(&c).server_side().build().unwrap();
+    let app = test::init_service(
+        App::new()
+            .wrap(auth)
+            .wrap(SessionMiddleware::new(store, CookieKey::from(&[3u8; 64])))
+            .configure(tests::routes),
+    )
+    .await;
+    let res = test::call_service(
+        &app,
+        TestRequest::post().uri("/login?id=alice").to_request(),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(redis.command("DBSIZE").as_deref(), Some(":1"));
+    let reply = redis.reply("RANDOMKEY").unwrap();
+    let key = reply.last().unwrap();
+    let hash = key
+        .strip_prefix("session:")
+        .unwrap_or_else(|| panic!("the configured prefix: {reply:?}"));
+    assert_eq!(hash.len(), 64, "{key}");
+    assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+}

@@ -103,3 +103,38 @@ impl Storage for ServerStorage {
          cookie (configure its name, attributes and key there)"
     }
 }
+
+/// The Redis key under which to keep the state of actix-session's `session_key`: `prefix`
+/// followed by the hex SHA-256 of the key, so the keys of the store (`KEYS *`, a dump, a replica)
+/// give nobody a usable session. Hand it to actix-session's `RedisSessionStore` (feature
+/// `redis-session`): `RedisSessionStore::builder(url).cache_keygen(keygen).build().await?` with
+///
+/// ```
+/// let keygen = |key: &str| session_core::hashed_session_key("session:", key);
+/// assert_eq!(keygen("abc").len(), "session:".len() + 64);
+/// ```
+pub fn hashed_session_key(prefix: &str, session_key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(session_key.as_bytes());
+    let mut key = String::with_capacity(prefix.len() + 64);
+    key.push_str(prefix);
+    for byte in digest {
+        key.push_str(&format!("{byte:02x}"));
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_keys_are_stored_as_their_sha256() {
+        // SHA-256("abc"), FIPS 180-2 appendix B.1.
+        assert_eq!(
+            hashed_session_key("s:", "abc"),
+            "s:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_ne!(hashed_session_key("", "abd"), hashed_session_key("", "abc"));
+    }
+}
