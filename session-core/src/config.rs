@@ -18,7 +18,7 @@ use crate::{
     key::Key,
     live::{FingerprintKey, UserStore, UsersConfig},
     refresh::Refresh,
-    revocation::Revocations,
+    revocation::{RevocationError, Revocations},
     storage::{cookie::CookieStorage, Storage},
     AuthSession,
 };
@@ -75,6 +75,13 @@ impl Configuration {
             cookie.set_domain(domain.clone());
         }
         cookie
+    }
+
+    /// The revocation store, or the error for calls that need one.
+    pub(crate) fn revocation(&self) -> Result<&RevocationConfig, RevocationError> {
+        self.revocation
+            .as_ref()
+            .ok_or(RevocationError::NotConfigured)
     }
 
     /// Emits a security event to `tracing` and the app's hook.

@@ -93,7 +93,7 @@ impl AuthSession {
 
     /// Revokes one session by its id ([`crate::AuthUser::session_id`]).
     pub async fn revoke_session(&self, sid: &str) -> Result<(), RevocationError> {
-        let revocation = self.revocation()?;
+        let revocation = self.config.revocation()?;
         let now = self.config.clock.now();
         let until = now.saturating_add(self.config.absolute_timeout);
         with_timeout(revocation, revocation.store.revoke_session(sid, until, now)).await
@@ -107,13 +107,6 @@ impl AuthSession {
     pub(crate) fn shared_config(&self) -> Arc<Configuration> {
         Arc::clone(&self.config)
     }
-
-    fn revocation(&self) -> Result<&RevocationConfig, RevocationError> {
-        self.config
-            .revocation
-            .as_ref()
-            .ok_or(RevocationError::NotConfigured)
-    }
 }
 
 /// Revokes every session of `user` started before the call; the user's new generation.
@@ -121,10 +114,7 @@ pub(crate) async fn revoke_user(
     config: &Configuration,
     user: &str,
 ) -> Result<u64, RevocationError> {
-    let revocation = config
-        .revocation
-        .as_ref()
-        .ok_or(RevocationError::NotConfigured)?;
+    let revocation = config.revocation()?;
     let now = config.clock.now();
     let until = now.saturating_add(config.absolute_timeout);
     with_timeout(revocation, revocation.store.revoke_user(user, until, now)).await
