@@ -187,24 +187,3 @@ async fn me(user: AuthUser) -> HttpResponse {
 async fn maybe(user: Option<AuthUser>) -> HttpResponse {
     HttpResponse::Ok().json(user.map(|u| u.id().to_owned()))
 }
-
-/// Signs `id` in with `roles` through the [`routes`] login route (which `app` must include) and
-/// returns the session cookie to send back with `TestRequest::cookie`.
-pub async fn login_cookie<S, B>(app: &S, id: &str, roles: &[&str]) -> Cookie<'static>
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-{
-    let uri = format!("/login?id={id}&roles={}", roles.join(","));
-    let req = actix_web::test::TestRequest::post().uri(&uri).to_request();
-    let res = actix_web::test::call_service(app, req).await;
-    assert!(
-        res.status().is_success(),
-        "login as {id} failed: {}",
-        res.status()
-    );
-    session_cookie(&res).expect("the login response sets the session cookie")
-}
