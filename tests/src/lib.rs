@@ -5,7 +5,8 @@
 //! - [`test_app`] / [`serve`] build a [`TestApp`]; [`call`] sends it a request ([`get`], [`post`]);
 //!   [`login`] signs in and returns the session cookie; [`session_value`] makes a cookie from a
 //!   raw value;
-//! - [`free_port`] and [`http::request`] are for real servers on 127.0.0.1.
+//! - [`free_port`] and [`http::request`] are for real servers on 127.0.0.1;
+//! - [`props`] holds the strategies and mutations of the property tests.
 
 use std::sync::Arc;
 
@@ -13,6 +14,7 @@ mod harness;
 pub mod http;
 pub mod live;
 pub mod modes;
+pub mod props;
 pub mod redis_server;
 
 pub use harness::{call, get, login, post, serve, session_value, test_app, TestApp};
