@@ -30,7 +30,7 @@ use session_core::AuthSession;
 use crate::{session_cookie, COOKIE};
 
 /// An initialised test app of any shape behind one type: what [`test_app`] and [`serve`] return, and
-/// what [`call`] and [`login`] send requests to.
+/// what [`call`], [`login`] and [`Client`](crate::Client) send requests to.
 pub type TestApp = boxed::BoxService<Request, ServiceResponse<BoxBody>, actix_web::Error>;
 
 /// Any app (an `App` with whatever middleware it needs), initialised, with its body boxed.
@@ -71,7 +71,8 @@ pub fn session_value(value: impl Into<String>) -> Cookie<'static> {
     Cookie::new(COOKIE, value.into())
 }
 
-/// Sends `req` to `app` as is: no cookie is added or kept.
+/// Sends `req` to `app` as is (no cookie is added or kept: see [`Client`](crate::Client) for
+/// that).
 pub async fn call(app: &TestApp, req: TestRequest) -> ServiceResponse<BoxBody> {
     test::call_service(app, req.to_request()).await
 }

@@ -5,11 +5,13 @@
 //! - [`test_app`] / [`serve`] build a [`TestApp`]; [`call`] sends it a request ([`get`], [`post`]);
 //!   [`login`] signs in and returns the session cookie; [`session_value`] makes a cookie from a
 //!   raw value;
+//! - [`Client`] is the cookie-jar browser, answering with a [`Reply`];
 //! - [`free_port`] and [`http::request`] are for real servers on 127.0.0.1;
 //! - [`props`] holds the strategies and mutations of the property tests.
 
 use std::sync::Arc;
 
+mod client;
 mod harness;
 pub mod http;
 pub mod live;
@@ -17,6 +19,7 @@ pub mod modes;
 pub mod props;
 pub mod redis_server;
 
+pub use client::{Client, Reply};
 pub use harness::{call, get, login, post, serve, session_value, test_app, TestApp};
 pub use http::free_port;
 
