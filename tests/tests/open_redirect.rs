@@ -11,9 +11,9 @@ use actix_web::{
     web, HttpResponse,
 };
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
-use proptest::{prelude::*, test_runner::TestRunner};
+use proptest::prelude::*;
 use session_core::{safe_next, AuthUser, Guard, Require, Rule, MAX_NEXT_LEN};
-use tests::{auth, call, clock, get, login, routes, test_app};
+use tests::{auth, call, clock, get, login, props::runner, routes, test_app};
 use url::Url;
 
 /// Where the oracle resolves redirect targets from: a page deep inside the site.
@@ -169,12 +169,7 @@ const REDIRECT_CASES: u32 = 20_000;
 
 #[test]
 fn random_strings_kept_by_safe_next_never_leave_the_site() {
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases: REDIRECT_CASES,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
-    runner
+    runner(REDIRECT_CASES)
         .run(&redirect_ish(), |value| {
             if let Some(kept) = safe_next(&value) {
                 prop_assert_eq!(kept, value.as_str());
