@@ -1,6 +1,10 @@
-//! A minimal async HTTP/1.1 client for tests against real servers on 127.0.0.1.
+//! Tests against real servers on 127.0.0.1: a free port to start one on, and a minimal async
+//! HTTP/1.1 client.
 
-use std::{net::SocketAddr, time::Duration};
+use std::{
+    net::{SocketAddr, TcpListener},
+    time::Duration,
+};
 
 use tokio::{
     io::{AsyncReadExt, AsyncWriteExt},
@@ -65,4 +69,12 @@ async fn send(addr: SocketAddr, method: &str, path: &str, cookie: Option<&str>) 
         set_cookies,
         body: body.to_owned(),
     }
+}
+
+/// A port that was free a moment ago on 127.0.0.1.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port on 127.0.0.1")
 }

@@ -1,12 +1,27 @@
-//! Shared helpers for the integration tests in `tests/tests/`: a configured [`AuthSession`] on a
-//! manual clock, a set of routes that exercise the public API, and cookie helpers.
+//! The one test-support module every integration test in `tests/tests/` uses: a configured
+//! [`AuthSession`] on a manual clock, a set of routes that exercise the public API, cookie
+//! helpers, and the harness built on them:
+//!
+//! - [`test_app`] / [`serve`] build a [`TestApp`]; [`call`] sends it a request ([`get`], [`post`]);
+//!   [`login`] signs in and returns the session cookie; [`session_value`] makes a cookie from a
+//!   raw value;
+//! - [`Client`] is the cookie-jar browser, answering with a [`Reply`];
+//! - [`free_port`] and [`http::request`] are for real servers on 127.0.0.1;
+//! - [`props`] holds the strategies and mutations of the property tests.
 
 use std::sync::Arc;
 
+mod client;
+mod harness;
 pub mod http;
 pub mod live;
 pub mod modes;
+pub mod props;
 pub mod redis_server;
+
+pub use client::{Client, Reply};
+pub use harness::{call, get, login, post, serve, session_value, test_app, TestApp};
+pub use http::free_port;
 
 use actix_web::{
     cookie::Cookie,
@@ -101,19 +116,22 @@ pub struct DataQuery {
 /// - `GET /me` → the `AuthUser` as JSON; `GET /maybe` → `Option<AuthUser>`
 /// - `GET /public` → 200, touches nothing
 pub fn routes(cfg: &mut ServiceConfig) {
-    cfg.route("/login", web::post().to(login))
+    cfg.route("/login", web::post().to(sign_in))
         .route("/logout", web::post().to(logout))
         .route("/renew", web::post().to(renew))
         .route("/clear", web::post().to(clear))
         .route("/data", web::post().to(insert))
-        .route("/data/{k}", web::get().to(get))
+        .route("/data/{k}", web::get().to(read))
         .route("/data/{k}", web::delete().to(remove))
         .route("/me", web::get().to(me))
         .route("/maybe", web::get().to(maybe))
         .route("/public", web::get().to(HttpResponse::Ok));
 }
 
-async fn login(session: Session, q: web::Query<LoginQuery>) -> Result<HttpResponse, SessionError> {
+async fn sign_in(
+    session: Session,
+    q: web::Query<LoginQuery>,
+) -> Result<HttpResponse, SessionError> {
     let roles = q
         .roles
         .split(',')
@@ -143,7 +161,7 @@ async fn insert(session: Session, q: web::Query<DataQuery>) -> Result<HttpRespon
     Ok(HttpResponse::Ok().finish())
 }
 
-async fn get(session: Session, k: web::Path<String>) -> Result<HttpResponse, SessionError> {
+async fn read(session: Session, k: web::Path<String>) -> Result<HttpResponse, SessionError> {
     Ok(HttpResponse::Ok().json(session.get::<String>(&k)?))
 }
 
@@ -173,25 +191,4 @@ async fn me(user: AuthUser) -> HttpResponse {
 
 async fn maybe(user: Option<AuthUser>) -> HttpResponse {
     HttpResponse::Ok().json(user.map(|u| u.id().to_owned()))
-}
-
-/// Signs `id` in with `roles` through the [`routes`] login route (which `app` must include) and
-/// returns the session cookie to send back with `TestRequest::cookie`.
-pub async fn login_cookie<S, B>(app: &S, id: &str, roles: &[&str]) -> Cookie<'static>
-where
-    S: actix_web::dev::Service<
-        actix_http::Request,
-        Response = ServiceResponse<B>,
-        Error = actix_web::Error,
-    >,
-{
-    let uri = format!("/login?id={id}&roles={}", roles.join(","));
-    let req = actix_web::test::TestRequest::post().uri(&uri).to_request();
-    let res = actix_web::test::call_service(app, req).await;
-    assert!(
-        res.status().is_success(),
-        "login as {id} failed: {}",
-        res.status()
-    );
-    session_cookie(&res).expect("the login response sets the session cookie")
 }

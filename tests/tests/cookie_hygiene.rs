@@ -8,14 +8,16 @@ use std::{sync::Arc, time::Duration};
 use actix_web::{
     cookie::{Cookie, SameSite},
     http::{header, StatusCode},
-    test::{self, TestRequest},
-    web, App, HttpResponse,
+    test::{read_body, read_body_json},
+    web, HttpResponse,
 };
 use session_core::{
     clock::ManualClock, AuthSession, AuthSessionBuilder, Login, Session, SessionError,
     MAX_COOKIE_LEN,
 };
-use tests::{key, routes, session_cookie, set_cookies, COOKIE, T0};
+use tests::{
+    call, get, key, login, post, routes, session_cookie, set_cookies, test_app, TestApp, COOKIE, T0,
+};
 
 use crate::formats::{Format, FORMATS};
 
@@ -31,12 +33,9 @@ fn builder_with(format: Format, clock: &Arc<ManualClock>, key_byte: u8) -> AuthS
 
 /// The value of the cookie a login as `id` gets from an app with `auth`.
 async fn login_as(auth: AuthSession, id: &str) -> String {
-    let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
-    let req = TestRequest::post()
-        .uri(&format!("/login?id={id}"))
-        .to_request();
-    let res = test::call_service(&app, req).await;
-    session_cookie(&res).unwrap().value().to_owned()
+    let app = test_app(auth, routes).await;
+    let cookie = login(&app, &format!("/login?id={id}")).await;
+    cookie.value().to_owned()
 }
 
 // ---------------------------------------------------------------- size
@@ -63,40 +62,29 @@ async fn login_with_blob(session: Session, n: web::Path<usize>) -> HttpResponse 
     }
 }
 
-macro_rules! size_app {
-    ($auth:expr) => {
-        test::init_service(
-            App::new()
-                .wrap($auth)
-                .configure(routes)
-                .route("/login-blob/{n}", web::post().to(login_with_blob)),
-        )
-        .await
-    };
+/// The test routes and `POST /login-blob/{n}`.
+async fn size_app(auth: AuthSession) -> TestApp {
+    test_app(auth, |cfg| {
+        routes(cfg);
+        cfg.route("/login-blob/{n}", web::post().to(login_with_blob));
+    })
+    .await
 }
 
 #[actix_web::test]
 async fn login_with_huge_data_is_a_clear_error_and_changes_nothing() {
     for &format in FORMATS {
-        let app = size_app!(builder(format, &tests::clock()).build().unwrap());
-        let res = test::call_service(
-            &app,
-            TestRequest::post().uri("/data?k=csrf&v=t0k3n").to_request(),
-        )
-        .await;
+        let app = size_app(builder(format, &tests::clock()).build().unwrap()).await;
+        let res = call(&app, post("/data?k=csrf&v=t0k3n")).await;
         let anonymous = session_cookie(&res).unwrap();
-        let req = TestRequest::post()
-            .uri("/login-blob/5000")
-            .cookie(anonymous)
-            .to_request();
-        let res = test::call_service(&app, req).await;
+        let res = call(&app, post("/login-blob/5000").cookie(anonymous)).await;
         assert_eq!(
             res.status(),
             StatusCode::INTERNAL_SERVER_ERROR,
             "{format:?}"
         );
         assert!(session_cookie(&res).is_none(), "{format:?}: no cookie set");
-        let body = test::read_body(res).await;
+        let body = read_body(res).await;
         let message = std::str::from_utf8(&body).unwrap();
         assert!(message.contains("over the 4096-byte limit"), "{message}");
     }
@@ -110,13 +98,8 @@ async fn the_largest_issued_cookie_fits_with_its_name() {
         for name in [COOKIE, "a-much-longer-session-cookie-name-of-the-app"] {
             let clock = tests::clock();
             let auth = builder(format, &clock).cookie_name(name).build().unwrap();
-            let app = size_app!(auth.clone());
-            let fits = |n: usize| {
-                let req = TestRequest::post()
-                    .uri(&format!("/login-blob/{n}"))
-                    .to_request();
-                test::call_service(&app, req)
-            };
+            let app = size_app(auth.clone()).await;
+            let fits = |n: usize| call(&app, post(&format!("/login-blob/{n}")));
             let (mut lo, mut hi) = (0, MAX_COOKIE_LEN); // lo fits, hi does not
             while hi - lo > 1 {
                 let mid = (lo + hi) / 2;
@@ -226,7 +209,7 @@ async fn duplicate_cookies_one_valid_session_wins_two_make_the_request_anonymous
             .previous_keys([key(8)])
             .build()
             .unwrap();
-        let app = test::init_service(App::new().wrap(auth.clone()).configure(routes)).await;
+        let app = test_app(auth.clone(), routes).await;
         let alice = login_as(auth.clone(), "alice").await;
         let bob = login_as(auth.clone(), "bob").await;
         let carol = login_as(builder_with(format, &clock, 8).build().unwrap(), "carol").await;
@@ -249,7 +232,7 @@ async fn duplicate_cookies_one_valid_session_wins_two_make_the_request_anonymous
             ("{N}", COOKIE),
         ];
         for row in DUPLICATES {
-            let mut req = TestRequest::get().uri("/maybe");
+            let mut req = get("/maybe");
             for header_value in row.headers {
                 let value = tokens
                     .iter()
@@ -258,7 +241,7 @@ async fn duplicate_cookies_one_valid_session_wins_two_make_the_request_anonymous
                     });
                 req = req.append_header((header::COOKIE, value));
             }
-            let res = test::call_service(&app, req.to_request()).await;
+            let res = call(&app, req).await;
             let what = format!("{format:?} {:?}", row.headers);
             let issued = session_cookie(&res);
             assert_eq!(issued.is_some(), row.reissued, "{what}: re-issue");
@@ -270,7 +253,7 @@ async fn duplicate_cookies_one_valid_session_wins_two_make_the_request_anonymous
                     "{what}: re-issued for the winner"
                 );
             }
-            let user: Option<String> = test::read_body_json(res).await;
+            let user: Option<String> = read_body_json(res).await;
             assert_eq!(user.as_deref(), row.user, "{what}");
         }
     }
@@ -390,36 +373,24 @@ async fn every_cookie_of_a_session_and_its_removal_share_all_attributes() {
             let cookie_name = expected.name.as_str();
             let clock = tests::clock();
             let auth = configure(builder(format, &clock)).build().unwrap();
-            let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
+            let app = test_app(auth, routes).await;
             let rotated = configure(builder_with(format, &clock, 8).previous_keys([key(7)]))
                 .build()
                 .unwrap();
-            let rotating_app = test::init_service(App::new().wrap(rotated).configure(routes)).await;
+            let rotating_app = test_app(rotated, routes).await;
             let what = format!("{format:?} {name}");
-            let call = |app_ref, req: TestRequest| async move {
-                let res = test::call_service(app_ref, req.to_request()).await;
+            let issued = |app_ref, req| async move {
+                let res = call(app_ref, req).await;
                 let mut cookies = set_cookies(&res, cookie_name);
                 assert_eq!(cookies.len(), 1, "one session cookie");
                 cookies.pop().unwrap()
             };
-            let login = call(&app, TestRequest::post().uri("/login?id=alice")).await;
-            let browser_session = call(
-                &app,
-                TestRequest::post().uri("/login?id=alice&remember=false"),
-            )
-            .await;
-            let reissued = call(
-                &rotating_app,
-                TestRequest::get().uri("/me").cookie(login.clone()),
-            )
-            .await;
+            let login = issued(&app, post("/login?id=alice")).await;
+            let browser_session = issued(&app, post("/login?id=alice&remember=false")).await;
+            let reissued = issued(&rotating_app, get("/me").cookie(login.clone())).await;
             clock.advance(Duration::from_secs(6 * 24 * 3600));
-            let refreshed = call(&app, TestRequest::get().uri("/me").cookie(login.clone())).await;
-            let removal = call(
-                &app,
-                TestRequest::post().uri("/logout").cookie(refreshed.clone()),
-            )
-            .await;
+            let refreshed = issued(&app, get("/me").cookie(login.clone())).await;
+            let removal = issued(&app, post("/logout").cookie(refreshed.clone())).await;
 
             for (kind, cookie) in [
                 ("login", &login),

@@ -33,6 +33,7 @@ use examples::login_app::{app, auth_builder, AppState};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
 use session_core::Key;
+use tests::free_port;
 
 const PACKAGES: &str = "apt-get update && apt-get install -y chromium chromium-driver";
 /// Longest single step (a page load, a click and its navigation, a WebDriver command).
@@ -102,11 +103,6 @@ impl Drop for KillOnDrop {
         let _ = self.child.wait();
         eprintln!("e2e: stopped {}", self.what);
     }
-}
-
-fn free_port() -> u16 {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1:0");
-    listener.local_addr().unwrap().port()
 }
 
 /// Runs `step`, failing the test if it takes longer than `limit` or returns an error.

@@ -8,27 +8,16 @@
 
 use std::collections::HashSet;
 
-use actix_web::{
-    test::{self, TestRequest},
-    App,
-};
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use session_core::AuthSession;
-use tests::{clock, key, routes, session_cookie};
+use tests::{call, clock, key, login, post, routes, session_cookie, test_app};
 
 const SECRETS: &[&str] = &["alice-7f3c9e", "admin-ZQX", "dark-mode-42"];
 
 async fn issue(auth: AuthSession) -> String {
-    let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
-    let req = TestRequest::post()
-        .uri("/login?id=alice-7f3c9e&roles=admin-ZQX")
-        .to_request();
-    let cookie = session_cookie(&test::call_service(&app, req).await).unwrap();
-    let req = TestRequest::post()
-        .uri("/data?k=theme&v=dark-mode-42")
-        .cookie(cookie)
-        .to_request();
-    let res = test::call_service(&app, req).await;
+    let app = test_app(auth, routes).await;
+    let cookie = login(&app, "/login?id=alice-7f3c9e&roles=admin-ZQX").await;
+    let res = call(&app, post("/data?k=theme&v=dark-mode-42").cookie(cookie)).await;
     session_cookie(&res).unwrap().value().to_owned()
 }
 

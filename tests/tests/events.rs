@@ -3,15 +3,13 @@
 
 use std::sync::{Arc, Mutex};
 
-use actix_web::{
-    cookie::Cookie,
-    test::{self, TestRequest},
-    web, App, HttpResponse,
-};
+use actix_web::{test::read_body, web, HttpResponse};
 use session_core::{
     csrf, events::SecurityEvent, revocation::MemoryRevocations, DenyKind, Require, Session,
 };
-use tests::{builder, clock, login_cookie, routes, session_cookie, COOKIE};
+use tests::{
+    builder, call, clock, get, login, post, routes, session_cookie, session_value, test_app,
+};
 
 /// The events a hook received, in order.
 #[derive(Clone, Default)]
@@ -33,34 +31,32 @@ async fn the_hook_sees_every_kind_of_event() {
         .on_security_event(move |event| sink.0.lock().unwrap().push(event.clone()))
         .build()
         .unwrap();
-    let app = test::init_service(
-        App::new()
-            .wrap(auth)
-            .configure(routes)
-            .service(
-                web::scope("/admin")
-                    .wrap(Require::role("admin"))
-                    .route("", web::get().to(HttpResponse::Ok)),
-            )
-            .route(
-                "/form",
-                web::post().to(|session: Session| async move {
-                    let ok = csrf::verify(&session, "not-the-token");
-                    session.report(SecurityEvent::sign_in_failed("eve\nadmin=1", None));
-                    HttpResponse::Ok().body(ok.to_string())
-                }),
-            )
-            .route(
-                "/elsewhere",
-                web::post().to(|session: Session| async move {
-                    session.revoke_other_sessions().await.unwrap();
-                    HttpResponse::Ok().finish()
-                }),
-            ),
-    )
+    let app = test_app(auth, |cfg| {
+        routes(cfg);
+        cfg.service(
+            web::scope("/admin")
+                .wrap(Require::role("admin"))
+                .route("", web::get().to(HttpResponse::Ok)),
+        )
+        .route(
+            "/form",
+            web::post().to(|session: Session| async move {
+                let ok = csrf::verify(&session, "not-the-token");
+                session.report(SecurityEvent::sign_in_failed("eve\nadmin=1", None));
+                HttpResponse::Ok().body(ok.to_string())
+            }),
+        )
+        .route(
+            "/elsewhere",
+            web::post().to(|session: Session| async move {
+                session.revoke_other_sessions().await.unwrap();
+                HttpResponse::Ok().finish()
+            }),
+        );
+    })
     .await;
 
-    let alice = login_cookie(&app, "alice", &[]).await;
+    let alice = login(&app, "/login?id=alice").await;
     assert_eq!(
         recorder.take(),
         [SecurityEvent::SignedIn {
@@ -68,11 +64,7 @@ async fn the_hook_sees_every_kind_of_event() {
         }]
     );
 
-    let req = TestRequest::get()
-        .uri("/admin")
-        .cookie(alice.clone())
-        .to_request();
-    test::call_service(&app, req).await;
+    call(&app, get("/admin").cookie(alice.clone())).await;
     assert_eq!(
         recorder.take(),
         [SecurityEvent::Denied {
@@ -81,11 +73,8 @@ async fn the_hook_sees_every_kind_of_event() {
         }]
     );
 
-    let req = TestRequest::post()
-        .uri("/form")
-        .cookie(alice.clone())
-        .to_request();
-    assert_eq!(test::call_and_read_body(&app, req).await, "false");
+    let res = call(&app, post("/form").cookie(alice.clone())).await;
+    assert_eq!(read_body(res).await, "false");
     assert_eq!(
         recorder.take(),
         [
@@ -97,22 +86,15 @@ async fn the_hook_sees_every_kind_of_event() {
         ]
     );
 
-    let tampered = Cookie::new(COOKIE, format!("{}x", alice.value()));
-    let req = TestRequest::get()
-        .uri("/maybe")
-        .cookie(tampered)
-        .to_request();
-    test::call_service(&app, req).await;
+    let tampered = session_value(format!("{}x", alice.value()));
+    call(&app, get("/maybe").cookie(tampered)).await;
     assert_eq!(
         recorder.take(),
         [SecurityEvent::SessionRefused { reason: "bad_mac" }]
     );
 
-    let req = TestRequest::post()
-        .uri("/elsewhere")
-        .cookie(alice.clone())
-        .to_request();
-    let alice = session_cookie(&test::call_service(&app, req).await).unwrap();
+    let res = call(&app, post("/elsewhere").cookie(alice.clone())).await;
+    let alice = session_cookie(&res).unwrap();
     assert_eq!(
         recorder.take(),
         [SecurityEvent::SignedOutEverywhere {
@@ -121,19 +103,14 @@ async fn the_hook_sees_every_kind_of_event() {
         }]
     );
 
-    let req = TestRequest::post()
-        .uri("/logout")
-        .cookie(alice.clone())
-        .to_request();
-    test::call_service(&app, req).await;
+    call(&app, post("/logout").cookie(alice.clone())).await;
     assert_eq!(
         recorder.take(),
         [SecurityEvent::SignedOut {
             user: "alice".into()
         }]
     );
-    let req = TestRequest::get().uri("/admin").cookie(alice).to_request();
-    test::call_service(&app, req).await;
+    call(&app, get("/admin").cookie(alice)).await;
     assert_eq!(
         recorder.take(),
         [

@@ -8,14 +8,16 @@ use actix_web::{
         header::{self, HeaderValue},
         StatusCode,
     },
-    test::{self, TestRequest},
-    web, App, HttpResponse,
+    test::{read_body, read_body_json},
+    web, HttpResponse,
 };
 use session_core::{
     csrf, revocation::MemoryRevocations, AuthSession, AuthSessionBuilder, ConfigError, Login,
     Session, SessionError,
 };
-use tests::{auth, builder, clock, key, login_cookie, routes, session_cookie, COOKIE};
+use tests::{
+    auth, builder, call, clock, get, key, login, post, routes, session_cookie, test_app, COOKIE,
+};
 
 /// A change to the test builder.
 type Configure = fn(AuthSessionBuilder) -> AuthSessionBuilder;
@@ -86,9 +88,8 @@ async fn the_default_name_is_host_prefixed_only_for_host_only_secure_cookies() {
     ];
     for (configure, want) in cases {
         let auth = configure(builder(&c)).build().unwrap();
-        let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
-        let res =
-            test::call_service(&app, TestRequest::post().uri("/login?id=a").to_request()).await;
+        let app = test_app(auth, routes).await;
+        let res = call(&app, post("/login?id=a")).await;
         let names: Vec<_> = tests::set_cookies(&res, want)
             .into_iter()
             .map(|c| c.name().to_owned())
@@ -102,27 +103,23 @@ async fn two_different_valid_sessions_make_the_request_anonymous_and_nothing_is_
     let c = clock();
     // Rotation makes the attacker's cookie one that would be re-issued if it were chosen.
     let current = builder(&c).previous_keys([key(8)]).build().unwrap();
-    let app = test::init_service(App::new().wrap(current.clone()).configure(routes)).await;
-    let victim = login_cookie(&app, "victim", &[]).await;
+    let app = test_app(current.clone(), routes).await;
+    let victim = login(&app, "/login?id=victim").await;
     let old_key = AuthSession::builder(key(8))
         .clock(c.clone())
         .build()
         .unwrap();
-    let old_app = test::init_service(App::new().wrap(old_key).configure(routes)).await;
-    let attacker = login_cookie(&old_app, "attacker", &[]).await;
+    let old_app = test_app(old_key, routes).await;
+    let attacker = login(&old_app, "/login?id=attacker").await;
     for order in [[&victim, &attacker], [&attacker, &victim]] {
         let header = format!(
             "{COOKIE}={}; {COOKIE}={}",
             order[0].value(),
             order[1].value()
         );
-        let req = TestRequest::get()
-            .uri("/maybe")
-            .insert_header((header::COOKIE, header))
-            .to_request();
-        let res = test::call_service(&app, req).await;
+        let res = call(&app, get("/maybe").insert_header((header::COOKIE, header))).await;
         assert!(session_cookie(&res).is_none(), "nothing re-issued");
-        assert_eq!(test::read_body(res).await, "null", "anonymous");
+        assert_eq!(read_body(res).await, "null", "anonymous");
     }
 }
 
@@ -133,36 +130,27 @@ async fn a_revoked_cookie_earlier_in_the_header_never_hides_a_valid_one() {
         .revocations(Arc::new(MemoryRevocations::new()))
         .build()
         .unwrap();
-    let app = test::init_service(App::new().wrap(auth).configure(routes)).await;
-    let planted = login_cookie(&app, "attacker", &[]).await;
-    let req = TestRequest::post()
-        .uri("/logout")
-        .cookie(planted.clone())
-        .to_request();
-    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
-    let victim = login_cookie(&app, "victim", &[]).await;
+    let app = test_app(auth, routes).await;
+    let planted = login(&app, "/login?id=attacker").await;
+    let res = call(&app, post("/logout").cookie(planted.clone())).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let victim = login(&app, "/login?id=victim").await;
     let header = format!("{COOKIE}={}; {COOKIE}={}", planted.value(), victim.value());
-    let req = TestRequest::get()
-        .uri("/maybe")
-        .insert_header((header::COOKIE, header))
-        .to_request();
-    assert_eq!(test::call_and_read_body(&app, req).await, "\"victim\"");
+    let res = call(&app, get("/maybe").insert_header((header::COOKIE, header))).await;
+    assert_eq!(read_body(res).await, "\"victim\"");
 }
 
 #[actix_web::test]
 async fn a_stray_non_utf8_byte_in_another_cookie_does_not_discard_the_session() {
     let c = clock();
-    let app = test::init_service(App::new().wrap(auth(&c)).configure(routes)).await;
-    let alice = login_cookie(&app, "alice", &[]).await;
+    let app = test_app(auth(&c), routes).await;
+    let alice = login(&app, "/login?id=alice").await;
     let mut bytes = b"theme=d\xffrk; ".to_vec();
     bytes.extend_from_slice(format!("{COOKIE}={}; lang=", alice.value()).as_bytes());
     bytes.push(0xe9);
     let value = HeaderValue::from_bytes(&bytes).expect("obs-text is a valid header byte");
-    let req = TestRequest::get()
-        .uri("/maybe")
-        .insert_header((header::COOKIE, value))
-        .to_request();
-    assert_eq!(test::call_and_read_body(&app, req).await, "\"alice\"");
+    let res = call(&app, get("/maybe").insert_header((header::COOKIE, value))).await;
+    assert_eq!(read_body(res).await, "\"alice\"");
 }
 
 /// `POST /form` starts an anonymous session with a CSRF token and a note; `POST /signin/{id}`
@@ -195,21 +183,14 @@ fn carry_over_app(cfg: &mut web::ServiceConfig) {
 #[actix_web::test]
 async fn a_login_keeps_anonymous_data_but_never_its_csrf_token() {
     let c = clock();
-    let app = test::init_service(App::new().wrap(auth(&c)).configure(carry_over_app)).await;
-    let res = test::call_service(&app, TestRequest::post().uri("/form").to_request()).await;
+    let app = test_app(auth(&c), carry_over_app).await;
+    let res = call(&app, post("/form")).await;
     let anonymous = session_cookie(&res).unwrap();
-    let planted_token = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-    let req = TestRequest::post()
-        .uri("/signin/victim")
-        .cookie(anonymous)
-        .to_request();
-    let signed_in = session_cookie(&test::call_service(&app, req).await).unwrap();
-    let req = TestRequest::get()
-        .uri("/state")
-        .cookie(signed_in)
-        .to_request();
+    let planted_token = String::from_utf8(read_body(res).await.to_vec()).unwrap();
+    let res = call(&app, post("/signin/victim").cookie(anonymous)).await;
+    let signed_in = session_cookie(&res).unwrap();
     let (note, token): (Option<String>, Option<String>) =
-        test::read_body_json(test::call_service(&app, req).await).await;
+        read_body_json(call(&app, get("/state").cookie(signed_in)).await).await;
     assert_eq!(
         note.as_deref(),
         Some("from before"),
@@ -226,21 +207,13 @@ async fn a_login_keeps_anonymous_data_but_never_its_csrf_token() {
 #[actix_web::test]
 async fn a_login_over_another_users_session_starts_empty() {
     let c = clock();
-    let app = test::init_service(App::new().wrap(auth(&c)).configure(carry_over_app)).await;
-    let req = TestRequest::post().uri("/signin/attacker").to_request();
-    let attacker = session_cookie(&test::call_service(&app, req).await).unwrap();
-    let req = TestRequest::post()
-        .uri("/form")
-        .cookie(attacker)
-        .to_request();
-    let attacker = session_cookie(&test::call_service(&app, req).await).unwrap();
-    let req = TestRequest::post()
-        .uri("/signin/victim")
-        .cookie(attacker)
-        .to_request();
-    let victim = session_cookie(&test::call_service(&app, req).await).unwrap();
-    let req = TestRequest::get().uri("/state").cookie(victim).to_request();
+    let app = test_app(auth(&c), carry_over_app).await;
+    let attacker = login(&app, "/signin/attacker").await;
+    let res = call(&app, post("/form").cookie(attacker)).await;
+    let attacker = session_cookie(&res).unwrap();
+    let res = call(&app, post("/signin/victim").cookie(attacker)).await;
+    let victim = session_cookie(&res).unwrap();
     let state: (Option<String>, Option<String>) =
-        test::read_body_json(test::call_service(&app, req).await).await;
+        read_body_json(call(&app, get("/state").cookie(victim)).await).await;
     assert_eq!(state, (None, None), "nothing of the attacker's session");
 }

@@ -4,15 +4,10 @@
 
 use std::sync::Arc;
 
-use actix_web::{
-    cookie::Cookie,
-    http::StatusCode,
-    test::{self, TestRequest},
-    App,
-};
+use actix_web::http::StatusCode;
 use serde_json::Value;
 use session_core::{clock::ManualClock, AuthSession, Refresh};
-use tests::{key, routes, session_cookie, COOKIE, T0};
+use tests::{call, get, key, login, post, routes, session_cookie, session_value, test_app, T0};
 
 use crate::formats::{Format, FORMATS};
 
@@ -28,34 +23,11 @@ fn auth(format: Format, clock: &Arc<ManualClock>, current: u8, previous: &[u8]) 
     format.configure(builder).build().unwrap()
 }
 
-macro_rules! app {
-    ($auth:expr) => {
-        test::init_service(App::new().wrap($auth).configure(routes)).await
-    };
-}
-
-macro_rules! me {
-    ($app:expr, $cookie:expr) => {{
-        let req = TestRequest::get()
-            .uri("/me")
-            .cookie(Cookie::new(COOKIE, $cookie.to_owned()))
-            .to_request();
-        test::call_service(&$app, req).await
-    }};
-}
-
 /// A session for `id` with a role and a data value, signed by `key_byte` alone.
 async fn cookie_from(format: Format, clock: &Arc<ManualClock>, key_byte: u8, id: &str) -> String {
-    let app = app!(auth(format, clock, key_byte, &[]));
-    let req = TestRequest::post()
-        .uri(&format!("/login?id={id}&roles=editor"))
-        .to_request();
-    let cookie = session_cookie(&test::call_service(&app, req).await).unwrap();
-    let req = TestRequest::post()
-        .uri("/data?k=theme&v=dark")
-        .cookie(cookie)
-        .to_request();
-    let res = test::call_service(&app, req).await;
+    let app = test_app(auth(format, clock, key_byte, &[]), routes).await;
+    let cookie = login(&app, &format!("/login?id={id}&roles=editor")).await;
+    let res = call(&app, post("/data?k=theme&v=dark").cookie(cookie)).await;
     session_cookie(&res).unwrap().value().to_owned()
 }
 
@@ -71,13 +43,13 @@ async fn every_previous_key_verifies_and_is_reissued_under_the_current_one() {
     for &format in FORMATS {
         let clock = Arc::new(ManualClock::new(T0));
         let current = auth(format, &clock, 4, &[3, 2, 1]);
-        let app = app!(current.clone());
-        let only_current = app!(auth(format, &clock, 4, &[]));
+        let app = test_app(current.clone(), routes).await;
+        let only_current = test_app(auth(format, &clock, 4, &[]), routes).await;
         for old_key in [1, 2, 3] {
             let old = cookie_from(format, &clock, old_key, "alice").await;
             let original = auth(format, &clock, old_key, &[]).inspect(&old).unwrap();
             clock.set(T0 + 60);
-            let res = me!(app, &old);
+            let res = call(&app, get("/me").cookie(session_value(&old))).await;
             assert_eq!(res.status(), StatusCode::OK, "{format:?} k{old_key}");
             let reissued = session_cookie(&res).expect("re-issued");
             let claims = current.inspect(reissued.value()).unwrap();
@@ -87,17 +59,26 @@ async fn every_previous_key_verifies_and_is_reissued_under_the_current_one() {
                 "{format:?} k{old_key}: claims kept"
             );
             assert_eq!(claims["iat"], T0 + 60);
-            let res = me!(only_current, reissued.value());
+            let res = call(
+                &only_current,
+                get("/me").cookie(session_value(reissued.value())),
+            )
+            .await;
             assert_eq!(
                 res.status(),
                 StatusCode::OK,
                 "{format:?} k{old_key}: under k4"
             );
-            assert_eq!(me!(only_current, &old).status(), StatusCode::UNAUTHORIZED);
+            assert_eq!(
+                call(&only_current, get("/me").cookie(session_value(&old)))
+                    .await
+                    .status(),
+                StatusCode::UNAUTHORIZED
+            );
             clock.set(T0);
         }
         let fresh = cookie_from(format, &clock, 4, "bob").await;
-        let res = me!(app, &fresh);
+        let res = call(&app, get("/me").cookie(session_value(&fresh))).await;
         assert_eq!(res.status(), StatusCode::OK);
         assert!(
             session_cookie(&res).is_none(),
@@ -112,8 +93,8 @@ async fn the_order_of_previous_keys_does_not_matter() {
         let clock = Arc::new(ManualClock::new(T0));
         let old = cookie_from(format, &clock, 2, "alice").await;
         for previous in [[1, 2, 3], [3, 2, 1], [2, 3, 1]] {
-            let app = app!(auth(format, &clock, 4, &previous));
-            let res = me!(app, &old);
+            let app = test_app(auth(format, &clock, 4, &previous), routes).await;
+            let res = call(&app, get("/me").cookie(session_value(&old))).await;
             assert_eq!(res.status(), StatusCode::OK, "{format:?} {previous:?}");
             assert!(session_cookie(&res).is_some());
         }
@@ -125,7 +106,7 @@ async fn a_cookie_from_an_unrelated_or_dropped_key_is_refused_and_not_reissued()
     for &format in FORMATS {
         let clock = Arc::new(ManualClock::new(T0));
         let checker = auth(format, &clock, 4, &[3, 2]);
-        let app = app!(checker.clone());
+        let app = test_app(checker.clone(), routes).await;
         for (what, key_byte) in [("never configured", 9), ("dropped", 1)] {
             let cookie = cookie_from(format, &clock, key_byte, "mallory").await;
             assert_eq!(
@@ -133,7 +114,7 @@ async fn a_cookie_from_an_unrelated_or_dropped_key_is_refused_and_not_reissued()
                 "unknown_kid",
                 "{what}"
             );
-            let res = me!(app, &cookie);
+            let res = call(&app, get("/me").cookie(session_value(&cookie))).await;
             assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{format:?} {what}");
             assert!(session_cookie(&res).is_none(), "{format:?} {what}");
         }
@@ -146,10 +127,10 @@ async fn a_previous_key_does_not_bypass_the_time_checks() {
         let clock = Arc::new(ManualClock::new(T0));
         let old = cookie_from(format, &clock, 1, "alice").await;
         let checker = auth(format, &clock, 2, &[1]);
-        let app = app!(checker.clone());
+        let app = test_app(checker.clone(), routes).await;
         clock.advance(std::time::Duration::from_secs(7 * 24 * 3600));
         assert_eq!(checker.inspect(&old).unwrap_err().reason(), "expired");
-        let res = me!(app, &old);
+        let res = call(&app, get("/me").cookie(session_value(&old))).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{format:?}");
         assert!(session_cookie(&res).is_none(), "{format:?}: not re-issued");
     }
@@ -163,12 +144,8 @@ async fn a_change_and_a_rotation_make_one_cookie_under_the_current_key() {
         let clock = Arc::new(ManualClock::new(T0));
         let old = cookie_from(format, &clock, 1, "alice").await;
         let current = auth(format, &clock, 2, &[1]);
-        let app = app!(current.clone());
-        let req = TestRequest::post()
-            .uri("/data?k=lang&v=fr")
-            .cookie(Cookie::new(COOKIE, old))
-            .to_request();
-        let res = test::call_service(&app, req).await;
+        let app = test_app(current.clone(), routes).await;
+        let res = call(&app, post("/data?k=lang&v=fr").cookie(session_value(old))).await;
         let issued = session_cookie(&res).expect("one cookie");
         let claims = current.inspect(issued.value()).unwrap();
         assert_eq!(claims["data"]["lang"], "fr", "{format:?}");

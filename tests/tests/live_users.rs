@@ -10,27 +10,22 @@ use std::{
 };
 
 use actix_web::{
-    body::{BoxBody, EitherBody},
     cookie::Cookie,
-    dev::{Service, ServiceResponse},
     get,
     http::{header, StatusCode},
     post,
-    test::{self, TestRequest},
-    web, App, HttpRequest, HttpResponse,
+    test::{read_body, read_body_json},
+    web, HttpRequest, HttpResponse,
 };
 use base64::Engine as _;
 use session_core::{
     clock::ManualClock, prelude::*, test_util::signed_in_cookie, AuthSessionBuilder, Current,
 };
 use tests::{
-    builder, clock,
+    builder, call, clock, get,
     live::{Account, Directory, Health},
-    session_cookie, COOKIE,
+    login, post, session_cookie, test_app, TestApp, COOKIE,
 };
-
-/// The body type of an app wrapped in `AuthSession`.
-type Body = EitherBody<BoxBody>;
 
 /// The directory every test starts with: alice is an admin, bob a member.
 fn directory() -> Arc<Directory> {
@@ -59,7 +54,7 @@ async fn allow_listed(user: AuthUser, req: HttpRequest) -> bool {
 
 /// Signs in the directory's account `id` with `Login::user` (id + fingerprint).
 #[post("/login/{id}")]
-async fn login(
+async fn sign_in(
     session: Session,
     dir: web::Data<Arc<Directory>>,
     id: web::Path<String>,
@@ -120,16 +115,12 @@ async fn admin_or_listed() -> HttpResponse {
 }
 
 /// Every route above, `/staff/...` behind `Require::role("admin")`, and the allow-list (bob).
-async fn app(
-    auth: AuthSession,
-    dir: &Arc<Directory>,
-) -> impl Service<actix_http::Request, Response = ServiceResponse<Body>, Error = actix_web::Error> {
-    test::init_service(
-        App::new()
-            .wrap(auth)
-            .app_data(web::Data::new(Arc::clone(dir)))
+async fn app(auth: AuthSession, dir: &Arc<Directory>) -> TestApp {
+    let dir = Arc::clone(dir);
+    test_app(auth, |cfg| {
+        cfg.app_data(web::Data::new(dir))
             .app_data(web::Data::new(AllowList(vec!["bob".into()])))
-            .service(login)
+            .service(sign_in)
             .service(change_password)
             .service(me)
             .service(maybe)
@@ -139,32 +130,9 @@ async fn app(
             .service(web::scope("/staff").wrap(Require::role("admin")).route(
                 "/page",
                 web::get().to(|_: Current<Account>, _: AuthUser| async { "staff" }),
-            )),
-    )
+            ));
+    })
     .await
-}
-
-async fn sign_in<S>(app: &S, id: &str) -> Cookie<'static>
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<Body>, Error = actix_web::Error>,
-{
-    let req = TestRequest::post()
-        .uri(&format!("/login/{id}"))
-        .to_request();
-    let res = test::call_service(app, req).await;
-    assert_eq!(res.status(), StatusCode::OK);
-    session_cookie(&res).expect("login cookie")
-}
-
-async fn get<S>(app: &S, path: &str, cookie: &Cookie<'static>) -> ServiceResponse<Body>
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<Body>, Error = actix_web::Error>,
-{
-    let req = TestRequest::get()
-        .uri(path)
-        .cookie(cookie.clone())
-        .to_request();
-    test::call_service(app, req).await
 }
 
 fn is_removal(cookie: &Cookie<'_>) -> bool {
@@ -175,10 +143,10 @@ fn is_removal(cookie: &Cookie<'_>) -> bool {
 async fn the_user_is_loaded_once_per_request_for_guards_scope_and_extractors() {
     let (c, dir) = (clock(), directory());
     let app = app(live(&c, &dir).build().unwrap(), &dir).await;
-    let cookie = sign_in(&app, "alice").await;
+    let cookie = login(&app, "/login/alice").await;
     assert_eq!(dir.loads(), 0, "a login loads nothing");
     let before = dir.loads();
-    let res = get(&app, "/admin", &cookie).await;
+    let res = call(&app, get("/admin").cookie(cookie.clone())).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -187,13 +155,14 @@ async fn the_user_is_loaded_once_per_request_for_guards_scope_and_extractors() {
     assert_eq!(dir.loads() - before, 1);
     let before = dir.loads();
     assert_eq!(
-        get(&app, "/staff/page", &cookie).await.status(),
+        call(&app, get("/staff/page").cookie(cookie.clone()))
+            .await
+            .status(),
         StatusCode::OK
     );
     assert_eq!(dir.loads() - before, 1, "Require plus two extractors");
     let before = dir.loads();
-    let req = TestRequest::get().uri("/maybe").to_request();
-    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    assert_eq!(call(&app, get("/maybe")).await.status(), StatusCode::OK);
     assert_eq!(dir.loads(), before, "anonymous requests load nothing");
 }
 
@@ -201,34 +170,51 @@ async fn the_user_is_loaded_once_per_request_for_guards_scope_and_extractors() {
 async fn a_demotion_is_refused_on_the_next_request_and_a_promotion_admitted_without_login() {
     let (c, dir) = (clock(), directory());
     let app = app(live(&c, &dir).build().unwrap(), &dir).await;
-    let alice = sign_in(&app, "alice").await;
-    let bob = sign_in(&app, "bob").await;
-    assert_eq!(get(&app, "/admin", &alice).await.status(), StatusCode::OK);
+    let alice = login(&app, "/login/alice").await;
+    let bob = login(&app, "/login/bob").await;
     assert_eq!(
-        get(&app, "/admin", &bob).await.status(),
+        call(&app, get("/admin").cookie(alice.clone()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&app, get("/admin").cookie(bob.clone())).await.status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        get(&app, "/staff/page", &bob).await.status(),
+        call(&app, get("/staff/page").cookie(bob.clone()))
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
 
     dir.update("alice", |a| a.roles.clear());
     dir.update("bob", |a| a.roles = vec!["admin".into()]);
     assert_eq!(
-        get(&app, "/admin", &alice).await.status(),
+        call(&app, get("/admin").cookie(alice.clone()))
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
     assert_eq!(
-        get(&app, "/staff/page", &alice).await.status(),
+        call(&app, get("/staff/page").cookie(alice.clone()))
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
-    assert_eq!(get(&app, "/admin", &bob).await.status(), StatusCode::OK);
     assert_eq!(
-        get(&app, "/staff/page", &bob).await.status(),
+        call(&app, get("/admin").cookie(bob.clone())).await.status(),
         StatusCode::OK
     );
-    let roles: serde_json::Value = test::read_body_json(get(&app, "/me", &bob).await).await;
+    assert_eq!(
+        call(&app, get("/staff/page").cookie(bob.clone()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let roles: serde_json::Value =
+        read_body_json(call(&app, get("/me").cookie(bob.clone())).await).await;
     assert_eq!(
         roles["roles"],
         serde_json::json!(["admin"]),
@@ -245,7 +231,9 @@ async fn the_cookie_roles_are_ignored_with_a_store() {
     let cookie = signed_in_cookie(&auth, Login::user(&bob).roles(["admin"])).unwrap();
     let app = app(auth, &dir).await;
     assert_eq!(
-        get(&app, "/admin", &cookie).await.status(),
+        call(&app, get("/admin").cookie(cookie.clone()))
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
     let alice = signed_in_cookie(
@@ -254,7 +242,9 @@ async fn the_cookie_roles_are_ignored_with_a_store() {
     )
     .unwrap();
     assert_eq!(
-        get(&app, "/admin", &alice).await.status(),
+        call(&app, get("/admin").cookie(alice.clone()))
+            .await
+            .status(),
         StatusCode::OK,
         "test_util cookie"
     );
@@ -264,36 +254,40 @@ async fn the_cookie_roles_are_ignored_with_a_store() {
 async fn a_deleted_users_session_ends_and_its_cookie_is_removed() {
     let (c, dir) = (clock(), directory());
     let app = app(live(&c, &dir).build().unwrap(), &dir).await;
-    let bob = sign_in(&app, "bob").await;
-    assert_eq!(get(&app, "/me", &bob).await.status(), StatusCode::OK);
+    let bob = login(&app, "/login/bob").await;
+    assert_eq!(
+        call(&app, get("/me").cookie(bob.clone())).await.status(),
+        StatusCode::OK
+    );
     dir.delete("bob");
-    let res = get(&app, "/me", &bob).await;
+    let res = call(&app, get("/me").cookie(bob.clone())).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert!(
         is_removal(&session_cookie(&res).expect("removal")),
         "cookie removed"
     );
-    let res = get(&app, "/maybe", &bob).await;
-    assert_eq!(test::read_body(res).await, "null", "anonymous");
+    let res = call(&app, get("/maybe").cookie(bob.clone())).await;
+    assert_eq!(read_body(res).await, "null", "anonymous");
 }
 
 #[actix_web::test]
 async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
     let (c, dir) = (clock(), directory());
     let app = app(live(&c, &dir).build().unwrap(), &dir).await;
-    let laptop = sign_in(&app, "alice").await;
-    let phone = sign_in(&app, "alice").await;
-    let req = TestRequest::post()
-        .uri("/password")
-        .cookie(laptop.clone())
-        .to_request();
-    let res = test::call_service(&app, req).await;
+    let laptop = login(&app, "/login/alice").await;
+    let phone = login(&app, "/login/alice").await;
+    let res = call(&app, post("/password").cookie(laptop.clone())).await;
     assert_eq!(res.status(), StatusCode::OK);
     let laptop_now = session_cookie(&res).expect("the changing session is re-issued");
     assert_ne!(laptop_now.value(), laptop.value());
 
-    assert_eq!(get(&app, "/me", &laptop_now).await.status(), StatusCode::OK);
-    let res = get(&app, "/me", &phone).await;
+    assert_eq!(
+        call(&app, get("/me").cookie(laptop_now.clone()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    let res = call(&app, get("/me").cookie(phone.clone())).await;
     assert_eq!(
         res.status(),
         StatusCode::UNAUTHORIZED,
@@ -301,7 +295,7 @@ async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
     );
     assert!(is_removal(&session_cookie(&res).expect("removal")));
     assert_eq!(
-        get(&app, "/me", &laptop).await.status(),
+        call(&app, get("/me").cookie(laptop.clone())).await.status(),
         StatusCode::UNAUTHORIZED,
         "the laptop's old cookie carries the old fingerprint too"
     );
@@ -317,17 +311,14 @@ async fn sign_out_other_devices_refuses_another_user() {
             other => panic!("{other:?}"),
         }
     }
-    let app = test::init_service(
-        App::new()
-            .wrap(live(&c, &dir).build().unwrap())
-            .app_data(web::Data::new(Arc::clone(&dir)))
-            .service(login)
-            .service(wrong),
-    )
+    let app = test_app(live(&c, &dir).build().unwrap(), |cfg| {
+        cfg.app_data(web::Data::new(Arc::clone(&dir)))
+            .service(sign_in)
+            .service(wrong);
+    })
     .await;
-    let alice = sign_in(&app, "alice").await;
-    let req = TestRequest::post().uri("/wrong").cookie(alice).to_request();
-    let res = test::call_service(&app, req).await;
+    let alice = login(&app, "/login/alice").await;
+    let res = call(&app, post("/wrong").cookie(alice)).await;
     assert_eq!(res.status(), StatusCode::CONFLICT);
     assert!(session_cookie(&res).is_none(), "nothing re-issued");
 }
@@ -339,7 +330,7 @@ async fn the_cookie_carries_a_truncated_mac_of_the_fingerprint_never_the_fingerp
         a.password_hash = "$argon2id$v=19$m=19456$SECRETHASH".into()
     });
     let app = app(live(&c, &dir).build().unwrap(), &dir).await;
-    let cookie = sign_in(&app, "alice").await;
+    let cookie = login(&app, "/login/alice").await;
     let payload = cookie.value().split('.').nth(1).unwrap();
     let json = base64::engine::general_purpose::URL_SAFE_NO_PAD
         .decode(payload)
@@ -359,31 +350,29 @@ async fn the_cookie_carries_a_truncated_mac_of_the_fingerprint_never_the_fingerp
 async fn a_failing_store_answers_503_and_keeps_the_session() {
     let (c, dir) = (clock(), directory());
     let app = app(live(&c, &dir).build().unwrap(), &dir).await;
-    let bob = sign_in(&app, "bob").await;
+    let bob = login(&app, "/login/bob").await;
     dir.set_health(Health::Failing);
-    let res = get(&app, "/me", &bob).await;
+    let res = call(&app, get("/me").cookie(bob.clone())).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "1");
     assert!(session_cookie(&res).is_none(), "never a sign-out");
-    let body: serde_json::Value = test::read_body_json(res).await;
+    let body: serde_json::Value = read_body_json(res).await;
     assert_eq!(
         body,
         serde_json::json!({ "error": "user_store_unavailable" })
     );
 
-    let req = TestRequest::get()
-        .uri("/admin")
+    let req = get("/admin")
         .insert_header((header::ACCEPT, "text/html"))
-        .cookie(bob.clone())
-        .to_request();
-    let res = test::call_service(&app, req).await;
+        .cookie(bob.clone());
+    let res = call(&app, req).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     let content_type = res.headers().get(header::CONTENT_TYPE).unwrap();
     assert!(content_type.to_str().unwrap().starts_with("text/html"));
 
     dir.set_health(Health::Up);
     assert_eq!(
-        get(&app, "/me", &bob).await.status(),
+        call(&app, get("/me").cookie(bob.clone())).await.status(),
         StatusCode::OK,
         "still signed in"
     );
@@ -397,28 +386,33 @@ async fn a_hanging_store_times_out_with_503() {
         .build()
         .unwrap();
     let app = app(auth, &dir).await;
-    let bob = sign_in(&app, "bob").await;
+    let bob = login(&app, "/login/bob").await;
     dir.set_health(Health::Hanging);
     let started = std::time::Instant::now();
-    let res = get(&app, "/me", &bob).await;
+    let res = call(&app, get("/me").cookie(bob.clone())).await;
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert!(session_cookie(&res).is_none());
     assert!(started.elapsed() < Duration::from_secs(30));
     dir.set_health(Health::Up);
-    assert_eq!(get(&app, "/me", &bob).await.status(), StatusCode::OK);
+    assert_eq!(
+        call(&app, get("/me").cookie(bob.clone())).await.status(),
+        StatusCode::OK
+    );
 }
 
 #[actix_web::test]
 async fn the_user_cache_is_off_by_default_and_bounded_by_its_ttl() {
     let (c, dir) = (clock(), directory());
     let uncached = app(live(&c, &dir).build().unwrap(), &dir).await;
-    let alice = sign_in(&uncached, "alice").await;
+    let alice = login(&uncached, "/login/alice").await;
     assert_eq!(
-        get(&uncached, "/admin", &alice).await.status(),
+        call(&uncached, get("/admin").cookie(alice.clone()))
+            .await
+            .status(),
         StatusCode::OK
     );
     dir.update("alice", |a| a.roles.clear());
-    let res = get(&uncached, "/admin", &alice).await;
+    let res = call(&uncached, get("/admin").cookie(alice.clone())).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN, "TTL 0");
 
     let (c, dir) = (clock(), directory());
@@ -427,20 +421,29 @@ async fn the_user_cache_is_off_by_default_and_bounded_by_its_ttl() {
         .build()
         .unwrap();
     let app = app(auth, &dir).await;
-    let alice = sign_in(&app, "alice").await;
-    assert_eq!(get(&app, "/admin", &alice).await.status(), StatusCode::OK);
+    let alice = login(&app, "/login/alice").await;
+    assert_eq!(
+        call(&app, get("/admin").cookie(alice.clone()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
     let loads = dir.loads();
     dir.update("alice", |a| a.roles.clear());
     c.advance(Duration::from_secs(4));
     assert_eq!(
-        get(&app, "/admin", &alice).await.status(),
+        call(&app, get("/admin").cookie(alice.clone()))
+            .await
+            .status(),
         StatusCode::OK,
         "within the TTL the worker's copy stands"
     );
     assert_eq!(dir.loads(), loads, "served from the cache");
     c.advance(Duration::from_secs(1));
     assert_eq!(
-        get(&app, "/admin", &alice).await.status(),
+        call(&app, get("/admin").cookie(alice.clone()))
+            .await
+            .status(),
         StatusCode::FORBIDDEN,
         "seen within 5 s"
     );
@@ -450,25 +453,30 @@ async fn the_user_cache_is_off_by_default_and_bounded_by_its_ttl() {
 async fn async_checks_reach_app_state_and_run_only_when_needed() {
     let (c, dir) = (clock(), directory());
     let app = app(live(&c, &dir).build().unwrap(), &dir).await;
-    let alice = sign_in(&app, "alice").await;
-    let bob = sign_in(&app, "bob").await;
+    let alice = login(&app, "/login/alice").await;
+    let bob = login(&app, "/login/bob").await;
     assert_eq!(
-        get(&app, "/allow-listed", &bob).await.status(),
+        call(&app, get("/allow-listed").cookie(bob.clone()))
+            .await
+            .status(),
         StatusCode::OK
     );
     assert_eq!(
-        get(&app, "/allow-listed", &alice).await.status(),
+        call(&app, get("/allow-listed").cookie(alice.clone()))
+            .await
+            .status(),
         StatusCode::FORBIDDEN
     );
-    let req = TestRequest::get().uri("/allow-listed").to_request();
     assert_eq!(
-        test::call_service(&app, req).await.status(),
+        call(&app, get("/allow-listed")).await.status(),
         StatusCode::UNAUTHORIZED,
         "anonymous: no check runs"
     );
     let before = ASYNC_CHECKS.load(Ordering::SeqCst);
     assert_eq!(
-        get(&app, "/admin-or-listed", &alice).await.status(),
+        call(&app, get("/admin-or-listed").cookie(alice.clone()))
+            .await
+            .status(),
         StatusCode::OK
     );
     assert_eq!(
@@ -477,7 +485,9 @@ async fn async_checks_reach_app_state_and_run_only_when_needed() {
         "the admin role decides; the async check is not run"
     );
     assert_eq!(
-        get(&app, "/admin-or-listed", &bob).await.status(),
+        call(&app, get("/admin-or-listed").cookie(bob.clone()))
+            .await
+            .status(),
         StatusCode::OK
     );
 }
@@ -487,14 +497,14 @@ async fn current_without_a_store_is_a_500_and_stateless_mode_is_unchanged() {
     let c = clock();
     let dir = directory();
     let app = app(builder(&c).build().unwrap(), &dir).await;
-    let bob = sign_in(&app, "bob").await;
+    let bob = login(&app, "/login/bob").await;
     assert_eq!(
-        get(&app, "/me", &bob).await.status(),
+        call(&app, get("/me").cookie(bob.clone())).await.status(),
         StatusCode::INTERNAL_SERVER_ERROR
     );
     assert_eq!(dir.loads(), 0);
-    let req = TestRequest::get().uri("/maybe").cookie(bob).to_request();
-    assert_eq!(test::call_and_read_body(&app, req).await, "null");
+    let res = call(&app, get("/maybe").cookie(bob)).await;
+    assert_eq!(read_body(res).await, "null");
 }
 
 #[actix_web::test]
@@ -504,7 +514,7 @@ async fn a_session_from_before_the_store_was_configured_ends() {
     let stateless = builder(&c).build().unwrap();
     let cookie = signed_in_cookie(&stateless, Login::new("bob")).unwrap();
     let app = app(live(&c, &dir).build().unwrap(), &dir).await;
-    let res = get(&app, "/me", &cookie).await;
+    let res = call(&app, get("/me").cookie(cookie.clone())).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     assert_eq!(session_cookie(&res).map(|c| is_removal(&c)), Some(true));
 }
@@ -523,7 +533,7 @@ async fn fingerprints_survive_key_rotation() {
         .build()
         .unwrap();
     let during = app(rotated, &dir).await;
-    let res = get(&during, "/admin", &cookie).await;
+    let res = call(&during, get("/admin").cookie(cookie.clone())).await;
     assert_eq!(
         res.status(),
         StatusCode::OK,
@@ -534,10 +544,12 @@ async fn fingerprints_survive_key_rotation() {
     // Only the current key now: the re-issued cookie's fingerprint MAC is under it too.
     let after = app(live(&c, &dir).build().unwrap(), &dir).await;
     assert_eq!(
-        get(&after, "/admin", &resigned).await.status(),
+        call(&after, get("/admin").cookie(resigned.clone()))
+            .await
+            .status(),
         StatusCode::OK
     );
-    let retired = get(&after, "/admin", &cookie).await;
+    let retired = call(&after, get("/admin").cookie(cookie.clone())).await;
     assert_eq!(
         retired.status(),
         StatusCode::UNAUTHORIZED,
@@ -561,42 +573,31 @@ async fn the_app_draws_its_403_page_and_fresh_failures_go_to_reauth_url() {
         })
         .build()
         .unwrap();
-    let app = test::init_service(
-        App::new()
-            .wrap(auth)
-            .app_data(web::Data::new(Arc::clone(&dir)))
-            .service(login)
+    let app = test_app(auth, |cfg| {
+        cfg.app_data(web::Data::new(Arc::clone(&dir)))
+            .service(sign_in)
             .service(admin)
-            .service(fresh),
-    )
+            .service(fresh);
+    })
     .await;
-    let bob = sign_in(&app, "bob").await;
+    let bob = login(&app, "/login/bob").await;
     let html = |path: &str, cookie: &Cookie<'static>| {
-        TestRequest::get()
-            .uri(path)
+        get(path)
             .insert_header((header::ACCEPT, "text/html"))
             .cookie(cookie.clone())
-            .to_request()
     };
-    let res = test::call_service(&app, html("/admin", &bob)).await;
+    let res = call(&app, html("/admin", &bob)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
-    assert_eq!(
-        test::read_body(res).await,
-        "<h1>no entry for bob at /admin</h1>"
-    );
-    let req = TestRequest::get()
-        .uri("/admin")
-        .cookie(bob.clone())
-        .to_request();
-    let res = test::call_service(&app, req).await;
-    let body: serde_json::Value = test::read_body_json(res).await;
+    assert_eq!(read_body(res).await, "<h1>no entry for bob at /admin</h1>");
+    let res = call(&app, get("/admin").cookie(bob.clone())).await;
+    let body: serde_json::Value = read_body_json(res).await;
     assert_eq!(
         body["error"], "forbidden",
         "JSON clients keep the JSON answer"
     );
 
     c.advance(Duration::from_secs(61));
-    let res = test::call_service(&app, html("/fresh", &bob)).await;
+    let res = call(&app, html("/fresh", &bob)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         res.headers().get(header::LOCATION).unwrap(),

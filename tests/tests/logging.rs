@@ -3,13 +3,10 @@
 
 use std::{sync::Arc, time::Duration};
 
-use actix_web::{
-    cookie::Cookie,
-    http::StatusCode,
-    test::{self, TestRequest},
-    App,
+use actix_web::{http::StatusCode, test::read_body};
+use tests::{
+    auth, call, clock, get, login, routes, serve, session_value, test_app, Client, Reply, COOKIE,
 };
-use tests::{auth, clock, routes, session_cookie, COOKIE};
 
 /// A `tracing` writer that keeps everything in memory.
 #[derive(Clone, Default)]
@@ -41,29 +38,18 @@ fn capture(level: tracing::Level) -> (Captured, tracing::subscriber::DefaultGuar
 async fn refused_cookie_is_logged_at_debug_with_the_reason_never_the_value() {
     let (logs, _guard) = capture(tracing::Level::DEBUG);
     let c = clock();
-    let app = test::init_service(App::new().wrap(auth(&c)).configure(routes)).await;
-    let login = TestRequest::post().uri("/login?id=alice").to_request();
-    let good = session_cookie(&test::call_service(&app, login).await).expect("login cookie");
+    let app = test_app(auth(&c), routes).await;
+    let good = login(&app, "/login?id=alice").await;
     let tampered = format!("{}x", good.value());
-    let req = TestRequest::get()
-        .uri("/maybe")
-        .cookie(Cookie::new(COOKIE, tampered.clone()))
-        .to_request();
-    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
-    let login = TestRequest::post().uri("/login?id=mallory").to_request();
-    let planted = session_cookie(&test::call_service(&app, login).await).expect("login cookie");
+    let req = get("/maybe").cookie(session_value(tampered.clone()));
+    assert_eq!(call(&app, req).await.status(), StatusCode::OK);
+    let planted = login(&app, "/login?id=mallory").await;
     let both = format!("{COOKIE}={}; {COOKIE}={}", good.value(), planted.value());
-    let req = TestRequest::get()
-        .uri("/maybe")
-        .insert_header((actix_web::http::header::COOKIE, both))
-        .to_request();
-    assert_eq!(test::call_and_read_body(&app, req).await, "null");
+    let req = get("/maybe").insert_header((actix_web::http::header::COOKIE, both));
+    assert_eq!(read_body(call(&app, req).await).await, "null");
     c.advance(Duration::from_secs(8 * 86_400));
-    let req = TestRequest::get()
-        .uri("/maybe")
-        .cookie(good.clone())
-        .to_request();
-    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    let req = get("/maybe").cookie(good.clone());
+    assert_eq!(call(&app, req).await.status(), StatusCode::OK);
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(
         text.contains("DEBUG") && text.contains("reason=\"bad_mac\""),
@@ -95,17 +81,14 @@ async fn ended_live_sessions_are_logged_with_their_reason() {
             .unwrap()
     };
     let (alice, bob) = (mint("alice"), mint("bob"));
-    let app = test::init_service(
-        App::new()
-            .wrap(auth.clone())
-            .route("/me", web::get().to(|_: AuthUser| HttpResponse::Ok())),
-    )
+    let app = test_app(auth.clone(), |cfg| {
+        cfg.route("/me", web::get().to(|_: AuthUser| HttpResponse::Ok()));
+    })
     .await;
     dir.delete("alice");
     dir.update("bob", |b| b.password_hash = "h2".into());
     for cookie in [alice, bob] {
-        let req = TestRequest::get().uri("/me").cookie(cookie).to_request();
-        let res = test::call_service(&app, req).await;
+        let res = call(&app, get("/me").cookie(cookie)).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     }
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
@@ -119,7 +102,6 @@ async fn ended_live_sessions_are_logged_with_their_reason() {
 /// CSRF token is ever written.
 #[actix_web::test]
 async fn the_login_app_logs_security_events_without_secrets() {
-    use actix_web::http::header;
     use examples::{
         login_app::{app, auth_builder, db::Db, AppState},
         password::{Params, Passwords},
@@ -130,80 +112,65 @@ async fn the_login_app_logs_security_events_without_secrets() {
     let cheap = Passwords::new(Params::new(4096, 1, 1, None).unwrap());
     let state = AppState::new(Db::open(dir.path()).unwrap(), cheap);
     let auth = auth_builder(tests::key(3), true, &state).build().unwrap();
-    let site = test::init_service(app(state, auth)).await;
+    let site = serve(app(state, auth)).await;
     let mut secrets: Vec<String> =
         vec!["correct horse battery".into(), "wrong horse battery".into()];
 
-    // One browser: its cookie and the page's CSRF token, remembered as secrets.
-    let mut cookie: Option<Cookie<'static>> = None;
-    macro_rules! send {
-        ($req:expr) => {{
-            let mut req = $req.insert_header((header::ACCEPT, "text/html"));
-            if let Some(c) = &cookie {
-                req = req.cookie(c.clone());
-            }
-            let res = test::call_service(&site, req.to_request()).await;
-            if let Some(set) = res
-                .headers()
-                .get_all(header::SET_COOKIE)
-                .filter_map(|v| Cookie::parse(v.to_str().ok()?.to_owned()).ok())
-                .find(|c| c.name() == COOKIE)
-            {
-                if !set.value().is_empty() {
-                    secrets.push(set.value().to_owned());
-                }
-                cookie = (!set.value().is_empty()).then(|| set.into_owned());
-            }
-            let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-            let token = body
-                .split(r#"name="csrf_token" value=""#)
-                .nth(1)
-                .and_then(|rest| rest.split('"').next())
-                .map(str::to_owned);
-            if let Some(token) = &token {
-                secrets.push(token.clone());
-            }
-            token
-        }};
-    }
-    let form = |uri: &str, fields: &[(&str, &str)]| {
-        TestRequest::post().uri(uri).set_form(
-            fields
-                .iter()
-                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
-                .collect::<Vec<_>>(),
-        )
+    // One browser; its cookies and the pages' CSRF tokens are remembered as secrets.
+    let mut browser = Client::new(&site).accept("text/html");
+    let mut seen = |page: Reply| {
+        let cookie = page.set_cookie.as_ref().map(|c| c.value().to_owned());
+        secrets.extend(cookie.filter(|v| !v.is_empty()));
+        let token = page.csrf_token();
+        secrets.extend(token.clone());
+        token
     };
 
-    let token = send!(TestRequest::get().uri("/register")).expect("register form");
+    let token = seen(browser.get("/register").await).expect("register form");
     let password = "correct horse battery";
-    send!(form(
-        "/register",
-        &[
-            ("csrf_token", &token),
-            ("username", "ann"),
-            ("password", password),
-            ("confirm_password", password),
-        ]
-    ));
-    let token = send!(TestRequest::get().uri("/dashboard")).expect("sign-out form");
-    send!(form("/logout", &[("csrf_token", &token)]));
-    let token = send!(TestRequest::get().uri("/login")).expect("login form");
-    send!(form(
-        "/login",
-        &[
-            ("csrf_token", &token),
-            ("username", "ann\r\nFORGED event=\"signed_in\""),
-            ("password", "wrong horse battery"),
-        ]
-    ));
-    send!(form(
-        "/login",
-        &[("csrf_token", "forged-token"), ("username", "ann")]
-    ));
-    send!(TestRequest::get().uri("/admin"));
+    seen(
+        browser
+            .post_form(
+                "/register",
+                &[
+                    ("csrf_token", &token),
+                    ("username", "ann"),
+                    ("password", password),
+                    ("confirm_password", password),
+                ],
+            )
+            .await,
+    );
+    let token = seen(browser.get("/dashboard").await).expect("sign-out form");
+    seen(
+        browser
+            .post_form("/logout", &[("csrf_token", &token)])
+            .await,
+    );
+    let token = seen(browser.get("/login").await).expect("login form");
+    seen(
+        browser
+            .post_form(
+                "/login",
+                &[
+                    ("csrf_token", &token),
+                    ("username", "ann\r\nFORGED event=\"signed_in\""),
+                    ("password", "wrong horse battery"),
+                ],
+            )
+            .await,
+    );
+    seen(
+        browser
+            .post_form(
+                "/login",
+                &[("csrf_token", "forged-token"), ("username", "ann")],
+            )
+            .await,
+    );
+    seen(browser.get("/admin").await);
     assert!(
-        cookie.is_some(),
+        browser.cookie.is_some(),
         "the browser still holds an anonymous session"
     );
 

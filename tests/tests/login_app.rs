@@ -3,15 +3,12 @@
 //! deletion, the last admin), fresh re-login and POST-only logout.
 //!
 //! Each test runs the real app over its own temporary SQLite directory, with the session clock on
-//! a `ManualClock`. A tiny cookie-jar "browser" sends `Accept: text/html` like a real one.
+//! a `ManualClock`. The shared cookie-jar client (`tests::Client`) plays the browser, sending
+//! `Accept: text/html` like a real one.
 
 use std::{sync::Arc, time::Duration};
 
-use actix_http::Request;
 use actix_web::{
-    body::MessageBody,
-    cookie::Cookie,
-    dev::{Service, ServiceResponse},
     http::{header, StatusCode},
     test,
 };
@@ -25,8 +22,8 @@ use examples::{
 };
 use session_core::{clock::ManualClock, csrf, Key};
 use tempfile::TempDir;
+use tests::{call, get, serve, Client, Reply, TestApp, T0};
 
-const T0: i64 = 1_700_000_000;
 const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
 
 /// Argon2id parameters cheap enough for many logins per test (these tests are about the flows;
@@ -58,15 +55,12 @@ impl Site {
         }
     }
 
-    async fn service(
-        &self,
-    ) -> impl Service<Request, Response = ServiceResponse<impl MessageBody>, Error = actix_web::Error>
-    {
+    async fn service(&self) -> TestApp {
         let auth = auth_builder(key(), false, &self.state)
             .clock(self.clock.clone())
             .build()
             .unwrap();
-        test::init_service(app(self.state.clone(), auth)).await
+        serve(app(self.state.clone(), auth)).await
     }
 
     fn user_count(&self) -> usize {
@@ -105,96 +99,31 @@ fn delete_url(uid: &str) -> String {
     format!("/admin/users/{uid}/delete")
 }
 
-/// What a response said.
-#[derive(Debug)]
-struct Page {
-    status: StatusCode,
-    location: Option<String>,
-    body: String,
-    /// The session `Set-Cookie`, if any.
-    set_cookie: Option<Cookie<'static>>,
+/// A browser in front of the login app: it keeps the app's `session` cookie and sends
+/// `Accept: text/html` like a real one.
+fn browser(app: &TestApp) -> Client<'_> {
+    Client::new(app).cookie_name("session").accept(HTML)
 }
 
-impl Page {
-    /// The CSRF token of the first form on the page.
-    fn csrf(&self) -> String {
-        let marker = format!(r#"name="{}" value=""#, csrf::FIELD);
-        let start = self
-            .body
-            .find(&marker)
-            .expect("the page has a form with a CSRF token")
-            + marker.len();
-        let len = self.body[start..].find('"').unwrap();
-        self.body[start..start + len].to_owned()
-    }
-
-    fn redirects_to(&self, to: &str) -> bool {
-        self.status == StatusCode::SEE_OTHER && self.location.as_deref() == Some(to)
-    }
-}
-
-/// A cookie jar holding the one session cookie, in front of an app.
-struct Browser<'a, S> {
-    app: &'a S,
-    cookie: Option<Cookie<'static>>,
-}
-
-impl<'a, S, B> Browser<'a, S>
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    fn new(app: &'a S) -> Self {
-        Self { app, cookie: None }
-    }
-
-    async fn send(&mut self, req: test::TestRequest) -> Page {
-        let mut req = req.insert_header((header::ACCEPT, HTML));
-        if let Some(cookie) = &self.cookie {
-            req = req.cookie(cookie.clone());
-        }
-        let res = test::call_service(self.app, req.to_request()).await;
-        let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .map(|v| v.to_str().unwrap().to_owned());
-        let set_cookie = res
-            .headers()
-            .get_all(header::SET_COOKIE)
-            .filter_map(|v| Cookie::parse(v.to_str().ok()?.to_owned()).ok())
-            .find(|c| c.name() == "session");
-        if let Some(set) = &set_cookie {
-            let removed = set.value().is_empty();
-            self.cookie = (!removed).then(|| Cookie::new("session", set.value().to_owned()));
-        }
-        let body = String::from_utf8(test::read_body(res).await.to_vec()).unwrap();
-        Page {
-            status,
-            location,
-            body,
-            set_cookie,
-        }
-    }
-
-    async fn get(&mut self, uri: &str) -> Page {
-        self.send(test::TestRequest::get().uri(uri)).await
-    }
-
-    async fn post(&mut self, uri: &str, form: &[(&str, &str)]) -> Page {
-        self.send(test::TestRequest::post().uri(uri).set_form(form))
-            .await
-    }
-
+/// The login app's forms, filled in by a browser.
+trait Forms {
     /// Fills and posts the form of `form_page` (its CSRF token included).
-    async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Page {
+    async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Reply;
+    async fn register(&mut self, username: &str, password: &str) -> Reply;
+    async fn login(&mut self, username: &str, password: &str) -> Reply;
+    /// Signs out with the dashboard's sign-out form.
+    async fn logout(&mut self) -> Reply;
+}
+
+impl Forms for Client<'_> {
+    async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Reply {
         let token = self.get(form_page).await.csrf();
         let mut form = vec![(csrf::FIELD, token.as_str())];
         form.extend_from_slice(fields);
-        self.post(action, &form).await
+        self.post_form(action, &form).await
     }
 
-    async fn register(&mut self, username: &str, password: &str) -> Page {
+    async fn register(&mut self, username: &str, password: &str) -> Reply {
         let fields = [
             ("username", username),
             ("password", password),
@@ -203,15 +132,14 @@ where
         self.submit("/register", "/register", &fields).await
     }
 
-    async fn login(&mut self, username: &str, password: &str) -> Page {
+    async fn login(&mut self, username: &str, password: &str) -> Reply {
         let fields = [("username", username), ("password", password)];
         self.submit("/login", "/login", &fields).await
     }
 
-    /// Signs out with the dashboard's sign-out form.
-    async fn logout(&mut self) -> Page {
+    async fn logout(&mut self) -> Reply {
         let token = self.get("/dashboard").await.csrf();
-        self.post("/logout", &[(csrf::FIELD, &token)]).await
+        self.post_form("/logout", &[(csrf::FIELD, &token)]).await
     }
 }
 
@@ -219,7 +147,7 @@ where
 async fn first_registered_user_is_admin_and_lands_on_the_dashboard() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    let mut ann = Browser::new(&app);
+    let mut ann = browser(&app);
     let page = ann.register("ann", "correct horse").await;
     assert!(page.redirects_to("/dashboard"), "{page:?}");
     let dashboard = ann.get("/dashboard").await;
@@ -241,8 +169,8 @@ async fn first_registered_user_is_admin_and_lands_on_the_dashboard() {
 async fn later_users_are_members_and_get_the_403_page_on_admin() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    Browser::new(&app).register("ann", "correct horse").await;
-    let mut bob = Browser::new(&app);
+    browser(&app).register("ann", "correct horse").await;
+    let mut bob = browser(&app);
     assert!(bob
         .register("bob", "battery staple")
         .await
@@ -261,12 +189,10 @@ async fn later_users_are_members_and_get_the_403_page_on_admin() {
     );
     assert!(!page.body.contains("Admin: all accounts"));
 
-    let api = test::TestRequest::get()
-        .uri("/admin")
+    let api = get("/admin")
         .insert_header((header::ACCEPT, "application/json"))
-        .cookie(bob.cookie.clone().unwrap())
-        .to_request();
-    let res = test::call_service(&app, api).await;
+        .cookie(bob.cookie.clone().unwrap());
+    let res = call(&app, api).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     let body: serde_json::Value = test::read_body_json(res).await;
     assert_eq!(body, serde_json::json!({ "error": "forbidden" }));
@@ -277,11 +203,8 @@ async fn api_clients_get_json_denials() {
     let site = Site::new(cheap());
     let app = site.service().await;
     for uri in ["/dashboard", "/admin", "/settings"] {
-        let req = test::TestRequest::get()
-            .uri(uri)
-            .insert_header((header::ACCEPT, "application/json"))
-            .to_request();
-        let res = test::call_service(&app, req).await;
+        let req = get(uri).insert_header((header::ACCEPT, "application/json"));
+        let res = call(&app, req).await;
         assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{uri}");
         let body: serde_json::Value = test::read_body_json(res).await;
         assert_eq!(body, serde_json::json!({ "error": "unauthenticated" }));
@@ -292,8 +215,8 @@ async fn api_clients_get_json_denials() {
 async fn taken_username_is_refused_in_any_letter_case() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    Browser::new(&app).register("ann", "correct horse").await;
-    let mut other = Browser::new(&app);
+    browser(&app).register("ann", "correct horse").await;
+    let mut other = browser(&app);
     let page = other.register("ANN", "another password").await;
     assert_eq!(page.status, StatusCode::CONFLICT);
     assert!(page.body.contains("That username is taken."));
@@ -308,7 +231,7 @@ async fn taken_username_is_refused_in_any_letter_case() {
 async fn invalid_registration_says_why_and_creates_nothing() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    let mut browser = Browser::new(&app);
+    let mut browser = browser(&app);
     let page = browser.register("ann", "short").await;
     assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
     assert!(page.body.contains("at least 8 characters"), "{}", page.body);
@@ -333,8 +256,8 @@ async fn invalid_registration_says_why_and_creates_nothing() {
 async fn wrong_password_and_unknown_user_are_refused_alike() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    Browser::new(&app).register("ann", "correct horse").await;
-    let mut browser = Browser::new(&app);
+    browser(&app).register("ann", "correct horse").await;
+    let mut browser = browser(&app);
     let wrong = browser.login("ann", "wrong horse").await;
     let unknown = browser.login("nobody", "correct horse").await;
     for page in [&wrong, &unknown] {
@@ -351,7 +274,7 @@ async fn wrong_password_and_unknown_user_are_refused_alike() {
 async fn login_returns_to_a_safe_next_and_ignores_an_unsafe_one() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    Browser::new(&app).register("ann", "correct horse").await;
+    browser(&app).register("ann", "correct horse").await;
     let cases = [
         ("/admin?tab=2", "/admin?tab=2"),
         ("//evil.example/", "/dashboard"),
@@ -359,7 +282,7 @@ async fn login_returns_to_a_safe_next_and_ignores_an_unsafe_one() {
         ("/\\evil.example", "/dashboard"),
     ];
     for (next, lands_on) in cases {
-        let mut browser = Browser::new(&app);
+        let mut browser = browser(&app);
         let form = browser
             .get(&format!("/login?next={}", urlencode(next)))
             .await;
@@ -372,7 +295,7 @@ async fn login_returns_to_a_safe_next_and_ignores_an_unsafe_one() {
             ("next", next.into()),
         ];
         let fields: Vec<(&str, &str)> = fields.iter().map(|(k, v)| (*k, v.as_str())).collect();
-        let page = browser.post("/login", &fields).await;
+        let page = browser.post_form("/login", &fields).await;
         assert!(page.redirects_to(lands_on), "{next}: {page:?}");
     }
 }
@@ -385,7 +308,7 @@ fn urlencode(s: &str) -> String {
 async fn signed_in_users_skip_the_login_and_register_forms() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    let mut ann = Browser::new(&app);
+    let mut ann = browser(&app);
     ann.register("ann", "correct horse").await;
     for form in ["/login", "/register", "/login?next=/admin"] {
         assert!(ann.get(form).await.redirects_to("/dashboard"), "{form}");
@@ -396,9 +319,9 @@ async fn signed_in_users_skip_the_login_and_register_forms() {
 async fn remember_me_decides_between_a_persistent_and_a_browser_session_cookie() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    Browser::new(&app).register("ann", "correct horse").await;
+    browser(&app).register("ann", "correct horse").await;
     for (remember, persistent) in [(true, true), (false, false)] {
-        let mut browser = Browser::new(&app);
+        let mut browser = browser(&app);
         let mut fields = vec![("username", "ann"), ("password", "correct horse")];
         if remember {
             fields.push(("remember", "on"));
@@ -431,7 +354,7 @@ async fn weak_password_hash_is_upgraded_at_login() {
     );
     let app = site.service().await;
 
-    let mut browser = Browser::new(&app);
+    let mut browser = browser(&app);
     let failed = browser.login("old", "wrong").await;
     assert_eq!(failed.status, StatusCode::UNAUTHORIZED);
     assert_eq!(
@@ -467,13 +390,13 @@ const FORMS: [&str; 5] = ["/register", "/login", "/logout", "/settings", "/reaut
 async fn form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    let mut ann = Browser::new(&app);
+    let mut ann = browser(&app);
     ann.register("ann", "correct horse").await;
-    Browser::new(&app).register("bob", "battery staple").await;
+    browser(&app).register("bob", "battery staple").await;
     let bob = site.uid("bob");
     let hash = site.stored_hash("ann");
     let own_token = ann.get("/dashboard").await.csrf();
-    let mut stranger = Browser::new(&app);
+    let mut stranger = browser(&app);
     let foreign_token = stranger.get("/login").await.csrf();
     let mut wrong = own_token.clone().into_bytes();
     wrong[0] = if wrong[0] == b'A' { b'B' } else { b'A' };
@@ -502,7 +425,7 @@ async fn form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing() 
             if let Some(token) = token {
                 form.push((csrf::FIELD, token));
             }
-            let page = ann.post(action, &form).await;
+            let page = ann.post_form(action, &form).await;
             assert_eq!(page.status, StatusCode::FORBIDDEN, "{action} {token:?}");
             assert!(page.body.contains("Form expired"), "{action}");
             assert!(
@@ -519,7 +442,7 @@ async fn form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing() 
     assert!(dashboard.body.contains("Welcome, ann"));
     // And the right token still works.
     assert!(ann
-        .post("/logout", &[(csrf::FIELD, &own_token)])
+        .post_form("/logout", &[(csrf::FIELD, &own_token)])
         .await
         .redirects_to("/?signed_out=1"));
 }
@@ -528,11 +451,11 @@ async fn form_posts_without_a_valid_csrf_token_are_refused_and_change_nothing() 
 async fn the_login_forms_token_is_replaced_at_login() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    Browser::new(&app).register("ann", "correct horse").await;
-    let mut browser = Browser::new(&app);
+    browser(&app).register("ann", "correct horse").await;
+    let mut browser = browser(&app);
     let before = browser.get("/login").await.csrf();
     let page = browser
-        .post(
+        .post_form(
             "/login",
             &[
                 (csrf::FIELD, &before),
@@ -545,7 +468,9 @@ async fn the_login_forms_token_is_replaced_at_login() {
         page.redirects_to("/dashboard"),
         "the anonymous session's token verified"
     );
-    let refused = browser.post("/logout", &[(csrf::FIELD, &before)]).await;
+    let refused = browser
+        .post_form("/logout", &[(csrf::FIELD, &before)])
+        .await;
     assert_eq!(
         refused.status,
         StatusCode::FORBIDDEN,
@@ -554,7 +479,7 @@ async fn the_login_forms_token_is_replaced_at_login() {
     let after = browser.get("/dashboard").await.csrf();
     assert_ne!(after, before);
     assert!(browser
-        .post("/logout", &[(csrf::FIELD, &after)])
+        .post_form("/logout", &[(csrf::FIELD, &after)])
         .await
         .redirects_to("/?signed_out=1"));
 }
@@ -563,7 +488,7 @@ async fn the_login_forms_token_is_replaced_at_login() {
 async fn sensitive_settings_ask_for_the_password_again_after_five_minutes() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    let mut ann = Browser::new(&app);
+    let mut ann = browser(&app);
     ann.register("ann", "correct horse").await;
     assert_eq!(ann.get("/settings").await.status, StatusCode::OK);
 
@@ -613,7 +538,7 @@ async fn sensitive_settings_ask_for_the_password_again_after_five_minutes() {
 async fn anonymous_visitors_of_settings_are_sent_to_sign_in() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    let page = Browser::new(&app).get("/settings").await;
+    let page = browser(&app).get("/settings").await;
     assert!(page.redirects_to("/login?next=/settings"), "{page:?}");
 }
 
@@ -621,7 +546,7 @@ async fn anonymous_visitors_of_settings_are_sent_to_sign_in() {
 async fn password_change_takes_effect_and_renews_the_session() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    let mut ann = Browser::new(&app);
+    let mut ann = browser(&app);
     ann.register("ann", "correct horse").await;
     let old_cookie = ann.cookie.clone().unwrap();
     let page = ann
@@ -662,7 +587,7 @@ fn change<'a>(current: &'a str, new: &'a str) -> [(&'static str, &'a str); 3] {
 async fn password_change_needs_the_current_password_and_the_new_one_twice() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    let mut ann = Browser::new(&app);
+    let mut ann = browser(&app);
     ann.register("ann", "correct horse").await;
     let hash = site.stored_hash("ann");
     let mismatch = [
@@ -700,7 +625,7 @@ async fn password_change_needs_the_current_password_and_the_new_one_twice() {
 async fn logout_is_post_only_and_ends_the_session() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    let mut ann = Browser::new(&app);
+    let mut ann = browser(&app);
     ann.register("ann", "correct horse").await;
     let get = ann.get("/logout").await;
     assert_eq!(get.status, StatusCode::METHOD_NOT_ALLOWED);
@@ -731,14 +656,14 @@ async fn a_cookie_from_another_database_signs_nobody_in() {
     // Same secret, database reset: the old cookie's user id must not match the new row 1.
     let first = Site::new(cheap());
     let app = first.service().await;
-    let mut ann = Browser::new(&app);
+    let mut ann = browser(&app);
     ann.register("ann", "correct horse").await;
     let cookie = ann.cookie.clone();
 
     let second = Site::new(cheap());
     let app2 = second.service().await;
-    Browser::new(&app2).register("zed", "correct horse").await;
-    let mut replay = Browser::new(&app2);
+    browser(&app2).register("zed", "correct horse").await;
+    let mut replay = browser(&app2);
     replay.cookie = cookie;
     let page = replay.get("/dashboard").await;
     assert!(page.redirects_to("/login?next=/dashboard"), "{page:?}");
@@ -753,7 +678,7 @@ async fn a_cookie_from_another_database_signs_nobody_in() {
 async fn pages_carry_security_headers_and_are_not_cached() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    let res = test::call_service(&app, test::TestRequest::get().uri("/login").to_request()).await;
+    let res = call(&app, get("/login")).await;
     let h = res.headers();
     assert_eq!(h.get(header::X_FRAME_OPTIONS).unwrap(), "DENY");
     assert_eq!(h.get(header::X_CONTENT_TYPE_OPTIONS).unwrap(), "nosniff");
@@ -764,25 +689,20 @@ async fn pages_carry_security_headers_and_are_not_cached() {
         .to_str()
         .unwrap();
     assert!(csp.contains("form-action 'self'") && csp.contains("frame-ancestors 'none'"));
-    let missing =
-        test::call_service(&app, test::TestRequest::get().uri("/nope").to_request()).await;
+    let missing = call(&app, get("/nope")).await;
     assert_eq!(missing.status(), StatusCode::NOT_FOUND);
 }
 
 // ---- account administration ------------------------------------------------------------------
 
 /// Registers ann (the first account, so an admin) and bob (a member), each in their own browser.
-async fn ann_and_bob<'a, S, B>(app: &'a S) -> (Browser<'a, S>, Browser<'a, S>)
-where
-    S: Service<Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let mut ann = Browser::new(app);
+async fn ann_and_bob(app: &TestApp) -> (Client<'_>, Client<'_>) {
+    let mut ann = browser(app);
     assert!(ann
         .register("ann", "correct horse")
         .await
         .redirects_to("/dashboard"));
-    let mut bob = Browser::new(app);
+    let mut bob = browser(app);
     assert!(bob
         .register("bob", "battery staple")
         .await
@@ -963,7 +883,7 @@ async fn members_get_403_from_the_admin_actions_even_with_a_valid_token() {
         (delete_url(&ann_uid), ""),
     ] {
         let page = bob
-            .post(&url, &[(csrf::FIELD, &token), ("action", action)])
+            .post_form(&url, &[(csrf::FIELD, &token), ("action", action)])
             .await;
         assert_eq!(page.status, StatusCode::FORBIDDEN, "{url}");
         assert!(page.body.contains("may not open this page"), "{url}");
@@ -1030,9 +950,9 @@ async fn a_promoted_member_gets_in_without_signing_in_again() {
 async fn a_password_change_signs_out_the_other_browser_and_keeps_this_one() {
     let site = Site::new(cheap());
     let app = site.service().await;
-    let mut laptop = Browser::new(&app);
+    let mut laptop = browser(&app);
     laptop.register("ann", "correct horse").await;
-    let mut phone = Browser::new(&app);
+    let mut phone = browser(&app);
     assert!(phone
         .login("ann", "correct horse")
         .await
@@ -1071,7 +991,7 @@ async fn a_deleted_accounts_cookie_is_anonymous() {
     let home = bob.get("/").await;
     assert_eq!(home.status, StatusCode::OK);
     assert!(!home.body.contains("bob"), "anonymous: {}", home.body);
-    let mut replay = Browser::new(&app);
+    let mut replay = browser(&app);
     replay.cookie = bob_cookie;
     assert!(replay
         .get("/dashboard")

@@ -4,17 +4,17 @@
 use std::sync::Arc;
 
 use actix_web::{
-    body::MessageBody,
+    body::BoxBody,
     cookie::Cookie,
-    dev::{Service, ServiceResponse},
+    dev::ServiceResponse,
     get,
     http::header,
     post,
     test::{self, TestRequest},
-    web, App, Responder,
+    web, Responder,
 };
 use session_core::{clock::ManualClock, prelude::*};
-use tests::{auth, clock, login_cookie, routes};
+use tests::{auth, call, clock, login, routes, test_app, TestApp};
 
 // ---------------------------------------------------------------------------------------------
 // Handlers: one per accepted form. Each answers with a short body naming itself (or the user).
@@ -157,19 +157,11 @@ fn handlers(cfg: &mut web::ServiceConfig) {
 // ---------------------------------------------------------------------------------------------
 // Harness
 
-async fn app(
-    clock: &Arc<ManualClock>,
-) -> impl Service<
-    actix_http::Request,
-    Response = ServiceResponse<impl MessageBody>,
-    Error = actix_web::Error,
-> {
-    test::init_service(
-        App::new()
-            .wrap(auth(clock))
-            .configure(routes)
-            .configure(handlers),
-    )
+async fn app(clock: &Arc<ManualClock>) -> TestApp {
+    test_app(auth(clock), |cfg| {
+        routes(cfg);
+        handlers(cfg);
+    })
     .await
 }
 
@@ -187,7 +179,7 @@ enum Client<'a> {
 }
 
 impl Client<'_> {
-    fn request(self, req: TestRequest) -> actix_http::Request {
+    fn request(self, req: TestRequest) -> TestRequest {
         let (accept, cookie) = match self {
             Client::AnonymousHtml => ("text/html", None),
             Client::AnonymousJson => ("application/json", None),
@@ -196,15 +188,15 @@ impl Client<'_> {
         };
         let req = req.insert_header((header::ACCEPT, accept));
         match cookie {
-            Some(cookie) => req.cookie(cookie.clone()).to_request(),
-            None => req.to_request(),
+            Some(cookie) => req.cookie(cookie.clone()),
+            None => req,
         }
     }
 }
 
 /// A response as the tests compare it: the status, then the `Location` header when there is one,
 /// else the body.
-async fn answer<B: MessageBody>(res: ServiceResponse<B>) -> (u16, String) {
+async fn answer(res: ServiceResponse<BoxBody>) -> (u16, String) {
     let status = res.status().as_u16();
     if let Some(location) = res.headers().get(header::LOCATION) {
         return (
@@ -219,30 +211,21 @@ async fn answer<B: MessageBody>(res: ServiceResponse<B>) -> (u16, String) {
     )
 }
 
-async fn get<S, B>(app: &S, client: Client<'_>, path: &str) -> (u16, String)
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let req = client.request(TestRequest::get().uri(path));
-    answer(test::call_service(app, req).await).await
+async fn get(app: &TestApp, client: Client<'_>, path: &str) -> (u16, String) {
+    let req = client.request(tests::get(path));
+    answer(call(app, req).await).await
 }
 
-async fn post_json<S, B>(
-    app: &S,
+async fn post_json(
+    app: &TestApp,
     client: Client<'_>,
     path: &str,
     body: &'static str,
-) -> (u16, String)
-where
-    S: Service<actix_http::Request, Response = ServiceResponse<B>, Error = actix_web::Error>,
-    B: MessageBody,
-{
-    let req = TestRequest::post()
-        .uri(path)
+) -> (u16, String) {
+    let req = tests::post(path)
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .set_payload(body);
-    answer(test::call_service(app, client.request(req)).await).await
+    answer(call(app, client.request(req)).await).await
 }
 
 fn ok(body: &str) -> (u16, String) {
@@ -264,7 +247,7 @@ fn json_error(status: u16, error: &str) -> (u16, String) {
 async fn signed_in_user_passes_every_requiring_form() {
     let c = clock();
     let app = app(&c).await;
-    let alice = login_cookie(&app, "alice", &["admin", "editor"]).await;
+    let alice = login(&app, "/login?id=alice&roles=admin,editor").await;
     let cases = [
         ("/plain", ok("alice")),
         ("/redirect", ok("redirect")),
@@ -350,7 +333,7 @@ async fn status_override_answers_browsers_with_that_status_too() {
 async fn signed_in_user_without_the_role_gets_403() {
     let c = clock();
     let app = app(&c).await;
-    let bob = login_cookie(&app, "bob", &["viewer"]).await;
+    let bob = login(&app, "/login?id=bob&roles=viewer").await;
     for path in [
         "/admin",
         "/admin-typed",
@@ -383,7 +366,7 @@ async fn nested_rule_truth_table() {
     let c = clock();
     let app = app(&c).await;
     for (roles, allowed) in cases {
-        let cookie = login_cookie(&app, "u", roles).await;
+        let cookie = login(&app, &format!("/login?id=u&roles={}", roles.join(","))).await;
         let want = match allowed {
             true => ok("nested"),
             false => json_error(403, "forbidden"),
@@ -400,7 +383,7 @@ async fn nested_rule_truth_table() {
 async fn fresh_login_passes_until_the_window_closes_then_asks_to_reauthenticate() {
     let c = clock();
     let app = app(&c).await;
-    let alice = login_cookie(&app, "alice", &[]).await;
+    let alice = login(&app, "/login?id=alice").await;
     c.advance(std::time::Duration::from_secs(600));
     assert_eq!(
         get(&app, Client::Json(&alice), "/fresh").await,
@@ -431,7 +414,7 @@ async fn check_fn_decides() {
         ("alice", ok("alice only")),
         ("bob", json_error(403, "forbidden")),
     ] {
-        let cookie = login_cookie(&app, id, &["admin"]).await;
+        let cookie = login(&app, &format!("/login?id={id}&roles=admin")).await;
         assert_eq!(
             get(&app, Client::Json(&cookie), "/alice-only").await,
             want,
@@ -454,7 +437,7 @@ async fn skip_if_authenticated_admits_anonymous_visitors() {
 async fn skip_if_authenticated_sends_signed_in_users_home_or_to_its_redirect() {
     let c = clock();
     let app = app(&c).await;
-    let alice = login_cookie(&app, "alice", &[]).await;
+    let alice = login(&app, "/login?id=alice").await;
     for client in [Client::Html(&alice), Client::Json(&alice)] {
         assert_eq!(get(&app, client, "/login-form").await, see_other("/"));
         assert_eq!(
@@ -481,7 +464,7 @@ async fn stacked_attributes_combine_with_and_and_run_top_to_bottom() {
         (&["admin"], ok("stacked u")),
     ];
     for (roles, want) in cases {
-        let cookie = login_cookie(&app, "u", roles).await;
+        let cookie = login(&app, &format!("/login?id=u&roles={}", roles.join(","))).await;
         assert_eq!(
             get(&app, Client::Json(&cookie), "/stacked").await,
             want,
@@ -494,7 +477,7 @@ async fn stacked_attributes_combine_with_and_and_run_top_to_bottom() {
 async fn attribute_above_and_below_the_route_attribute_behave_alike() {
     let c = clock();
     let app = app(&c).await;
-    let alice = login_cookie(&app, "alice", &[]).await;
+    let alice = login(&app, "/login?id=alice").await;
     for position in ["above", "below"] {
         let path = format!("/{position}");
         assert_eq!(
@@ -526,7 +509,7 @@ async fn denied_request_is_answered_before_its_body_is_read() {
         post_json(&app, Client::AnonymousHtml, "/echo", broken).await,
         see_other("/login?next=/echo")
     );
-    let alice = login_cookie(&app, "alice", &[]).await;
+    let alice = login(&app, "/login?id=alice").await;
     let (status, _) = post_json(&app, Client::Json(&alice), "/echo", broken).await;
     assert_eq!(status, 400, "once admitted, the body is read");
     assert_eq!(

@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 
 use actix_web::{
     http::{header, StatusCode},
-    test::{self, TestRequest},
+    test::TestRequest,
     web, HttpResponse,
 };
 use serde_json::{json, Value};
@@ -15,9 +15,9 @@ use session_core::{
     skip_if_authenticated, AuthUser, Login, Refresh, Require, Rule, Session, SessionError,
 };
 use tests::{
-    builder, clock,
-    modes::{app, Jar, Mode},
-    T0,
+    builder, clock, get,
+    modes::{app, Mode},
+    post, Client, T0,
 };
 
 macro_rules! matrix {
@@ -51,24 +51,11 @@ matrix!(
 
 fn none(_: &mut web::ServiceConfig) {}
 
-async fn json(res: actix_web::dev::ServiceResponse) -> Value {
-    serde_json::from_slice(&test::read_body(res).await).expect("JSON body")
-}
-
-fn get(uri: &str) -> TestRequest {
-    TestRequest::get().uri(uri)
-}
-
-fn post(uri: &str) -> TestRequest {
-    TestRequest::post().uri(uri)
-}
-
 async fn signed_in_user_is_extracted_with_claims(mode: Mode) {
     let (app, _redis) = app(mode, builder(&clock()), none).await;
-    let mut jar = Jar::default();
-    jar.call(&app, post("/login?id=alice&roles=admin,editor"))
-        .await;
-    let me = json(jar.call(&app, get("/me")).await).await;
+    let mut jar = Client::new(&app);
+    jar.post("/login?id=alice&roles=admin,editor").await;
+    let me = jar.get("/me").await.json();
     assert_eq!(me["id"], "alice");
     assert_eq!(me["roles"], json!(["admin", "editor"]));
     assert_eq!(
@@ -81,70 +68,57 @@ async fn signed_in_user_is_extracted_with_claims(mode: Mode) {
 
 async fn anonymous_json_request_gets_401(mode: Mode) {
     let (app, _redis) = app(mode, builder(&clock()), none).await;
-    let res = Jar::default().call(&app, get("/me")).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(json(res).await, json!({"error": "unauthenticated"}));
+    let res = Client::new(&app).get("/me").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(res.json(), json!({"error": "unauthenticated"}));
 }
 
 async fn anonymous_html_request_is_redirected_to_login_with_next(mode: Mode) {
     let (app, _redis) = app(mode, builder(&clock()), none).await;
     let req =
         get("/me?tab=1").insert_header((header::ACCEPT, "text/html,application/xhtml+xml;q=0.9"));
-    let res = Jar::default().call(&app, req).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(
-        res.headers().get(header::LOCATION).unwrap(),
-        "/login?next=/me%3Ftab%3D1"
-    );
+    let res = Client::new(&app).send(req).await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location.as_deref(), Some("/login?next=/me%3Ftab%3D1"));
 }
 
 async fn optional_user_never_fails(mode: Mode) {
     let (app, _redis) = app(mode, builder(&clock()), none).await;
-    let mut jar = Jar::default();
-    assert_eq!(json(jar.call(&app, get("/maybe")).await).await, Value::Null);
-    jar.call(&app, post("/login?id=bob")).await;
-    assert_eq!(json(jar.call(&app, get("/maybe")).await).await, "bob");
+    let mut jar = Client::new(&app);
+    assert_eq!(jar.get("/maybe").await.json(), Value::Null);
+    jar.post("/login?id=bob").await;
+    assert_eq!(jar.get("/maybe").await.json(), "bob");
 }
 
 async fn every_login_gets_a_new_session_id(mode: Mode) {
     let (app, _redis) = app(mode, builder(&clock()), none).await;
-    let mut jar = Jar::default();
-    jar.call(&app, post("/login?id=alice")).await;
-    let first = json(jar.call(&app, get("/me")).await).await["sid"].clone();
-    let before = jar.cookie();
-    jar.call(&app, post("/login?id=alice")).await;
-    let second = json(jar.call(&app, get("/me")).await).await["sid"].clone();
+    let mut jar = Client::new(&app);
+    jar.post("/login?id=alice").await;
+    let first = jar.get("/me").await.json()["sid"].clone();
+    let before = jar.cookie.clone();
+    jar.post("/login?id=alice").await;
+    let second = jar.get("/me").await.json()["sid"].clone();
     assert_ne!(first, second);
-    assert_ne!(
-        before,
-        jar.cookie(),
-        "the cookie changes with the session id"
-    );
+    assert_ne!(before, jar.cookie, "the cookie changes with the session id");
 }
 
 async fn anonymous_data_survives_login_and_logout_clears_everything(mode: Mode) {
     let (app, _redis) = app(mode, builder(&clock()), none).await;
-    let mut jar = Jar::default();
-    jar.call(&app, post("/data?k=csrf&v=t0ken")).await;
-    assert!(jar.cookie().is_some(), "insert starts an anonymous session");
-    assert_eq!(json(jar.call(&app, get("/maybe")).await).await, Value::Null);
-    jar.call(&app, post("/login?id=alice")).await;
-    assert_eq!(json(jar.call(&app, get("/data/csrf")).await).await, "t0ken");
-    jar.call(&app, post("/logout")).await;
-    assert_eq!(
-        jar.call(&app, get("/me")).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        json(jar.call(&app, get("/data/csrf")).await).await,
-        Value::Null
-    );
+    let mut jar = Client::new(&app);
+    jar.post("/data?k=csrf&v=t0ken").await;
+    assert!(jar.cookie.is_some(), "insert starts an anonymous session");
+    assert_eq!(jar.get("/maybe").await.json(), Value::Null);
+    jar.post("/login?id=alice").await;
+    assert_eq!(jar.get("/data/csrf").await.json(), "t0ken");
+    jar.post("/logout").await;
+    assert_eq!(jar.get("/me").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(jar.get("/data/csrf").await.json(), Value::Null);
 }
 
 async fn data_insert_get_remove_clear(mode: Mode) {
     let (app, _redis) = app(mode, builder(&clock()), none).await;
-    let mut jar = Jar::default();
-    jar.call(&app, post("/login?id=alice")).await;
+    let mut jar = Client::new(&app);
+    jar.post("/login?id=alice").await;
     for (req, want) in [
         (post("/data?k=a&v=1"), None),
         (post("/data?k=b&v=2"), None),
@@ -157,10 +131,10 @@ async fn data_insert_get_remove_clear(mode: Mode) {
         (get("/data/b"), Some(Value::Null)),
         (get("/me"), None),
     ] {
-        let res = jar.call(&app, req).await;
-        assert_eq!(res.status(), StatusCode::OK);
+        let res = jar.send(req).await;
+        assert_eq!(res.status, StatusCode::OK);
         if let Some(want) = want {
-            assert_eq!(json(res).await, want);
+            assert_eq!(res.json(), want);
         }
     }
 }
@@ -184,12 +158,9 @@ async fn typed_data_is_read_from_auth_user(mode: Mode) {
             .route("/read", web::get().to(read));
     }
     let (app, _redis) = app(mode, builder(&clock()), extra).await;
-    let mut jar = Jar::default();
-    jar.call(&app, post("/set")).await;
-    assert_eq!(
-        test::read_body(jar.call(&app, get("/read")).await).await,
-        "3 true"
-    );
+    let mut jar = Client::new(&app);
+    jar.post("/set").await;
+    assert_eq!(jar.get("/read").await.body, "3 true");
 }
 
 async fn idle_timeout_ends_the_session(mode: Mode) {
@@ -198,15 +169,12 @@ async fn idle_timeout_ends_the_session(mode: Mode) {
         .max_age(Duration::from_secs(3600))
         .refresh(Refresh::Never);
     let (app, _redis) = app(mode, auth, none).await;
-    let mut jar = Jar::default();
-    jar.call(&app, post("/login?id=a")).await;
+    let mut jar = Client::new(&app);
+    jar.post("/login?id=a").await;
     c.advance(Duration::from_secs(3599));
-    assert_eq!(jar.call(&app, get("/me")).await.status(), StatusCode::OK);
+    assert_eq!(jar.get("/me").await.status, StatusCode::OK);
     c.advance(Duration::from_secs(1));
-    assert_eq!(
-        jar.call(&app, get("/me")).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(jar.get("/me").await.status, StatusCode::UNAUTHORIZED);
 }
 
 async fn refresh_never_extends_past_the_absolute_deadline(mode: Mode) {
@@ -217,14 +185,14 @@ async fn refresh_never_extends_past_the_absolute_deadline(mode: Mode) {
         .absolute_timeout(2 * hour)
         .refresh(Refresh::EveryRequest);
     let (app, _redis) = app(mode, auth, none).await;
-    let mut jar = Jar::default();
-    jar.call(&app, post("/login?id=a")).await;
+    let mut jar = Client::new(&app);
+    jar.post("/login?id=a").await;
     for minutes in [30, 60, 90, 110] {
         c.set(T0 + minutes * 60);
-        let me = json(jar.call(&app, get("/me")).await).await;
+        let me = jar.get("/me").await.json();
         assert_eq!(me["auth"], T0, "at {minutes} min");
         // The request above refreshed: the next one sees the new expiry.
-        let me = json(jar.call(&app, get("/me")).await).await;
+        let me = jar.get("/me").await.json();
         assert_eq!(
             me["exp"],
             (T0 + minutes * 60 + 3600).min(T0 + 7200),
@@ -232,10 +200,7 @@ async fn refresh_never_extends_past_the_absolute_deadline(mode: Mode) {
         );
     }
     c.set(T0 + 7200);
-    assert_eq!(
-        jar.call(&app, get("/me")).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(jar.get("/me").await.status, StatusCode::UNAUTHORIZED);
 }
 
 async fn scope_rules_and_deny_responses(mode: Mode) {
@@ -251,22 +216,17 @@ async fn scope_rules_and_deny_responses(mode: Mode) {
         );
     }
     let (app, _redis) = app(mode, builder(&clock()), extra).await;
-    let res = Jar::default().call(&app, get("/guarded")).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = Client::new(&app).get("/guarded").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
     for (roles, want) in [
         ("admin", StatusCode::OK),
         ("editor", StatusCode::OK),
         ("editor,suspended", StatusCode::FORBIDDEN),
         ("viewer", StatusCode::FORBIDDEN),
     ] {
-        let mut jar = Jar::default();
-        jar.call(&app, post(&format!("/login?id=u&roles={roles}")))
-            .await;
-        assert_eq!(
-            jar.call(&app, get("/guarded")).await.status(),
-            want,
-            "{roles}"
-        );
+        let mut jar = Client::new(&app);
+        jar.post(&format!("/login?id=u&roles={roles}")).await;
+        assert_eq!(jar.get("/guarded").await.status, want, "{roles}");
     }
 }
 
@@ -295,50 +255,32 @@ async fn attribute_guards_work_unchanged(mode: Mode) {
     }
     let c = clock();
     let (app, _redis) = app(mode, builder(&c), extra).await;
-    let mut jar = Jar::default();
-    assert_eq!(
-        jar.call(&app, get("/dashboard")).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
-    assert_eq!(
-        jar.call(&app, get("/login-form")).await.status(),
-        StatusCode::OK
-    );
-    jar.call(&app, post("/login?id=ann&roles=editor")).await;
-    assert_eq!(
-        test::read_body(jar.call(&app, get("/dashboard")).await).await,
-        "hi ann"
-    );
-    assert_eq!(
-        jar.call(&app, get("/admin")).await.status(),
-        StatusCode::FORBIDDEN
-    );
-    assert_eq!(
-        jar.call(&app, get("/sensitive")).await.status(),
-        StatusCode::OK
-    );
-    let res = jar.call(&app, get("/login-form")).await;
-    assert_eq!(res.status(), StatusCode::SEE_OTHER);
-    assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/dashboard");
+    let mut jar = Client::new(&app);
+    assert_eq!(jar.get("/dashboard").await.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(jar.get("/login-form").await.status, StatusCode::OK);
+    jar.post("/login?id=ann&roles=editor").await;
+    assert_eq!(jar.get("/dashboard").await.body, "hi ann");
+    assert_eq!(jar.get("/admin").await.status, StatusCode::FORBIDDEN);
+    assert_eq!(jar.get("/sensitive").await.status, StatusCode::OK);
+    let res = jar.get("/login-form").await;
+    assert_eq!(res.status, StatusCode::SEE_OTHER);
+    assert_eq!(res.location.as_deref(), Some("/dashboard"));
     c.advance(Duration::from_secs(61));
-    let res = jar.call(&app, get("/sensitive")).await;
-    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
-    assert_eq!(json(res).await, json!({"error": "reauthenticate"}));
+    let res = jar.get("/sensitive").await;
+    assert_eq!(res.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(res.json(), json!({"error": "reauthenticate"}));
 }
 
 /// Server-side with Redis: logout purges the state, so a copy of the cookie is worthless.
 #[actix_web::test]
 async fn redis_store_logout_purges_a_captured_copy() {
     let (app, _redis) = app(Mode::ActixRedisStore, builder(&clock()), none).await;
-    let mut jar = Jar::default();
-    jar.call(&app, post("/login?id=alice")).await;
+    let mut jar = Client::new(&app);
+    jar.post("/login?id=alice").await;
     let mut copy = jar.clone();
-    assert_eq!(copy.call(&app, get("/me")).await.status(), StatusCode::OK);
-    jar.call(&app, post("/logout")).await;
-    assert_eq!(
-        copy.call(&app, get("/me")).await.status(),
-        StatusCode::UNAUTHORIZED
-    );
+    assert_eq!(copy.get("/me").await.status, StatusCode::OK);
+    jar.post("/logout").await;
+    assert_eq!(copy.get("/me").await.status, StatusCode::UNAUTHORIZED);
 }
 
 /// Server-side with actix-session's cookie store: the state travels in the cookie, so logout
@@ -360,13 +302,13 @@ async fn cookie_store_logout_leaves_a_captured_copy_valid_unless_revocations_are
             config = config.revocations(store);
         }
         let (app, _) = app(Mode::ActixCookieStore, config, none).await;
-        let mut jar = Jar::default();
-        jar.call(&app, post("/login?id=alice")).await;
+        let mut jar = Client::new(&app);
+        jar.post("/login?id=alice").await;
         let mut copy = jar.clone();
-        assert_eq!(copy.call(&app, get("/me")).await.status(), StatusCode::OK);
-        jar.call(&app, post("/logout")).await;
-        assert!(jar.cookie().is_none(), "logout removed the cookie");
-        let status = copy.call(&app, get("/me")).await.status();
+        assert_eq!(copy.get("/me").await.status, StatusCode::OK);
+        jar.post("/logout").await;
+        assert!(jar.cookie.is_none(), "logout removed the cookie");
+        let status = copy.get("/me").await.status;
         assert_eq!(status, after_logout, "revocations: {on}");
     }
 }
@@ -375,11 +317,11 @@ async fn cookie_store_logout_leaves_a_captured_copy_valid_unless_revocations_are
 #[actix_web::test]
 async fn redis_store_cookie_carries_no_claims() {
     let (app, _redis) = app(Mode::ActixRedisStore, builder(&clock()), none).await;
-    let mut jar = Jar::default();
-    jar.call(&app, post("/login?id=alice-the-user&roles=admin"))
-        .await;
+    let mut jar = Client::new(&app);
+    jar.post("/login?id=alice-the-user&roles=admin").await;
     let value = jar
-        .cookie()
+        .cookie
+        .as_ref()
         .expect("actix-session cookie")
         .value()
         .to_owned();

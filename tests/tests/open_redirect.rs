@@ -8,13 +8,12 @@ use std::{borrow::Cow, path::Path, time::Duration};
 
 use actix_web::{
     http::{header, StatusCode},
-    test::{self, TestRequest},
-    web, App, HttpResponse,
+    web, HttpResponse,
 };
 use percent_encoding::{percent_decode_str, utf8_percent_encode, AsciiSet, CONTROLS};
-use proptest::{prelude::*, test_runner::TestRunner};
+use proptest::prelude::*;
 use session_core::{safe_next, AuthUser, Guard, Require, Rule, MAX_NEXT_LEN};
-use tests::{auth, clock, login_cookie, routes};
+use tests::{auth, call, clock, get, login, props::runner, routes, test_app};
 use url::Url;
 
 /// Where the oracle resolves redirect targets from: a page deep inside the site.
@@ -170,12 +169,7 @@ const REDIRECT_CASES: u32 = 20_000;
 
 #[test]
 fn random_strings_kept_by_safe_next_never_leave_the_site() {
-    let mut runner = TestRunner::new(ProptestConfig {
-        cases: REDIRECT_CASES,
-        failure_persistence: None,
-        ..ProptestConfig::default()
-    });
-    runner
+    runner(REDIRECT_CASES)
         .run(&redirect_ish(), |value| {
             if let Some(kept) = safe_next(&value) {
                 prop_assert_eq!(kept, value.as_str());
@@ -210,19 +204,17 @@ fn next_param(location: &str) -> Option<String> {
 #[actix_web::test]
 async fn deny_redirects_never_carry_a_hostile_next() {
     let c = clock();
-    let app = test::init_service(
-        App::new()
-            .wrap(auth(&c))
-            .configure(routes)
-            .service(
-                web::scope("/fresh")
-                    .wrap(Require::rule(Rule::fresh(60)))
-                    .default_service(web::to(HttpResponse::Ok)),
-            )
-            .default_service(web::to(|_: AuthUser| HttpResponse::Ok())),
-    )
+    let app = test_app(auth(&c), |cfg| {
+        routes(cfg);
+        cfg.service(
+            web::scope("/fresh")
+                .wrap(Require::rule(Rule::fresh(60)))
+                .default_service(web::to(HttpResponse::Ok)),
+        )
+        .default_service(web::to(|_: AuthUser| HttpResponse::Ok()));
+    })
     .await;
-    let stale = login_cookie(&app, "alice", &[]).await;
+    let stale = login(&app, "/login?id=alice").await;
     c.advance(Duration::from_secs(3600));
     let mut checked = 0;
     for value in corpus("hostile-next.txt") {
@@ -230,15 +222,9 @@ async fn deny_redirects_never_carry_a_hostile_next() {
             continue;
         };
         let fresh_target = format!("/fresh{target}");
-        let requests = [
-            TestRequest::get().uri(&target),
-            TestRequest::get().uri(&fresh_target).cookie(stale.clone()),
-        ];
+        let requests = [get(&target), get(&fresh_target).cookie(stale.clone())];
         for req in requests {
-            let req = req
-                .insert_header((header::ACCEPT, "text/html"))
-                .to_request();
-            let res = test::call_service(&app, req).await;
+            let res = call(&app, req.insert_header((header::ACCEPT, "text/html"))).await;
             assert_eq!(res.status(), StatusCode::SEE_OTHER, "{value:?}");
             let location = res
                 .headers()

@@ -9,10 +9,10 @@ use actix_web::{
     cookie::Cookie,
     http::{header, StatusCode},
     test::{self, TestRequest},
-    web, App, HttpResponse,
+    web, HttpResponse,
 };
-use session_core::{AuthUser, Guard, GuardBuilder, GuardError, Require, Rule};
-use tests::{auth, clock, routes, session_cookie};
+use session_core::{clock::ManualClock, AuthUser, Guard, GuardBuilder, GuardError, Require, Rule};
+use tests::{auth, call, clock, get, login, post, routes, test_app, TestApp};
 
 fn is_alice(user: &AuthUser) -> bool {
     user.id() == "alice"
@@ -26,38 +26,25 @@ fn nested() -> Rule {
     ])
 }
 
-macro_rules! app_with {
-    ($clock:expr, $require:expr, $hits:expr) => {{
-        let hits = $hits.clone();
-        test::init_service(App::new().wrap(auth(&$clock)).configure(routes).service(
-            web::scope("/guarded").wrap($require).route(
-                "/json",
-                web::post().to(move |body: web::Json<serde_json::Value>| {
-                    hits.fetch_add(1, Ordering::SeqCst);
-                    async move { HttpResponse::Ok().json(body.into_inner()) }
-                }),
-            ),
-        ))
-        .await
-    }};
+/// The test routes, and `POST /guarded/json` behind `require`, echoing its JSON body and
+/// counting its runs in `hits`.
+async fn app_with(clock: &Arc<ManualClock>, require: Require, hits: &Arc<AtomicUsize>) -> TestApp {
+    let hits = hits.clone();
+    test_app(auth(clock), |cfg| {
+        routes(cfg);
+        cfg.service(web::scope("/guarded").wrap(require).route(
+            "/json",
+            web::post().to(move |body: web::Json<serde_json::Value>| {
+                hits.fetch_add(1, Ordering::SeqCst);
+                async move { HttpResponse::Ok().json(body.into_inner()) }
+            }),
+        ));
+    })
+    .await
 }
 
-macro_rules! login {
-    ($app:expr, $query:expr) => {{
-        let req = TestRequest::post()
-            .uri(&format!("/login?{}", $query))
-            .to_request();
-        session_cookie(&test::call_service(&$app, req).await).expect("login cookie")
-    }};
-}
-
-fn post_json(
-    cookie: Option<&Cookie<'static>>,
-    body: &'static str,
-    html: bool,
-) -> actix_http::Request {
-    let mut req = TestRequest::post()
-        .uri("/guarded/json")
+fn post_json(cookie: Option<&Cookie<'static>>, body: &'static str, html: bool) -> TestRequest {
+    let mut req = post("/guarded/json")
         .insert_header((header::CONTENT_TYPE, "application/json"))
         .set_payload(body);
     if html {
@@ -66,7 +53,7 @@ fn post_json(
     if let Some(cookie) = cookie {
         req = req.cookie(cookie.clone());
     }
-    req.to_request()
+    req
 }
 
 #[actix_web::test]
@@ -82,10 +69,10 @@ async fn nested_rule_truth_table() {
     ];
     let c = clock();
     let hits = Arc::new(AtomicUsize::new(0));
-    let app = app_with!(c, Require::rule(nested()), hits);
+    let app = app_with(&c, Require::rule(nested()), &hits).await;
     for (roles, allowed) in cases {
-        let cookie = login!(app, format!("id=u&roles={roles}"));
-        let res = test::call_service(&app, post_json(Some(&cookie), "{}", false)).await;
+        let cookie = login(&app, &format!("/login?id=u&roles={roles}")).await;
+        let res = call(&app, post_json(Some(&cookie), "{}", false)).await;
         let want = if allowed {
             StatusCode::OK
         } else {
@@ -104,18 +91,18 @@ async fn nested_rule_truth_table() {
 async fn denied_request_never_reads_the_body_nor_runs_the_handler() {
     let c = clock();
     let hits = Arc::new(AtomicUsize::new(0));
-    let app = app_with!(c, Require::authenticated(), hits);
-    let res = test::call_service(&app, post_json(None, "{not json", false)).await;
+    let app = app_with(&c, Require::authenticated(), &hits).await;
+    let res = call(&app, post_json(None, "{not json", false)).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "deny, not 400");
-    let res = test::call_service(&app, post_json(None, "{not json", true)).await;
+    let res = call(&app, post_json(None, "{not json", true)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         res.headers().get(header::LOCATION).unwrap(),
         "/login?next=/guarded/json"
     );
     assert_eq!(hits.load(Ordering::SeqCst), 0);
-    let cookie = login!(app, "id=a");
-    let res = test::call_service(&app, post_json(Some(&cookie), "{not json", false)).await;
+    let cookie = login(&app, "/login?id=a").await;
+    let res = call(&app, post_json(Some(&cookie), "{not json", false)).await;
     assert_eq!(
         res.status(),
         StatusCode::BAD_REQUEST,
@@ -127,9 +114,9 @@ async fn denied_request_never_reads_the_body_nor_runs_the_handler() {
 async fn wrong_role_html_gets_a_403_page() {
     let c = clock();
     let hits = Arc::new(AtomicUsize::new(0));
-    let app = app_with!(c, Require::role("admin"), hits);
-    let cookie = login!(app, "id=a&roles=editor");
-    let res = test::call_service(&app, post_json(Some(&cookie), "{}", true)).await;
+    let app = app_with(&c, Require::role("admin"), &hits).await;
+    let cookie = login(&app, "/login?id=a&roles=editor").await;
+    let res = call(&app, post_json(Some(&cookie), "{}", true)).await;
     assert_eq!(res.status(), StatusCode::FORBIDDEN);
     assert!(res
         .headers()
@@ -144,10 +131,10 @@ async fn wrong_role_html_gets_a_403_page() {
 async fn check_fn_decides() {
     let c = clock();
     let hits = Arc::new(AtomicUsize::new(0));
-    let app = app_with!(c, Require::rule(Rule::check(is_alice)), hits);
+    let app = app_with(&c, Require::rule(Rule::check(is_alice)), &hits).await;
     for (id, want) in [("alice", StatusCode::OK), ("bob", StatusCode::FORBIDDEN)] {
-        let cookie = login!(app, format!("id={id}"));
-        let res = test::call_service(&app, post_json(Some(&cookie), "{}", false)).await;
+        let cookie = login(&app, &format!("/login?id={id}")).await;
+        let res = call(&app, post_json(Some(&cookie), "{}", false)).await;
         assert_eq!(res.status(), want, "{id}");
     }
 }
@@ -157,24 +144,24 @@ async fn fresh_outside_the_window_asks_to_reauthenticate() {
     let c = clock();
     let hits = Arc::new(AtomicUsize::new(0));
     let rule = Rule::all([Rule::role("admin"), Rule::fresh(300)]);
-    let app = app_with!(c, Require::rule(rule), hits);
-    let admin = login!(app, "id=a&roles=admin");
-    let viewer = login!(app, "id=v&roles=viewer");
+    let app = app_with(&c, Require::rule(rule), &hits).await;
+    let admin = login(&app, "/login?id=a&roles=admin").await;
+    let viewer = login(&app, "/login?id=v&roles=viewer").await;
     c.advance(std::time::Duration::from_secs(300));
-    let res = test::call_service(&app, post_json(Some(&admin), "{}", false)).await;
+    let res = call(&app, post_json(Some(&admin), "{}", false)).await;
     assert_eq!(res.status(), StatusCode::OK, "at the window's edge");
     c.advance(std::time::Duration::from_secs(1));
-    let res = test::call_service(&app, post_json(Some(&admin), "{}", false)).await;
+    let res = call(&app, post_json(Some(&admin), "{}", false)).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
     let body: serde_json::Value = test::read_body_json(res).await;
     assert_eq!(body, serde_json::json!({"error": "reauthenticate"}));
-    let res = test::call_service(&app, post_json(Some(&admin), "{}", true)).await;
+    let res = call(&app, post_json(Some(&admin), "{}", true)).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(
         res.headers().get(header::LOCATION).unwrap(),
         "/login?next=/guarded/json&reason=reauthenticate"
     );
-    let res = test::call_service(&app, post_json(Some(&viewer), "{}", false)).await;
+    let res = call(&app, post_json(Some(&viewer), "{}", false)).await;
     assert_eq!(
         res.status(),
         StatusCode::FORBIDDEN,
@@ -188,12 +175,13 @@ async fn guard_overrides_status_and_redirect() {
     let c = clock();
     let hits = Arc::new(AtomicUsize::new(0));
     let hidden = Guard::require(Rule::role("admin")).status(404).build();
-    let app = app_with!(
-        c,
+    let app = app_with(
+        &c,
         Require::guard(hidden.expect("404 is an error status")),
-        hits
-    );
-    let res = test::call_service(&app, post_json(None, "{}", false)).await;
+        &hits,
+    )
+    .await;
+    let res = call(&app, post_json(None, "{}", false)).await;
     assert_eq!(res.status(), StatusCode::NOT_FOUND);
     for (status, want) in [
         (None, StatusCode::SEE_OTHER),
@@ -203,8 +191,8 @@ async fn guard_overrides_status_and_redirect() {
         if let Some(status) = status {
             guard = guard.status(status);
         }
-        let app = app_with!(c, Require::guard(guard.build().expect("accepted")), hits);
-        let res = test::call_service(&app, post_json(None, "{}", false)).await;
+        let app = app_with(&c, Require::guard(guard.build().expect("accepted")), &hits).await;
+        let res = call(&app, post_json(None, "{}", false)).await;
         assert_eq!(res.status(), want);
         assert_eq!(
             res.headers().get(header::LOCATION).unwrap(),
@@ -347,17 +335,12 @@ fn guard_try_from_builds() {
 #[actix_web::test]
 async fn hostile_request_path_is_not_echoed_into_next() {
     let c = clock();
-    let app = test::init_service(
-        App::new()
-            .wrap(auth(&c))
-            .default_service(web::to(HttpResponse::Ok).wrap(Require::authenticated())),
-    )
+    let app = test_app(auth(&c), |cfg| {
+        cfg.default_service(web::to(HttpResponse::Ok).wrap(Require::authenticated()));
+    })
     .await;
-    let req = TestRequest::get()
-        .uri("//evil.com/x")
-        .insert_header((header::ACCEPT, "text/html"))
-        .to_request();
-    let res = test::call_service(&app, req).await;
+    let req = get("//evil.com/x").insert_header((header::ACCEPT, "text/html"));
+    let res = call(&app, req).await;
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert_eq!(res.headers().get(header::LOCATION).unwrap(), "/login");
 }

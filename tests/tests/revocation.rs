@@ -7,17 +7,14 @@ use std::{
     time::{Duration, Instant},
 };
 
-use actix_web::{
-    http::StatusCode,
-    test::{self, TestRequest},
-    web, App, HttpResponse, HttpServer,
-};
+use actix_web::{http::StatusCode, test::read_body_json, web, App, HttpResponse, HttpServer};
 use session_core::{
     revocation::{BoxFuture, MemoryRevocations, RedisRevocations, RevocationError, Revocations},
     AuthSession,
 };
 use tests::{
-    builder, clock, http::request, redis_server::RedisServer, routes, session_cookie, COOKIE,
+    builder, call, clock, free_port, get, http::request, login, post, redis_server::RedisServer,
+    routes, session_cookie, test_app, TestApp, COOKIE,
 };
 
 /// `POST /revoke-user?id=..` → `AuthSession::revoke_user`.
@@ -31,34 +28,15 @@ async fn revoke_user(
     }
 }
 
-macro_rules! app {
-    ($auth:expr) => {{
-        let auth: AuthSession = $auth;
-        test::init_service(
-            App::new()
-                .app_data(web::Data::new(auth.clone()))
-                .wrap(auth)
-                .configure(routes)
-                .route("/revoke-user", web::post().to(revoke_user)),
-        )
-        .await
-    }};
-}
-
-macro_rules! call {
-    ($app:expr, $method:ident, $uri:expr) => {
-        test::call_service(&$app, TestRequest::$method().uri($uri).to_request()).await
-    };
-    ($app:expr, $method:ident, $uri:expr, $cookie:expr) => {
-        test::call_service(
-            &$app,
-            TestRequest::$method()
-                .uri($uri)
-                .cookie($cookie.clone())
-                .to_request(),
-        )
-        .await
-    };
+/// The test routes and `/revoke-user`, with `auth` as app data for it.
+async fn revocation_app(auth: AuthSession) -> TestApp {
+    let data = web::Data::new(auth.clone());
+    test_app(auth, |cfg| {
+        cfg.app_data(data);
+        routes(cfg);
+        cfg.route("/revoke-user", web::post().to(revoke_user));
+    })
+    .await
 }
 
 /// The stores every behaviour test runs against: memory and a real Redis.
@@ -70,7 +48,7 @@ async fn stores(redis: &RedisServer) -> Vec<(&'static str, Arc<dyn Revocations>)
         ("memory", Arc::new(MemoryRevocations::new())),
         (
             "redis",
-            Arc::new(store.prefix(format!("t{}:", tests::redis_server::free_port()))),
+            Arc::new(store.prefix(format!("t{}:", free_port()))),
         ),
     ]
 }
@@ -80,19 +58,23 @@ async fn logout_revokes_a_captured_copy_of_the_cookie() {
     let redis = RedisServer::start();
     for (name, store) in stores(&redis).await {
         let c = clock();
-        let app = app!(builder(&c).revocations(store).build().unwrap());
-        let cookie = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
+        let app = revocation_app(builder(&c).revocations(store).build().unwrap()).await;
+        let cookie = login(&app, "/login?id=alice").await;
         let captured = cookie.clone();
         assert_eq!(
-            call!(app, get, "/me", captured).status(),
+            call(&app, get("/me").cookie(captured.clone()))
+                .await
+                .status(),
             StatusCode::OK,
             "{name}"
         );
-        let res = call!(app, post, "/logout", cookie);
+        let res = call(&app, post("/logout").cookie(cookie.clone())).await;
         assert_eq!(res.status(), StatusCode::OK, "{name}");
         assert_eq!(session_cookie(&res).unwrap().value(), "", "{name}");
         assert_eq!(
-            call!(app, get, "/me", captured).status(),
+            call(&app, get("/me").cookie(captured.clone()))
+                .await
+                .status(),
             StatusCode::UNAUTHORIZED,
             "{name}"
         );
@@ -104,31 +86,31 @@ async fn revoke_user_refuses_every_device_and_later_logins_work() {
     let redis = RedisServer::start();
     for (name, store) in stores(&redis).await {
         let c = clock();
-        let app = app!(builder(&c).revocations(store).build().unwrap());
-        let phone = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
-        let laptop = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
-        let bob = session_cookie(&call!(app, post, "/login?id=bob")).unwrap();
+        let app = revocation_app(builder(&c).revocations(store).build().unwrap()).await;
+        let phone = login(&app, "/login?id=alice").await;
+        let laptop = login(&app, "/login?id=alice").await;
+        let bob = login(&app, "/login?id=bob").await;
         assert_eq!(
-            call!(app, post, "/revoke-user?id=alice").status(),
+            call(&app, post("/revoke-user?id=alice")).await.status(),
             StatusCode::OK,
             "{name}"
         );
         for device in [&phone, &laptop] {
             assert_eq!(
-                call!(app, get, "/me", device).status(),
+                call(&app, get("/me").cookie(device.clone())).await.status(),
                 StatusCode::UNAUTHORIZED,
                 "{name}"
             );
         }
         assert_eq!(
-            call!(app, get, "/me", bob).status(),
+            call(&app, get("/me").cookie(bob.clone())).await.status(),
             StatusCode::OK,
             "{name}: other users unaffected"
         );
         c.advance(Duration::from_secs(1));
-        let again = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
+        let again = login(&app, "/login?id=alice").await;
         assert_eq!(
-            call!(app, get, "/me", again).status(),
+            call(&app, get("/me").cookie(again.clone())).await.status(),
             StatusCode::OK,
             "{name}: a new login works"
         );
@@ -144,14 +126,14 @@ async fn redis_keys_use_the_prefix_and_expire_by_themselves() {
         .prefix("myapp:");
     let c = clock();
     let auth = builder(&c).revocations(Arc::new(store)).build().unwrap();
-    let app = app!(auth.clone());
-    let cookie = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
+    let app = revocation_app(auth.clone()).await;
+    let cookie = login(&app, "/login?id=alice").await;
     let sid = auth.inspect(cookie.value()).unwrap()["sid"]
         .as_str()
         .unwrap()
         .to_owned();
-    call!(app, post, "/logout", cookie);
-    call!(app, post, "/revoke-user?id=alice");
+    call(&app, post("/logout").cookie(cookie.clone())).await;
+    call(&app, post("/revoke-user?id=alice")).await;
     assert_eq!(redis.command("DBSIZE").as_deref(), Some(":2"));
     assert_eq!(
         redis.command("EXISTS myapp:user:alice").as_deref(),
@@ -244,53 +226,61 @@ async fn broken_store_fails_closed_with_503_or_open_when_configured() {
     for hang in [false, true] {
         let c = clock();
         // A cookie signed by the same key, issued without the store.
-        let plain = app!(builder(&c).build().unwrap());
-        let cookie = session_cookie(&call!(plain, post, "/login?id=alice")).unwrap();
+        let plain = revocation_app(builder(&c).build().unwrap()).await;
+        let cookie = login(&plain, "/login?id=alice").await;
         let timeout = Duration::from_millis(50);
-        let closed = app!(builder(&c)
-            .revocations(Arc::new(Broken { hang }))
-            .revocation_timeout(timeout)
-            .build()
-            .unwrap());
+        let closed = revocation_app(
+            builder(&c)
+                .revocations(Arc::new(Broken { hang }))
+                .revocation_timeout(timeout)
+                .build()
+                .unwrap(),
+        )
+        .await;
         let started = Instant::now();
-        let res = call!(closed, get, "/me", cookie);
+        let res = call(&closed, get("/me").cookie(cookie.clone())).await;
         assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "hang={hang}");
         assert!(
             started.elapsed() < Duration::from_secs(2),
             "bounded by the timeout"
         );
-        let body: serde_json::Value = test::read_body_json(res).await;
+        let body: serde_json::Value = read_body_json(res).await;
         assert_eq!(
             body,
             serde_json::json!({"error": "session_store_unavailable"})
         );
         assert_eq!(
-            call!(closed, get, "/public").status(),
+            call(&closed, get("/public")).await.status(),
             StatusCode::OK,
             "anonymous requests need no store"
         );
-        let res = call!(closed, post, "/logout", cookie);
+        let res = call(&closed, post("/logout").cookie(cookie.clone())).await;
         assert_eq!(
             res.status(),
             StatusCode::SERVICE_UNAVAILABLE,
             "hang={hang}: the revocation check fails first"
         );
-        let open = app!(builder(&c)
-            .revocations(Arc::new(Broken { hang }))
-            .revocation_timeout(timeout)
-            .fail_open(true)
-            .build()
-            .unwrap());
+        let open = revocation_app(
+            builder(&c)
+                .revocations(Arc::new(Broken { hang }))
+                .revocation_timeout(timeout)
+                .fail_open(true)
+                .build()
+                .unwrap(),
+        )
+        .await;
         assert_eq!(
-            call!(open, get, "/me", cookie).status(),
+            call(&open, get("/me").cookie(cookie.clone()))
+                .await
+                .status(),
             StatusCode::OK,
             "hang={hang}"
         );
-        let res = call!(open, post, "/logout", cookie);
+        let res = call(&open, post("/logout").cookie(cookie.clone())).await;
         assert_eq!(res.status(), StatusCode::OK, "hang={hang}");
         assert_eq!(session_cookie(&res).unwrap().value(), "");
         assert_eq!(
-            call!(open, post, "/revoke-user?id=alice").status(),
+            call(&open, post("/revoke-user?id=alice")).await.status(),
             StatusCode::SERVICE_UNAVAILABLE
         );
     }
@@ -310,19 +300,29 @@ async fn redis_stopped_mid_run_fails_closed_then_recovers_without_restart() {
     let mut redis = RedisServer::start();
     let store = Arc::new(RedisRevocations::connect(&redis.url()).await.unwrap());
     let c = clock();
-    let closed = app!(builder(&c).revocations(store.clone()).build().unwrap());
-    let open = app!(builder(&c)
-        .revocations(store)
-        .fail_open(true)
-        .build()
-        .unwrap());
-    let cookie = session_cookie(&call!(closed, post, "/login?id=alice")).unwrap();
-    assert_eq!(call!(closed, get, "/me", cookie).status(), StatusCode::OK);
+    let closed = revocation_app(builder(&c).revocations(store.clone()).build().unwrap()).await;
+    let open = revocation_app(
+        builder(&c)
+            .revocations(store)
+            .fail_open(true)
+            .build()
+            .unwrap(),
+    )
+    .await;
+    let cookie = login(&closed, "/login?id=alice").await;
+    assert_eq!(
+        call(&closed, get("/me").cookie(cookie.clone()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
 
     redis.stop();
     let started = Instant::now();
     assert_eq!(
-        call!(closed, get, "/me", cookie).status(),
+        call(&closed, get("/me").cookie(cookie.clone()))
+            .await
+            .status(),
         StatusCode::SERVICE_UNAVAILABLE
     );
     assert!(
@@ -331,7 +331,9 @@ async fn redis_stopped_mid_run_fails_closed_then_recovers_without_restart() {
         started.elapsed()
     );
     assert_eq!(
-        call!(open, get, "/me", cookie).status(),
+        call(&open, get("/me").cookie(cookie.clone()))
+            .await
+            .status(),
         StatusCode::OK,
         "fail-open passes"
     );
@@ -339,7 +341,9 @@ async fn redis_stopped_mid_run_fails_closed_then_recovers_without_restart() {
     redis.resume();
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
-        let status = call!(closed, get, "/me", cookie).status();
+        let status = call(&closed, get("/me").cookie(cookie.clone()))
+            .await
+            .status();
         if status == StatusCode::OK {
             break;
         }
@@ -424,55 +428,55 @@ async fn revoke_user_holds_across_instances_with_skewed_clocks() {
     for (name, store) in stores(&redis).await {
         let fast = clock();
         let slow = Arc::new(session_core::clock::ManualClock::new(tests::T0 - 5));
-        let a = app!(builder(&fast).revocations(store.clone()).build().unwrap());
-        let b = app!(builder(&slow).revocations(store.clone()).build().unwrap());
+        let a = revocation_app(builder(&fast).revocations(store.clone()).build().unwrap()).await;
+        let b = revocation_app(builder(&slow).revocations(store.clone()).build().unwrap()).await;
         // Alice signs in on the fast instance; the slow one revokes, its "now" 5 s earlier than
         // the session's start.
-        let on_a = session_cookie(&call!(a, post, "/login?id=alice")).unwrap();
-        let on_b = session_cookie(&call!(b, post, "/login?id=alice")).unwrap();
+        let on_a = login(&a, "/login?id=alice").await;
+        let on_b = login(&b, "/login?id=alice").await;
         for (app, cookie) in [(&a, &on_a), (&b, &on_a), (&a, &on_b), (&b, &on_b)] {
             assert_eq!(
-                call!(*app, get, "/me", cookie).status(),
+                call(app, get("/me").cookie(cookie.clone())).await.status(),
                 StatusCode::OK,
                 "{name}"
             );
         }
         slow.advance(Duration::from_secs(1));
         assert_eq!(
-            call!(b, post, "/revoke-user?id=alice").status(),
+            call(&b, post("/revoke-user?id=alice")).await.status(),
             StatusCode::OK
         );
         for (app, cookie) in [(&a, &on_a), (&b, &on_a), (&a, &on_b), (&b, &on_b)] {
             assert_eq!(
-                call!(*app, get, "/me", cookie).status(),
+                call(app, get("/me").cookie(cookie.clone())).await.status(),
                 StatusCode::UNAUTHORIZED,
                 "{name}: revoked from the slower clock"
             );
         }
         // A new session on the fast instance, revoked from there, then a call from the slow clock
         // (whose "now" is earlier still) leaves it revoked.
-        let later = session_cookie(&call!(a, post, "/login?id=alice")).unwrap();
+        let later = login(&a, "/login?id=alice").await;
         assert_eq!(
-            call!(b, get, "/me", later).status(),
+            call(&b, get("/me").cookie(later.clone())).await.status(),
             StatusCode::OK,
             "{name}"
         );
         assert_eq!(
-            call!(a, post, "/revoke-user?id=alice").status(),
+            call(&a, post("/revoke-user?id=alice")).await.status(),
             StatusCode::OK
         );
         assert_eq!(
-            call!(b, post, "/revoke-user?id=alice").status(),
+            call(&b, post("/revoke-user?id=alice")).await.status(),
             StatusCode::OK
         );
         assert_eq!(
-            call!(a, get, "/me", later).status(),
+            call(&a, get("/me").cookie(later.clone())).await.status(),
             StatusCode::UNAUTHORIZED,
             "{name}: never un-revoked"
         );
-        let fresh = session_cookie(&call!(b, post, "/login?id=alice")).unwrap();
+        let fresh = login(&b, "/login?id=alice").await;
         assert_eq!(
-            call!(a, get, "/me", fresh).status(),
+            call(&a, get("/me").cookie(fresh.clone())).await.status(),
             StatusCode::OK,
             "{name}"
         );
@@ -494,41 +498,41 @@ async fn revoke_other_sessions_keeps_only_the_calling_one() {
     for (name, store) in stores(&redis).await {
         let c = clock();
         let auth = builder(&c).revocations(store).build().unwrap();
-        let app = test::init_service(
-            App::new()
-                .wrap(auth)
-                .configure(routes)
-                .route("/sign-out-elsewhere", web::post().to(sign_out_elsewhere)),
-        )
+        let app = test_app(auth, |cfg| {
+            routes(cfg);
+            cfg.route("/sign-out-elsewhere", web::post().to(sign_out_elsewhere));
+        })
         .await;
-        let here = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
-        let there = session_cookie(&call!(app, post, "/login?id=alice")).unwrap();
-        let bob = session_cookie(&call!(app, post, "/login?id=bob")).unwrap();
-        let res = call!(app, post, "/sign-out-elsewhere", here);
+        let here = login(&app, "/login?id=alice").await;
+        let there = login(&app, "/login?id=alice").await;
+        let bob = login(&app, "/login?id=bob").await;
+        let res = call(&app, post("/sign-out-elsewhere").cookie(here.clone())).await;
         assert_eq!(res.status(), StatusCode::OK, "{name}");
         let here_now = session_cookie(&res).expect("re-issued under the new generation");
         assert_eq!(
-            call!(app, get, "/me", here_now).status(),
+            call(&app, get("/me").cookie(here_now.clone()))
+                .await
+                .status(),
             StatusCode::OK,
             "{name}"
         );
         assert_eq!(
-            call!(app, get, "/me", there).status(),
+            call(&app, get("/me").cookie(there.clone())).await.status(),
             StatusCode::UNAUTHORIZED,
             "{name}"
         );
         assert_eq!(
-            call!(app, get, "/me", here).status(),
+            call(&app, get("/me").cookie(here.clone())).await.status(),
             StatusCode::UNAUTHORIZED,
             "{name}: the old copy"
         );
         assert_eq!(
-            call!(app, get, "/me", bob).status(),
+            call(&app, get("/me").cookie(bob.clone())).await.status(),
             StatusCode::OK,
             "{name}"
         );
         assert_eq!(
-            call!(app, post, "/sign-out-elsewhere").status(),
+            call(&app, post("/sign-out-elsewhere")).await.status(),
             StatusCode::UNAUTHORIZED,
             "{name}: anonymous"
         );

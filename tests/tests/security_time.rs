@@ -6,14 +6,9 @@
 
 use std::{sync::Arc, time::Duration};
 
-use actix_web::{
-    cookie::Cookie,
-    http::StatusCode,
-    test::{self, TestRequest},
-    App,
-};
+use actix_web::{http::StatusCode, test::TestRequest};
 use session_core::{clock::ManualClock, AuthSession, AuthSessionBuilder, Refresh};
-use tests::{key, routes, session_cookie, COOKIE, T0};
+use tests::{call, get, key, login, post, routes, session_cookie, session_value, test_app, T0};
 
 use crate::formats::{Format, FORMATS};
 
@@ -34,23 +29,6 @@ fn builder(
         .absolute_timeout(Duration::from_secs(absolute))
         .refresh(Refresh::EveryRequest);
     format.configure(builder)
-}
-
-macro_rules! app {
-    ($auth:expr) => {
-        test::init_service(App::new().wrap($auth).configure(routes)).await
-    };
-}
-
-macro_rules! call {
-    ($app:expr, $req:expr, $cookie:expr) => {
-        test::call_service(
-            &$app,
-            $req.cookie(Cookie::new(COOKIE, $cookie.to_owned()))
-                .to_request(),
-        )
-        .await
-    };
 }
 
 /// A cookie issued at [`T0`] under `(max_age, absolute)`, checked at `at` under another
@@ -134,24 +112,20 @@ async fn cookie_times_are_checked_against_the_current_configuration() {
         for case in &cases {
             let clock = Arc::new(ManualClock::new(T0));
             let (max_age, absolute) = case.issued_under;
-            let issuer = app!(builder(*format, &clock, max_age, absolute).build().unwrap());
-            let res = test::call_service(
-                &issuer,
-                TestRequest::post().uri("/login?id=alice").to_request(),
+            let issuer = test_app(
+                builder(*format, &clock, max_age, absolute).build().unwrap(),
+                routes,
             )
             .await;
-            let cookie = session_cookie(&res)
-                .expect("login cookie")
-                .value()
-                .to_owned();
+            let cookie = login(&issuer, "/login?id=alice").await.value().to_owned();
 
             let (max_age, absolute) = case.checked_under;
             let checker = builder(*format, &clock, max_age, absolute).build().unwrap();
-            let app = app!(checker.clone());
+            let app = test_app(checker.clone(), routes).await;
             clock.set(case.at);
             let got = checker.inspect(&cookie).map(|_| ()).map_err(|r| r.reason());
             assert_eq!(got, case.want, "{format:?}: {}", case.name);
-            let res = call!(app, TestRequest::get().uri("/me"), &cookie);
+            let res = call(&app, get("/me").cookie(session_value(&cookie))).await;
             let status = if case.want.is_ok() {
                 StatusCode::OK
             } else {
@@ -185,8 +159,8 @@ const ACTIONS: &[(&str, &str)] = &[
 fn request(action: &str) -> TestRequest {
     let (method, uri) = action.split_once(' ').unwrap();
     match method {
-        "GET" => TestRequest::get().uri(uri),
-        _ => TestRequest::post().uri(uri),
+        "GET" => get(uri),
+        _ => post(uri),
     }
 }
 
@@ -197,17 +171,12 @@ async fn no_reissue_outlives_the_absolute_deadline() {
     for format in FORMATS {
         let clock = Arc::new(ManualClock::new(T0));
         let auth = builder(*format, &clock, MAX_AGE, ABSOLUTE).build().unwrap();
-        let app = app!(auth.clone());
-        let res = test::call_service(
-            &app,
-            TestRequest::post().uri("/login?id=alice").to_request(),
-        )
-        .await;
-        let mut cookie = session_cookie(&res).unwrap().value().to_owned();
+        let app = test_app(auth.clone(), routes).await;
+        let mut cookie = login(&app, "/login?id=alice").await.value().to_owned();
         // Keep the session alive until its refreshes reach the cap.
         for at in [T0 + 3000, T0 + 6000] {
             clock.set(at);
-            let res = call!(app, TestRequest::get().uri("/public"), &cookie);
+            let res = call(&app, get("/public").cookie(session_value(&cookie))).await;
             cookie = session_cookie(&res).expect("refreshed").value().to_owned();
         }
         let capped = auth.inspect(&cookie).unwrap();
@@ -220,7 +189,7 @@ async fn no_reissue_outlives_the_absolute_deadline() {
             for left in [600, 1] {
                 let at = DEADLINE - left;
                 clock.set(at);
-                let res = call!(app, request(action), &cookie);
+                let res = call(&app, request(action).cookie(session_value(&cookie))).await;
                 assert!(
                     res.status().is_success(),
                     "{format:?} {name} at deadline - {left}"
@@ -239,7 +208,7 @@ async fn no_reissue_outlives_the_absolute_deadline() {
             for after in [0, 1, DAY as i64] {
                 clock.set(DEADLINE + after);
                 let what = format!("{format:?} {name} at deadline + {after}");
-                let res = call!(app, request(action), &cookie);
+                let res = call(&app, request(action).cookie(session_value(&cookie))).await;
                 match session_cookie(&res) {
                     None => {}
                     Some(issued) => {
@@ -256,7 +225,7 @@ async fn no_reissue_outlives_the_absolute_deadline() {
                         );
                     }
                 }
-                let res = call!(app, TestRequest::get().uri("/me"), &cookie);
+                let res = call(&app, get("/me").cookie(session_value(&cookie))).await;
                 assert_eq!(res.status(), StatusCode::UNAUTHORIZED, "{what}");
             }
         }
@@ -269,16 +238,15 @@ async fn no_reissue_outlives_the_absolute_deadline() {
 async fn key_rotation_reissue_keeps_the_deadline() {
     for format in FORMATS {
         let clock = Arc::new(ManualClock::new(T0));
-        let old = app!(builder(*format, &clock, MAX_AGE, ABSOLUTE)
-            .refresh(Refresh::Never)
-            .build()
-            .unwrap());
-        let res = test::call_service(
-            &old,
-            TestRequest::post().uri("/login?id=alice").to_request(),
+        let old = test_app(
+            builder(*format, &clock, MAX_AGE, ABSOLUTE)
+                .refresh(Refresh::Never)
+                .build()
+                .unwrap(),
+            routes,
         )
         .await;
-        let cookie = session_cookie(&res).unwrap().value().to_owned();
+        let cookie = login(&old, "/login?id=alice").await.value().to_owned();
         let rotated = format
             .configure(
                 AuthSession::builder(key(8))
@@ -290,10 +258,10 @@ async fn key_rotation_reissue_keeps_the_deadline() {
             )
             .build()
             .unwrap();
-        let app = app!(rotated.clone());
+        let app = test_app(rotated.clone(), routes).await;
         let at = T0 + MAX_AGE as i64 - 1;
         clock.set(at);
-        let res = call!(app, TestRequest::get().uri("/me"), &cookie);
+        let res = call(&app, get("/me").cookie(session_value(&cookie))).await;
         assert_eq!(res.status(), StatusCode::OK, "{format:?}");
         let reissued = session_cookie(&res).expect("re-issued under the current key");
         let claims = rotated.inspect(reissued.value()).unwrap();
@@ -306,7 +274,7 @@ async fn key_rotation_reissue_keeps_the_deadline() {
             "{format:?}"
         );
         clock.set(T0 + MAX_AGE as i64);
-        let res = call!(app, TestRequest::get().uri("/me"), reissued.value());
+        let res = call(&app, get("/me").cookie(session_value(reissued.value()))).await;
         assert_eq!(
             res.status(),
             StatusCode::UNAUTHORIZED,

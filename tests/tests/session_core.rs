@@ -3,44 +3,19 @@
 use std::{sync::Arc, time::Duration};
 
 use actix_web::{
-    cookie::{Cookie, SameSite},
+    cookie::SameSite,
     http::{header, StatusCode},
-    test::{self, TestRequest},
+    test::read_body,
     web, App, HttpResponse,
 };
 use session_core::{
     clock::ManualClock, AuthSession, AuthUser, ConfigError, Key, Login, Refresh, Session,
     SessionError,
 };
-use tests::{auth, builder, clock, key, routes, session_cookie, set_cookies, COOKIE, T0};
-
-macro_rules! app {
-    ($auth:expr) => {
-        test::init_service(App::new().wrap($auth).configure(routes)).await
-    };
-}
-
-/// Logs in through `POST /login?{query}` and returns the cookie.
-macro_rules! login {
-    ($app:expr, $query:expr) => {{
-        let req = TestRequest::post()
-            .uri(&format!("/login?{}", $query))
-            .to_request();
-        let res = test::call_service(&$app, req).await;
-        assert_eq!(res.status(), StatusCode::OK);
-        session_cookie(&res).expect("login sets a cookie")
-    }};
-}
-
-macro_rules! get {
-    ($app:expr, $uri:expr, $cookie:expr) => {{
-        let req = TestRequest::get()
-            .uri($uri)
-            .cookie($cookie.clone())
-            .to_request();
-        test::call_service(&$app, req).await
-    }};
-}
+use tests::{
+    auth, builder, call, clock, get, key, login, post, routes, serve, session_cookie,
+    session_value, set_cookies, test_app, COOKIE, T0,
+};
 
 fn json_body(bytes: &[u8]) -> serde_json::Value {
     serde_json::from_slice(bytes).expect("JSON body")
@@ -149,8 +124,8 @@ fn extractors_are_send_and_sync() {
 
 #[actix_web::test]
 async fn login_cookie_has_secure_defaults() {
-    let app = app!(auth(&clock()));
-    let cookie = login!(app, "id=alice");
+    let app = test_app(auth(&clock()), routes).await;
+    let cookie = login(&app, "/login?id=alice").await;
     assert_eq!(cookie.name(), "__Host-session");
     assert_eq!(cookie.path(), Some("/"));
     assert_eq!(cookie.secure(), Some(true));
@@ -175,14 +150,10 @@ async fn configured_attributes_are_on_issue_and_on_logout() {
         .secure(false)
         .build()
         .unwrap();
-    let app = app!(auth);
-    let res = test::call_service(&app, TestRequest::post().uri("/login?id=a").to_request()).await;
+    let app = test_app(auth, routes).await;
+    let res = call(&app, post("/login?id=a")).await;
     let issued = set_cookies(&res, "sid").pop().unwrap();
-    let req = TestRequest::post()
-        .uri("/logout")
-        .cookie(issued.clone())
-        .to_request();
-    let res = test::call_service(&app, req).await;
+    let res = call(&app, post("/logout").cookie(issued.clone())).await;
     let removal = set_cookies(&res, "sid")
         .pop()
         .expect("logout sets a removal cookie");
@@ -214,16 +185,14 @@ async fn oversize_session_is_a_clear_error_and_nothing_changes() {
         assert_eq!(session.get::<String>("blob").unwrap(), None, "rolled back");
         HttpResponse::Ok().body(err.to_string())
     }
-    let app = test::init_service(
-        App::new()
-            .wrap(auth(&clock()))
-            .route("/big", web::post().to(big)),
-    )
+    let app = test_app(auth(&clock()), |cfg| {
+        cfg.route("/big", web::post().to(big));
+    })
     .await;
-    let res = test::call_service(&app, TestRequest::post().uri("/big").to_request()).await;
+    let res = call(&app, post("/big")).await;
     assert_eq!(res.status(), StatusCode::OK);
     assert!(session_cookie(&res).is_none());
-    let body = test::read_body(res).await;
+    let body = read_body(res).await;
     assert!(std::str::from_utf8(&body)
         .unwrap()
         .contains("4096-byte limit"));
@@ -244,40 +213,34 @@ async fn login_then_logout_in_one_request_sets_one_removal_cookie() {
         }
         HttpResponse::Ok().finish()
     }
-    let app = test::init_service(
-        App::new()
-            .wrap(auth(&clock()))
-            .route("/both", web::post().to(both)),
-    )
+    let app = test_app(auth(&clock()), |cfg| {
+        cfg.route("/both", web::post().to(both));
+    })
     .await;
-    let res = test::call_service(&app, TestRequest::post().uri("/both").to_request()).await;
+    let res = call(&app, post("/both")).await;
     assert_eq!(session_cookie(&res).unwrap().value(), "");
-    let res = test::call_service(
-        &app,
-        TestRequest::post().uri("/both?logout_first=1").to_request(),
-    )
-    .await;
+    let res = call(&app, post("/both?logout_first=1")).await;
     assert!(!session_cookie(&res).unwrap().value().is_empty());
 }
 
 #[actix_web::test]
 async fn remember_false_gives_a_browser_session_cookie_still_bounded_by_exp() {
     let c = clock();
-    let app = app!(auth(&c));
-    let cookie = login!(app, "id=a&remember=false");
+    let app = test_app(auth(&c), routes).await;
+    let cookie = login(&app, "/login?id=a&remember=false").await;
     assert_eq!(cookie.max_age(), None);
     assert_eq!(cookie.expires(), None);
     c.advance(Duration::from_secs(7 * 86_400));
-    let res = get!(app, "/me", cookie);
+    let res = call(&app, get("/me").cookie(cookie.clone())).await;
     assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
 }
 
 #[actix_web::test]
 async fn missing_middleware_is_an_opaque_500() {
-    let app = test::init_service(App::new().configure(routes)).await;
-    let res = test::call_service(&app, TestRequest::get().uri("/me").to_request()).await;
+    let app = serve(App::new().configure(routes)).await;
+    let res = call(&app, get("/me")).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(test::read_body(res).await.is_empty());
+    assert!(read_body(res).await.is_empty());
 }
 
 // ---------------------------------------------------------------- bad cookies
@@ -285,23 +248,20 @@ async fn missing_middleware_is_an_opaque_500() {
 #[actix_web::test]
 async fn bad_cookies_are_anonymous_never_an_error() {
     let c = clock();
-    let app = app!(auth(&c));
-    let good = login!(app, "id=alice").value().to_owned();
+    let app = test_app(auth(&c), routes).await;
+    let good = login(&app, "/login?id=alice").await.value().to_owned();
     let (header_seg, rest) = good.split_once('.').unwrap();
     let (payload, mac) = rest.split_once('.').unwrap();
     let other_key = {
-        let other = test::init_service(
-            App::new()
-                .wrap(
-                    AuthSession::builder(key(8))
-                        .clock(c.clone())
-                        .build()
-                        .unwrap(),
-                )
-                .configure(routes),
+        let other = test_app(
+            AuthSession::builder(key(8))
+                .clock(c.clone())
+                .build()
+                .unwrap(),
+            routes,
         )
         .await;
-        login!(other, "id=alice").value().to_owned()
+        login(&other, "/login?id=alice").await.value().to_owned()
     };
     let mut flipped = payload.to_owned().into_bytes();
     flipped[5] ^= 1;
@@ -320,31 +280,24 @@ async fn bad_cookies_are_anonymous_never_an_error() {
         ("alg none", format!("eyJhbGciOiJub25lIn0.{payload}.")),
     ];
     for (what, value) in cases {
-        let req = TestRequest::get()
-            .uri("/maybe")
-            .cookie(Cookie::new(COOKIE, value))
-            .to_request();
-        let res = test::call_service(&app, req).await;
+        let res = call(&app, get("/maybe").cookie(session_value(value))).await;
         assert_eq!(res.status(), StatusCode::OK, "{what}");
         assert!(session_cookie(&res).is_none(), "{what}: no cookie issued");
         assert_eq!(
-            json_body(&test::read_body(res).await),
+            json_body(&read_body(res).await),
             serde_json::Value::Null,
             "{what}"
         );
     }
-    let req = TestRequest::get()
-        .uri("/maybe")
-        .insert_header((header::COOKIE, "session=%%%; ;=;"))
-        .to_request();
-    assert_eq!(test::call_service(&app, req).await.status(), StatusCode::OK);
+    let req = get("/maybe").insert_header((header::COOKIE, "session=%%%; ;=;"));
+    assert_eq!(call(&app, req).await.status(), StatusCode::OK);
 }
 
 #[actix_web::test]
 async fn duplicate_cookies_the_one_valid_session_wins_two_are_ambiguous() {
-    let app = app!(auth(&clock()));
-    let alice = login!(app, "id=alice");
-    let bob = login!(app, "id=bob");
+    let app = test_app(auth(&clock()), routes).await;
+    let alice = login(&app, "/login?id=alice").await;
+    let bob = login(&app, "/login?id=bob").await;
     let cases = [
         (
             format!("{COOKIE}=forged; {COOKIE}={}", alice.value()),
@@ -360,12 +313,12 @@ async fn duplicate_cookies_the_one_valid_session_wins_two_are_ambiguous() {
         ),
     ];
     for (header_value, want) in cases {
-        let req = TestRequest::get()
-            .uri("/maybe")
-            .insert_header((header::COOKIE, header_value))
-            .to_request();
-        let res = test::call_service(&app, req).await;
-        assert_eq!(json_body(&test::read_body(res).await), want);
+        let res = call(
+            &app,
+            get("/maybe").insert_header((header::COOKIE, header_value)),
+        )
+        .await;
+        assert_eq!(json_body(&read_body(res).await), want);
     }
 }
 
@@ -387,17 +340,23 @@ fn inspect_reports_claims_or_the_reason() {
 async fn refreshed_cookie_max_age_stops_at_the_absolute_deadline() {
     let c = clock();
     let hour = Duration::from_secs(3600);
-    let app = app!(builder(&c)
-        .max_age(hour)
-        .absolute_timeout(2 * hour)
-        .refresh(Refresh::EveryRequest)
-        .build()
-        .unwrap());
-    let cookie = login!(app, "id=a");
+    let app = test_app(
+        builder(&c)
+            .max_age(hour)
+            .absolute_timeout(2 * hour)
+            .refresh(Refresh::EveryRequest)
+            .build()
+            .unwrap(),
+        routes,
+    )
+    .await;
+    let cookie = login(&app, "/login?id=a").await;
     c.advance(hour * 3 / 4);
-    let cookie = session_cookie(&get!(app, "/me", cookie)).expect("refreshed at 45 min");
+    let cookie = session_cookie(&call(&app, get("/me").cookie(cookie.clone())).await)
+        .expect("refreshed at 45 min");
     c.advance(hour * 3 / 4);
-    let refreshed = session_cookie(&get!(app, "/me", cookie)).expect("refreshed at 90 min");
+    let refreshed = session_cookie(&call(&app, get("/me").cookie(cookie.clone())).await)
+        .expect("refreshed at 90 min");
     assert_eq!(
         refreshed.max_age(),
         Some(actix_web::cookie::time::Duration::minutes(30)),
@@ -409,26 +368,30 @@ async fn refreshed_cookie_max_age_stops_at_the_absolute_deadline() {
 async fn near_expiry_refresh_happens_at_the_window_boundary() {
     let c = clock();
     let hour = Duration::from_secs(3600);
-    let app = app!(builder(&c)
-        .max_age(4 * hour)
-        .refresh(Refresh::NearExpiry(hour))
-        .build()
-        .unwrap());
-    let cookie = login!(app, "id=a");
+    let app = test_app(
+        builder(&c)
+            .max_age(4 * hour)
+            .refresh(Refresh::NearExpiry(hour))
+            .build()
+            .unwrap(),
+        routes,
+    )
+    .await;
+    let cookie = login(&app, "/login?id=a").await;
     c.advance(3 * hour - Duration::from_secs(1));
-    let res = get!(app, "/me", cookie);
+    let res = call(&app, get("/me").cookie(cookie.clone())).await;
     assert!(
         session_cookie(&res).is_none(),
         "outside the window: no refresh"
     );
     c.advance(Duration::from_secs(1));
-    let res = get!(app, "/me", cookie);
+    let res = call(&app, get("/me").cookie(cookie.clone())).await;
     let refreshed = session_cookie(&res).expect("inside the window: refreshed");
     assert_eq!(
         refreshed.max_age(),
         Some(actix_web::cookie::time::Duration::hours(4))
     );
-    let me = json_body(&test::read_body(get!(app, "/me", refreshed)).await);
+    let me = json_body(&read_body(call(&app, get("/me").cookie(refreshed.clone())).await).await);
     assert_eq!(me["exp"], T0 + 3 * 3600 + 4 * 3600);
     assert_eq!(me["auth"], T0, "refresh keeps the login time");
 }
@@ -436,25 +399,35 @@ async fn near_expiry_refresh_happens_at_the_window_boundary() {
 #[actix_web::test]
 async fn every_request_and_never_policies() {
     let c = clock();
-    let app = app!(builder(&c).refresh(Refresh::EveryRequest).build().unwrap());
-    let cookie = login!(app, "id=a");
+    let app = test_app(
+        builder(&c).refresh(Refresh::EveryRequest).build().unwrap(),
+        routes,
+    )
+    .await;
+    let cookie = login(&app, "/login?id=a").await;
     c.advance(Duration::from_secs(1));
-    assert!(session_cookie(&get!(app, "/public", cookie)).is_some());
-    let app = app!(builder(&c).refresh(Refresh::Never).build().unwrap());
-    let cookie = login!(app, "id=a");
+    assert!(session_cookie(&call(&app, get("/public").cookie(cookie.clone())).await).is_some());
+    let app = test_app(builder(&c).refresh(Refresh::Never).build().unwrap(), routes).await;
+    let cookie = login(&app, "/login?id=a").await;
     c.advance(Duration::from_secs(7 * 86_400 - 1));
-    assert!(session_cookie(&get!(app, "/public", cookie)).is_none());
+    assert!(session_cookie(&call(&app, get("/public").cookie(cookie.clone())).await).is_none());
 }
 
 #[actix_web::test]
 async fn cookie_issued_in_the_future_is_refused() {
     let c = clock();
-    let app = app!(auth(&c));
-    let cookie = login!(app, "id=a");
+    let app = test_app(auth(&c), routes).await;
+    let cookie = login(&app, "/login?id=a").await;
     c.set(T0 - 61);
-    assert_eq!(get!(app, "/me", cookie).status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        call(&app, get("/me").cookie(cookie.clone())).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
     c.set(T0 - 60);
-    assert_eq!(get!(app, "/me", cookie).status(), StatusCode::OK);
+    assert_eq!(
+        call(&app, get("/me").cookie(cookie.clone())).await.status(),
+        StatusCode::OK
+    );
 }
 
 // ---------------------------------------------------------------- key rotation
@@ -462,46 +435,47 @@ async fn cookie_issued_in_the_future_is_refused() {
 #[actix_web::test]
 async fn rotated_key_is_accepted_and_reissued_under_the_current_key() {
     let c = clock();
-    let old_app = test::init_service(
-        App::new()
-            .wrap(
-                AuthSession::builder(key(1))
-                    .clock(c.clone())
-                    .build()
-                    .unwrap(),
-            )
-            .configure(routes),
+    let old_app = test_app(
+        AuthSession::builder(key(1))
+            .clock(c.clone())
+            .build()
+            .unwrap(),
+        routes,
     )
     .await;
-    let old = login!(old_app, "id=alice");
+    let old = login(&old_app, "/login?id=alice").await;
     let rotated = AuthSession::builder(key(2))
         .previous_keys([key(1)])
         .clock(c.clone())
         .build()
         .unwrap();
-    let app = app!(rotated);
-    let res = get!(app, "/me", old);
+    let app = test_app(rotated, routes).await;
+    let res = call(&app, get("/me").cookie(old.clone())).await;
     assert_eq!(res.status(), StatusCode::OK);
     let reissued = session_cookie(&res).expect("re-issued under the current key");
-    let only_new = test::init_service(
-        App::new()
-            .wrap(
-                AuthSession::builder(key(2))
-                    .clock(c.clone())
-                    .build()
-                    .unwrap(),
-            )
-            .configure(routes),
+    let only_new = test_app(
+        AuthSession::builder(key(2))
+            .clock(c.clone())
+            .build()
+            .unwrap(),
+        routes,
     )
     .await;
-    assert_eq!(get!(only_new, "/me", reissued).status(), StatusCode::OK);
     assert_eq!(
-        get!(only_new, "/me", old).status(),
+        call(&only_new, get("/me").cookie(reissued.clone()))
+            .await
+            .status(),
+        StatusCode::OK
+    );
+    assert_eq!(
+        call(&only_new, get("/me").cookie(old.clone()))
+            .await
+            .status(),
         StatusCode::UNAUTHORIZED,
         "k1 dropped: refused"
     );
     assert!(
-        session_cookie(&get!(app, "/me", reissued)).is_none(),
+        session_cookie(&call(&app, get("/me").cookie(reissued.clone())).await).is_none(),
         "current-key cookie is not re-issued"
     );
 }

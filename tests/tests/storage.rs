@@ -3,8 +3,8 @@
 use actix_web::{http::StatusCode, test::TestRequest, web, HttpResponse};
 use session_core::{AuthSessionBuilder, ConfigError, Session, SessionError};
 use tests::{
-    builder, clock,
-    modes::{app, Jar, Mode},
+    builder, call, clock, get, login,
+    modes::{app, Mode},
 };
 
 type Configure = fn(AuthSessionBuilder) -> AuthSessionBuilder;
@@ -69,20 +69,16 @@ fn big(len: usize) -> TestRequest {
 async fn a_64_kib_session_fits_server_side_but_not_in_a_cookie() {
     let c = clock();
     let (server, _redis) = app(Mode::ActixRedisStore, builder(&c), big_route).await;
-    let mut jar = Jar::default();
-    jar.call(&server, TestRequest::post().uri("/login?id=alice"))
-        .await;
-    let res = jar.call(&server, big(64 * 1024)).await;
+    let cookie = login(&server, "/login?id=alice").await;
+    let res = call(&server, big(64 * 1024).cookie(cookie.clone())).await;
     assert_eq!(res.status(), StatusCode::OK, "no cookie limit server-side");
-    let res = jar.call(&server, TestRequest::get().uri("/data/big")).await;
+    let res = call(&server, get("/data/big").cookie(cookie)).await;
     let body: Option<String> = actix_web::test::read_body_json(res).await;
     assert_eq!(body.map(|v| v.len()), Some(64 * 1024));
 
-    let (cookie, _) = app(Mode::SignedCookie, builder(&c), big_route).await;
-    let mut jar = Jar::default();
-    jar.call(&cookie, TestRequest::post().uri("/login?id=alice"))
-        .await;
-    let res = jar.call(&cookie, big(64 * 1024)).await;
+    let (signed, _) = app(Mode::SignedCookie, builder(&c), big_route).await;
+    let cookie = login(&signed, "/login?id=alice").await;
+    let res = call(&signed, big(64 * 1024).cookie(cookie)).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
     let error = res
         .response()
