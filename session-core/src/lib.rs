@@ -57,6 +57,7 @@ mod server_side;
 mod session;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+pub mod throttle;
 mod user;
 
 #[doc(hidden)]
