@@ -129,7 +129,12 @@ fn memory_users() -> (MemoryUsers, MemoryUser) {
 
 fn sqlite_users(dir: &std::path::Path) -> std::io::Result<(AppState, Account)> {
     let db_error = |e: examples::login_app::db::DbError| std::io::Error::other(e.to_string());
-    let state = AppState::open(dir).map_err(db_error)?;
+    let throttles = examples::login_app::Throttles::new(
+        &Key::from_bytes(SECRET).expect("64 bytes"),
+        Arc::new(session_core::clock::SystemClock),
+    )
+    .map_err(|e| std::io::Error::other(e.to_string()))?;
+    let state = AppState::open(dir, throttles).map_err(db_error)?;
     let user = state
         .db()
         .create_user(

@@ -8,6 +8,11 @@
 //!   `{"error":"forbidden"}` (the app configures [`Deny::Json`], so browsers get JSON too);
 //! - `POST /api/logout` with the body `{}` ends the session.
 //!
+//! Brute force: `POST /api/login` is throttled per account and per client address
+//! ([`throttle_builder`]); past the limit it answers 429 `{"error":"too_many_attempts",
+//! "retry_after":N}` with `Retry-After: N`, before any password is checked. Password checks run
+//! at most one per core at once ([`Passwords::run`]).
+//!
 //! CSRF: every state-changing endpoint takes `application/json` only (actix's `Json` extractor
 //! refuses other content types with 415), which a cross-site HTML form cannot send without a CORS
 //! preflight this API never grants; the `SameSite=Lax` cookie is the second line.
@@ -20,7 +25,7 @@
 use std::{
     collections::HashMap,
     sync::Arc,
-    time::{SystemTime, UNIX_EPOCH},
+    time::{Duration, SystemTime, UNIX_EPOCH},
 };
 
 use actix_web::{
@@ -32,7 +37,12 @@ use actix_web::{
 };
 use serde::{de::IgnoredAny, Deserialize};
 use serde_json::json;
-use session_core::{events::SecurityEvent, prelude::*, AuthSessionBuilder};
+use session_core::{
+    events::SecurityEvent,
+    prelude::*,
+    throttle::{Throttle, ThrottleBuilder},
+    AuthSessionBuilder,
+};
 
 #[cfg(test)]
 use crate::password::Params;
@@ -70,16 +80,30 @@ impl User for ApiUser {
     }
 }
 
-/// The user table (name → argon2id hash and roles) and the hasher.
+/// The user table (name → argon2id hash and roles), the hasher and the login throttle.
 #[derive(Debug, Clone)]
 pub struct ApiState {
     users: Arc<HashMap<String, ApiUser>>,
     passwords: Arc<Passwords>,
+    throttle: Throttle,
+}
+
+/// The login throttle's settings: 5 failures per account and 50 per address per 15 minutes,
+/// then locks from 1 minute doubling up to 1 hour, keys derived from `key`. Add `.clock(..)` in
+/// tests, `.store(..)` to share counters between instances.
+pub fn throttle_builder(key: &Key) -> ThrottleBuilder {
+    const MINUTE: Duration = Duration::from_secs(60);
+    Throttle::builder(key)
+        .scope("api-login")
+        .per_account(5, 15 * MINUTE)
+        .per_address(50, 15 * MINUTE)
+        .lockout(MINUTE, 60 * MINUTE)
 }
 
 impl ApiState {
-    /// The [`DEMO_USERS`], their passwords hashed with `passwords` (slow: run it once, at start).
-    pub fn demo(passwords: Passwords) -> Self {
+    /// The [`DEMO_USERS`], their passwords hashed with `passwords` (slow: run it once, at start),
+    /// logins throttled by `throttle`.
+    pub fn demo(passwords: Passwords, throttle: Throttle) -> Self {
         let users = DEMO_USERS
             .iter()
             .map(|(name, password, roles)| {
@@ -94,6 +118,7 @@ impl ApiState {
         Self {
             users: Arc::new(users),
             passwords: Arc::new(passwords),
+            throttle,
         }
     }
 
@@ -204,13 +229,27 @@ async fn login(
         password,
         remember,
     } = creds.into_inner();
-    let name = username.clone();
-    let user = web::block(move || state.check(&name, &password)).await?;
+    // Before the password is checked, alike for known and unknown names; JSON whatever the
+    // client accepts, like every answer of this API.
+    let address = state.throttle.client_address(&req);
+    let checked = state.throttle.check_client(Some(&username), address).await;
+    let attempt = checked.inspect_err(|refused| {
+        let retry_after = refused.retry_after().as_secs();
+        let address = address.map(|ip| ip.to_string());
+        session.report(SecurityEvent::throttled(&username, address, retry_after));
+    })?;
+    let (checker, name) = (web::Data::clone(&state), username.clone());
+    let user = state
+        .passwords
+        .run(move || checker.check(&name, &password))
+        .await?;
     let Some(user) = user else {
-        let address = req.peer_addr().map(|a| a.ip().to_string());
+        attempt.failed();
+        let address = address.map(|ip| ip.to_string());
         session.report(SecurityEvent::sign_in_failed(&username, address));
         return Ok(HttpResponse::Unauthorized().json(json!({ "error": "invalid_credentials" })));
     };
+    attempt.succeeded().await;
     session.login(Login::user(&user).remember(remember))?;
     Ok(HttpResponse::Ok().json(json!({ "user": username, "roles": user.roles })))
 }
@@ -267,11 +306,29 @@ mod tests {
     };
     use serde_json::Value;
 
+    use session_core::clock::ManualClock;
+
     use super::*;
 
-    fn state() -> ApiState {
+    fn key() -> Key {
+        Key::from_bytes(&[5; 32]).unwrap()
+    }
+
+    /// The demo users, logins throttled on `clock`.
+    fn state_on(clock: &Arc<ManualClock>) -> ApiState {
+        let throttle = throttle_builder(&key())
+            .clock(clock.clone())
+            .build()
+            .unwrap();
         // Cheap parameters: these tests are about the API, not about argon2's cost.
-        ApiState::demo(Passwords::new(Params::new(1024, 1, 1, None).unwrap()))
+        ApiState::demo(
+            Passwords::new(Params::new(1024, 1, 1, None).unwrap()),
+            throttle,
+        )
+    }
+
+    fn state() -> ApiState {
+        state_on(&Arc::new(ManualClock::new(1_700_000_000)))
     }
 
     /// The API over the demo users, ready for `test::call_service`.
@@ -283,9 +340,7 @@ mod tests {
     }
 
     fn auth(state: &ApiState) -> AuthSession {
-        auth_builder(Key::from_bytes(&[5; 32]).unwrap(), true, state)
-            .build()
-            .unwrap()
+        auth_builder(key(), true, state).build().unwrap()
     }
 
     fn login_req(user: &str, password: &str) -> test::TestRequest {
@@ -431,5 +486,43 @@ mod tests {
             removal.max_age(),
             Some(actix_web::cookie::time::Duration::ZERO)
         );
+    }
+
+    #[actix_web::test]
+    async fn past_the_limit_logins_get_429_json_before_any_password_check() {
+        let clock = Arc::new(ManualClock::new(1_700_000_000));
+        let state = state_on(&clock);
+        let app = test::init_service(app(state.clone(), auth(&state))).await;
+        // A known and an unknown name: the same answers, in the same order.
+        for user in ["bob", "mallory"] {
+            for _ in 0..5 {
+                let (status, _, _) = call!(&app, login_req(user, "guess"));
+                assert_eq!(status, StatusCode::UNAUTHORIZED, "{user}");
+            }
+            let checked = state.passwords.verifications();
+            for accept in ["application/json", "text/html"] {
+                let req = login_req(user, "bob-password").insert_header((header::ACCEPT, accept));
+                let res = test::call_service(&app, req.to_request()).await;
+                assert_eq!(res.status(), StatusCode::TOO_MANY_REQUESTS, "{user}");
+                assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "60");
+                let body: Value = test::read_body_json(res).await;
+                assert_eq!(
+                    body,
+                    json!({ "error": "too_many_attempts", "retry_after": 60 }),
+                    "{user} {accept}: JSON even for browsers"
+                );
+            }
+            assert_eq!(
+                state.passwords.verifications(),
+                checked,
+                "{user}: refused before the password check"
+            );
+        }
+        let (status, _, _) = call!(&app, login_req("alice", "alice-password"));
+        assert_eq!(status, StatusCode::OK, "other accounts are not affected");
+        clock.advance(Duration::from_secs(60));
+        let (status, body, _) = call!(&app, login_req("bob", "bob-password"));
+        assert_eq!(status, StatusCode::OK, "after the wait");
+        assert_eq!(body["user"], "bob");
     }
 }

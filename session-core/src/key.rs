@@ -20,6 +20,7 @@ pub const MIN_SECRET_LEN: usize = 32;
 const SIGNING_LABEL: &[u8] = b"session-core v1 signing";
 const KID_LABEL: &[u8] = b"session-core v1 key id";
 const FINGERPRINT_LABEL: &[u8] = b"session-core v1 fingerprint";
+const THROTTLE_LABEL: &[u8] = b"session-core v1 throttle";
 #[cfg(feature = "encrypted")]
 const ENCRYPTION_LABEL: &[u8] = b"session-core v1 encryption";
 
@@ -38,6 +39,8 @@ pub struct Key {
     encryption: [u8; 32],
     /// Keys the MAC of a live user's credential fingerprint (`fp` claim).
     fingerprint: [u8; 32],
+    /// Keys the hash of account names and addresses in the login throttle's store.
+    throttle: [u8; 32],
     kid: String,
 }
 
@@ -92,6 +95,7 @@ impl Key {
             #[cfg(feature = "encrypted")]
             encryption: label_hmac(secret, ENCRYPTION_LABEL),
             fingerprint: label_hmac(secret, FINGERPRINT_LABEL),
+            throttle: label_hmac(secret, THROTTLE_LABEL),
             kid: crate::codec::b64(&kid_bytes[..6]),
         }
     }
@@ -110,6 +114,11 @@ impl Key {
     /// The derived key of the credential-fingerprint MAC (see [`crate::User::fingerprint`]).
     pub(crate) fn fingerprint_key(&self) -> &[u8; 32] {
         &self.fingerprint
+    }
+
+    /// The derived key of the login throttle's keyed hash (see [`crate::throttle`]).
+    pub(crate) fn throttle_key(&self) -> &[u8; 32] {
+        &self.throttle
     }
 
     /// The derived AES-256-GCM content-encryption key (feature `encrypted`): hand this to services

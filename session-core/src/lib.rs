@@ -58,6 +58,7 @@ mod session;
 mod storage;
 #[cfg(feature = "test-util")]
 pub mod test_util;
+pub mod throttle;
 mod user;
 
 #[doc(hidden)]

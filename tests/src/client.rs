@@ -20,6 +20,8 @@ pub struct Client<'a> {
     app: &'a TestApp,
     name: String,
     accept: Option<String>,
+    /// The client address requests come from (none: like a test that does not care).
+    peer: Option<std::net::SocketAddr>,
     /// The session cookie held (name and value only), sent with every request.
     pub cookie: Option<Cookie<'static>>,
 }
@@ -31,8 +33,16 @@ impl<'a> Client<'a> {
             app,
             name: COOKIE.to_owned(),
             accept: None,
+            peer: None,
             cookie: None,
         }
+    }
+
+    /// Sends every request from the machine at `ip` (its peer address).
+    pub fn from_ip(mut self, ip: &str) -> Self {
+        let ip = ip.parse().expect("an IP address");
+        self.peer = Some(std::net::SocketAddr::new(ip, 50_000));
+        self
     }
 
     /// Keeps the cookie called `name` instead of [`COOKIE`].
@@ -52,6 +62,10 @@ impl<'a> Client<'a> {
     pub async fn send(&mut self, req: TestRequest) -> Reply {
         let req = match &self.cookie {
             Some(cookie) => req.cookie(cookie.clone()),
+            None => req,
+        };
+        let req = match self.peer {
+            Some(peer) => req.peer_addr(peer),
             None => req,
         };
         let mut req = req.to_request();
@@ -96,6 +110,8 @@ pub struct Reply {
     pub body: String,
     /// The session cookie the response set (a removal has an empty value).
     pub set_cookie: Option<Cookie<'static>>,
+    /// The `Retry-After` header.
+    pub retry_after: Option<String>,
 }
 
 impl Reply {
@@ -103,10 +119,12 @@ impl Reply {
     /// that cookie twice.
     pub async fn read(res: ServiceResponse<BoxBody>, cookie_name: &str) -> Self {
         let status = res.status();
-        let location = res
-            .headers()
-            .get(header::LOCATION)
-            .map(|v| v.to_str().expect("ASCII Location").to_owned());
+        let header = |name| {
+            res.headers()
+                .get(name)
+                .map(|v: &header::HeaderValue| v.to_str().expect("ASCII header").to_owned())
+        };
+        let (location, retry_after) = (header(header::LOCATION), header(header::RETRY_AFTER));
         let mut cookies = set_cookies(&res, cookie_name);
         assert!(
             cookies.len() <= 1,
@@ -118,6 +136,7 @@ impl Reply {
             location,
             body: String::from_utf8(body).expect("UTF-8 body"),
             set_cookie: cookies.pop(),
+            retry_after,
         }
     }
 

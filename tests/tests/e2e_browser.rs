@@ -25,14 +25,15 @@ use std::{
     os::unix::process::CommandExt as _,
     path::{Path, PathBuf},
     process::{Child, Command, Stdio},
+    sync::Arc,
     time::{Duration, Instant},
 };
 
 use actix_web::{rt::time::timeout, HttpServer};
-use examples::login_app::{app, auth_builder, AppState};
+use examples::login_app::{app, auth_builder, AppState, Throttles};
 use fantoccini::{Client, ClientBuilder, Locator};
 use serde_json::{json, Value};
-use session_core::Key;
+use session_core::{clock::SystemClock, Key};
 use tests::free_port;
 
 const PACKAGES: &str = "apt-get update && apt-get install -y chromium chromium-driver";
@@ -316,8 +317,10 @@ async fn a_person_signs_up_is_refused_signs_out_and_back_in_in_chromium() {
     let work = tempfile::tempdir().unwrap();
 
     // The app, as `login-app` serves it, on a free port.
-    let state = AppState::open(&work.path().join("data")).unwrap();
-    let auth = auth_builder(Key::generate(), true, &state).build().unwrap();
+    let key = Key::generate();
+    let throttles = Throttles::new(&key, Arc::new(SystemClock)).unwrap();
+    let state = AppState::open(&work.path().join("data"), throttles).unwrap();
+    let auth = auth_builder(key, true, &state).build().unwrap();
     let listener = TcpListener::bind("127.0.0.1:0").unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
     let server = HttpServer::new(move || app(state.clone(), auth.clone()))

@@ -122,3 +122,46 @@ async fn the_hook_sees_every_kind_of_event() {
         ]
     );
 }
+
+#[actix_web::test]
+async fn a_throttled_attempt_is_an_event() {
+    use session_core::throttle::Throttle;
+
+    let c = clock();
+    let recorder = Recorder::default();
+    let sink = recorder.clone();
+    let auth = builder(&c)
+        .on_security_event(move |event| sink.0.lock().unwrap().push(event.clone()))
+        .build()
+        .unwrap();
+    let throttle = Throttle::builder(&tests::key(7))
+        .per_account(1, std::time::Duration::from_secs(60))
+        .clock(c.clone())
+        .build()
+        .unwrap();
+    let app = tests::test_app(auth, move |cfg| {
+        cfg.route(
+            "/attempt",
+            web::post().to(move |req: actix_web::HttpRequest| {
+                let throttle = throttle.clone();
+                async move {
+                    let attempt = throttle.check(&req, "Mallory\n").await?;
+                    attempt.failed();
+                    Ok::<_, actix_web::Error>(HttpResponse::Unauthorized().finish())
+                }
+            }),
+        );
+    })
+    .await;
+    let statuses = [
+        tests::call(&app, tests::post("/attempt")).await.status(),
+        tests::call(&app, tests::post("/attempt")).await.status(),
+    ];
+    assert_eq!(statuses.map(|s| s.as_u16()), [401, 429]);
+    let events = recorder.take();
+    assert!(
+        matches!(&events[..], [SecurityEvent::Throttled { account, address: None, retry_after }]
+            if account == "Mallory\\n" && *retry_after > 0),
+        "{events:?}"
+    );
+}

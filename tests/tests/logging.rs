@@ -103,14 +103,16 @@ async fn ended_live_sessions_are_logged_with_their_reason() {
 #[actix_web::test]
 async fn the_login_app_logs_security_events_without_secrets() {
     use examples::{
-        login_app::{app, auth_builder, db::Db, AppState},
+        login_app::{app, auth_builder, db::Db, AppState, Throttles},
         password::{Params, Passwords},
     };
 
     let (logs, _guard) = capture(tracing::Level::INFO);
     let dir = tempfile::tempdir().unwrap();
     let cheap = Passwords::new(Params::new(4096, 1, 1, None).unwrap());
-    let state = AppState::new(Db::open(dir.path()).unwrap(), cheap);
+    let throttles =
+        Throttles::new(&tests::key(3), Arc::new(session_core::clock::SystemClock)).unwrap();
+    let state = AppState::new(Db::open(dir.path()).unwrap(), cheap, throttles);
     let auth = auth_builder(tests::key(3), true, &state).build().unwrap();
     let site = serve(app(state, auth)).await;
     let mut secrets: Vec<String> =

@@ -1,10 +1,11 @@
 //! The login example (`examples::login_app`) through `test::init_service`: registration, login,
 //! password re-hashing, CSRF refusal, the admin 403 page, account administration (roles,
-//! deletion, the last admin), fresh re-login and POST-only logout.
+//! deletion, the last admin), fresh re-login, POST-only logout and brute-force throttling.
 //!
-//! Each test runs the real app over its own temporary SQLite directory, with the session clock on
-//! a `ManualClock`. The shared cookie-jar client (`tests::Client`) plays the browser, sending
-//! `Accept: text/html` like a real one.
+//! Each test runs the real app over its own temporary SQLite directory, with the session and
+//! throttle clock on a `ManualClock`. The shared cookie-jar client (`tests::Client`) plays the
+//! browser, sending `Accept: text/html` like a real one, from a client address of its own when
+//! given one.
 
 use std::{sync::Arc, time::Duration};
 
@@ -16,7 +17,7 @@ use examples::{
     login_app::{
         app, auth_builder,
         db::{Db, Role, User},
-        AppState,
+        AppState, Throttles, FIRST_LOCK, REGISTRATIONS_PER_ADDRESS, SIGN_IN_FAILURES_PER_ACCOUNT,
     },
     password::{Params, Passwords},
 };
@@ -47,12 +48,19 @@ struct Site {
 impl Site {
     fn new(passwords: Passwords) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let state = AppState::new(Db::open(dir.path()).unwrap(), passwords);
+        let clock = Arc::new(ManualClock::new(T0));
+        let throttles = Throttles::new(&key(), clock.clone()).unwrap();
+        let state = AppState::new(Db::open(dir.path()).unwrap(), passwords, throttles);
         Self {
             state,
-            clock: Arc::new(ManualClock::new(T0)),
+            clock,
             _dir: dir,
         }
+    }
+
+    /// Password verifications so far (each a trip to the password check).
+    fn verifications(&self) -> u64 {
+        self.state.passwords().verifications()
     }
 
     async fn service(&self) -> TestApp {
@@ -997,4 +1005,207 @@ async fn a_deleted_accounts_cookie_is_anonymous() {
         .get("/dashboard")
         .await
         .redirects_to("/login?next=/dashboard"));
+}
+
+// ---- brute force: the throttles -------------------------------------------------------------
+
+const MALLORY: &str = "203.0.113.66";
+const ANN_HOME: &str = "198.51.100.10";
+const BOB_HOME: &str = "192.0.2.20";
+
+/// `attempts` wrong passwords for `username` from one browser (one CSRF token, one address):
+/// how many got the 401 of a checked password and how many the 429 of the throttle.
+async fn guess(browser: &mut Client<'_>, username: &str, attempts: usize) -> (usize, usize) {
+    let token = browser.get("/login").await.csrf();
+    let (mut checked, mut throttled) = (0, 0);
+    for i in 0..attempts {
+        let password = format!("guess number {i}");
+        let fields = [
+            (csrf::FIELD, token.as_str()),
+            ("username", username),
+            ("password", password.as_str()),
+        ];
+        let page = browser.post_form("/login", &fields).await;
+        match page.status {
+            StatusCode::UNAUTHORIZED => checked += 1,
+            StatusCode::TOO_MANY_REQUESTS => throttled += 1,
+            other => panic!("guess {i}: {other}: {}", page.body),
+        }
+    }
+    (checked, throttled)
+}
+
+#[actix_web::test]
+async fn a_thousand_wrong_passwords_reach_the_password_check_five_times() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    browser(&app)
+        .from_ip(ANN_HOME)
+        .register("ann", "correct horse")
+        .await;
+    let before = site.verifications();
+    let mut mallory = browser(&app).from_ip(MALLORY);
+    let (checked, throttled) = guess(&mut mallory, "ann", 1000).await;
+    let limit = usize::try_from(SIGN_IN_FAILURES_PER_ACCOUNT).unwrap();
+    assert_eq!((checked, throttled), (limit, 1000 - limit));
+    assert_eq!(
+        site.verifications() - before,
+        u64::from(SIGN_IN_FAILURES_PER_ACCOUNT),
+        "only the attempts let through were checked"
+    );
+}
+
+#[actix_web::test]
+async fn a_throttled_sign_in_says_how_long_to_wait_alike_for_unknown_names() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    browser(&app)
+        .from_ip(ANN_HOME)
+        .register("ann", "correct horse")
+        .await;
+    let mut pages = Vec::new();
+    for name in ["ann", "nobody"] {
+        let mut mallory = browser(&app).from_ip(MALLORY);
+        guess(&mut mallory, name, 5).await;
+        let token = mallory.get("/login").await.csrf();
+        let page = mallory
+            .post_form(
+                "/login",
+                &[
+                    (csrf::FIELD, &token),
+                    ("username", name),
+                    ("password", "correct horse"),
+                ],
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS, "{name}");
+        assert_eq!(page.retry_after.as_deref(), Some("60"), "{name}");
+        assert!(
+            page.body
+                .contains("Too many attempts. Please wait 1 minute and try again."),
+            "{name}: {}",
+            page.body
+        );
+        assert!(page.set_cookie.is_none(), "{name}: nobody signed in");
+        pages.push(page.body.replace(name, "NAME").replace(&token, "TOKEN"));
+    }
+    assert_eq!(pages[0], pages[1], "known and unknown names look the same");
+}
+
+#[actix_web::test]
+async fn the_right_password_is_accepted_again_after_the_wait() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut ann = browser(&app).from_ip(ANN_HOME);
+    ann.register("ann", "correct horse").await;
+    ann.logout().await;
+    guess(&mut browser(&app).from_ip(MALLORY), "ann", 100).await;
+    // The account is locked for everyone, ann included: the price of a per-account limit.
+    let page = ann.login("ann", "correct horse").await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    site.clock.advance(FIRST_LOCK);
+    let page = ann.login("ann", "correct horse").await;
+    assert!(page.redirects_to("/dashboard"), "{page:?}");
+}
+
+#[actix_web::test]
+async fn another_account_from_another_address_is_not_affected() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    browser(&app)
+        .from_ip(ANN_HOME)
+        .register("ann", "correct horse")
+        .await;
+    let mut bob = browser(&app).from_ip(BOB_HOME);
+    bob.register("bob", "battery staple").await;
+    bob.logout().await;
+    guess(&mut browser(&app).from_ip(MALLORY), "ann", 100).await;
+    let page = bob.login("bob", "battery staple").await;
+    assert!(page.redirects_to("/dashboard"), "{page:?}");
+    let (checked, _) = guess(&mut browser(&app).from_ip(BOB_HOME), "bob", 3).await;
+    assert_eq!(checked, 3, "bob's own wrong passwords are still checked");
+}
+
+#[actix_web::test]
+async fn password_confirmation_counts_against_the_same_account() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut ann = browser(&app).from_ip(ANN_HOME);
+    ann.register("ann", "correct horse").await;
+    site.clock.advance(Duration::from_secs(301));
+    let limit = usize::try_from(SIGN_IN_FAILURES_PER_ACCOUNT).unwrap();
+    let confirm = |password| [("password", password), ("next", "/settings")];
+    for _ in 0..limit {
+        let page = ann
+            .submit("/reauth", "/reauth", &confirm("wrong horse"))
+            .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    }
+    let page = ann
+        .submit("/reauth", "/reauth", &confirm("correct horse"))
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.body.contains("Please wait 1 minute"), "{}", page.body);
+    // The sign-in form shares the counter: no form gives more guesses than another.
+    let (checked, _) = guess(&mut browser(&app).from_ip(MALLORY), "ANN", 1).await;
+    assert_eq!(checked, 0);
+}
+
+#[actix_web::test]
+async fn wrong_current_passwords_in_a_password_change_count_against_the_account() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let mut ann = browser(&app).from_ip(ANN_HOME);
+    ann.register("ann", "correct horse").await;
+    let hash = site.stored_hash("ann");
+    for _ in 0..SIGN_IN_FAILURES_PER_ACCOUNT {
+        let page = ann
+            .submit(
+                "/settings",
+                "/settings",
+                &change("wrong horse", "new password 1"),
+            )
+            .await;
+        assert_eq!(page.status, StatusCode::UNAUTHORIZED);
+    }
+    // A policy refusal tries no password and counts for nothing; it still says what is wrong.
+    let page = ann
+        .submit("/settings", "/settings", &change("correct horse", "short"))
+        .await;
+    assert_eq!(page.status, StatusCode::UNPROCESSABLE_ENTITY);
+    let page = ann
+        .submit(
+            "/settings",
+            "/settings",
+            &change("correct horse", "new password 1"),
+        )
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(page.retry_after.as_deref(), Some("60"));
+    assert!(page.body.contains("Please wait 1 minute"), "{}", page.body);
+    assert_eq!(site.stored_hash("ann"), hash, "the password did not change");
+}
+
+#[actix_web::test]
+async fn registrations_are_limited_per_address() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let limit = usize::try_from(REGISTRATIONS_PER_ADDRESS).unwrap();
+    for i in 0..limit {
+        let mut browser = browser(&app).from_ip(MALLORY);
+        let page = browser.register(&format!("bot{i}"), "correct horse").await;
+        assert!(page.redirects_to("/dashboard"), "{i}: {page:?}");
+    }
+    let page = browser(&app)
+        .from_ip(MALLORY)
+        .register("one-more", "correct horse")
+        .await;
+    assert_eq!(page.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(page.body.contains("Too many attempts"), "{}", page.body);
+    assert_eq!(site.user_count(), limit, "nothing created");
+    let page = browser(&app)
+        .from_ip(ANN_HOME)
+        .register("ann", "correct horse")
+        .await;
+    assert!(page.redirects_to("/dashboard"), "another address: {page:?}");
 }

@@ -59,7 +59,10 @@ fn main() -> ExitCode {
 
 async fn serve(bind: String, secure: bool) -> Result<(), String> {
     let key = setup::key_from_env_or_generate().map_err(|e| e.to_string())?;
-    let state = actix_web::web::block(|| api::ApiState::demo(Passwords::default()))
+    let throttle = api::throttle_builder(&key)
+        .build()
+        .map_err(|e| e.to_string())?;
+    let state = actix_web::web::block(|| api::ApiState::demo(Passwords::default(), throttle))
         .await
         .map_err(|e| e.to_string())?;
     let auth = api::auth_builder(key, secure, &state)

@@ -2,14 +2,15 @@
 //!
 //! See `login-app --help` and the `examples::login_app` module.
 
-use std::process::ExitCode;
+use std::{process::ExitCode, sync::Arc};
 
 use actix_web::HttpServer;
 use clap::Parser as _;
 use examples::{
-    login_app::{self, args::Options, AppState},
+    login_app::{self, args::Options, AppState, Throttles},
     setup,
 };
+use session_core::clock::SystemClock;
 
 fn main() -> ExitCode {
     // `--help` and usage errors (exit status 2) end here.
@@ -27,8 +28,9 @@ fn main() -> ExitCode {
 
 async fn serve(options: Options) -> Result<(), String> {
     let key = setup::key_from_env_or_generate().map_err(|e| e.to_string())?;
+    let throttles = Throttles::new(&key, Arc::new(SystemClock)).map_err(|e| e.to_string())?;
     let data_dir = options.data_dir.clone();
-    let state = actix_web::web::block(move || AppState::open(&data_dir))
+    let state = actix_web::web::block(move || AppState::open(&data_dir, throttles))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;

@@ -1,17 +1,27 @@
 //! The route handlers. Guards are the attribute macros; every form post checks its CSRF token
-//! before it reads or changes anything else.
+//! before it reads or changes anything else, and every form that hashes or checks a password
+//! asks its throttle next (see [`super::Throttles`]).
 
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use actix_web::{http::StatusCode, web, HttpRequest, HttpResponse};
+use actix_web::{
+    http::{header, StatusCode},
+    web, HttpRequest, HttpResponse, ResponseError as _,
+};
 use serde::Deserialize;
-use session_core::{csrf, events::SecurityEvent, prelude::*, safe_next};
+use session_core::{
+    csrf,
+    events::SecurityEvent,
+    prelude::*,
+    safe_next,
+    throttle::{wait_text, ThrottleError, ThrottleErrorKind},
+};
 
 use super::{
-    accounts::{ChangeRefused, RegisterRefused},
+    accounts::{check_policy, ChangeRefused, RegisterRefused},
     blocking,
     db::Refusal,
-    html, nav,
+    hashing, html, nav,
     pages::{self, AdminPage, LoginPage, Nav, SessionFacts},
     see_other,
     store::Account,
@@ -54,6 +64,23 @@ fn client_address(req: &HttpRequest) -> Option<String> {
     req.peer_addr().map(|addr| addr.ip().to_string())
 }
 
+/// The answer to a throttled form: `form` drawn again with the wait in its error line (429,
+/// `Retry-After`), or the throttle's own 503 page when its store is down.
+fn throttled(refused: &ThrottleError, form: impl FnOnce(&str) -> String) -> HttpResponse {
+    if refused.kind() != ThrottleErrorKind::TooManyAttempts {
+        return refused.error_response();
+    }
+    let wait = refused.retry_after();
+    let message = format!(
+        "Too many attempts. Please wait {} and try again.",
+        wait_text(wait)
+    );
+    let mut res = html(StatusCode::TOO_MANY_REQUESTS, form(&message));
+    res.headers_mut()
+        .insert(header::RETRY_AFTER, wait.as_secs().into());
+    res
+}
+
 fn unix(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH)
         .map_or(0, |d| i64::try_from(d.as_secs()).unwrap_or(i64::MAX))
@@ -94,6 +121,7 @@ pub(super) async fn register_form(session: Session) -> Page {
 }
 
 pub(super) async fn register(
+    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     form: web::Form<RegisterForm>,
@@ -105,8 +133,15 @@ pub(super) async fn register(
         password,
         confirm_password,
     } = form.into_inner();
+    // Every registration post counts against the address, whatever becomes of it.
+    let counted = state.throttles().register().check_address(&req).await;
+    if let Err(refused) = counted {
+        return Ok(throttled(&refused, |error| {
+            pages::register(&csrf_token, &username, Some(error))
+        }));
+    }
     let name = username.clone();
-    let created = blocking(&state, move |state| {
+    let created = hashing(&state, move |state| {
         match state
             .accounts()
             .register(&name, &password, &confirm_password)?
@@ -182,14 +217,30 @@ pub(super) async fn login(
         remember,
         next,
     } = form.into_inner();
+    let next = next.as_deref().and_then(safe_next);
+    // Before the password is checked, and alike for known and unknown names.
+    let attempt = match state.throttles().sign_in().check(&req, &username).await {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            return Ok(throttled(&refused, |error| {
+                pages::login(&LoginPage {
+                    csrf: &csrf_token,
+                    next,
+                    username: &username,
+                    error: Some(error),
+                    notice: None,
+                })
+            }))
+        }
+    };
     let name = username.clone();
-    let account = blocking(&state, move |state| {
+    let account = hashing(&state, move |state| {
         let user = state.accounts().login(&name, &password)?;
         user.map_or(Ok(None), |user| state.db().account(&user.uid))
     })
     .await?;
-    let next = next.as_deref().and_then(safe_next);
     let Some(account) = account else {
+        attempt.failed();
         session.report(SecurityEvent::sign_in_failed(
             &username,
             client_address(&req),
@@ -203,6 +254,7 @@ pub(super) async fn login(
         });
         return Ok(html(StatusCode::UNAUTHORIZED, page));
     };
+    attempt.succeeded().await;
     sign_in(&session, &account, remember.is_some())?;
     Ok(see_other(next.unwrap_or("/dashboard")))
 }
@@ -423,7 +475,10 @@ pub(super) struct PasswordForm {
 
 #[login_required]
 #[authorize(authenticated, fresh = 300)]
+// Six extractors of its own; the two guard macros add one each.
+#[allow(clippy::too_many_arguments)]
 pub(super) async fn change_password(
+    req: HttpRequest,
     state: web::Data<AppState>,
     session: Session,
     user: AuthUser,
@@ -437,8 +492,28 @@ pub(super) async fn change_password(
         new_password,
         confirm_password,
     } = form.into_inner();
+    let refuse = |status, error: &str| -> Page {
+        let nav = nav(&session, Some(&user))?;
+        let page = pages::settings(&nav, &csrf_token, None, Some(error));
+        Ok(html(status, page))
+    };
+    // The policy first: it costs no hashing and tries no password, so it counts for nothing.
+    if let Err(problem) = check_policy(&new_password, &confirm_password) {
+        let refused = ChangeRefused::Password(problem).to_string();
+        return refuse(StatusCode::UNPROCESSABLE_ENTITY, &refused);
+    }
     let account = me.user.clone();
-    let changed = blocking(&state, move |state| {
+    let throttle = state.throttles().sign_in();
+    let attempt = match throttle.check(&req, &account.username).await {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            let nav = nav(&session, Some(&user))?;
+            return Ok(throttled(&refused, |error| {
+                pages::settings(&nav, &csrf_token, None, Some(error))
+            }));
+        }
+    };
+    let changed = hashing(&state, move |state| {
         let changed = state.accounts().change_password(
             &account,
             &current_password,
@@ -455,6 +530,7 @@ pub(super) async fn change_password(
         Ok(Some(updated)) => updated,
         Ok(None) => return Ok(see_other("/login")),
         Err(refused) => {
+            attempt.failed();
             let status = match refused {
                 ChangeRefused::WrongPassword => {
                     tracing::warn!(user_id = %user.id(), "password change refused: wrong current password");
@@ -462,11 +538,10 @@ pub(super) async fn change_password(
                 }
                 ChangeRefused::Password(_) => StatusCode::UNPROCESSABLE_ENTITY,
             };
-            let nav = nav(&session, Some(&user))?;
-            let page = pages::settings(&nav, &csrf_token, None, Some(&refused.to_string()));
-            return Ok(html(status, page));
+            return refuse(status, &refused.to_string());
         }
     };
+    attempt.succeeded().await;
     // The new hash is the new fingerprint: this session is re-bound to it (with a new id), every
     // other session of the account ends on its next request. Then a new CSRF token.
     session.sign_out_other_devices(&updated)?;
@@ -505,6 +580,7 @@ pub(super) async fn reauth(
     state: web::Data<AppState>,
     session: Session,
     user: AuthUser,
+    me: Current<Account>,
     form: web::Form<ReauthForm>,
 ) -> Page {
     require_csrf(&session, &form.csrf_token)?;
@@ -513,23 +589,37 @@ pub(super) async fn reauth(
         password,
         next,
     } = form.into_inner();
+    let next = next.as_deref().and_then(safe_next);
+    let username = me.user.username.clone();
+    let refuse = |status, error: &str| -> Page {
+        let nav = nav(&session, Some(&user))?;
+        let page = pages::reauth(&nav, &csrf_token, &username, next, Some(error));
+        Ok(html(status, page))
+    };
+    let attempt = match state.throttles().sign_in().check(&req, &username).await {
+        Ok(attempt) => attempt,
+        Err(refused) => {
+            let nav = nav(&session, Some(&user))?;
+            return Ok(throttled(&refused, |error| {
+                pages::reauth(&nav, &csrf_token, &username, next, Some(error))
+            }));
+        }
+    };
     let uid = user.id().to_owned();
-    let checked = blocking(&state, move |state| {
+    let checked = hashing(&state, move |state| {
         let user = state.accounts().confirm_password(&uid, &password)?;
         user.map_or(Ok(None), |user| state.db().account(&user.uid))
     })
     .await?;
-    let next = next.as_deref().and_then(safe_next);
     let Some(account) = checked else {
+        attempt.failed();
         session.report(SecurityEvent::sign_in_failed(
             user.id(),
             client_address(&req),
         ));
-        let nav = nav(&session, Some(&user))?;
-        let username = user.get::<String>(USERNAME)?.unwrap_or_default();
-        let page = pages::reauth(&nav, &csrf_token, &username, next, Some("Wrong password."));
-        return Ok(html(StatusCode::UNAUTHORIZED, page));
+        return refuse(StatusCode::UNAUTHORIZED, "Wrong password.");
     };
+    attempt.succeeded().await;
     let remember = user.get::<bool>(REMEMBER)?.unwrap_or(true);
     sign_in(&session, &account, remember)?;
     Ok(see_other(next.unwrap_or("/settings")))

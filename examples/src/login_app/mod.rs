@@ -17,6 +17,10 @@
 //! - Live users ([`store`]): every signed-in request reads the account's row once, so a role
 //!   change counts on the next request, a deleted account is signed out, and a password change
 //!   signs out every other device.
+//! - Brute force ([`Throttles`]): sign-in, password confirmation and password change are
+//!   throttled per account and per address, registration per address; a refused form says how
+//!   long to wait (429). Password hashes run at most one per core at once
+//!   ([`Passwords::run`]), so a flood of posts queues instead of taking 19 MiB each.
 //!
 //! Tests build the same app with [`app`]: `app(state.clone(), auth_builder(key, false, &state).build()?)`.
 
@@ -27,7 +31,11 @@ mod handlers;
 pub mod pages;
 pub mod store;
 
-use std::{path::Path, sync::Arc, time::Instant};
+use std::{
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
 
 use actix_web::{
     body::MessageBody,
@@ -41,7 +49,8 @@ use actix_web::{
     App, Error, FromRequest as _, HttpRequest, HttpResponse, ResponseError,
 };
 use session_core::{
-    csrf, AuthError, AuthSession, AuthSessionBuilder, AuthUser, Key, Session, SessionError,
+    clock::Clock, csrf, throttle::Throttle, AuthError, AuthSession, AuthSessionBuilder, AuthUser,
+    ConfigError, Key, Session, SessionError,
 };
 
 use self::{
@@ -51,24 +60,36 @@ use self::{
 };
 use crate::password::Passwords;
 
-/// What the handlers share: the accounts (user database and password hasher).
+/// What the handlers share: the accounts (user database and password hasher) and the
+/// throttles.
 #[derive(Debug, Clone)]
 pub struct AppState {
     accounts: Arc<Accounts>,
+    throttles: Throttles,
 }
 
 impl AppState {
     /// Opens (or creates) the database in `data_dir`, hashing with the default argon2id
     /// parameters.
-    pub fn open(data_dir: &Path) -> Result<Self, DbError> {
-        Ok(Self::new(Db::open(data_dir)?, Passwords::default()))
+    pub fn open(data_dir: &Path, throttles: Throttles) -> Result<Self, DbError> {
+        Ok(Self::new(
+            Db::open(data_dir)?,
+            Passwords::default(),
+            throttles,
+        ))
     }
 
     /// A state over `db`, hashing with `passwords`.
-    pub fn new(db: Db, passwords: Passwords) -> Self {
+    pub fn new(db: Db, passwords: Passwords, throttles: Throttles) -> Self {
         Self {
             accounts: Arc::new(Accounts::new(db, passwords)),
+            throttles,
         }
+    }
+
+    /// The throttles of the password forms.
+    pub fn throttles(&self) -> &Throttles {
+        &self.throttles
     }
 
     /// The account rules (blocking: use them in `web::block`).
@@ -84,6 +105,67 @@ impl AppState {
     /// The password hasher.
     pub fn passwords(&self) -> &Passwords {
         self.accounts.passwords()
+    }
+}
+
+/// Failed sign-ins per account name per [`SIGN_IN_WINDOW`].
+pub const SIGN_IN_FAILURES_PER_ACCOUNT: u32 = 5;
+/// Failed sign-ins per client address per [`SIGN_IN_WINDOW`].
+pub const SIGN_IN_FAILURES_PER_ADDRESS: u32 = 50;
+/// The window of the sign-in limits: 15 minutes.
+pub const SIGN_IN_WINDOW: Duration = Duration::from_secs(15 * 60);
+/// The first lock of a full sign-in counter (1 minute); each next one doubles, up to
+/// [`MAX_LOCK`].
+pub const FIRST_LOCK: Duration = Duration::from_secs(60);
+/// The longest lock: 1 hour.
+pub const MAX_LOCK: Duration = Duration::from_secs(3600);
+/// Registrations per client address per hour.
+pub const REGISTRATIONS_PER_ADDRESS: u32 = 10;
+
+/// The app's throttles (`session_core::throttle`), counting in this process's memory.
+///
+/// - `sign_in`: [`SIGN_IN_FAILURES_PER_ACCOUNT`] failures per account and
+///   [`SIGN_IN_FAILURES_PER_ADDRESS`] per address per [`SIGN_IN_WINDOW`], then locks from
+///   [`FIRST_LOCK`] doubling up to [`MAX_LOCK`]. The sign-in, password confirmation and password
+///   change forms share it: no form gives more guesses at a password than another.
+/// - `register`: [`REGISTRATIONS_PER_ADDRESS`] registration posts per address per hour.
+///
+/// The app serves clients directly, so addresses are the TCP peers' (behind a reverse proxy,
+/// add `.trusted_proxy_header("X-Forwarded-For", 1)` to both builders).
+#[derive(Debug, Clone)]
+pub struct Throttles {
+    sign_in: Throttle,
+    register: Throttle,
+}
+
+impl Throttles {
+    /// The app's limits, counter keys derived from `key`, time from `clock`.
+    pub fn new(key: &Key, clock: Arc<dyn Clock>) -> Result<Self, ConfigError> {
+        let sign_in = Throttle::builder(key)
+            .scope("sign-in")
+            .per_account(SIGN_IN_FAILURES_PER_ACCOUNT, SIGN_IN_WINDOW)
+            .per_address(SIGN_IN_FAILURES_PER_ADDRESS, SIGN_IN_WINDOW)
+            .lockout(FIRST_LOCK, MAX_LOCK)
+            .clock(clock.clone())
+            .build()?;
+        let register = Throttle::builder(key)
+            .scope("register")
+            .without_per_account()
+            .per_address(REGISTRATIONS_PER_ADDRESS, Duration::from_secs(3600))
+            .lockout(FIRST_LOCK, MAX_LOCK)
+            .clock(clock)
+            .build()?;
+        Ok(Self { sign_in, register })
+    }
+
+    /// Sign-in, password confirmation and password change: per account and per address.
+    pub fn sign_in(&self) -> &Throttle {
+        &self.sign_in
+    }
+
+    /// Registration: per address.
+    pub fn register(&self) -> &Throttle {
+        &self.register
     }
 }
 
@@ -294,11 +376,21 @@ impl From<actix_web::error::BlockingError> for AppError {
     }
 }
 
-/// Runs blocking SQLite / argon2 work on actix's blocking thread pool.
+/// Runs blocking SQLite work on actix's blocking thread pool.
 async fn blocking<T: Send + 'static>(
     state: &web::Data<AppState>,
     work: impl FnOnce(&AppState) -> Result<T, DbError> + Send + 'static,
 ) -> Result<T, AppError> {
     let state = web::Data::clone(state);
     Ok(web::block(move || work(&state)).await??)
+}
+
+/// Runs blocking work that hashes or verifies passwords (argon2id, 19 MiB each) like
+/// [`blocking`], once one of the hasher's turns is free ([`Passwords::run`]).
+async fn hashing<T: Send + 'static>(
+    state: &web::Data<AppState>,
+    work: impl FnOnce(&AppState) -> Result<T, DbError> + Send + 'static,
+) -> Result<T, AppError> {
+    let shared = web::Data::clone(state);
+    Ok(state.passwords().run(move || work(&shared)).await??)
 }

@@ -1,0 +1,190 @@
+//! Counters in this process's memory, bounded.
+
+use std::{
+    collections::{BTreeSet, HashMap},
+    future::ready,
+    sync::{Mutex, MutexGuard},
+};
+
+use super::{
+    counter::{Counter, CounterKey},
+    policy::{decide, Entry, Limit, Verdict},
+    store::{BoxFuture, ThrottleStore, ThrottleStoreError},
+};
+
+/// How many counters a [`MemoryThrottleStore::new`] keeps at most.
+pub const DEFAULT_CAPACITY: usize = 10_000;
+
+/// Counters in this process's memory: for single-instance apps and tests. Instances behind a
+/// load balancer each count on their own; share a `RedisThrottleStore` (feature `redis`)
+/// instead.
+///
+/// **Bounded**: at most `capacity` counters ([`DEFAULT_CAPACITY`] by default), whatever a flood
+/// of names or addresses brings. A counter is a 16-byte key and a 32-byte entry in a hash table
+/// plus a 32-byte slot in a B-tree; with the table's and the tree's slack that is at most about
+/// 200 bytes on 64-bit platforms, so about 2 MB at the default capacity. When full, a new counter takes the place of, in this order:
+/// an expired one; the one closest to expiry among those never locked; the one closest to
+/// expiry among the others. A lock survives a flood of never-seen names; see SECURITY.md for
+/// what eviction can give an attacker.
+///
+/// ```
+/// use std::sync::Arc;
+/// use session_core::{throttle::{MemoryThrottleStore, Throttle}, Key};
+/// let key = Key::from_bytes(&[1; 32]).unwrap();
+/// let throttle = Throttle::builder(&key)
+///     .store(Arc::new(MemoryThrottleStore::with_capacity(50_000)))
+///     .build()
+///     .unwrap();
+/// # let _ = throttle;
+/// ```
+#[derive(Debug)]
+pub struct MemoryThrottleStore {
+    table: Mutex<Table>,
+}
+
+#[derive(Debug)]
+struct Table {
+    capacity: usize,
+    entries: HashMap<CounterKey, Entry>,
+    /// Eviction order: never-locked counters first, each class by expiry.
+    order: BTreeSet<Slot>,
+}
+
+/// `(ever locked, expires_at, key)`.
+type Slot = (bool, i64, CounterKey);
+
+fn slot(key: CounterKey, entry: &Entry) -> Slot {
+    (entry.strikes > 0, entry.expires_at, key)
+}
+
+impl Default for MemoryThrottleStore {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl MemoryThrottleStore {
+    /// An empty store of [`DEFAULT_CAPACITY`] counters.
+    pub fn new() -> Self {
+        Self::with_capacity(DEFAULT_CAPACITY)
+    }
+
+    /// An empty store of at most `capacity` counters (at least 2: one attempt may write two).
+    pub fn with_capacity(capacity: usize) -> Self {
+        Self {
+            table: Mutex::new(Table {
+                capacity: capacity.max(2),
+                entries: HashMap::new(),
+                order: BTreeSet::new(),
+            }),
+        }
+    }
+
+    fn table(&self) -> MutexGuard<'_, Table> {
+        // Every change below keeps `entries` and `order` in step before it can panic (it
+        // cannot): a poisoned lock still holds consistent data.
+        self.table.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// How many counters are stored; for tests of bounded growth.
+    pub fn len(&self) -> usize {
+        self.table().entries.len()
+    }
+
+    /// Whether no counter is stored.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The most counters kept.
+    pub fn capacity(&self) -> usize {
+        self.table().capacity
+    }
+}
+
+impl Table {
+    fn get(&self, key: &CounterKey) -> Entry {
+        self.entries.get(key).copied().unwrap_or_default()
+    }
+
+    fn remove(&mut self, key: &CounterKey) {
+        if let Some(old) = self.entries.remove(key) {
+            self.order.remove(&slot(*key, &old));
+        }
+    }
+
+    /// Keeps `entry` under `key` (drops it when expired), evicting another counter (never one
+    /// of `protect`, the counters of the running attempt) when full.
+    fn put(&mut self, key: CounterKey, entry: Entry, now: i64, protect: &[CounterKey]) {
+        self.remove(&key);
+        if entry.is_expired(now) {
+            return;
+        }
+        while self.entries.len() >= self.capacity {
+            if !self.evict_one(now, protect) {
+                return;
+            }
+        }
+        self.order.insert(slot(key, &entry));
+        self.entries.insert(key, entry);
+    }
+
+    fn evict_one(&mut self, now: i64, protect: &[CounterKey]) -> bool {
+        let unprotected = |s: &&Slot| !protect.contains(&s.2);
+        let expired_locked = self
+            .order
+            .range((true, i64::MIN, CounterKey::MIN)..)
+            .find(unprotected)
+            .filter(|s| s.1 <= now);
+        let victim = expired_locked
+            .or_else(|| self.order.iter().find(unprotected))
+            .copied();
+        match victim {
+            Some((_, _, key)) => {
+                self.remove(&key);
+                true
+            }
+            None => false,
+        }
+    }
+}
+
+impl ThrottleStore for MemoryThrottleStore {
+    fn attempt<'a>(
+        &'a self,
+        counters: &'a [Counter],
+        now: i64,
+    ) -> BoxFuture<'a, Result<Verdict, ThrottleStoreError>> {
+        let mut table = self.table();
+        let mut work: Vec<(Limit, Entry)> = counters
+            .iter()
+            .map(|c| (c.limit, table.get(&c.key)))
+            .collect();
+        let verdict = decide(&mut work, now);
+        let keys: Vec<CounterKey> = counters.iter().map(|c| c.key).collect();
+        for (key, (_, entry)) in keys.iter().zip(work) {
+            table.put(*key, entry, now, &keys);
+        }
+        Box::pin(ready(Ok(verdict)))
+    }
+
+    fn succeeded<'a>(
+        &'a self,
+        forget: &'a [CounterKey],
+        refund: &'a [CounterKey],
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), ThrottleStoreError>> {
+        let mut table = self.table();
+        for key in forget {
+            table.remove(key);
+        }
+        for key in refund {
+            if table.entries.contains_key(key) {
+                let mut entry = table.get(key);
+                entry.refund(now);
+                table.put(*key, entry, now, refund);
+            }
+        }
+        Box::pin(ready(Ok(())))
+    }
+}
