@@ -50,6 +50,8 @@ mod middleware;
 mod outgoing;
 mod random;
 mod redirect;
+#[cfg(feature = "redis")]
+mod redis_conn;
 mod refresh;
 mod require;
 pub mod revocation;

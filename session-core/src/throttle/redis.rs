@@ -1,11 +1,6 @@
 //! Counters in Redis, shared by every instance of an app (feature `redis`).
 
-use std::time::Duration;
-
-use redis::{
-    aio::{ConnectionManager, ConnectionManagerConfig},
-    Client, Script,
-};
+use redis::{aio::ConnectionManager, Script};
 
 use super::{
     counter::{Counter, CounterKey},
@@ -140,17 +135,7 @@ impl RedisThrottleStore {
     /// Connects to `url` (`redis://host:port/db`) with the default prefix
     /// `"session-core:throttle:"`.
     pub async fn connect(url: &str) -> Result<Self, ThrottleStoreError> {
-        let client = Client::open(url).map_err(unavailable)?;
-        // Bounded reconnects: each call is bounded by the throttle's timeout anyway, and a failed
-        // call makes the manager reconnect in the background.
-        let config = ConnectionManagerConfig::new()
-            .set_connection_timeout(Duration::from_millis(500))
-            .set_response_timeout(Duration::from_secs(2))
-            .set_number_of_retries(2)
-            .set_max_delay(500);
-        let conn = ConnectionManager::new_with_config(client, config)
-            .await
-            .map_err(unavailable)?;
+        let conn = crate::redis_conn::connect(url).await.map_err(unavailable)?;
         Ok(Self::from_manager(conn))
     }
 
