@@ -180,8 +180,8 @@ impl RequestState {
         claims
     }
 
-    /// Decides the response's session cookie, in DESIGN.md's order: logout, then login / renew /
-    /// data change, then rolling refresh, then key-rotation re-issue. At most one cookie.
+    /// The response's session write, as `outgoing::decide` orders it: logout, then login / renew /
+    /// data change, then rolling refresh, then key-rotation re-issue. At most one.
     pub(crate) fn outgoing(&self) -> Option<Outgoing> {
         let pending = self.lock();
         let change = match pending.change {

@@ -18,7 +18,7 @@ fn is_alice(user: &AuthUser) -> bool {
     user.id() == "alice"
 }
 
-/// The DESIGN.md example: `any(role = "admin", all(role = "editor", not(role = "suspended")))`.
+/// The README's nested rule: `any(role = "admin", all(role = "editor", not(role = "suspended")))`.
 fn nested() -> Rule {
     Rule::any([
         Rule::role("admin"),
