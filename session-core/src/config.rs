@@ -8,7 +8,7 @@ use actix_web::{
 };
 
 #[cfg(feature = "actix-session")]
-use crate::storage::server::ServerStorage;
+use crate::storage::{server::ServerStorage, store::StoreStorage};
 use crate::{
     clock::{secs, Clock, SystemClock},
     codec::Codec,
@@ -124,6 +124,9 @@ pub struct AuthSessionBuilder {
     users_cache_ttl: Duration,
     #[cfg(feature = "actix-session")]
     server_side: bool,
+    /// A session store chosen with `session_store`, and whether it can key sessions safely.
+    #[cfg(feature = "actix-session")]
+    session_store: Option<(Arc<dyn Storage>, &'static str)>,
     #[cfg(feature = "encrypted")]
     encrypted: bool,
     /// The cookie settings the app set explicitly (a storage that does not use one refuses it).
@@ -159,6 +162,8 @@ impl AuthSessionBuilder {
             users_cache_ttl: Duration::ZERO,
             #[cfg(feature = "actix-session")]
             server_side: false,
+            #[cfg(feature = "actix-session")]
+            session_store: None,
             #[cfg(feature = "encrypted")]
             encrypted: false,
             explicit: Vec::new(),
@@ -226,6 +231,23 @@ impl AuthSessionBuilder {
     #[cfg(feature = "actix-session")]
     pub fn server_side(mut self) -> Self {
         self.server_side = true;
+        self
+    }
+
+    /// Keeps sessions in an actix-session `SessionStore` (feature `actix-session`), this crate
+    /// owning the cookie: the browser holds only the store's random key under this builder's
+    /// cookie name and attributes, `remember(false)` gives a browser-session cookie, no 4 KiB
+    /// limit applies, and no `SessionMiddleware` is needed. With `RedisSessionStore` built with
+    /// `.cache_keygen(|k| session_core::hashed_session_key("session:", k))`, Redis holds only
+    /// hashes of the keys. `CookieSessionStore` is refused (its key *is* the state). Default: none
+    /// (the signed cookie).
+    #[cfg(feature = "actix-session")]
+    pub fn session_store<S>(mut self, store: S) -> Self
+    where
+        S: actix_session::storage::SessionStore + Send + Sync + 'static,
+    {
+        let storage: Arc<dyn Storage> = Arc::new(StoreStorage(store));
+        self.session_store = Some((storage, std::any::type_name::<S>()));
         self
     }
 
@@ -399,12 +421,27 @@ impl AuthSessionBuilder {
     }
 
     /// Where sessions live: server-side state with `server_side()`, else the cookie.
-    fn storage(&self) -> Arc<dyn Storage> {
+    fn storage(&self) -> Result<Arc<dyn Storage>, ConfigError> {
         #[cfg(feature = "actix-session")]
-        if self.server_side {
-            return Arc::new(ServerStorage);
+        match (&self.session_store, self.server_side) {
+            (Some(_), true) => {
+                return Err(ConfigError::invalid(
+                    "session_store",
+                    "choose either server_side() (actix-session's middleware) or session_store()",
+                ))
+            }
+            (Some((_, name)), false) if name.ends_with("CookieSessionStore") => {
+                return Err(ConfigError::invalid(
+                    "session_store",
+                    "CookieSessionStore keeps the state in its key: the cookie would carry unsigned \
+                     claims; use a server-side store such as RedisSessionStore",
+                ))
+            }
+            (Some((storage, _)), false) => return Ok(Arc::clone(storage)),
+            (None, true) => return Ok(Arc::new(ServerStorage)),
+            (None, false) => {}
         }
-        Arc::new(CookieStorage)
+        Ok(Arc::new(CookieStorage))
     }
 
     /// The cookie format these settings select: signed, or sealed with feature `encrypted`.
@@ -426,7 +463,7 @@ impl AuthSessionBuilder {
     /// assert!(err.is_err());
     /// ```
     pub fn build(self) -> Result<AuthSession, ConfigError> {
-        let storage = self.storage();
+        let storage = self.storage()?;
         if let Some(setting) = self
             .explicit
             .iter()

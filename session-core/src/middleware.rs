@@ -203,7 +203,7 @@ async fn incoming_session(
     req: &ServiceRequest,
     now: i64,
 ) -> Result<Incoming, HttpResponse> {
-    let mut sessions = config.storage.read(config, cache, req, now);
+    let mut sessions = config.storage.read(config, cache, req, now).get().await;
     // Revoked sessions drop out before the choice: a planted dead cookie never hides a live one.
     let mut i = 0;
     while i < sessions.len() {
@@ -340,7 +340,7 @@ where
                     res.into_response(unavailable).map_into_right_body()
                 }
             };
-            deliver(&state, &mut res, outgoing)?;
+            deliver(&state, &mut res, outgoing).await?;
             Ok(res)
         })
     }
@@ -371,16 +371,17 @@ fn announce(state: &RequestState, outgoing: &Outgoing) {
 }
 
 /// Writes the response's session change through the configured storage.
-fn deliver<B>(
+async fn deliver<B>(
     state: &RequestState,
     res: &mut ServiceResponse<B>,
     outgoing: Outgoing,
 ) -> Result<(), Error> {
     let req = res.request().clone();
-    state
-        .config
-        .storage
+    let storage = &state.config.storage;
+    storage
         .write(state, &req, res.headers_mut(), outgoing)
+        .get()
+        .await
 }
 
 /// Revokes the session id a logout (or a login over another user's session) ended, so a copy

@@ -1,5 +1,6 @@
-//! The storage modes the shared integration matrix runs in: the signed cookie (default), and
-//! server-side through actix-session with its cookie store and its Redis store.
+//! The storage modes the shared integration matrix runs in: the signed cookie (default),
+//! server-side through actix-session's middleware with its cookie store and its Redis store, and
+//! session-core's own cookie over actix-session's Redis store (hashed keys).
 
 use actix_session::{
     storage::{CookieSessionStore, RedisSessionStore},
@@ -19,6 +20,9 @@ pub enum Mode {
     ActixCookieStore,
     /// actix-session with `RedisSessionStore` on a real `redis-server`.
     ActixRedisStore,
+    /// `session_store(RedisSessionStore)` on a real `redis-server`: session-core's cookie, the
+    /// state in Redis under hashed keys, no `SessionMiddleware`.
+    RedisSessionStore,
 }
 
 /// A test app with [`routes`] plus whatever `extra` adds, in `mode`, and the Redis server it
@@ -65,6 +69,17 @@ pub async fn app(
                 .wrap(actix_session!(store))
                 .configure(routes)
                 .configure(extra);
+            (serve(app).await, Some(redis))
+        }
+        Mode::RedisSessionStore => {
+            let redis = RedisServer::start();
+            let store = RedisSessionStore::builder(redis.url())
+                .cache_keygen(|key| session_core::hashed_session_key("session:", key))
+                .build()
+                .await
+                .expect("redis session store");
+            let auth = builder.session_store(store).build().expect("valid config");
+            let app = App::new().wrap(auth).configure(routes).configure(extra);
             (serve(app).await, Some(redis))
         }
     }

@@ -31,6 +31,9 @@ macro_rules! matrix {
         mod actix_session_redis_store {
             $(#[actix_web::test] async fn $scenario() { super::$scenario(tests::modes::Mode::ActixRedisStore).await })*
         }
+        mod session_store_redis {
+            $(#[actix_web::test] async fn $scenario() { super::$scenario(tests::modes::Mode::RedisSessionStore).await })*
+        }
     };
 }
 

@@ -125,3 +125,101 @@ async fn redis_keeps_only_hashes_of_session_keys() {
     assert_eq!(hash.len(), 64, "{key}");
     assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
 }
+
+/// `session_store(RedisSessionStore)`: this crate's cookie (its name and attributes, `remember`),
+/// the state in Redis under hashed keys, a new key at login, the state deleted at logout.
+#[actix_web::test]
+async fn a_session_store_keeps_hashed_keys_and_honours_the_cookie_settings() {
+    use actix_web::cookie::time::Duration;
+
+    let c = clock();
+    let (app, redis) = app(Mode::RedisSessionStore, builder(&c), big_route).await;
+    let redis = redis.unwrap();
+    let res = call(&app, tests::post("/login?id=alice&remember=false")).await;
+    let transient = tests::session_cookie(&res).expect("session-core sets its own cookie");
+    assert_eq!(transient.name(), tests::COOKIE);
+    assert_eq!(
+        transient.max_age(),
+        None,
+        "remember(false): a browser-session cookie"
+    );
+    assert_eq!(transient.secure(), Some(true));
+    let res = call(&app, tests::post("/login?id=alice")).await;
+    let persistent = tests::session_cookie(&res).unwrap();
+    assert_eq!(persistent.max_age(), Some(Duration::days(7)));
+    assert_eq!(redis.command("DBSIZE").as_deref(), Some(":2"));
+    for cookie in [&transient, &persistent] {
+        let hashed = session_core::hashed_session_key("session:", cookie.value());
+        assert_eq!(
+            redis.command(&format!("EXISTS {hashed}")).as_deref(),
+            Some(":1")
+        );
+        let raw = format!("EXISTS session:{}", cookie.value());
+        assert_eq!(
+            redis.command(&raw).as_deref(),
+            Some(":0"),
+            "no raw key at rest"
+        );
+    }
+    // A 64 KiB session, then a new login over it: a new key, the old state gone.
+    let res = call(&app, big(64 * 1024).cookie(persistent.clone())).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let res = call(
+        &app,
+        tests::post("/login?id=bob").cookie(persistent.clone()),
+    )
+    .await;
+    let bob = tests::session_cookie(&res).unwrap();
+    assert_ne!(bob.value(), persistent.value());
+    assert_eq!(
+        redis.command("DBSIZE").as_deref(),
+        Some(":2"),
+        "alice's old state deleted"
+    );
+    // Logout deletes the state: a captured copy is anonymous.
+    let res = call(&app, tests::post("/logout").cookie(bob.clone())).await;
+    assert_eq!(
+        tests::session_cookie(&res).map(|c| c.value().to_owned()),
+        Some(String::new())
+    );
+    assert_eq!(redis.command("DBSIZE").as_deref(), Some(":1"));
+    let res = call(&app, get("/me").cookie(bob)).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn a_session_store_refuses_what_cannot_work() {
+    use actix_session::storage::{CookieSessionStore, RedisSessionStore};
+
+    let c = clock();
+    let redis = tests::redis_server::RedisServer::start();
+    let store = || async { RedisSessionStore::new(redis.url()).await.unwrap() };
+    let refused = |built: Result<session_core::AuthSession, ConfigError>| match built {
+        Err(ConfigError::Invalid { setting, reason }) => (setting, reason),
+        Ok(_) => panic!("accepted"),
+        Err(e) => panic!("{e}"),
+    };
+    let (setting, reason) = refused(
+        builder(&c)
+            .session_store(CookieSessionStore::default())
+            .build(),
+    );
+    assert_eq!(setting, "session_store");
+    assert!(reason.contains("CookieSessionStore"), "{reason}");
+    let (setting, _) = refused(
+        builder(&c)
+            .session_store(store().await)
+            .server_side()
+            .build(),
+    );
+    assert_eq!(setting, "session_store");
+    let (setting, reason) = refused(
+        builder(&c)
+            .previous_keys([tests::key(1)])
+            .session_store(store().await)
+            .build(),
+    );
+    assert_eq!(setting, "previous_keys");
+    assert!(reason.contains("store's key"), "{reason}");
+    assert!(builder(&c).session_store(store().await).build().is_ok());
+}

@@ -10,7 +10,7 @@ use actix_web::{
     Error, HttpRequest,
 };
 
-use super::{in_time, Storage};
+use super::{in_time, Step, Storage};
 use crate::{
     cache::VerifiedCache,
     claims::Claims,
@@ -23,8 +23,8 @@ use crate::{
 /// Sessions in the cookie itself: no server state.
 pub(crate) struct CookieStorage;
 
-impl Storage for CookieStorage {
-    fn read(
+impl CookieStorage {
+    fn read_now(
         &self,
         config: &Configuration,
         memo: &VerifiedCache,
@@ -63,7 +63,7 @@ impl Storage for CookieStorage {
             .collect()
     }
 
-    fn write(
+    fn write_now(
         &self,
         state: &RequestState,
         _: &HttpRequest,
@@ -86,6 +86,28 @@ impl Storage for CookieStorage {
             .map_err(actix_web::error::ErrorInternalServerError)?;
         headers.append(header::SET_COOKIE, value);
         Ok(())
+    }
+}
+
+impl Storage for CookieStorage {
+    fn read<'a>(
+        &'a self,
+        config: &'a Configuration,
+        memo: &'a VerifiedCache,
+        req: &'a ServiceRequest,
+        now: i64,
+    ) -> Step<'a, Vec<(Arc<Claims>, bool)>> {
+        Step::Ready(self.read_now(config, memo, req, now))
+    }
+
+    fn write<'a>(
+        &'a self,
+        state: &'a RequestState,
+        req: &'a HttpRequest,
+        headers: &'a mut HeaderMap,
+        outgoing: Outgoing,
+    ) -> Step<'a, Result<(), Error>> {
+        Step::Ready(self.write_now(state, req, headers, outgoing))
     }
 
     fn size_limit(&self) -> Option<usize> {
@@ -126,7 +148,10 @@ pub(crate) fn verify(
 /// allocates every cookie of the request): this crate's values are base64url and ".", never
 /// percent-encoded, and anything else simply fails verification. Each `name=value` pair is
 /// decoded on its own, so a stray non-UTF-8 byte in another cookie costs only that cookie.
-fn cookie_values<'a>(req: &'a ServiceRequest, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+pub(super) fn cookie_values<'a>(
+    req: &'a ServiceRequest,
+    name: &'a str,
+) -> impl Iterator<Item = &'a str> + 'a {
     req.headers()
         .get_all(header::COOKIE)
         .flat_map(|header| header.as_bytes().split(|b| *b == b';'))

@@ -4,7 +4,7 @@
 //! and the per-request state know only the trait; what to write is decided before, by
 //! [`crate::outgoing::decide`]. A third storage is one new file here and one line in the builder.
 
-use std::sync::Arc;
+use std::{future::Future, pin::Pin, sync::Arc};
 
 use actix_web::{dev::ServiceRequest, http::header::HeaderMap, Error, HttpRequest};
 
@@ -19,28 +19,47 @@ use crate::{
 pub(crate) mod cookie;
 #[cfg(feature = "actix-session")]
 pub(crate) mod server;
+#[cfg(feature = "actix-session")]
+pub(crate) mod store;
+
+/// A storage answer: at once (the cookie), or after I/O (a server-side store).
+pub(crate) enum Step<'a, T> {
+    Ready(T),
+    /// Only the session store (feature `actix-session`) waits.
+    #[cfg_attr(not(feature = "actix-session"), allow(dead_code))]
+    Pending(Pin<Box<dyn Future<Output = T> + 'a>>),
+}
+
+impl<T> Step<'_, T> {
+    pub(crate) async fn get(self) -> T {
+        match self {
+            Step::Ready(value) => value,
+            Step::Pending(future) => future.await,
+        }
+    }
+}
 
 /// One place sessions are kept.
 pub(crate) trait Storage: Send + Sync + 'static {
     /// Every distinct session `req` carries that is genuine and in time, in the order the
     /// request presents them (one, but for a tossed cookie), each with whether it was verified
     /// under a previous key. Refusals are announced as security events.
-    fn read(
-        &self,
-        config: &Configuration,
-        memo: &VerifiedCache,
-        req: &ServiceRequest,
+    fn read<'a>(
+        &'a self,
+        config: &'a Configuration,
+        memo: &'a VerifiedCache,
+        req: &'a ServiceRequest,
         now: i64,
-    ) -> Vec<(Arc<Claims>, bool)>;
+    ) -> Step<'a, Vec<(Arc<Claims>, bool)>>;
 
     /// Writes `outgoing` for `req` into the response's `headers` (or the server-side state).
-    fn write(
-        &self,
-        state: &RequestState,
-        req: &HttpRequest,
-        headers: &mut HeaderMap,
+    fn write<'a>(
+        &'a self,
+        state: &'a RequestState,
+        req: &'a HttpRequest,
+        headers: &'a mut HeaderMap,
         outgoing: Outgoing,
-    ) -> Result<(), Error>;
+    ) -> Step<'a, Result<(), Error>>;
 
     /// The most bytes one session may take here (name and value of a cookie), if limited.
     fn size_limit(&self) -> Option<usize>;

@@ -13,7 +13,7 @@ use std::sync::Arc;
 use actix_session::SessionExt;
 use actix_web::{dev::ServiceRequest, http::header::HeaderMap, Error, HttpRequest};
 
-use super::{in_time, Storage};
+use super::{in_time, Step, Storage};
 use crate::{
     cache::VerifiedCache,
     claims::Claims,
@@ -28,8 +28,8 @@ const CLAIMS_KEY: &str = "session-core.claims";
 /// Sessions in actix-session's state.
 pub(crate) struct ServerStorage;
 
-impl Storage for ServerStorage {
-    fn read(
+impl ServerStorage {
+    fn read_now(
         &self,
         config: &Configuration,
         _: &VerifiedCache,
@@ -60,7 +60,7 @@ impl Storage for ServerStorage {
     }
 
     /// A new session id renews actix-session's key, a removal purges the state.
-    fn write(
+    fn write_now(
         &self,
         state: &RequestState,
         req: &HttpRequest,
@@ -79,6 +79,28 @@ impl Storage for ServerStorage {
             }
         }
         Ok(())
+    }
+}
+
+impl Storage for ServerStorage {
+    fn read<'a>(
+        &'a self,
+        config: &'a Configuration,
+        memo: &'a VerifiedCache,
+        req: &'a ServiceRequest,
+        now: i64,
+    ) -> Step<'a, Vec<(Arc<Claims>, bool)>> {
+        Step::Ready(self.read_now(config, memo, req, now))
+    }
+
+    fn write<'a>(
+        &'a self,
+        state: &'a RequestState,
+        req: &'a HttpRequest,
+        headers: &'a mut HeaderMap,
+        outgoing: Outgoing,
+    ) -> Step<'a, Result<(), Error>> {
+        Step::Ready(self.write_now(state, req, headers, outgoing))
     }
 
     fn size_limit(&self) -> Option<usize> {
