@@ -18,7 +18,7 @@ OUT="${OUT:-BENCHMARKS.md}"
 if [ "${1:-}" = "--quick" ]; then
     ROUNDS=1 DURATION=1 OUT="${OUT_QUICK:-$(mktemp --suffix=.md)}"
 fi
-MODES=(bare core core-authorize core-users-memory core-users-sqlite core-encrypted core-revocations core-redis-session identity grants)
+MODES=(bare core core-authorize core-users-memory core-users-sqlite core-encrypted core-revocations core-redis-session core-session-store identity grants)
 
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
@@ -115,6 +115,7 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
             core-encrypted) what="session-core sealed (AES-256-GCM) cookie + \`#[login_required]\`" ;;
             core-revocations) what="signed cookie + \`#[login_required]\` + Redis revocation check (one MGET)" ;;
             core-redis-session) what="server-side: claims in actix-session \`RedisSessionStore\` + \`#[login_required]\`" ;;
+            core-session-store) what="server-side: \`session_store(RedisSessionStore)\`, session-core's cookie, hashed keys + \`#[login_required]\`" ;;
             identity) what="actix-session \`CookieSessionStore\` (signed) + actix-identity \`Identity\`" ;;
             grants) what="same session + actix-web-grants \`#[protect(any(..))]\`" ;;
         esac

@@ -202,7 +202,7 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-const MODES: [&str; 10] = [
+const MODES: [&str; 11] = [
     "bare",
     "core",
     "core-authorize",
@@ -211,6 +211,7 @@ const MODES: [&str; 10] = [
     "core-encrypted",
     "core-revocations",
     "core-redis-session",
+    "core-session-store",
     "identity",
     "grants",
 ];
@@ -237,13 +238,27 @@ async fn main() -> std::io::Result<()> {
     let invalid = |e: session_core::ConfigError| std::io::Error::other(e.to_string());
     let signed = auth(false).build().map_err(invalid)?;
     let sealed = auth(true).build().map_err(invalid)?;
-    let (revoking, server_side, redis_store) = match mode.as_str() {
+    let (core_variant, server_side, redis_store) = match mode.as_str() {
         "core-revocations" => {
             let store = RedisRevocations::connect(&need_redis()?)
                 .await
                 .map_err(std::io::Error::other)?;
             let auth = auth(false)
                 .revocations(Arc::new(store))
+                .build()
+                .map_err(invalid)?;
+            (Some(auth), None, None)
+        }
+        "core-session-store" => {
+            // session-core's cookie over actix-session's Redis store, keys hashed at rest.
+            let store = RedisSessionStore::builder(need_redis()?)
+                .cache_keygen(|key| session_core::hashed_session_key("session:", key))
+                .build()
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))?;
+            let auth = AuthSession::builder(Key::from_bytes(SECRET).expect("64 bytes"))
+                .secure(false)
+                .session_store(store)
                 .build()
                 .map_err(invalid)?;
             (Some(auth), None, None)
@@ -281,8 +296,8 @@ async fn main() -> std::io::Result<()> {
     HttpServer::new(move || {
         let mode = mode.clone();
         let (signed, sealed) = (signed.clone(), sealed.clone());
-        let (revoking, server_side, redis_store) =
-            (revoking.clone(), server_side.clone(), redis_store.clone());
+        let (core_variant, server_side, redis_store) =
+            (core_variant.clone(), server_side.clone(), redis_store.clone());
         let (with_users, memory_user, sqlite_user) =
             (with_users.clone(), memory_user.clone(), sqlite_user.clone());
         // Every mode sits in a `scope("")`, so the middleware stack is per mode and the App type
@@ -313,8 +328,8 @@ async fn main() -> std::io::Result<()> {
                         .route("/login", web::post().to(users_login::<Account>)),
                 ),
                 "core-encrypted" => cfg.service(scope.wrap(sealed).service(core)),
-                "core-revocations" => {
-                    cfg.service(scope.wrap(revoking.expect("set up above")).service(core))
+                "core-revocations" | "core-session-store" => {
+                    cfg.service(scope.wrap(core_variant.expect("set up above")).service(core))
                 }
                 "core-redis-session" => cfg.service(
                     scope
