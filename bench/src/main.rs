@@ -296,8 +296,11 @@ async fn main() -> std::io::Result<()> {
     HttpServer::new(move || {
         let mode = mode.clone();
         let (signed, sealed) = (signed.clone(), sealed.clone());
-        let (core_variant, server_side, redis_store) =
-            (core_variant.clone(), server_side.clone(), redis_store.clone());
+        let (core_variant, server_side, redis_store) = (
+            core_variant.clone(),
+            server_side.clone(),
+            redis_store.clone(),
+        );
         let (with_users, memory_user, sqlite_user) =
             (with_users.clone(), memory_user.clone(), sqlite_user.clone());
         // Every mode sits in a `scope("")`, so the middleware stack is per mode and the App type
@@ -328,9 +331,11 @@ async fn main() -> std::io::Result<()> {
                         .route("/login", web::post().to(users_login::<Account>)),
                 ),
                 "core-encrypted" => cfg.service(scope.wrap(sealed).service(core)),
-                "core-revocations" | "core-session-store" => {
-                    cfg.service(scope.wrap(core_variant.expect("set up above")).service(core))
-                }
+                "core-revocations" | "core-session-store" => cfg.service(
+                    scope
+                        .wrap(core_variant.expect("set up above"))
+                        .service(core),
+                ),
                 "core-redis-session" => cfg.service(
                     scope
                         .wrap(server_side.expect("set up above"))
