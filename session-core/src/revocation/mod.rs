@@ -29,9 +29,14 @@ use std::{
 pub use crate::claims::MAX_SKEW_SECS;
 
 #[cfg(feature = "redis")]
+mod mirror;
+#[cfg(feature = "redis")]
 mod redis;
 #[cfg(feature = "redis")]
-pub use self::redis::RedisRevocations;
+pub use self::{
+    mirror::{RevocationMirror, RevocationMirrorBuilder},
+    redis::RedisRevocations,
+};
 
 /// A boxed, sendable future, as returned by [`Revocations`] methods.
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;

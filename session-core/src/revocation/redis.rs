@@ -1,13 +1,27 @@
 //! Revocations in Redis, shared by every instance of an app (feature `redis`).
 
-use redis::{aio::ConnectionManager, AsyncCommands, Script};
+use redis::{aio::ConnectionManager, AsyncCommands, Client, Script};
 
 use super::{keep_until, BoxFuture, RevocationError, Revocations};
 
+/// Revokes a session id (KEYS[1]) for at least ARGV[1] seconds (never shortening an earlier
+/// revocation) and announces it on channel ARGV[2] as `s <ttl> <sid>` (sid = ARGV[3]).
+///
+/// The write and the announcement are one script, so they are one atomic step: no mirror can
+/// miss a revocation that Redis holds except by losing its subscription, which it notices (see
+/// [`super::RevocationMirror`]).
+const REVOKE_SESSION: &str = r"
+local ttl = math.max(tonumber(ARGV[1]), redis.call('TTL', KEYS[1]))
+redis.call('SET', KEYS[1], '1', 'EX', ttl)
+redis.call('PUBLISH', ARGV[2], string.format('s %d ', ttl) .. ARGV[3])
+return ttl
+";
+
 /// Moves the user's generation (KEYS[1]) past both its current value and Redis's own clock in
-/// microseconds, keeps it ARGV[1] seconds, and returns it. Redis's clock, not an instance's: the
-/// generation is above every value ever handed out, even after the key expired and came back.
-/// (Microseconds since 1970 stay below 2^53, exact in Lua's doubles.)
+/// microseconds, keeps it ARGV[1] seconds, announces it on channel ARGV[2] as
+/// `u <generation> <ttl> <user>` (user = ARGV[3]), and returns it. Redis's clock, not an
+/// instance's: the generation is above every value ever handed out, even after the key expired
+/// and came back. (Microseconds since 1970 stay below 2^53, exact in Lua's doubles.)
 const REVOKE_USER: &str = r"
 local time = redis.call('TIME')
 local micros = tonumber(time[1]) * 1000000 + tonumber(time[2])
@@ -15,6 +29,7 @@ local current = tonumber(redis.call('GET', KEYS[1]) or '0')
 local generation = math.max(current + 1, micros)
 local ttl = math.max(tonumber(ARGV[1]), redis.call('TTL', KEYS[1]))
 redis.call('SET', KEYS[1], string.format('%d', generation), 'EX', ttl)
+redis.call('PUBLISH', ARGV[2], string.format('u %d %d ', generation, ttl) .. ARGV[3])
 return generation
 ";
 
@@ -39,6 +54,9 @@ return generation
 #[derive(Clone)]
 pub struct RedisRevocations {
     conn: ConnectionManager,
+    /// The server's client when connected by URL: a [`super::RevocationMirror`] opens its
+    /// subscription and its loading connection with it.
+    client: Option<Client>,
     prefix: String,
 }
 
@@ -53,14 +71,20 @@ impl std::fmt::Debug for RedisRevocations {
 impl RedisRevocations {
     /// Connects to `url` (`redis://host:port/db`) with the default prefix `"session-core:"`.
     pub async fn connect(url: &str) -> Result<Self, RevocationError> {
+        let client = Client::open(url).map_err(unavailable)?;
         let conn = crate::redis_conn::connect(url).await.map_err(unavailable)?;
-        Ok(Self::from_manager(conn))
+        Ok(Self {
+            client: Some(client),
+            ..Self::from_manager(conn)
+        })
     }
 
-    /// Uses an existing connection manager (e.g. the one your app already has).
+    /// Uses an existing connection manager (e.g. the one your app already has). A store made
+    /// this way cannot feed a [`super::RevocationMirror`]: use [`Self::connect`] for that.
     pub fn from_manager(conn: ConnectionManager) -> Self {
         Self {
             conn,
+            client: None,
             prefix: "session-core:".to_owned(),
         }
     }
@@ -70,6 +94,19 @@ impl RedisRevocations {
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
         self.prefix = prefix.into();
         self
+    }
+
+    /// The channel every revocation is announced on: `<prefix>revoked`.
+    pub(crate) fn channel(&self) -> String {
+        format!("{}revoked", self.prefix)
+    }
+
+    pub(crate) fn key_prefix(&self) -> &str {
+        &self.prefix
+    }
+
+    pub(crate) fn client(&self) -> Option<&Client> {
+        self.client.as_ref()
     }
 
     fn sid_key(&self, sid: &str) -> String {
@@ -102,8 +139,14 @@ impl Revocations for RedisRevocations {
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            conn.set_ex::<_, _, ()>(self.sid_key(sid), 1, ttl(until, now))
+            Script::new(REVOKE_SESSION)
+                .key(self.sid_key(sid))
+                .arg(ttl(until, now))
+                .arg(self.channel())
+                .arg(sid)
+                .invoke_async::<i64>(&mut conn)
                 .await
+                .map(drop)
                 .map_err(unavailable)
         })
     }
@@ -119,6 +162,8 @@ impl Revocations for RedisRevocations {
             Script::new(REVOKE_USER)
                 .key(self.user_key(user))
                 .arg(ttl(until, now))
+                .arg(self.channel())
+                .arg(user)
                 .invoke_async(&mut conn)
                 .await
                 .map_err(unavailable)

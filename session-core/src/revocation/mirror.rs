@@ -1,0 +1,711 @@
+//! A local mirror of a Redis revocation store, kept current by pub/sub (feature `redis`).
+//!
+//! Every revocation the store writes is announced by the same Lua script that writes it (one
+//! atomic step in Redis) on the channel `<prefix>revoked`. Each process subscribes, *then* loads
+//! the whole set with `SCAN`: an announcement made during the load waits in the subscription's
+//! buffer and is applied after it. Entries only ever grow (a session is revoked or not; a user's
+//! generation and every deadline only move up), so applying the same revocation twice, or the
+//! load and the announcements in any order, gives the same mirror.
+//!
+//! **The bound.** Every heartbeat sends `PING` down the subscription connection itself. Redis
+//! answers in order, so when the answer to a `PING` sent at instant `p` arrives, every
+//! announcement of a revocation that Redis held before `p` has arrived before it, and is applied
+//! before the mirror records `p`. The mirror answers a request only while `now < p + bound` for
+//! the latest such `p`. So a revocation that Redis holds at instant `t` is refused by this process
+//! from `t + bound` on, at the latest, whatever happened in between: either the mirror holds it,
+//! or the mirror is no longer trusted and every request asks Redis directly (the store's own
+//! per-request lookup, which fails closed with 503 while Redis cannot answer). A lost connection
+//! (killed, Redis restarted, a heartbeat without answer within the bound) stops the trust at once;
+//! the mirror re-subscribes, reloads, and is trusted again after its first heartbeat.
+//!
+//! Invariants:
+//! - the request path reads memory only while trusted, and never trusts a mirror whose last
+//!   acknowledged heartbeat was sent more than `bound` ago;
+//! - an entry is applied (under the table's lock) before the heartbeat that covers it is
+//!   recorded (with release ordering), so a request that sees the trust sees the entry;
+//! - entries leave the mirror only when their deadline has passed on the mirror's clock, the
+//!   same deadline (with [`super::MAX_SKEW_SECS`]) after which Redis expires the key.
+
+use std::{
+    collections::HashMap,
+    future::ready,
+    sync::{
+        atomic::{AtomicU64, AtomicUsize, Ordering},
+        Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak,
+    },
+    time::{Duration, Instant},
+};
+
+use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
+use futures_util::{FutureExt as _, StreamExt as _};
+use redis::{aio::PubSubStream, Client, Msg};
+use sha2::{Digest, Sha256};
+
+use super::{BoxFuture, RedisRevocations, RevocationError, Revocations};
+use crate::clock::{Clock, SystemClock};
+
+/// The sessions table is split so that a purge or a burst of writes never holds every lookup.
+const SHARDS: usize = 16;
+/// Keys asked for per `SCAN` step while loading.
+const SCAN_COUNT: usize = 1000;
+/// The longest wait between two reconnection attempts.
+const MAX_BACKOFF: Duration = Duration::from_secs(1);
+/// The shortest bound accepted: below it, heartbeats would dominate.
+const MIN_BOUND: Duration = Duration::from_millis(100);
+
+/// A local copy of a [`RedisRevocations`] store: requests are checked in memory, with no network
+/// call, while the copy is provably current; see the module docs for the bound.
+///
+/// ```no_run
+/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// use std::{sync::Arc, time::Duration};
+/// use session_core::{revocation::{RedisRevocations, RevocationMirror}, AuthSession, Key};
+/// let store = RedisRevocations::connect("redis://127.0.0.1:6379").await?.prefix("myapp:");
+/// let mirror = RevocationMirror::builder(store).bound(Duration::from_secs(1)).start().await?;
+/// let auth = AuthSession::builder(Key::from_env("SESSION_SECRET")?)
+///     .revocations(Arc::new(mirror))
+///     .build()?;
+/// # Ok(()) }
+/// ```
+///
+/// Writes (`logout`, `revoke_user`, ...) go to Redis and are applied locally at once. The mirror
+/// runs a background task on the Tokio runtime it was started on (actix-web's own); the task
+/// ends when the last clone of the mirror is dropped.
+#[derive(Clone)]
+pub struct RevocationMirror {
+    shared: Arc<Shared>,
+}
+
+impl std::fmt::Debug for RevocationMirror {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevocationMirror")
+            .field("store", &self.shared.store)
+            .field("bound", &self.shared.bound)
+            .field("synced", &self.is_synced())
+            .field("entries", &self.len())
+            .finish()
+    }
+}
+
+/// Configures a [`RevocationMirror`]; from [`RevocationMirror::builder`].
+#[must_use]
+pub struct RevocationMirrorBuilder {
+    store: RedisRevocations,
+    bound: Duration,
+    start_timeout: Duration,
+    clock: Arc<dyn Clock>,
+    #[cfg(feature = "test-util")]
+    before_load: Option<BeforeLoad>,
+}
+
+#[cfg(feature = "test-util")]
+type BeforeLoad = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
+
+impl RevocationMirror {
+    /// A mirror of `store` with the default bound (one second); see [`Self::builder`].
+    pub async fn start(store: RedisRevocations) -> Result<Self, RevocationError> {
+        Self::builder(store).start().await
+    }
+
+    /// Configures a mirror of `store`, which must have been made with
+    /// [`RedisRevocations::connect`] (the mirror opens its own subscription to the same server).
+    pub fn builder(store: RedisRevocations) -> RevocationMirrorBuilder {
+        RevocationMirrorBuilder {
+            store,
+            bound: Duration::from_secs(1),
+            start_timeout: Duration::from_secs(10),
+            clock: Arc::new(SystemClock),
+            #[cfg(feature = "test-util")]
+            before_load: None,
+        }
+    }
+
+    /// Whether requests are answered from memory right now (otherwise each one asks Redis).
+    pub fn is_synced(&self) -> bool {
+        self.shared.trusted()
+    }
+
+    /// How many revocations the mirror holds (revoked sessions plus users' generations).
+    pub fn len(&self) -> usize {
+        self.shared.table.len()
+    }
+
+    /// Whether the mirror holds no revocation.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The bound this mirror keeps: a revocation Redis holds is refused here at most this long
+    /// after (see the module docs).
+    pub fn bound(&self) -> Duration {
+        self.shared.bound
+    }
+
+    /// How many times the mirror has (re)loaded the set since it started; a reconnection after a
+    /// lost subscription adds one.
+    pub fn loads(&self) -> usize {
+        self.shared.loads.load(Ordering::Relaxed)
+    }
+}
+
+impl RevocationMirrorBuilder {
+    /// How stale the mirror may ever be: a revocation held by Redis is refused by this process
+    /// at most this long after. Heartbeats go every quarter of it. Default: one second; at
+    /// least 100 ms.
+    pub fn bound(mut self, bound: Duration) -> Self {
+        self.bound = bound.max(MIN_BOUND);
+        self
+    }
+
+    /// How long [`Self::start`] waits for the first load. Default: 10 s.
+    pub fn start_timeout(mut self, timeout: Duration) -> Self {
+        self.start_timeout = timeout;
+        self
+    }
+
+    /// The clock deadlines are judged on; pass the `AuthSession`'s clock when it has one.
+    /// Default: the system clock.
+    pub fn clock(mut self, clock: Arc<dyn Clock>) -> Self {
+        self.clock = clock;
+        self
+    }
+
+    /// Runs `hook` after the mirror has subscribed and before it loads the set: for tests that
+    /// revoke during the load.
+    #[cfg(feature = "test-util")]
+    pub fn before_load(
+        mut self,
+        hook: impl FnOnce() -> BoxFuture<'static, ()> + Send + 'static,
+    ) -> Self {
+        self.before_load = Some(Box::new(hook));
+        self
+    }
+
+    /// Subscribes, loads the set and starts following it; returns once the mirror is in sync,
+    /// or with the error that kept it from getting there within the start timeout.
+    pub async fn start(self) -> Result<RevocationMirror, RevocationError> {
+        let Some(client) = self.store.client().cloned() else {
+            return Err(RevocationError::Unavailable(
+                "a RevocationMirror needs a store made with RedisRevocations::connect".into(),
+            ));
+        };
+        let shared = Arc::new(Shared {
+            channel: self.store.channel(),
+            store: self.store,
+            clock: self.clock,
+            bound: self.bound,
+            epoch: Instant::now(),
+            trusted_until: AtomicU64::new(0),
+            table: Table::new(),
+            loads: AtomicUsize::new(0),
+        });
+        let (first_tx, first_rx) = tokio::sync::oneshot::channel();
+        let follower = Follower {
+            shared: Arc::downgrade(&shared),
+            client,
+            first: Some(first_tx),
+            #[cfg(feature = "test-util")]
+            before_load: self.before_load,
+        };
+        tokio::spawn(follower.run());
+        match tokio::time::timeout(self.start_timeout, first_rx).await {
+            Ok(Ok(Ok(()))) => Ok(RevocationMirror { shared }),
+            Ok(Ok(Err(e))) => Err(e),
+            Ok(Err(_)) => Err(RevocationError::Unavailable(
+                "the mirror's task ended before its first load".into(),
+            )),
+            Err(_) => Err(RevocationError::Timeout),
+        }
+    }
+}
+
+/// What the request path and the follower task share.
+struct Shared {
+    store: RedisRevocations,
+    channel: String,
+    clock: Arc<dyn Clock>,
+    bound: Duration,
+    epoch: Instant,
+    /// Milliseconds after `epoch` until which the table may answer requests; 0: not trusted.
+    trusted_until: AtomicU64,
+    table: Table,
+    loads: AtomicUsize,
+}
+
+/// The mirrored revocations.
+struct Table {
+    /// Revoked session ids (see [`sid_key`]) → the Unix second their entry expires.
+    sessions: [RwLock<HashMap<u128, i64>>; SHARDS],
+    /// User → (generation, the Unix second the entry expires).
+    users: RwLock<HashMap<String, (u64, i64)>>,
+}
+
+/// Every table write is one insert or one `retain`: a poisoned lock still holds consistent data.
+fn read<T>(lock: &RwLock<T>) -> RwLockReadGuard<'_, T> {
+    lock.read().unwrap_or_else(|e| e.into_inner())
+}
+
+fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
+    lock.write().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A session id as 128 bits: this crate's ids are 16 random bytes in base64url, decoded as they
+/// are; any other id is hashed (SHA-256, first 16 bytes), so a foreign id costs the same memory.
+fn sid_key(sid: &str) -> u128 {
+    let mut buf = [0u8; 18];
+    if sid.len() == 22 {
+        if let Ok(16) = URL_SAFE_NO_PAD.decode_slice(sid, &mut buf) {
+            let mut id = [0u8; 16];
+            id.copy_from_slice(&buf[..16]);
+            return u128::from_le_bytes(id);
+        }
+    }
+    let digest = Sha256::digest(sid.as_bytes());
+    let mut id = [0u8; 16];
+    id.copy_from_slice(&digest[..16]);
+    u128::from_le_bytes(id)
+}
+
+impl Shared {
+    fn now_ms(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_millis()).unwrap_or(u64::MAX)
+    }
+
+    fn trusted(&self) -> bool {
+        self.now_ms() < self.trusted_until.load(Ordering::Acquire)
+    }
+
+    /// Trusts the table until `bound` after `sent` (ms after `epoch`), the instant a heartbeat
+    /// whose answer has arrived was sent; every announcement before it has been applied.
+    fn trust_from(&self, sent: u64) {
+        let bound = u64::try_from(self.bound.as_millis()).unwrap_or(u64::MAX);
+        self.trusted_until
+            .fetch_max(sent.saturating_add(bound), Ordering::Release);
+    }
+
+    fn distrust(&self) {
+        self.trusted_until.store(0, Ordering::Release);
+    }
+
+    /// Applies one announcement from the subscription. Anything else on the channel was not
+    /// written by this crate's scripts (which only announce what they store): it is logged and
+    /// skipped.
+    fn apply(&self, msg: &Msg) {
+        let text = msg.get_payload::<String>().unwrap_or_default();
+        if !self.table.apply(&text, self.clock.now()) {
+            tracing::warn!(channel = %self.channel, "revocation mirror: skipped a message that is not an announcement");
+        }
+    }
+}
+
+impl Table {
+    fn new() -> Self {
+        Self {
+            sessions: std::array::from_fn(|_| RwLock::new(HashMap::new())),
+            users: RwLock::new(HashMap::new()),
+        }
+    }
+
+    #[cfg(test)]
+    fn is_empty_for_tests(&self) -> bool {
+        self.len() == 0
+    }
+
+    fn len(&self) -> usize {
+        self.sessions.iter().map(|s| read(s).len()).sum::<usize>() + read(&self.users).len()
+    }
+
+    fn shard(&self, key: u128) -> &RwLock<HashMap<u128, i64>> {
+        // The low bits of a random id are uniform.
+        &self.sessions[(key as usize) % SHARDS]
+    }
+
+    fn add_session(&self, sid: &str, until: i64) {
+        let key = sid_key(sid);
+        let mut shard = write(self.shard(key));
+        let entry = shard.entry(key).or_insert(until);
+        *entry = (*entry).max(until);
+    }
+
+    fn add_user(&self, user: &str, generation: u64, until: i64) {
+        let mut users = write(&self.users);
+        match users.get_mut(user) {
+            Some(entry) => *entry = (entry.0.max(generation), entry.1.max(until)),
+            None => {
+                users.insert(user.to_owned(), (generation, until));
+            }
+        }
+    }
+
+    fn is_revoked(&self, sid: &str, user: &str, generation: u64, now: i64) -> bool {
+        let key = sid_key(sid);
+        let session = read(self.shard(key))
+            .get(&key)
+            .is_some_and(|until| *until > now);
+        session
+            || read(&self.users)
+                .get(user)
+                .is_some_and(|(current, until)| *until > now && generation < *current)
+    }
+
+    /// Applies one announcement (`s <ttl> <sid>` or `u <generation> <ttl> <user>`, TTLs in
+    /// seconds from `now`); `false` when it is not one.
+    fn apply(&self, text: &str, now: i64) -> bool {
+        let until = |ttl: &str| ttl.parse::<i64>().ok().map(|t| now.saturating_add(t));
+        let mut parts = text.splitn(2, ' ');
+        match (parts.next(), parts.next()) {
+            (Some("s"), Some(rest)) => {
+                let mut rest = rest.splitn(2, ' ');
+                match (rest.next().and_then(until), rest.next()) {
+                    (Some(until), Some(sid)) => {
+                        self.add_session(sid, until);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            (Some("u"), Some(rest)) => {
+                let mut rest = rest.splitn(3, ' ');
+                let generation = rest.next().and_then(|g| g.parse::<u64>().ok());
+                match (generation, rest.next().and_then(until), rest.next()) {
+                    (Some(generation), Some(until), Some(user)) => {
+                        self.add_user(user, generation, until);
+                        true
+                    }
+                    _ => false,
+                }
+            }
+            _ => false,
+        }
+    }
+
+    /// Drops the entries of one shard (and, with shard 0, of the users) whose deadline passed.
+    fn purge(&self, shard: usize, now: i64) {
+        write(&self.sessions[shard % SHARDS]).retain(|_, until| *until > now);
+        if shard % SHARDS == 0 {
+            write(&self.users).retain(|_, (_, until)| *until > now);
+        }
+    }
+}
+
+/// Why a subscription ended.
+type Lost = RevocationError;
+
+fn lost(what: &str, e: impl std::fmt::Display) -> Lost {
+    RevocationError::Unavailable(format!("revocation mirror: {what}: {e}"))
+}
+
+/// The background task: subscribe, load, follow; on any loss distrust, back off, start over.
+struct Follower {
+    shared: Weak<Shared>,
+    client: Client,
+    first: Option<tokio::sync::oneshot::Sender<Result<(), RevocationError>>>,
+    #[cfg(feature = "test-util")]
+    before_load: Option<BeforeLoad>,
+}
+
+impl Follower {
+    async fn run(mut self) {
+        let mut backoff = Duration::from_millis(50);
+        loop {
+            let result = self.follow().await;
+            let Some(shared) = self.shared.upgrade() else {
+                return;
+            };
+            shared.distrust();
+            let e = match result {
+                Ok(()) => return,
+                Err(e) => e,
+            };
+            if let Some(first) = self.first.take() {
+                let _ = first.send(Err(e));
+                return;
+            }
+            tracing::warn!(error = %e, "revocation mirror out of sync; every request asks Redis until it has reloaded");
+            drop(shared);
+            tokio::time::sleep(backoff).await;
+            backoff = (backoff * 2).min(MAX_BACKOFF);
+        }
+    }
+
+    /// One subscription, from subscribing to its loss. `Ok` only when the mirror was dropped.
+    async fn follow(&mut self) -> Result<(), Lost> {
+        let Some(bound) = self.shared.upgrade().map(|s| s.bound) else {
+            return Ok(());
+        };
+        let mut pubsub = tokio::time::timeout(bound, self.client.get_async_pubsub())
+            .await
+            .map_err(|e| lost("connect", e))?
+            .map_err(|e| lost("connect", e))?;
+        let channel = match self.shared.upgrade() {
+            Some(shared) => shared.channel.clone(),
+            None => return Ok(()),
+        };
+        // Subscribe first: every announcement from here on waits in `stream` while we load.
+        tokio::time::timeout(bound, pubsub.subscribe(&channel))
+            .await
+            .map_err(|e| lost("subscribe", e))?
+            .map_err(|e| lost("subscribe", e))?;
+        let (mut sink, mut stream) = pubsub.split();
+        #[cfg(feature = "test-util")]
+        if let Some(hook) = self.before_load.take() {
+            hook().await;
+        }
+        self.load().await?;
+        let heartbeat = bound / 4;
+        let mut ticks = tokio::time::interval(heartbeat);
+        ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+        let mut purged = 0usize;
+        loop {
+            tokio::select! {
+                msg = stream.next() => {
+                    let Some(msg) = msg else { return Err(lost("subscription", "closed")) };
+                    let Some(shared) = self.shared.upgrade() else { return Ok(()) };
+                    shared.apply(&msg);
+                }
+                _ = ticks.tick() => {
+                    let Some(shared) = self.shared.upgrade() else { return Ok(()) };
+                    let sent = shared.now_ms();
+                    tokio::time::timeout(bound, sink.ping::<redis::Value>())
+                        .await
+                        .map_err(|e| lost("heartbeat", e))?
+                        .map_err(|e| lost("heartbeat", e))?;
+                    // Everything announced before the answer is in `stream` by now: apply it,
+                    // then trust up to `bound` after the heartbeat was sent.
+                    drain(&shared, &mut stream)?;
+                    shared.trust_from(sent);
+                    if let Some(first) = self.first.take() {
+                        let _ = first.send(Ok(()));
+                    }
+                    shared.table.purge(purged, shared.clock.now());
+                    purged = purged.wrapping_add(1);
+                }
+            }
+        }
+    }
+
+    /// Loads every revocation the store holds (`SCAN` in steps, each step's TTLs and
+    /// generations in one pipeline).
+    async fn load(&mut self) -> Result<(), Lost> {
+        let Some(shared) = self.shared.upgrade() else {
+            return Ok(());
+        };
+        let mut conn =
+            tokio::time::timeout(shared.bound, self.client.get_multiplexed_async_connection())
+                .await
+                .map_err(|e| lost("load", e))?
+                .map_err(|e| lost("load", e))?;
+        let prefix = shared.store.key_prefix().to_owned();
+        let pattern = format!("{}*", glob_escape(&prefix));
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(&pattern)
+                .arg("COUNT")
+                .arg(SCAN_COUNT)
+                .query_async(&mut conn)
+                .await
+                .map_err(|e| lost("load", e))?;
+            let keys: Vec<(String, bool)> = keys
+                .into_iter()
+                .filter_map(|key| {
+                    let rest = key.strip_prefix(&prefix)?;
+                    let is_user = rest.starts_with("user:");
+                    (is_user || rest.starts_with("sid:")).then_some((key, is_user))
+                })
+                .collect();
+            if !keys.is_empty() {
+                let mut pipe = redis::pipe();
+                for (key, _) in &keys {
+                    pipe.cmd("GET").arg(key).cmd("TTL").arg(key);
+                }
+                let values: Vec<(Option<String>, i64)> = pipe
+                    .query_async(&mut conn)
+                    .await
+                    .map_err(|e| lost("load", e))?;
+                let now = shared.clock.now();
+                for ((key, is_user), (value, ttl)) in keys.iter().zip(values) {
+                    // -2: expired since the SCAN; -1: no expiry (not written by this crate).
+                    let until = match ttl {
+                        -2 => continue,
+                        -1 => i64::MAX,
+                        ttl => now.saturating_add(ttl),
+                    };
+                    let Some(value) = value else { continue };
+                    let id = &key[prefix.len()..];
+                    if *is_user {
+                        if let Ok(generation) = value.parse::<u64>() {
+                            shared
+                                .table
+                                .add_user(&id["user:".len()..], generation, until);
+                        }
+                    } else {
+                        shared.table.add_session(&id["sid:".len()..], until);
+                    }
+                }
+            }
+            cursor = next;
+            if cursor == 0 {
+                break;
+            }
+        }
+        shared.loads.fetch_add(1, Ordering::Relaxed);
+        Ok(())
+    }
+}
+
+/// Applies every announcement already waiting in `stream`, without waiting for more.
+fn drain(shared: &Shared, stream: &mut PubSubStream) -> Result<(), Lost> {
+    loop {
+        match stream.next().now_or_never() {
+            Some(Some(msg)) => shared.apply(&msg),
+            Some(None) => return Err(lost("subscription", "closed")),
+            None => return Ok(()),
+        }
+    }
+}
+
+/// `prefix` with Redis glob characters escaped, for `SCAN .. MATCH`.
+fn glob_escape(prefix: &str) -> String {
+    let mut out = String::with_capacity(prefix.len());
+    for c in prefix.chars() {
+        if matches!(c, '*' | '?' | '[' | ']' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
+impl Revocations for RevocationMirror {
+    fn revoke_session<'a>(
+        &'a self,
+        sid: &'a str,
+        until: i64,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        Box::pin(async move {
+            self.shared.store.revoke_session(sid, until, now).await?;
+            self.shared
+                .table
+                .add_session(sid, super::keep_until(until).max(now));
+            Ok(())
+        })
+    }
+
+    fn revoke_user<'a>(
+        &'a self,
+        user: &'a str,
+        until: i64,
+        now: i64,
+    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
+        Box::pin(async move {
+            let generation = self.shared.store.revoke_user(user, until, now).await?;
+            self.shared
+                .table
+                .add_user(user, generation, super::keep_until(until).max(now));
+            Ok(generation)
+        })
+    }
+
+    fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
+        // Read at login only: Redis's answer is exact even when the mirror is behind.
+        self.shared.store.generation(user)
+    }
+
+    fn is_revoked<'a>(
+        &'a self,
+        sid: &'a str,
+        user: &'a str,
+        generation: u64,
+        now: i64,
+    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
+        if self.shared.trusted() {
+            Box::pin(ready(Ok(self
+                .shared
+                .table
+                .is_revoked(sid, user, generation, now))))
+        } else {
+            self.shared.store.is_revoked(sid, user, generation, now)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_ids_map_to_128_bits_decoded_or_hashed() {
+        let id = [7u8; 16];
+        let sid = URL_SAFE_NO_PAD.encode(id);
+        assert_eq!(sid_key(&sid), u128::from_le_bytes(id));
+        // Foreign ids are hashed, and distinct ones stay distinct.
+        assert_ne!(sid_key("a"), sid_key("b"));
+        assert_ne!(sid_key(&sid[..21]), sid_key(&sid));
+        // 22 characters that are not base64url.
+        assert_ne!(
+            sid_key("!!!!!!!!!!!!!!!!!!!!!!"),
+            sid_key("??????????????????????")
+        );
+    }
+
+    #[test]
+    fn announcements_apply_in_any_order_and_twice() {
+        let sid = URL_SAFE_NO_PAD.encode([1u8; 16]);
+        let messages = [
+            format!("s 100 {sid}"),
+            "u 5 200 alice smith".to_owned(),
+            "u 3 50 alice smith".to_owned(),
+            format!("s 10 {sid}"),
+        ];
+        let forward = Table::new();
+        let backward = Table::new();
+        for m in &messages {
+            assert!(forward.apply(m, 1000));
+        }
+        for m in messages.iter().rev().chain(messages.iter()) {
+            assert!(backward.apply(m, 1000));
+        }
+        for table in [&forward, &backward] {
+            assert_eq!(table.len(), 2);
+            // The session stays revoked until the longest deadline; generations only grow.
+            assert!(table.is_revoked(&sid, "bob", 0, 1099));
+            assert!(!table.is_revoked(&sid, "bob", 0, 1100));
+            assert!(table.is_revoked("other", "alice smith", 4, 1199));
+            assert!(!table.is_revoked("other", "alice smith", 5, 1000));
+            assert!(!table.is_revoked("other", "alice smith", 4, 1200));
+        }
+    }
+
+    #[test]
+    fn malformed_announcements_are_refused() {
+        let table = Table::new();
+        for bad in [
+            "", "s", "s 10", "s x sid", "u 1 10", "u x 10 u", "x 1 2 3", "u 1 y u",
+        ] {
+            assert!(!table.apply(bad, 0), "{bad:?}");
+        }
+        assert!(table.is_empty_for_tests());
+    }
+
+    #[test]
+    fn purge_drops_only_passed_deadlines() {
+        let table = Table::new();
+        for i in 0..100u8 {
+            table.add_session(&URL_SAFE_NO_PAD.encode([i; 16]), i64::from(i));
+        }
+        table.add_user("u", 1, 10);
+        for shard in 0..SHARDS {
+            table.purge(shard, 50);
+        }
+        assert_eq!(table.len(), 49, "deadlines 51..=99 stay; the user's passed");
+    }
+
+    #[test]
+    fn glob_characters_in_the_prefix_are_escaped() {
+        assert_eq!(glob_escape("app:{x}*?[a]\\"), "app:{x}\\*\\?\\[a\\]\\\\");
+    }
+}
