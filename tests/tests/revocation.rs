@@ -9,7 +9,10 @@ use std::{
 
 use actix_web::{http::StatusCode, test::read_body_json, web, App, HttpResponse, HttpServer};
 use session_core::{
-    revocation::{BoxFuture, MemoryRevocations, RedisRevocations, RevocationError, Revocations},
+    revocation::{
+        BoxFuture, MemoryRevocations, RedisRevocations, RevocationError, RevocationMirror,
+        Revocations,
+    },
     AuthSession,
 };
 use tests::{
@@ -39,17 +42,29 @@ async fn revocation_app(auth: AuthSession) -> TestApp {
     .await
 }
 
-/// The stores every behaviour test runs against: memory and a real Redis.
+/// The stores every behaviour test runs against: memory, a real Redis, and a mirror of it.
 async fn stores(redis: &RedisServer) -> Vec<(&'static str, Arc<dyn Revocations>)> {
     let store = RedisRevocations::connect(&redis.url())
         .await
         .expect("redis is up");
+    let mirrored = RedisRevocations::connect(&redis.url())
+        .await
+        .expect("redis is up")
+        .prefix(format!("t{}:", free_port()));
+    // The mirror's deadlines on a test clock at T0, like the apps' (the tests that move clocks
+    // stay far inside every deadline).
+    let mirror = RevocationMirror::builder(mirrored)
+        .clock(clock())
+        .start()
+        .await
+        .expect("the mirror syncs");
     vec![
         ("memory", Arc::new(MemoryRevocations::new())),
         (
             "redis",
             Arc::new(store.prefix(format!("t{}:", free_port()))),
         ),
+        ("mirror", Arc::new(mirror)),
     ]
 }
 

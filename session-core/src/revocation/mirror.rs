@@ -234,8 +234,10 @@ struct Shared {
 
 /// The mirrored revocations.
 struct Table {
-    /// Revoked session ids (see [`sid_key`]) → the Unix second their entry expires.
-    sessions: [RwLock<HashMap<u128, i64>>; SHARDS],
+    /// Revoked session ids (see [`sid_key`]) → the Unix second their entry expires (see
+    /// [`deadline`]). 16 + 4 bytes with alignment 4: 20 bytes a slot, plus hashbrown's control
+    /// byte.
+    sessions: [RwLock<HashMap<SidKey, u32>>; SHARDS],
     /// User → (generation, the Unix second the entry expires).
     users: RwLock<HashMap<String, (u64, i64)>>,
 }
@@ -249,21 +251,29 @@ fn write<T>(lock: &RwLock<T>) -> RwLockWriteGuard<'_, T> {
     lock.write().unwrap_or_else(|e| e.into_inner())
 }
 
+/// A session id in 128 bits.
+type SidKey = [u8; 16];
+
 /// A session id as 128 bits: this crate's ids are 16 random bytes in base64url, decoded as they
 /// are; any other id is hashed (SHA-256, first 16 bytes), so a foreign id costs the same memory.
-fn sid_key(sid: &str) -> u128 {
+fn sid_key(sid: &str) -> SidKey {
     let mut buf = [0u8; 18];
+    let mut id = [0u8; 16];
     if sid.len() == 22 {
         if let Ok(16) = URL_SAFE_NO_PAD.decode_slice(sid, &mut buf) {
-            let mut id = [0u8; 16];
             id.copy_from_slice(&buf[..16]);
-            return u128::from_le_bytes(id);
+            return id;
         }
     }
-    let digest = Sha256::digest(sid.as_bytes());
-    let mut id = [0u8; 16];
-    id.copy_from_slice(&digest[..16]);
-    u128::from_le_bytes(id)
+    id.copy_from_slice(&Sha256::digest(sid.as_bytes())[..16]);
+    id
+}
+
+/// A session entry's deadline in 32 bits (Unix seconds up to the year 2106). Later deadlines are
+/// clamped down to `u32::MAX`, which then lies in the past only after 2106; the entry is kept at
+/// least as long as it must be until then.
+fn deadline(until: i64) -> u32 {
+    u32::try_from(until.max(0)).unwrap_or(u32::MAX)
 }
 
 impl Shared {
@@ -315,14 +325,15 @@ impl Table {
         self.sessions.iter().map(|s| read(s).len()).sum::<usize>() + read(&self.users).len()
     }
 
-    fn shard(&self, key: u128) -> &RwLock<HashMap<u128, i64>> {
-        // The low bits of a random id are uniform.
-        &self.sessions[(key as usize) % SHARDS]
+    fn shard(&self, key: &SidKey) -> &RwLock<HashMap<SidKey, u32>> {
+        // The bits of a random id are uniform.
+        &self.sessions[usize::from(key[0]) % SHARDS]
     }
 
     fn add_session(&self, sid: &str, until: i64) {
         let key = sid_key(sid);
-        let mut shard = write(self.shard(key));
+        let until = deadline(until);
+        let mut shard = write(self.shard(&key));
         let entry = shard.entry(key).or_insert(until);
         *entry = (*entry).max(until);
     }
@@ -339,9 +350,9 @@ impl Table {
 
     fn is_revoked(&self, sid: &str, user: &str, generation: u64, now: i64) -> bool {
         let key = sid_key(sid);
-        let session = read(self.shard(key))
+        let session = read(self.shard(&key))
             .get(&key)
-            .is_some_and(|until| *until > now);
+            .is_some_and(|until| i64::from(*until) > now);
         session
             || read(&self.users)
                 .get(user)
@@ -381,7 +392,7 @@ impl Table {
 
     /// Drops the entries of one shard (and, with shard 0, of the users) whose deadline passed.
     fn purge(&self, shard: usize, now: i64) {
-        write(&self.sessions[shard % SHARDS]).retain(|_, until| *until > now);
+        write(&self.sessions[shard % SHARDS]).retain(|_, until| i64::from(*until) > now);
         if shard % SHARDS == 0 {
             write(&self.users).retain(|_, (_, until)| *until > now);
         }
@@ -641,7 +652,7 @@ mod tests {
     fn session_ids_map_to_128_bits_decoded_or_hashed() {
         let id = [7u8; 16];
         let sid = URL_SAFE_NO_PAD.encode(id);
-        assert_eq!(sid_key(&sid), u128::from_le_bytes(id));
+        assert_eq!(sid_key(&sid), id);
         // Foreign ids are hashed, and distinct ones stay distinct.
         assert_ne!(sid_key("a"), sid_key("b"));
         assert_ne!(sid_key(&sid[..21]), sid_key(&sid));
@@ -702,6 +713,16 @@ mod tests {
             table.purge(shard, 50);
         }
         assert_eq!(table.len(), 49, "deadlines 51..=99 stay; the user's passed");
+    }
+
+    #[test]
+    fn deadlines_fit_32_bits_without_expiring_early() {
+        assert_eq!(deadline(-5), 0);
+        assert_eq!(deadline(1_700_000_000), 1_700_000_000);
+        assert_eq!(deadline(i64::MAX), u32::MAX);
+        let table = Table::new();
+        table.add_session("far", i64::MAX);
+        assert!(table.is_revoked("far", "u", 0, 4_000_000_000));
     }
 
     #[test]
