@@ -12,7 +12,8 @@ N1=1000 N2=3000
 MODES=(bare core core-authorize core-users-memory core-users-sqlite core-encrypted identity grants)
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install -y valgrind)" >&2; exit 1; }
 cargo build --release -q -p bench
-server=target/release/bench-server
+server=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/bench-server
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')

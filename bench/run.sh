@@ -7,7 +7,10 @@
 #
 # Each mode runs in its own `bench-server` process with one worker, pinned to CPU 0; wrk runs
 # with one thread pinned to CPU 1. Modes run alternately, round after round, so drift on the
-# machine hits all of them alike. Every mode gets its cookie from its own POST /login.
+# machine hits all of them alike. Every mode gets its cookie from its own POST /login, before any
+# measurement; a mode `X-10k` is server mode `X` measured with 10,000 distinct sessions (users
+# b0000..b9999, one POST /login?user=.. each), sent round-robin by bench/cookies.lua — every mode
+# goes through that script, with one cookie or with all of them.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -18,7 +21,20 @@ OUT="${OUT:-BENCHMARKS.md}"
 if [ "${1:-}" = "--quick" ]; then
     ROUNDS=1 DURATION=1 OUT="${OUT_QUICK:-$(mktemp --suffix=.md)}"
 fi
-MODES=(bare core core-authorize core-users-memory core-users-sqlite core-encrypted core-revocations core-redis-session core-session-store identity grants)
+MODES=(bare core core-10k core-authorize core-users-memory core-users-sqlite core-encrypted core-revocations core-revocations-lookup core-redis-session core-session-store identity identity-10k grants)
+
+# Sessions of the `-10k` modes. Each worker of session-core's middleware memoizes the cookie values
+# that verified (`CAPACITY` in session-core/src/cache.rs, emptied when full); rotating round-robin
+# over more sessions than that, no cookie is still there when it comes back, so every request of
+# `core-10k` verifies the MAC and parses the claims. Minting them takes ~1-2 s per mode (one curl,
+# one keep-alive connection), also in --quick. User ids are b0000..b9999, as long as `bench`.
+SESSIONS=10000
+memo=$(sed -n 's/^const CAPACITY: usize = \([0-9_]*\);.*/\1/p' session-core/src/cache.rs | tr -d _)
+if [ -z "$memo" ] || [ "$SESSIONS" -le "$memo" ]; then
+    echo "the -10k modes need more sessions ($SESSIONS) than the verified-cookie memo holds" \
+        "(CAPACITY in session-core/src/cache.rs: '${memo:-not found}')" >&2
+    exit 1
+fi
 
 missing=()
 command -v wrk >/dev/null || missing+=(wrk)
@@ -30,7 +46,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
     DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 cargo build --release -q -p bench
-server=target/release/bench-server
+# Wherever cargo put it (CARGO_TARGET_DIR, build.target-dir), not only ./target.
+server=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/bench-server
 
 pin() { # pin CPU cmd...: run on one CPU when taskset and a second CPU exist
     # Always called in a subshell (`&` or `$(..)`), which it replaces, so `$!` is the command's
@@ -60,17 +78,52 @@ pin 1 redis-server --port "$redis_port" --bind 127.0.0.1 --save "" --appendonly 
 pids+=($!)
 for _ in $(seq 100); do redis-cli -p "$redis_port" ping >/dev/null 2>&1 && break; sleep 0.05; done
 
-declare -A PORT COOKIE
+mint() { # port n file: n POST /login on one connection (n > 1: as users b0000..), a cookie a line
+    # (the first Set-Cookie of each answer; an empty line for an answer without one) into file.
+    if [ "$2" -eq 1 ]; then
+        printf 'url = "http://127.0.0.1:%s/login"\noutput = "/dev/null"\n' "$1"
+    else
+        seq -f "url = \"http://127.0.0.1:$1/login?user=b%04.0f\"
+output = \"/dev/null\"" 0 $(($2 - 1))
+    fi >"$3.urls"
+    curl -s -S -f -X POST -D - -K "$3.urls" >"$3.headers" || { echo "POST /login failed" >&2; return 1; }
+    tr -d '\r' <"$3.headers" | awk '
+        /^HTTP\// { if (n++) print cookie; cookie = ""; seen = 0 }
+        tolower($0) ~ /^set-cookie:/ && !seen { sub(/^[^:]*: */, ""); sub(/;.*/, ""); cookie = $0; seen = 1 }
+        END { if (n) print cookie }' >"$3"
+    rm -f "$3.urls" "$3.headers"
+}
+
+declare -A PORT COOKIES
 for mode in "${MODES[@]}"; do
     port=$(free_port)
-    pin 0 "$server" --mode "$mode" --bind "127.0.0.1:$port" --redis "redis://127.0.0.1:$redis_port" \
+    server_mode=${mode%-10k}
+    sessions=1
+    [ "$server_mode" = "$mode" ] || sessions=$SESSIONS
+    pin 0 "$server" --mode "$server_mode" --bind "127.0.0.1:$port" --redis "redis://127.0.0.1:$redis_port" \
         --data "$data_dir/$mode" >/dev/null 2>&1 &
     pids+=($!)
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/hello" && break; sleep 0.05; done
-    cookie=$(curl -s -i -X POST "http://127.0.0.1:$port/login" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n1)
-    status=$(curl -s -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://127.0.0.1:$port/hello")
-    [ "$status" = 200 ] || { echo "mode $mode: GET /hello with its login cookie answered $status" >&2; exit 1; }
-    PORT[$mode]=$port COOKIE[$mode]=$cookie
+    cookies="$data_dir/$mode.cookies"
+    start=$(date +%s.%N)
+    mint "$port" "$sessions" "$cookies" || { echo "mode $mode: minting its sessions failed" >&2; exit 1; }
+    minted=$(wc -l <"$cookies") distinct=$(sort -u "$cookies" | wc -l)
+    if [ "$minted" != "$sessions" ] || [ "$distinct" != "$sessions" ]; then
+        echo "mode $mode: $sessions logins gave $minted cookies, $distinct distinct" >&2
+        exit 1
+    fi
+    [ "$sessions" -eq 1 ] ||
+        echo "mode $mode: minted $sessions sessions in $(awk -v s="$start" -v e="$(date +%s.%N)" 'BEGIN { printf "%.1f", e - s }') s" >&2
+    # wrk ignores Set-Cookie: a mode that re-issued the cookie on /hello would be measured with
+    # requests no browser sends after the first (none does: session-core refreshes near expiry by
+    # default, actix-session extends on state changes).
+    for cookie in "$(head -n1 "$cookies")" "$(tail -n1 "$cookies")"; do
+        answer=$(curl -s -D - -o /dev/null -w '%{http_code}' -H "Cookie: $cookie" "http://127.0.0.1:$port/hello")
+        status=$(tail -n1 <<<"$answer")
+        [ "$status" = 200 ] || { echo "mode $mode: GET /hello with a login cookie answered $status" >&2; exit 1; }
+        if grep -qi '^set-cookie:' <<<"$answer"; then echo "mode $mode: GET /hello re-issued the cookie" >&2; exit 1; fi
+    done
+    PORT[$mode]=$port COOKIES[$mode]=$cookies
 done
 
 to_ms() { # wrk latency like 812.00us / 1.20ms / 2.00s -> milliseconds
@@ -79,10 +132,11 @@ to_ms() { # wrk latency like 812.00us / 1.20ms / 2.00s -> milliseconds
 
 for round in $(seq "$ROUNDS"); do
     for mode in "${MODES[@]}"; do
-        out=$(pin 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency \
-            -H "Cookie: ${COOKIE[$mode]}" "http://127.0.0.1:${PORT[$mode]}/hello")
+        out=$(pin 1 wrk -t1 -c"$CONNECTIONS" -d"${DURATION}s" --latency -s bench/cookies.lua \
+            "http://127.0.0.1:${PORT[$mode]}/hello" -- "${COOKIES[$mode]}")
         if grep -q "Non-2xx" <<<"$out"; then echo "mode $mode: non-2xx answers under load" >&2; echo "$out" >&2; exit 1; fi
         rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+        if ! awk -v r="${rps:-0}" 'BEGIN { exit !(r > 0) }'; then echo "mode $mode: no answers under load" >&2; echo "$out" >&2; exit 1; fi
         p99=$(to_ms "$(awk '$1 == "99%" { print $2 }' <<<"$out")")
         RPS[$mode]="${RPS[$mode]:-} $rps" P99[$mode]="${P99[$mode]:-} $p99"
         echo "round $round $mode: $rps req/s, p99 ${p99} ms" >&2
@@ -102,6 +156,8 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
     echo "Command: \`ROUNDS=$ROUNDS DURATION=$DURATION CONNECTIONS=$CONNECTIONS bench/run.sh\` —"
     echo "\`wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency\` against \`bench-server --mode MODE\` (one worker, release build),"
     echo "server pinned to CPU 0 and wrk to CPU 1, $ROUNDS rounds with the modes alternating; medians over rounds."
+    echo "wrk sends the cookies minted before the run, round-robin (\`bench/cookies.lua\`): one per mode, or"
+    echo "$SESSIONS distinct sessions in the \`-10k\` modes."
     echo
     echo "| mode | what runs | req/s (median) | p99 ms (median) | × bare | × actix-session+identity |"
     echo "|---|---|---:|---:|---:|---:|"
@@ -109,14 +165,17 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
         case $mode in
             bare) what="handler only, no session" ;;
             core) what="session-core signed cookie + \`#[login_required]\`, reads \`AuthUser\`" ;;
+            core-10k) what="\`core\`, $SESSIONS sessions in turn: every cookie is verified and parsed (no memo hit)" ;;
             core-authorize) what="same + \`#[authorize(any(role = ..), fresh = ..)]\`" ;;
             core-users-memory) what="\`core-authorize\` + live users: a \`HashMap\` \`UserStore\`, loaded every request (no cache)" ;;
             core-users-sqlite) what="\`core-authorize\` + live users: the login app's SQLite store, one query per request (\`web::block\`)" ;;
             core-encrypted) what="session-core sealed (AES-256-GCM) cookie + \`#[login_required]\`" ;;
-            core-revocations) what="signed cookie + \`#[login_required]\` + Redis revocation check (one MGET)" ;;
+            core-revocations) what="signed cookie + \`#[login_required]\` + revocation check on a local mirror of the Redis store (MIRROR: not built yet, still one MGET per request like the next row)" ;;
+            core-revocations-lookup) what="signed cookie + \`#[login_required]\` + Redis revocation lookup per request (one MGET)" ;;
             core-redis-session) what="server-side: claims in actix-session \`RedisSessionStore\` + \`#[login_required]\`" ;;
             core-session-store) what="server-side: \`session_store(RedisSessionStore)\`, session-core's cookie, hashed keys + \`#[login_required]\`" ;;
             identity) what="actix-session \`CookieSessionStore\` (signed) + actix-identity \`Identity\`" ;;
+            identity-10k) what="\`identity\`, $SESSIONS sessions in turn" ;;
             grants) what="same session + actix-web-grants \`#[protect(any(..))]\`" ;;
         esac
         rps=$(median "${RPS[$mode]}")
@@ -124,6 +183,17 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
         printf '| %s | %s | %.0f | %.2f | %.3f | %.3f |\n' "$mode" "$what" "$rps" "$p99" \
             "$(awk -v a="$rps" -v b="$bare" 'BEGIN { print a / b }')" \
             "$(awk -v a="$rps" -v b="$identity" 'BEGIN { print a / b }')"
+    done
+    echo
+    echo "The \`-10k\` rows are their mode under a load that rotates over $SESSIONS distinct sessions, more than"
+    echo "the $memo verified cookie values session-core's middleware remembers per worker: each request pays"
+    echo "the full cookie verification (MAC, JSON parse), as for a server whose users keep more sessions"
+    echo "open than that. actix-session has no such memo; \`identity-10k\` is there to compare like with like."
+    echo
+    for mode in "${MODES[@]}"; do
+        [ "${mode%-10k}" != "$mode" ] || continue
+        awk -v m="$mode" -v c="${mode%-10k}" -v a="$(median "${RPS[$mode]}")" -v b="$(median "${RPS[${mode%-10k}]}")" \
+            'BEGIN { printf "- `%s`: %.3f× `%s` in this run\n", m, a / b, c }'
     done
     echo
     echo "Raw req/s per round:"

@@ -2,14 +2,19 @@
 //!
 //! `bench-server --mode MODE --bind 127.0.0.1:PORT` with one worker. Every mode serves
 //! `POST /login` (which sets whatever cookie the mode needs; the script sends it back) and
-//! `GET /hello` (the measured route: reads the user and answers `hello <id>`).
+//! `GET /hello` (the measured route: reads the user and answers `hello <id>`). In the modes
+//! without a user store, `POST /login?user=ID` signs in as `ID` instead of `bench`, so the script
+//! can mint many distinct sessions before measuring.
 //!
 //! Modes: `bare` (no session at all), `core` (session-core signed cookie + `#[login_required]`),
 //! `core-authorize` (`#[authorize(any(role = ..), ..)]`), `core-encrypted` (sealed cookie),
 //! `identity` (actix-session `CookieSessionStore`, signed, + actix-identity `Identity`),
 //! `grants` (the same session store + actix-web-grants `#[protect]`); and, with `--redis URL`,
-//! `core-revocations` (signed cookie + a Redis revocation check per request) and
-//! `core-redis-session` (server-side: claims in actix-session's `RedisSessionStore`).
+//! `core-revocations` (signed cookie + revocation checks against a local mirror of the Redis
+//! store; until the mirror exists, the same as the next mode), `core-revocations-lookup` (signed
+//! cookie + a Redis revocation lookup, one `MGET`, per request), `core-redis-session`
+//! (server-side: claims in actix-session's `RedisSessionStore`) and `core-session-store`
+//! (`session_store(RedisSessionStore)`).
 //!
 //! Live users: `core-users-memory` and `core-users-sqlite` are `core-authorize` with a
 //! [`UserStore`] loading the user on every request (no cache): from a `HashMap`, or from the
@@ -33,7 +38,11 @@ use actix_web::{
     HttpRequest, HttpResponse, HttpServer, Responder,
 };
 use examples::login_app::{store::Account, AppState};
-use session_core::{prelude::*, revocation::RedisRevocations, AuthSessionBuilder, User, UserStore};
+use session_core::{
+    prelude::*,
+    revocation::{RedisRevocations, Revocations},
+    AuthSessionBuilder, User, UserStore,
+};
 
 const SECRET: &[u8; 64] = b"bench-secret-bench-secret-bench-secret-bench-secret-bench-secret";
 
@@ -65,9 +74,19 @@ async fn core_authorize_hello(user: AuthUser) -> impl Responder {
 }
 
 #[post("/login")]
-async fn core_login(session: Session) -> Result<HttpResponse, SessionError> {
-    session.login(Login::new("bench").roles(["editor"]))?;
+async fn core_login(req: HttpRequest, session: Session) -> Result<HttpResponse, SessionError> {
+    session.login(Login::new(login_as(&req)).roles(["editor"]))?;
     Ok(HttpResponse::Ok().finish())
+}
+
+/// The user `POST /login?user=ID` signs in as: `ID`, or `bench` without one. `bench/run.sh`
+/// mints its many distinct sessions (`core-10k`, `identity-10k`) with ids as long as `bench`, so
+/// cookies and answers keep the size they have with one session.
+fn login_as(req: &HttpRequest) -> String {
+    web::Query::<HashMap<String, String>>::from_query(req.query_string())
+        .ok()
+        .and_then(|query| query.get("user").cloned())
+        .unwrap_or_else(|| "bench".to_owned())
 }
 
 // ---------------------------------------------------------------- session-core, live users
@@ -161,7 +180,7 @@ async fn identity_hello(user: Identity) -> Result<String, Error> {
 
 #[post("/login")]
 async fn identity_login(req: HttpRequest) -> Result<HttpResponse, Error> {
-    Identity::login(&req.extensions(), "bench".to_owned())
+    Identity::login(&req.extensions(), login_as(&req))
         .map_err(actix_web::error::ErrorInternalServerError)?;
     req.get_session()
         .insert("roles", ["editor"])
@@ -202,7 +221,25 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-const MODES: [&str; 11] = [
+/// The revocation store of `core-revocations`, or with `lookup` of `core-revocations-lookup`:
+/// the Redis store itself, asked once (one `MGET`) per authenticated request.
+async fn revocations(url: &str, lookup: bool) -> std::io::Result<Arc<dyn Revocations>> {
+    let store = RedisRevocations::connect(url)
+        .await
+        .map_err(std::io::Error::other)?;
+    if lookup {
+        return Ok(Arc::new(store));
+    }
+    // MIRROR: `core-revocations` is meant to run on the local mirror; until
+    // `session_core::revocation::RevocationMirror` exists it does the lookup too. Replace the
+    // next line with
+    //     Ok(Arc::new(RevocationMirror::start(store).await.map_err(std::io::Error::other)?))
+    // (and, if `start` can return before the first sync, wait for `is_synced()` first, so no
+    // measured request falls back to Redis).
+    Ok(Arc::new(store))
+}
+
+const MODES: [&str; 12] = [
     "bare",
     "core",
     "core-authorize",
@@ -210,6 +247,7 @@ const MODES: [&str; 11] = [
     "core-users-sqlite",
     "core-encrypted",
     "core-revocations",
+    "core-revocations-lookup",
     "core-redis-session",
     "core-session-store",
     "identity",
@@ -239,14 +277,10 @@ async fn main() -> std::io::Result<()> {
     let signed = auth(false).build().map_err(invalid)?;
     let sealed = auth(true).build().map_err(invalid)?;
     let (core_variant, server_side, redis_store) = match mode.as_str() {
-        "core-revocations" => {
-            let store = RedisRevocations::connect(&need_redis()?)
-                .await
-                .map_err(std::io::Error::other)?;
-            let auth = auth(false)
-                .revocations(Arc::new(store))
-                .build()
-                .map_err(invalid)?;
+        "core-revocations" | "core-revocations-lookup" => {
+            let lookup = mode == "core-revocations-lookup";
+            let store = revocations(&need_redis()?, lookup).await?;
+            let auth = auth(false).revocations(store).build().map_err(invalid)?;
             (Some(auth), None, None)
         }
         "core-session-store" => {
@@ -331,11 +365,12 @@ async fn main() -> std::io::Result<()> {
                         .route("/login", web::post().to(users_login::<Account>)),
                 ),
                 "core-encrypted" => cfg.service(scope.wrap(sealed).service(core)),
-                "core-revocations" | "core-session-store" => cfg.service(
-                    scope
-                        .wrap(core_variant.expect("set up above"))
-                        .service(core),
-                ),
+                "core-revocations" | "core-revocations-lookup" | "core-session-store" => cfg
+                    .service(
+                        scope
+                            .wrap(core_variant.expect("set up above"))
+                            .service(core),
+                    ),
                 "core-redis-session" => cfg.service(
                     scope
                         .wrap(server_side.expect("set up above"))
