@@ -47,8 +47,9 @@ if [ "${#missing[@]}" -gt 0 ]; then
 fi
 cargo build --release -q -p bench
 # Wherever cargo put it (CARGO_TARGET_DIR, build.target-dir), not only ./target.
-server=$(cargo metadata --format-version 1 --no-deps |
-    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release/bench-server
+release=$(cargo metadata --format-version 1 --no-deps |
+    python3 -c 'import json, sys; print(json.load(sys.stdin)["target_directory"])')/release
+server=$release/bench-server
 
 pin() { # pin CPU cmd...: run on one CPU when taskset and a second CPU exist
     # Always called in a subshell (`&` or `$(..)`), which it replaces, so `$!` is the command's
@@ -143,6 +144,17 @@ for round in $(seq "$ROUNDS"); do
     done
 done
 
+# The mirror's propagation between two real servers, and its memory per revoked session (in a
+# database of its own, emptied after).
+PROPAGATION_COUNT="${PROPAGATION_COUNT:-1000}"
+MIRROR_ENTRIES="${MIRROR_ENTRIES:-1000000}"
+[ "${1:-}" != "--quick" ] || MIRROR_ENTRIES=100000
+propagation=$(pin 0 "$release/revocation-mirror" propagation --redis "redis://127.0.0.1:$redis_port" --count "$PROPAGATION_COUNT")
+mirror_memory=$(pin 0 "$release/revocation-mirror" memory --redis "redis://127.0.0.1:$redis_port/15" --entries "$MIRROR_ENTRIES")
+echo "$propagation" >&2
+echo "$mirror_memory" >&2
+field() { tr ' ' '\n' <<<"$1" | sed -n "s/^$2=//p"; }
+
 median() { tr ' ' '\n' <<<"$1" | sed '/^$/d' | sort -g | awk '{ a[NR]=$1 } END { if (NR % 2) print a[(NR+1)/2]; else printf "%.2f\n", (a[NR/2]+a[NR/2+1])/2 }'; }
 
 bare=$(median "${RPS[bare]}")
@@ -170,7 +182,7 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
             core-users-memory) what="\`core-authorize\` + live users: a \`HashMap\` \`UserStore\`, loaded every request (no cache)" ;;
             core-users-sqlite) what="\`core-authorize\` + live users: the login app's SQLite store, one query per request (\`web::block\`)" ;;
             core-encrypted) what="session-core sealed (AES-256-GCM) cookie + \`#[login_required]\`" ;;
-            core-revocations) what="signed cookie + \`#[login_required]\` + revocation check on a local mirror of the Redis store (MIRROR: not built yet, still one MGET per request like the next row)" ;;
+            core-revocations) what="signed cookie + \`#[login_required]\` + revocation check on \`RevocationMirror\`, a local copy of the Redis store kept current by pub/sub" ;;
             core-revocations-lookup) what="signed cookie + \`#[login_required]\` + Redis revocation lookup per request (one MGET)" ;;
             core-redis-session) what="server-side: claims in actix-session \`RedisSessionStore\` + \`#[login_required]\`" ;;
             core-session-store) what="server-side: \`session_store(RedisSessionStore)\`, session-core's cookie, hashed keys + \`#[login_required]\`" ;;
@@ -195,6 +207,18 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
         awk -v m="$mode" -v c="${mode%-10k}" -v a="$(median "${RPS[$mode]}")" -v b="$(median "${RPS[${mode%-10k}]}")" \
             'BEGIN { printf "- `%s`: %.3f× `%s` in this run\n", m, a / b, c }'
     done
+    echo
+    echo "## Revocation mirror"
+    echo
+    mirror_rps=$(median "${RPS[core-revocations]}") lookup_rps=$(median "${RPS[core-revocations-lookup]}")
+    awk -v m="$mirror_rps" -v l="$lookup_rps" -v b="$bare" -v c="$(median "${RPS[core]}")" 'BEGIN {
+        printf "- `core-revocations` (mirror): %.3f× bare, %.3f× `core` (no revocation), %.2f× the per-request lookup (`core-revocations-lookup`, %.3f× bare).\n", m / b, m / c, m / l, l / b }'
+    echo "- Propagation, two real servers on one Redis (\`revocation-mirror propagation\`: sign in on A, log out on A,"
+    echo "  poll B until refused; from sending the logout): $(field "$propagation" revocations) revocations, p50 $(field "$propagation" p50_ms) ms,"
+    echo "  p99 $(field "$propagation" p99_ms) ms, max $(field "$propagation" max_ms) ms. The stated bound (README) is the mirror's \`bound\`, 1 s by default."
+    echo "- Memory (\`revocation-mirror memory\`: growth of resident memory when a mirror loads N revoked sessions,"
+    echo "  less an empty mirror's): $(field "$mirror_memory" entries) entries, $(field "$mirror_memory" bytes_per_entry) bytes each,"
+    echo "  $(field "$mirror_memory" mb_per_million) MiB per million; loaded in $(field "$mirror_memory" load_ms) ms."
     echo
     echo "Raw req/s per round:"
     echo

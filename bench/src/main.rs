@@ -40,7 +40,7 @@ use actix_web::{
 use examples::login_app::{store::Account, AppState};
 use session_core::{
     prelude::*,
-    revocation::{RedisRevocations, Revocations},
+    revocation::{RedisRevocations, RevocationMirror, Revocations},
     AuthSessionBuilder, User, UserStore,
 };
 
@@ -221,8 +221,9 @@ fn arg(args: &[String], name: &str) -> Option<String> {
         .and_then(|i| args.get(i + 1).cloned())
 }
 
-/// The revocation store of `core-revocations`, or with `lookup` of `core-revocations-lookup`:
-/// the Redis store itself, asked once (one `MGET`) per authenticated request.
+/// The revocation store of `core-revocations` (a [`RevocationMirror`] of the Redis store: no
+/// network call per request while in sync), or with `lookup` of `core-revocations-lookup`: the
+/// Redis store itself, asked once (one `MGET`) per authenticated request.
 async fn revocations(url: &str, lookup: bool) -> std::io::Result<Arc<dyn Revocations>> {
     let store = RedisRevocations::connect(url)
         .await
@@ -230,13 +231,12 @@ async fn revocations(url: &str, lookup: bool) -> std::io::Result<Arc<dyn Revocat
     if lookup {
         return Ok(Arc::new(store));
     }
-    // MIRROR: `core-revocations` is meant to run on the local mirror; until
-    // `session_core::revocation::RevocationMirror` exists it does the lookup too. Replace the
-    // next line with
-    //     Ok(Arc::new(RevocationMirror::start(store).await.map_err(std::io::Error::other)?))
-    // (and, if `start` can return before the first sync, wait for `is_synced()` first, so no
-    // measured request falls back to Redis).
-    Ok(Arc::new(store))
+    // `start` returns once the mirror has loaded and its first heartbeat came back: from the
+    // first measured request on, answers come from memory.
+    let mirror = RevocationMirror::start(store)
+        .await
+        .map_err(std::io::Error::other)?;
+    Ok(Arc::new(mirror))
 }
 
 const MODES: [&str; 12] = [
