@@ -1,8 +1,14 @@
 //! Revocations in Redis, shared by every instance of an app (feature `redis`).
 
-use redis::{aio::ConnectionManager, AsyncCommands, Script};
+use redis::{aio::ConnectionManager, cluster_async::ClusterConnection, AsyncCommands, Script};
 
 use super::{keep_until, BoxFuture, RevocationError, Revocations};
+use crate::redis_conn::{cluster_prefix, Conn};
+
+/// The default prefix on one server.
+const PREFIX: &str = "session-core:";
+/// The default prefix on a cluster: the hash tag puts every key of the store in one slot.
+const CLUSTER_PREFIX: &str = "{session-core}:";
 
 /// Moves the user's generation (KEYS[1]) past both its current value and Redis's own clock in
 /// microseconds, keeps it ARGV[1] seconds, and returns it. Redis's clock, not an instance's: the
@@ -26,6 +32,10 @@ return generation
 /// per authenticated request, one `GET` per login. The connection reconnects by itself after
 /// Redis restarts.
 ///
+/// On a Redis Cluster ([`RedisRevocations::connect_cluster`]) every key of one store lives in
+/// one hash slot, so the `MGET` and the scripts run on the one master owning it: the prefix
+/// always carries a hash tag (see [`RedisRevocations::prefix`]).
+///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::sync::Arc;
@@ -38,7 +48,7 @@ return generation
 /// ```
 #[derive(Clone)]
 pub struct RedisRevocations {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
 }
 
@@ -46,6 +56,7 @@ impl std::fmt::Debug for RedisRevocations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisRevocations")
             .field("prefix", &self.prefix)
+            .field("cluster", &self.is_cluster())
             .finish_non_exhaustive()
     }
 }
@@ -60,16 +71,68 @@ impl RedisRevocations {
     /// Uses an existing connection manager (e.g. the one your app already has).
     pub fn from_manager(conn: ConnectionManager) -> Self {
         Self {
-            conn,
-            prefix: "session-core:".to_owned(),
+            conn: Conn::Single(conn),
+            prefix: PREFIX.to_owned(),
         }
     }
 
-    /// The key prefix. Default: `"session-core:"`.
+    /// Connects to the Redis Cluster that `urls` (`redis://host:port`, one or more of its nodes)
+    /// belong to, with the default prefix `"{session-core}:"`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use session_core::revocation::RedisRevocations;
+    /// let nodes = ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"];
+    /// let store = RedisRevocations::connect_cluster(nodes).await?.prefix("myapp:");
+    /// # let _ = store;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, RevocationError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let conn = crate::redis_conn::connect_cluster(urls)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self::from_cluster(conn))
+    }
+
+    /// Uses an existing Redis Cluster connection, with the default prefix `"{session-core}:"`.
+    pub fn from_cluster(conn: ClusterConnection) -> Self {
+        Self {
+            conn: Conn::Cluster(conn),
+            prefix: CLUSTER_PREFIX.to_owned(),
+        }
+    }
+
+    /// The key prefix. Default: `"session-core:"`, or `"{session-core}:"` on a cluster.
+    ///
+    /// On a cluster the prefix always has a hash tag (`{...}`), so that every key of the store
+    /// hashes to one slot: a prefix that has one is kept as it is (`"{myapp}:"`), any other is
+    /// wrapped in braces (`"myapp:"` becomes `"{myapp:}"`, keys `{myapp:}sid:<sid>`), and an empty
+    /// one becomes `"{session-core}"`.
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+        let prefix = prefix.into();
+        self.prefix = if self.is_cluster() {
+            cluster_prefix(&prefix, "session-core")
+        } else {
+            prefix
+        };
         self
+    }
+
+    /// Whether this store talks to a Redis Cluster.
+    pub(crate) fn is_cluster(&self) -> bool {
+        self.conn.is_cluster()
+    }
+
+    /// A key in the one slot that holds every key of this store (on a cluster, the slot of the
+    /// prefix's hash tag), e.g. to find the node owning it with `CLUSTER KEYSLOT`/`MOVED`.
+    #[allow(dead_code, reason = "for the revocation mirror")]
+    pub(crate) fn slot_key(&self) -> String {
+        format!("{}slot", self.prefix)
     }
 
     fn sid_key(&self, sid: &str) -> String {
