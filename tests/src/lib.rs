@@ -17,6 +17,7 @@ pub mod http;
 pub mod live;
 pub mod modes;
 pub mod props;
+pub mod redis_cluster;
 pub mod redis_server;
 
 pub use client::{Client, Reply};

@@ -13,8 +13,8 @@ use session_core::{
     AuthSession,
 };
 use tests::{
-    builder, call, clock, free_port, get, http::request, login, post, redis_server::RedisServer,
-    routes, session_cookie, test_app, TestApp, COOKIE,
+    builder, call, clock, free_port, get, http::request, login, post, redis_cluster::RedisCluster,
+    redis_server::RedisServer, routes, session_cookie, test_app, TestApp, COOKIE,
 };
 
 /// `POST /revoke-user?id=..` → `AuthSession::revoke_user`.
@@ -39,24 +39,35 @@ async fn revocation_app(auth: AuthSession) -> TestApp {
     .await
 }
 
-/// The stores every behaviour test runs against: memory and a real Redis.
-async fn stores(redis: &RedisServer) -> Vec<(&'static str, Arc<dyn Revocations>)> {
+/// The stores every behaviour test runs against: memory, a real Redis and a real Redis
+/// Cluster (each Redis under a prefix of its own).
+async fn stores(
+    redis: &RedisServer,
+    cluster: &RedisCluster,
+) -> Vec<(&'static str, Arc<dyn Revocations>)> {
     let store = RedisRevocations::connect(&redis.url())
         .await
         .expect("redis is up");
+    let on_cluster = RedisRevocations::connect_cluster(cluster.urls())
+        .await
+        .expect("the redis cluster is up");
     vec![
         ("memory", Arc::new(MemoryRevocations::new())),
         (
             "redis",
             Arc::new(store.prefix(format!("t{}:", free_port()))),
         ),
+        (
+            "cluster",
+            Arc::new(on_cluster.prefix(format!("t{}:", free_port()))),
+        ),
     ]
 }
 
 #[actix_web::test]
 async fn logout_revokes_a_captured_copy_of_the_cookie() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let app = revocation_app(builder(&c).revocations(store).build().unwrap()).await;
         let cookie = login(&app, "/login?id=alice").await;
@@ -83,8 +94,8 @@ async fn logout_revokes_a_captured_copy_of_the_cookie() {
 
 #[actix_web::test]
 async fn revoke_user_refuses_every_device_and_later_logins_work() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let app = revocation_app(builder(&c).revocations(store).build().unwrap()).await;
         let phone = login(&app, "/login?id=alice").await;
@@ -424,8 +435,8 @@ async fn two_instances_share_secret_and_redis() {
 /// call from the slower clock never un-revokes; a login after the call works.
 #[actix_web::test]
 async fn revoke_user_holds_across_instances_with_skewed_clocks() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let fast = clock();
         let slow = Arc::new(session_core::clock::ManualClock::new(tests::T0 - 5));
         let a = revocation_app(builder(&fast).revocations(store.clone()).build().unwrap()).await;
@@ -494,8 +505,8 @@ async fn sign_out_elsewhere(session: session_core::Session) -> HttpResponse {
 
 #[actix_web::test]
 async fn revoke_other_sessions_keeps_only_the_calling_one() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let auth = builder(&c).revocations(store).build().unwrap();
         let app = test_app(auth, |cfg| {
