@@ -194,8 +194,7 @@ impl RedisCluster {
                 .map(|node| self.reply(node, "CLUSTER INFO").unwrap_or_default())
                 .collect();
             let ok = states.iter().all(|info| {
-                info.iter().any(|l| l == "cluster_state:ok")
-                    && info.iter().any(|l| *l == want_nodes)
+                info.iter().any(|l| l == "cluster_state:ok") && info.contains(&want_nodes)
             });
             if ok {
                 return;

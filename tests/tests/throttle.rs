@@ -436,6 +436,92 @@ async fn a_redis_that_does_not_answer_in_time_is_a_timeout() {
     );
 }
 
+// ---- Redis Cluster specifics --------------------------------------------------------------------
+
+/// On a cluster both counters of an attempt (and so every counter of one throttle) live in the
+/// slot of the prefix's hash tag, on the master owning it; still keyed hashes, never the name.
+#[actix_web::test]
+async fn cluster_counters_of_a_throttle_share_one_slot() {
+    let cluster = RedisCluster::shared();
+    let tag = tests::free_port();
+    let store = RedisThrottleStore::connect_cluster(cluster.urls())
+        .await
+        .unwrap()
+        .prefix(format!("app{tag}:throttle:"));
+    let c = clock();
+    let t = throttle(&c, Arc::new(store));
+    fail(&t, "Alice", HOME).await.unwrap();
+    fail(&t, "bob", AWAY).await.unwrap();
+    let prefix = format!("{{app{tag}:throttle:}}");
+    let keys: Vec<(usize, String)> = cluster
+        .keys()
+        .into_iter()
+        .filter(|(_, key)| key.starts_with(&prefix))
+        .collect();
+    assert_eq!(keys.len(), 4, "two accounts, two addresses: {keys:?}");
+    let slot = cluster.keyslot(&prefix);
+    for (node, key) in &keys {
+        let hash = &key[prefix.len()..];
+        assert_eq!(hash.len(), 32, "{key}");
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+        assert_eq!(cluster.keyslot(key), slot, "{key}");
+        assert_eq!(*node, cluster.owner(slot), "{key} on the slot's master");
+    }
+}
+
+/// Two app instances, each reaching the cluster through a different node, share the counts and
+/// the locks.
+#[actix_web::test]
+async fn two_instances_share_counts_and_locks_over_the_cluster() {
+    let cluster = RedisCluster::shared();
+    let urls = cluster.urls();
+    let prefix = format!("shared{}:", tests::free_port());
+    let mut instances = Vec::new();
+    for url in [&urls[0], &urls[2]] {
+        let store = RedisThrottleStore::connect_cluster([url])
+            .await
+            .unwrap()
+            .prefix(prefix.clone());
+        instances.push(throttle(&clock(), Arc::new(store)));
+    }
+    let (a, b) = (&instances[0], &instances[1]);
+    assert_eq!(fail(a, "alice", HOME).await, Ok(()));
+    assert_eq!(fail(b, "alice", AWAY).await, Ok(()));
+    assert_eq!(fail(a, "alice", AWAY).await, Ok(()));
+    assert_eq!(
+        fail(b, "alice", HOME).await,
+        Err(10),
+        "the third failure was A's"
+    );
+    assert_eq!(fail(a, "alice", HOME).await, Err(10), "B's lock holds on A");
+    assert_eq!(
+        fail(a, "bob", HOME).await,
+        Ok(()),
+        "other accounts unaffected"
+    );
+}
+
+/// `connect_cluster` answers at once with an error when no node answers or the server is not
+/// a cluster.
+#[actix_web::test]
+async fn connect_cluster_refuses_a_dead_address_and_a_plain_redis() {
+    let redis = RedisServer::start();
+    let nowhere = format!("redis://127.0.0.1:{}", tests::free_port());
+    for (name, url) in [("nothing listening", nowhere), ("plain redis", redis.url())] {
+        let started = Instant::now();
+        let result = RedisThrottleStore::connect_cluster([url]).await;
+        assert!(
+            matches!(result, Err(ThrottleStoreError::Unavailable(_))),
+            "{name}: {result:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{name}: bounded, {:?}",
+            started.elapsed()
+        );
+    }
+}
+
 // ---- the memory store's bound -------------------------------------------------------------------
 
 #[actix_web::test]
