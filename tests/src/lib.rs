@@ -7,6 +7,8 @@
 //!   raw value;
 //! - [`Client`] is the cookie-jar browser, answering with a [`Reply`];
 //! - [`free_port`] and [`http::request`] are for real servers on 127.0.0.1;
+//! - [`redis_server::RedisServer`] and [`redis_cluster::RedisCluster`] start a real Redis and a
+//!   real 3-master Redis Cluster on 127.0.0.1;
 //! - [`props`] holds the strategies and mutations of the property tests.
 
 use std::sync::Arc;
@@ -17,6 +19,7 @@ pub mod http;
 pub mod live;
 pub mod modes;
 pub mod props;
+pub mod redis_cluster;
 pub mod redis_server;
 
 pub use client::{Client, Reply};

@@ -318,3 +318,55 @@ async fn a_mirror_needs_a_store_made_from_a_url() {
         "{err}"
     );
 }
+
+#[actix_web::test]
+async fn a_mirror_follows_the_master_owning_the_stores_slot_in_a_cluster() {
+    let cluster = tests::redis_cluster::RedisCluster::start();
+    let c = clock();
+    let prefix = "{mirror-test}:";
+    let cluster_store = async || {
+        RedisRevocations::connect_cluster(cluster.urls())
+            .await
+            .expect("the cluster is up")
+            .prefix(prefix)
+    };
+    let start = async |store: RedisRevocations| {
+        RevocationMirror::builder(store)
+            .bound(BOUND)
+            .clock(c.clone())
+            .start()
+            .await
+            .expect("the mirror syncs on the cluster")
+    };
+    let a = start(cluster_store().await).await;
+    let b = start(cluster_store().await).await;
+    let app_a = app(Arc::new(a.clone()), &c).await;
+    let app_b = app(Arc::new(b.clone()), &c).await;
+    let cookie = login(&app_a, "/login?id=alice").await;
+    assert_eq!(status(&app_b, &cookie).await, StatusCode::OK);
+    call(&app_a, post("/logout").cookie(cookie.clone())).await;
+    eventually("B refuses over the cluster", BOUND, async || {
+        status(&app_b, &cookie).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    assert!(b.is_synced());
+
+    // The subscription lives on the slot's master: kill it there, B falls back and resyncs.
+    let owner = cluster.owner(cluster.keyslot(&format!("{prefix}slot")));
+    assert_eq!(
+        cluster.command(owner, "CLIENT KILL TYPE pubsub").as_deref(),
+        Some(":2"),
+        "both mirrors subscribe on the owner"
+    );
+    let next = login(&app_a, "/login?id=bob").await;
+    call(&app_a, post("/logout").cookie(next.clone())).await;
+    eventually("B refuses after the kill", BOUND, async || {
+        status(&app_b, &next).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+    eventually("B resyncs", Duration::from_secs(10), async || {
+        b.loads() == 2 && b.is_synced()
+    })
+    .await;
+    assert_eq!(b.len(), 2);
+}

@@ -1,4 +1,5 @@
-//! Immediate revocation: logout, revoke_user, fail-closed / fail-open, a real Redis, two instances.
+//! Immediate revocation: logout, revoke_user, fail-closed / fail-open, a real Redis and a real
+//! Redis Cluster, two instances.
 
 use std::{
     future::pending,
@@ -16,8 +17,8 @@ use session_core::{
     AuthSession,
 };
 use tests::{
-    builder, call, clock, free_port, get, http::request, login, post, redis_server::RedisServer,
-    routes, session_cookie, test_app, TestApp, COOKIE,
+    builder, call, clock, free_port, get, http::request, login, post, redis_cluster::RedisCluster,
+    redis_server::RedisServer, routes, session_cookie, test_app, TestApp, COOKIE,
 };
 
 /// `POST /revoke-user?id=..` → `AuthSession::revoke_user`.
@@ -42,8 +43,12 @@ async fn revocation_app(auth: AuthSession) -> TestApp {
     .await
 }
 
-/// The stores every behaviour test runs against: memory, a real Redis, and a mirror of it.
-async fn stores(redis: &RedisServer) -> Vec<(&'static str, Arc<dyn Revocations>)> {
+/// The stores every behaviour test runs against: memory, a real Redis, a real Redis Cluster,
+/// and a mirror of each (each under a prefix of its own).
+async fn stores(
+    redis: &RedisServer,
+    cluster: &RedisCluster,
+) -> Vec<(&'static str, Arc<dyn Revocations>)> {
     let store = RedisRevocations::connect(&redis.url())
         .await
         .expect("redis is up");
@@ -58,6 +63,19 @@ async fn stores(redis: &RedisServer) -> Vec<(&'static str, Arc<dyn Revocations>)
         .start()
         .await
         .expect("the mirror syncs");
+    let on_cluster = RedisRevocations::connect_cluster(cluster.urls())
+        .await
+        .expect("the redis cluster is up");
+    let cluster_mirror = RevocationMirror::builder(
+        RedisRevocations::connect_cluster(cluster.urls())
+            .await
+            .expect("the redis cluster is up")
+            .prefix(format!("t{}:", free_port())),
+    )
+    .clock(clock())
+    .start()
+    .await
+    .expect("the mirror syncs on the cluster");
     vec![
         ("memory", Arc::new(MemoryRevocations::new())),
         (
@@ -65,13 +83,18 @@ async fn stores(redis: &RedisServer) -> Vec<(&'static str, Arc<dyn Revocations>)
             Arc::new(store.prefix(format!("t{}:", free_port()))),
         ),
         ("mirror", Arc::new(mirror)),
+        (
+            "cluster",
+            Arc::new(on_cluster.prefix(format!("t{}:", free_port()))),
+        ),
+        ("cluster-mirror", Arc::new(cluster_mirror)),
     ]
 }
 
 #[actix_web::test]
 async fn logout_revokes_a_captured_copy_of_the_cookie() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let app = revocation_app(builder(&c).revocations(store).build().unwrap()).await;
         let cookie = login(&app, "/login?id=alice").await;
@@ -98,8 +121,8 @@ async fn logout_revokes_a_captured_copy_of_the_cookie() {
 
 #[actix_web::test]
 async fn revoke_user_refuses_every_device_and_later_logins_work() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let app = revocation_app(builder(&c).revocations(store).build().unwrap()).await;
         let phone = login(&app, "/login?id=alice").await;
@@ -391,47 +414,204 @@ fn serve(auth: AuthSession) -> (SocketAddr, actix_web::dev::ServerHandle) {
     (addr, handle)
 }
 
+/// Two app instances over one store each time: the same Redis connection, then a cluster that
+/// each instance reaches through a different node.
 #[actix_web::test]
 async fn two_instances_share_secret_and_redis() {
-    let redis = RedisServer::start();
-    let store = Arc::new(RedisRevocations::connect(&redis.url()).await.unwrap());
-    let c = clock();
-    let (a, stop_a) = serve(builder(&c).revocations(store.clone()).build().unwrap());
-    let (b, stop_b) = serve(builder(&c).revocations(store).build().unwrap());
-
-    // Sign in on A, use the cookie on B.
-    let login = request(a, "POST", "/login?id=alice", None).await;
-    let cookie = login.cookie(COOKIE).expect("A sets the cookie");
-    assert_eq!(request(b, "GET", "/me", Some(&cookie)).await.status, 200);
-    // Log out on B, refused on A.
-    let logout = request(b, "POST", "/logout", Some(&cookie)).await;
-    assert_eq!(logout.status, 200);
-    assert_eq!(request(a, "GET", "/me", Some(&cookie)).await.status, 401);
-    // revoke_user on A: every device refused on both.
-    let phone = request(a, "POST", "/login?id=alice", None)
-        .await
-        .cookie(COOKIE)
-        .unwrap();
-    let laptop = request(b, "POST", "/login?id=alice", None)
-        .await
-        .cookie(COOKIE)
-        .unwrap();
-    assert_eq!(
-        request(a, "POST", "/revoke-user?id=alice", None)
-            .await
-            .status,
-        200
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    let single = Arc::new(RedisRevocations::connect(&redis.url()).await.unwrap());
+    let prefix = format!("t{}:", free_port());
+    let urls = cluster.urls();
+    let (via_first, via_last) = (
+        RedisRevocations::connect_cluster([&urls[0]]).await.unwrap(),
+        RedisRevocations::connect_cluster([&urls[2]]).await.unwrap(),
     );
-    for device in [&phone, &laptop] {
-        for server in [a, b] {
-            assert_eq!(
-                request(server, "GET", "/me", Some(device)).await.status,
-                401
-            );
+    for (name, store_a, store_b) in [
+        ("redis", single.clone(), single),
+        (
+            "cluster",
+            Arc::new(via_first.prefix(prefix.clone())),
+            Arc::new(via_last.prefix(prefix)),
+        ),
+    ] {
+        let c = clock();
+        let (a, stop_a) = serve(builder(&c).revocations(store_a.clone()).build().unwrap());
+        let (b, stop_b) = serve(builder(&c).revocations(store_b.clone()).build().unwrap());
+
+        // Sign in on A, use the cookie on B.
+        let login = request(a, "POST", "/login?id=alice", None).await;
+        let cookie = login.cookie(COOKIE).expect("A sets the cookie");
+        assert_eq!(
+            request(b, "GET", "/me", Some(&cookie)).await.status,
+            200,
+            "{name}"
+        );
+        // Log out on B, refused on A.
+        let logout = request(b, "POST", "/logout", Some(&cookie)).await;
+        assert_eq!(logout.status, 200, "{name}");
+        assert_eq!(
+            request(a, "GET", "/me", Some(&cookie)).await.status,
+            401,
+            "{name}"
+        );
+        // revoke_user on A: every device refused on both.
+        let phone = request(a, "POST", "/login?id=alice", None)
+            .await
+            .cookie(COOKIE)
+            .unwrap();
+        let laptop = request(b, "POST", "/login?id=alice", None)
+            .await
+            .cookie(COOKIE)
+            .unwrap();
+        assert_eq!(
+            request(a, "POST", "/revoke-user?id=alice", None)
+                .await
+                .status,
+            200,
+            "{name}"
+        );
+        for device in [&phone, &laptop] {
+            for server in [a, b] {
+                assert_eq!(
+                    request(server, "GET", "/me", Some(device)).await.status,
+                    401,
+                    "{name}"
+                );
+            }
+        }
+        // Both instances read the one generation the revocation moved.
+        let generation = store_a.generation("alice").await.unwrap();
+        assert!(generation > 0, "{name}");
+        assert_eq!(store_b.generation("alice").await, Ok(generation), "{name}");
+        assert_eq!(store_b.generation("bob").await, Ok(0), "{name}");
+        stop_a.stop(true).await;
+        stop_b.stop(true).await;
+    }
+}
+
+/// On a cluster every key of one store lands in the slot of its prefix's hash tag, on the master
+/// owning that slot: the default prefix, one wrapped in braces, one with a tag of its own.
+#[actix_web::test]
+async fn cluster_keys_share_one_slot_on_the_master_owning_it() {
+    let cluster = RedisCluster::shared();
+    let tag = free_port();
+    for (prefix, keys_start) in [
+        (None, "{session-core}:".to_owned()),
+        (Some(format!("app{tag}:")), format!("{{app{tag}:}}")),
+        (
+            Some(format!("{{tenant{tag}}}:rev:")),
+            format!("{{tenant{tag}}}:rev:"),
+        ),
+    ] {
+        let store = RedisRevocations::connect_cluster(cluster.urls())
+            .await
+            .unwrap();
+        let store = match prefix {
+            Some(prefix) => store.prefix(prefix),
+            None => store,
+        };
+        let c = clock();
+        let auth = builder(&c).revocations(Arc::new(store)).build().unwrap();
+        let app = revocation_app(auth.clone()).await;
+        // A user id that would pick a slot of its own if the prefix had no tag.
+        let user = format!("{{user{tag}}}");
+        let cookie = login(&app, &format!("/login?id={user}")).await;
+        let sid = auth.inspect(cookie.value()).unwrap()["sid"]
+            .as_str()
+            .unwrap()
+            .to_owned();
+        call(&app, post("/logout").cookie(cookie.clone())).await;
+        let revoke = post(&format!(
+            "/revoke-user?id={}",
+            user.replace('{', "%7B").replace('}', "%7D")
+        ));
+        assert_eq!(call(&app, revoke).await.status(), StatusCode::OK);
+
+        let mut keys: Vec<(usize, String)> = cluster
+            .keys()
+            .into_iter()
+            .filter(|(_, key)| key.starts_with(&keys_start))
+            .collect();
+        keys.sort();
+        let names: Vec<&str> = keys.iter().map(|(_, key)| key.as_str()).collect();
+        let mut want = vec![
+            format!("{keys_start}sid:{sid}"),
+            format!("{keys_start}user:{user}"),
+        ];
+        want.sort();
+        assert_eq!(names, want, "{keys_start}");
+        let slot = cluster.keyslot(&format!("{keys_start}x"));
+        for (node, key) in &keys {
+            assert_eq!(cluster.keyslot(key), slot, "{key}");
+            assert_eq!(*node, cluster.owner(slot), "{key} on the slot's master");
         }
     }
-    stop_a.stop(true).await;
-    stop_b.stop(true).await;
+}
+
+/// `connect_cluster` answers at once with an error when no node answers or the server is not
+/// a cluster, instead of a store that fails on every request.
+#[actix_web::test]
+async fn connect_cluster_refuses_a_dead_address_and_a_plain_redis() {
+    let redis = RedisServer::start();
+    let nowhere = format!("redis://127.0.0.1:{}", free_port());
+    for (name, url) in [("nothing listening", nowhere), ("plain redis", redis.url())] {
+        let started = Instant::now();
+        let result = RedisRevocations::connect_cluster([url]).await;
+        assert!(
+            matches!(result, Err(RevocationError::Unavailable(_))),
+            "{name}: {result:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{name}: bounded, {:?}",
+            started.elapsed()
+        );
+    }
+}
+
+/// The master owning the store's slot crashes: requests fail closed (503) within the timeout,
+/// and pass again once it is back, without restarting the app.
+#[actix_web::test]
+async fn cluster_master_down_fails_closed_then_recovers_without_restart() {
+    let mut cluster = RedisCluster::start();
+    let store = RedisRevocations::connect_cluster(cluster.urls())
+        .await
+        .unwrap()
+        .prefix("down:");
+    let c = clock();
+    let app = revocation_app(builder(&c).revocations(Arc::new(store)).build().unwrap()).await;
+    let cookie = login(&app, "/login?id=alice").await;
+    assert_eq!(
+        call(&app, get("/me").cookie(cookie.clone())).await.status(),
+        StatusCode::OK
+    );
+
+    let owner = cluster.owner(cluster.keyslot("{down:}"));
+    cluster.stop(owner);
+    let started = Instant::now();
+    assert_eq!(
+        call(&app, get("/me").cookie(cookie.clone())).await.status(),
+        StatusCode::SERVICE_UNAVAILABLE
+    );
+    assert!(
+        started.elapsed() < Duration::from_secs(1),
+        "bounded: {:?}",
+        started.elapsed()
+    );
+
+    cluster.resume(owner);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let status = call(&app, get("/me").cookie(cookie.clone())).await.status();
+        if status == StatusCode::OK {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no recovery within 10 s after the master came back: {status}"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(100)).await;
+    }
 }
 
 /// Two instances whose clocks differ by 5 s, over one store: a session that verified on either
@@ -439,8 +619,8 @@ async fn two_instances_share_secret_and_redis() {
 /// call from the slower clock never un-revokes; a login after the call works.
 #[actix_web::test]
 async fn revoke_user_holds_across_instances_with_skewed_clocks() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let fast = clock();
         let slow = Arc::new(session_core::clock::ManualClock::new(tests::T0 - 5));
         let a = revocation_app(builder(&fast).revocations(store.clone()).build().unwrap()).await;
@@ -509,8 +689,8 @@ async fn sign_out_elsewhere(session: session_core::Session) -> HttpResponse {
 
 #[actix_web::test]
 async fn revoke_other_sessions_keeps_only_the_calling_one() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let auth = builder(&c).revocations(store).build().unwrap();
         let app = test_app(auth, |cfg| {

@@ -1,5 +1,5 @@
 //! The login throttle (`session_core::throttle`): one behaviour matrix run against the memory
-//! store and a real Redis, on a manual clock; the HTTP answers; faults and timeouts; the memory
+//! store, a real Redis and a real Redis Cluster, on a manual clock; the HTTP answers; faults and timeouts; the memory
 //! store's bound.
 
 use std::{
@@ -22,7 +22,7 @@ use session_core::{
         Verdict, DEFAULT_CAPACITY,
     },
 };
-use tests::{clock, key, redis_server::RedisServer};
+use tests::{clock, key, redis_cluster::RedisCluster, redis_server::RedisServer};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
@@ -40,17 +40,27 @@ fn throttle(c: &Arc<ManualClock>, store: Arc<dyn ThrottleStore>) -> Throttle {
     builder(c, store).build().expect("test settings are valid")
 }
 
-/// The stores every behaviour test runs against: memory, and a real Redis under a prefix of
-/// its own.
-async fn stores(redis: &RedisServer) -> Vec<(&'static str, Arc<dyn ThrottleStore>)> {
+/// The stores every behaviour test runs against: memory, a real Redis and a real Redis
+/// Cluster, each Redis under a prefix of its own.
+async fn stores(
+    redis: &RedisServer,
+    cluster: &RedisCluster,
+) -> Vec<(&'static str, Arc<dyn ThrottleStore>)> {
     let store = RedisThrottleStore::connect(&redis.url())
         .await
         .expect("redis is up");
+    let on_cluster = RedisThrottleStore::connect_cluster(cluster.urls())
+        .await
+        .expect("the redis cluster is up");
     vec![
         ("memory", Arc::new(MemoryThrottleStore::new())),
         (
             "redis",
             Arc::new(store.prefix(format!("t{}:", tests::free_port()))),
+        ),
+        (
+            "cluster",
+            Arc::new(on_cluster.prefix(format!("t{}:", tests::free_port()))),
         ),
     ]
 }
@@ -90,8 +100,8 @@ const AWAY: &str = "203.0.113.77";
 
 #[actix_web::test]
 async fn an_account_takes_max_failures_then_waits_for_its_lock() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let t = throttle(&c, store);
         for _ in 0..3 {
@@ -107,8 +117,8 @@ async fn an_account_takes_max_failures_then_waits_for_its_lock() {
 
 #[actix_web::test]
 async fn locks_double_while_the_failures_go_on_up_to_the_maximum() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let t = throttle(&c, store);
         for want in [10, 20, 40, 60, 60] {
@@ -123,8 +133,8 @@ async fn locks_double_while_the_failures_go_on_up_to_the_maximum() {
 
 #[actix_web::test]
 async fn strikes_are_forgotten_after_a_quiet_period() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let t = throttle(&c, store);
         for _ in 0..3 {
@@ -146,8 +156,8 @@ async fn strikes_are_forgotten_after_a_quiet_period() {
 
 #[actix_web::test]
 async fn failures_spread_over_windows_are_counted_per_window() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let t = throttle(&c, store);
         for _ in 0..3 {
@@ -167,8 +177,8 @@ async fn failures_spread_over_windows_are_counted_per_window() {
 
 #[actix_web::test]
 async fn a_success_resets_the_account_and_gives_the_address_its_attempt_back() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let t = throttle(&c, store);
         for _ in 0..2 {
@@ -190,8 +200,8 @@ async fn a_success_resets_the_account_and_gives_the_address_its_attempt_back() {
 
 #[actix_web::test]
 async fn the_address_limit_spans_accounts_and_spares_other_addresses() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let t = throttle(&c, store);
         for i in 0..10 {
@@ -210,8 +220,8 @@ async fn the_address_limit_spans_accounts_and_spares_other_addresses() {
 
 #[actix_web::test]
 async fn a_locked_account_does_not_affect_another_account_from_another_address() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let t = throttle(&c, store);
         for _ in 0..3 {
@@ -227,8 +237,8 @@ async fn a_locked_account_does_not_affect_another_account_from_another_address()
 
 #[actix_web::test]
 async fn refused_attempts_are_not_charged_to_the_address() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let t = throttle(&c, store);
         for _ in 0..3 {
@@ -247,8 +257,8 @@ async fn refused_attempts_are_not_charged_to_the_address() {
 
 #[actix_web::test]
 async fn names_differing_in_case_or_spacing_share_a_counter_known_or_not() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let t = throttle(&c, store);
         for variant in ["Alice", " alice", "ALICE\t"] {
@@ -273,8 +283,8 @@ async fn names_differing_in_case_or_spacing_share_a_counter_known_or_not() {
 
 #[actix_web::test]
 async fn concurrent_attempts_never_pass_a_full_counter() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let t = throttle(&c, store);
         let tasks: Vec<_> = (0..50)
@@ -293,8 +303,8 @@ async fn concurrent_attempts_never_pass_a_full_counter() {
 
 #[actix_web::test]
 async fn an_attempt_naming_no_account_counts_against_the_address_only() {
-    let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
         let c = clock();
         let t = throttle(&c, store);
         for _ in 0..10 {
@@ -424,6 +434,92 @@ async fn a_redis_that_does_not_answer_in_time_is_a_timeout() {
         "the timeout, not the pause: {:?}",
         started.elapsed()
     );
+}
+
+// ---- Redis Cluster specifics --------------------------------------------------------------------
+
+/// On a cluster both counters of an attempt (and so every counter of one throttle) live in the
+/// slot of the prefix's hash tag, on the master owning it; still keyed hashes, never the name.
+#[actix_web::test]
+async fn cluster_counters_of_a_throttle_share_one_slot() {
+    let cluster = RedisCluster::shared();
+    let tag = tests::free_port();
+    let store = RedisThrottleStore::connect_cluster(cluster.urls())
+        .await
+        .unwrap()
+        .prefix(format!("app{tag}:throttle:"));
+    let c = clock();
+    let t = throttle(&c, Arc::new(store));
+    fail(&t, "Alice", HOME).await.unwrap();
+    fail(&t, "bob", AWAY).await.unwrap();
+    let prefix = format!("{{app{tag}:throttle:}}");
+    let keys: Vec<(usize, String)> = cluster
+        .keys()
+        .into_iter()
+        .filter(|(_, key)| key.starts_with(&prefix))
+        .collect();
+    assert_eq!(keys.len(), 4, "two accounts, two addresses: {keys:?}");
+    let slot = cluster.keyslot(&prefix);
+    for (node, key) in &keys {
+        let hash = &key[prefix.len()..];
+        assert_eq!(hash.len(), 32, "{key}");
+        assert!(hash.bytes().all(|b| b.is_ascii_hexdigit()), "{key}");
+        assert_eq!(cluster.keyslot(key), slot, "{key}");
+        assert_eq!(*node, cluster.owner(slot), "{key} on the slot's master");
+    }
+}
+
+/// Two app instances, each reaching the cluster through a different node, share the counts and
+/// the locks.
+#[actix_web::test]
+async fn two_instances_share_counts_and_locks_over_the_cluster() {
+    let cluster = RedisCluster::shared();
+    let urls = cluster.urls();
+    let prefix = format!("shared{}:", tests::free_port());
+    let mut instances = Vec::new();
+    for url in [&urls[0], &urls[2]] {
+        let store = RedisThrottleStore::connect_cluster([url])
+            .await
+            .unwrap()
+            .prefix(prefix.clone());
+        instances.push(throttle(&clock(), Arc::new(store)));
+    }
+    let (a, b) = (&instances[0], &instances[1]);
+    assert_eq!(fail(a, "alice", HOME).await, Ok(()));
+    assert_eq!(fail(b, "alice", AWAY).await, Ok(()));
+    assert_eq!(fail(a, "alice", AWAY).await, Ok(()));
+    assert_eq!(
+        fail(b, "alice", HOME).await,
+        Err(10),
+        "the third failure was A's"
+    );
+    assert_eq!(fail(a, "alice", HOME).await, Err(10), "B's lock holds on A");
+    assert_eq!(
+        fail(a, "bob", HOME).await,
+        Ok(()),
+        "other accounts unaffected"
+    );
+}
+
+/// `connect_cluster` answers at once with an error when no node answers or the server is not
+/// a cluster.
+#[actix_web::test]
+async fn connect_cluster_refuses_a_dead_address_and_a_plain_redis() {
+    let redis = RedisServer::start();
+    let nowhere = format!("redis://127.0.0.1:{}", tests::free_port());
+    for (name, url) in [("nothing listening", nowhere), ("plain redis", redis.url())] {
+        let started = Instant::now();
+        let result = RedisThrottleStore::connect_cluster([url]).await;
+        assert!(
+            matches!(result, Err(ThrottleStoreError::Unavailable(_))),
+            "{name}: {result:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{name}: bounded, {:?}",
+            started.elapsed()
+        );
+    }
 }
 
 // ---- the memory store's bound -------------------------------------------------------------------

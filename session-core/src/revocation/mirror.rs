@@ -38,7 +38,10 @@ use std::{
 
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use futures_util::{FutureExt as _, StreamExt as _};
-use redis::{aio::PubSubStream, Client, Msg};
+use redis::{
+    aio::{MultiplexedConnection, PubSubStream},
+    Client, Msg,
+};
 use sha2::{Digest, Sha256};
 
 use super::{BoxFuture, RedisRevocations, RevocationError, Revocations};
@@ -186,8 +189,18 @@ impl RevocationMirrorBuilder {
     pub async fn start(self) -> Result<RevocationMirror, RevocationError> {
         let Some(client) = self.store.client().cloned() else {
             return Err(RevocationError::Unavailable(
-                "a RevocationMirror needs a store made with RedisRevocations::connect".into(),
+                "a RevocationMirror needs a store made with RedisRevocations::connect or \
+                 connect_cluster"
+                    .into(),
             ));
+        };
+        let source = if self.store.is_cluster() {
+            Source::Cluster {
+                template: client,
+                store: self.store.clone(),
+            }
+        } else {
+            Source::Server(client)
         };
         let shared = Arc::new(Shared {
             channel: self.store.channel(),
@@ -202,7 +215,7 @@ impl RevocationMirrorBuilder {
         let (first_tx, first_rx) = tokio::sync::oneshot::channel();
         let follower = Follower {
             shared: Arc::downgrade(&shared),
-            client,
+            source,
             first: Some(first_tx),
             #[cfg(feature = "test-util")]
             before_load: self.before_load,
@@ -406,10 +419,56 @@ fn lost(what: &str, e: impl std::fmt::Display) -> Lost {
     RevocationError::Unavailable(format!("revocation mirror: {what}: {e}"))
 }
 
+/// Where the mirror subscribes and loads.
+enum Source {
+    /// One Redis server.
+    Server(Client),
+    /// The master owning the store's one slot in a cluster, found again at every (re)connection:
+    /// scripts run and `PUBLISH` there, so its subscribers get announcements in the order it ran
+    /// them, and a `PING` on the same connection orders after them as on one server.
+    Cluster {
+        template: Client,
+        store: RedisRevocations,
+    },
+}
+
+impl Source {
+    /// The client to subscribe and load with now, and, on a cluster, the key whose `EXISTS`
+    /// proves at every heartbeat that the node still owns the slot (`MOVED` otherwise).
+    async fn client(&self) -> Result<(Client, Option<String>), Lost> {
+        match self {
+            Self::Server(client) => Ok((client.clone(), None)),
+            Self::Cluster { template, store } => {
+                let owner = store.slot_owner().await?;
+                let (host, port) = owner
+                    .rsplit_once(':')
+                    .and_then(|(h, p)| Some((h.to_owned(), p.parse::<u16>().ok()?)))
+                    .ok_or_else(|| lost("cluster", format!("bad node address {owner}")))?;
+                let mut info = template.get_connection_info().clone();
+                info.addr = match info.addr {
+                    redis::ConnectionAddr::TcpTls {
+                        insecure,
+                        tls_params,
+                        ..
+                    } => redis::ConnectionAddr::TcpTls {
+                        host,
+                        port,
+                        insecure,
+                        tls_params,
+                    },
+                    _ => redis::ConnectionAddr::Tcp(host, port),
+                };
+                let client = Client::open(info).map_err(|e| lost("cluster", e))?;
+                Ok((client, Some(store.slot_key())))
+            }
+        }
+    }
+}
+
 /// The background task: subscribe, load, follow; on any loss distrust, back off, start over.
 struct Follower {
     shared: Weak<Shared>,
-    client: Client,
+    source: Source,
     first: Option<tokio::sync::oneshot::Sender<Result<(), RevocationError>>>,
     #[cfg(feature = "test-util")]
     before_load: Option<BeforeLoad>,
@@ -444,7 +503,10 @@ impl Follower {
         let Some(bound) = self.shared.upgrade().map(|s| s.bound) else {
             return Ok(());
         };
-        let mut pubsub = tokio::time::timeout(bound, self.client.get_async_pubsub())
+        let (client, owned_key) = tokio::time::timeout(bound, self.source.client())
+            .await
+            .map_err(|e| lost("connect", e))??;
+        let mut pubsub = tokio::time::timeout(bound, client.get_async_pubsub())
             .await
             .map_err(|e| lost("connect", e))?
             .map_err(|e| lost("connect", e))?;
@@ -462,7 +524,11 @@ impl Follower {
         if let Some(hook) = self.before_load.take() {
             hook().await;
         }
-        self.load().await?;
+        let mut conn = tokio::time::timeout(bound, client.get_multiplexed_async_connection())
+            .await
+            .map_err(|e| lost("connect", e))?
+            .map_err(|e| lost("connect", e))?;
+        self.load(&mut conn).await?;
         let heartbeat = bound / 4;
         let mut ticks = tokio::time::interval(heartbeat);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -477,6 +543,17 @@ impl Follower {
                 _ = ticks.tick() => {
                     let Some(shared) = self.shared.upgrade() else { return Ok(()) };
                     let sent = shared.now_ms();
+                    if let Some(key) = &owned_key {
+                        // Still the slot's master (a moved slot answers MOVED), so the `PING`
+                        // below still orders after every announcement.
+                        tokio::time::timeout(
+                            bound,
+                            redis::cmd("EXISTS").arg(key).query_async::<i64>(&mut conn),
+                        )
+                        .await
+                        .map_err(|e| lost("heartbeat", e))?
+                        .map_err(|e| lost("slot owner", e))?;
+                    }
                     tokio::time::timeout(bound, sink.ping::<redis::Value>())
                         .await
                         .map_err(|e| lost("heartbeat", e))?
@@ -497,15 +574,10 @@ impl Follower {
 
     /// Loads every revocation the store holds (`SCAN` in steps, each step's TTLs and
     /// generations in one pipeline).
-    async fn load(&mut self) -> Result<(), Lost> {
+    async fn load(&mut self, conn: &mut MultiplexedConnection) -> Result<(), Lost> {
         let Some(shared) = self.shared.upgrade() else {
             return Ok(());
         };
-        let mut conn =
-            tokio::time::timeout(shared.bound, self.client.get_multiplexed_async_connection())
-                .await
-                .map_err(|e| lost("load", e))?
-                .map_err(|e| lost("load", e))?;
         let prefix = shared.store.key_prefix().to_owned();
         let pattern = format!("{}*", glob_escape(&prefix));
         let mut cursor: u64 = 0;
@@ -516,7 +588,7 @@ impl Follower {
                 .arg(&pattern)
                 .arg("COUNT")
                 .arg(SCAN_COUNT)
-                .query_async(&mut conn)
+                .query_async(conn)
                 .await
                 .map_err(|e| lost("load", e))?;
             let keys: Vec<(String, bool)> = keys
@@ -532,10 +604,8 @@ impl Follower {
                 for (key, _) in &keys {
                     pipe.cmd("GET").arg(key).cmd("TTL").arg(key);
                 }
-                let values: Vec<(Option<String>, i64)> = pipe
-                    .query_async(&mut conn)
-                    .await
-                    .map_err(|e| lost("load", e))?;
+                let values: Vec<(Option<String>, i64)> =
+                    pipe.query_async(conn).await.map_err(|e| lost("load", e))?;
                 let now = shared.clock.now();
                 for ((key, is_user), (value, ttl)) in keys.iter().zip(values) {
                     // -2: expired since the SCAN; -1: no expiry (not written by this crate).

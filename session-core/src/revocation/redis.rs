@@ -1,8 +1,16 @@
 //! Revocations in Redis, shared by every instance of an app (feature `redis`).
 
-use redis::{aio::ConnectionManager, AsyncCommands, Client, Script};
+use redis::{
+    aio::ConnectionManager, cluster_async::ClusterConnection, AsyncCommands, Client, Script,
+};
 
 use super::{keep_until, BoxFuture, RevocationError, Revocations};
+use crate::redis_conn::{cluster_prefix, Conn};
+
+/// The default prefix on one server.
+const PREFIX: &str = "session-core:";
+/// The default prefix on a cluster: the hash tag puts every key of the store in one slot.
+const CLUSTER_PREFIX: &str = "{session-core}:";
 
 /// Revokes a session id (KEYS[1]) for at least ARGV[1] seconds (never shortening an earlier
 /// revocation) and announces it on channel ARGV[2] as `s <ttl> <sid>` (sid = ARGV[3]).
@@ -41,6 +49,10 @@ return generation
 /// per authenticated request, one `GET` per login. The connection reconnects by itself after
 /// Redis restarts.
 ///
+/// On a Redis Cluster ([`RedisRevocations::connect_cluster`]) every key of one store lives in
+/// one hash slot, so the `MGET` and the scripts run on the one master owning it: the prefix
+/// always carries a hash tag (see [`RedisRevocations::prefix`]).
+///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
 /// use std::sync::Arc;
@@ -53,8 +65,9 @@ return generation
 /// ```
 #[derive(Clone)]
 pub struct RedisRevocations {
-    conn: ConnectionManager,
-    /// The server's client when connected by URL: a [`super::RevocationMirror`] opens its
+    conn: Conn,
+    /// The server's client when connected by URL (on a cluster: the first node's, as a template
+    /// for the master owning the store's slot): a [`super::RevocationMirror`] opens its
     /// subscription and its loading connection with it.
     client: Option<Client>,
     prefix: String,
@@ -64,6 +77,7 @@ impl std::fmt::Debug for RedisRevocations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisRevocations")
             .field("prefix", &self.prefix)
+            .field("cluster", &self.is_cluster())
             .finish_non_exhaustive()
     }
 }
@@ -83,16 +97,69 @@ impl RedisRevocations {
     /// this way cannot feed a [`super::RevocationMirror`]: use [`Self::connect`] for that.
     pub fn from_manager(conn: ConnectionManager) -> Self {
         Self {
-            conn,
+            conn: Conn::Single(conn),
             client: None,
-            prefix: "session-core:".to_owned(),
+            prefix: PREFIX.to_owned(),
         }
     }
 
-    /// The key prefix. Default: `"session-core:"`.
+    /// Connects to the Redis Cluster that `urls` (`redis://host:port`, one or more of its nodes)
+    /// belong to, with the default prefix `"{session-core}:"`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use session_core::revocation::RedisRevocations;
+    /// let nodes = ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"];
+    /// let store = RedisRevocations::connect_cluster(nodes).await?.prefix("myapp:");
+    /// # let _ = store;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, RevocationError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let urls: Vec<String> = urls.into_iter().map(|u| u.as_ref().to_owned()).collect();
+        // The first node's settings (credentials, TLS) are the template a mirror uses to reach
+        // whichever master owns the store's slot.
+        let template = match urls.first() {
+            Some(url) => Some(Client::open(url.as_str()).map_err(unavailable)?),
+            None => None,
+        };
+        let conn = crate::redis_conn::connect_cluster(&urls)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self {
+            client: template,
+            ..Self::from_cluster(conn)
+        })
+    }
+
+    /// Uses an existing Redis Cluster connection, with the default prefix `"{session-core}:"`. A
+    /// store made this way cannot feed a [`super::RevocationMirror`]: use
+    /// [`Self::connect_cluster`] for that.
+    pub fn from_cluster(conn: ClusterConnection) -> Self {
+        Self {
+            conn: Conn::Cluster(conn),
+            client: None,
+            prefix: CLUSTER_PREFIX.to_owned(),
+        }
+    }
+
+    /// The key prefix. Default: `"session-core:"`, or `"{session-core}:"` on a cluster.
+    ///
+    /// On a cluster the prefix always has a hash tag (`{...}`), so that every key of the store
+    /// hashes to one slot: a prefix that has one is kept as it is (`"{myapp}:"`), any other is
+    /// wrapped in braces (`"myapp:"` becomes `"{myapp:}"`, keys `{myapp:}sid:<sid>`), and an empty
+    /// one becomes `"{session-core}"`.
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+        let prefix = prefix.into();
+        self.prefix = if self.is_cluster() {
+            cluster_prefix(&prefix, "session-core")
+        } else {
+            prefix
+        };
         self
     }
 
@@ -107,6 +174,64 @@ impl RedisRevocations {
 
     pub(crate) fn client(&self) -> Option<&Client> {
         self.client.as_ref()
+    }
+
+    /// Whether this store talks to a Redis Cluster.
+    pub(crate) fn is_cluster(&self) -> bool {
+        self.conn.is_cluster()
+    }
+
+    /// On a cluster, the address (`host:port`) of the master that owns the store's one slot
+    /// now, from `CLUSTER KEYSLOT` and `CLUSTER SLOTS`.
+    pub(crate) async fn slot_owner(&self) -> Result<String, RevocationError> {
+        let mut conn = self.conn.clone();
+        let slot: i64 = redis::cmd("CLUSTER")
+            .arg("KEYSLOT")
+            .arg(self.slot_key())
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        let ranges: Vec<redis::Value> = redis::cmd("CLUSTER")
+            .arg("SLOTS")
+            .query_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        for range in ranges {
+            // [start, end, [host, port, id, ..] (the master), replicas..]
+            let redis::Value::Array(range) = range else {
+                continue;
+            };
+            let (Some(start), Some(end), Some(master)) =
+                (range.first(), range.get(1), range.get(2))
+            else {
+                continue;
+            };
+            let (Ok(start), Ok(end)) = (
+                redis::from_redis_value::<i64>(start),
+                redis::from_redis_value::<i64>(end),
+            ) else {
+                continue;
+            };
+            if (start..=end).contains(&slot) {
+                let (host, port): (String, u16) = match master {
+                    redis::Value::Array(node) if node.len() >= 2 => (
+                        redis::from_redis_value(&node[0]).map_err(unavailable)?,
+                        redis::from_redis_value(&node[1]).map_err(unavailable)?,
+                    ),
+                    _ => break,
+                };
+                return Ok(format!("{host}:{port}"));
+            }
+        }
+        Err(RevocationError::Unavailable(format!(
+            "no master owns slot {slot} of the revocation store"
+        )))
+    }
+
+    /// A key in the one slot that holds every key of this store (on a cluster, the slot of the
+    /// prefix's hash tag), e.g. to find the node owning it with `CLUSTER KEYSLOT`/`MOVED`.
+    pub(crate) fn slot_key(&self) -> String {
+        format!("{}slot", self.prefix)
     }
 
     fn sid_key(&self, sid: &str) -> String {

@@ -1,12 +1,18 @@
 //! Counters in Redis, shared by every instance of an app (feature `redis`).
 
-use redis::{aio::ConnectionManager, Script};
+use redis::{aio::ConnectionManager, cluster_async::ClusterConnection, Script};
 
 use super::{
     counter::{Counter, CounterKey},
     policy::Verdict,
     store::{BoxFuture, ThrottleStore, ThrottleStoreError},
 };
+use crate::redis_conn::{cluster_prefix, Conn};
+
+/// The default prefix on one server.
+const PREFIX: &str = "session-core:throttle:";
+/// The default prefix on a cluster: the hash tag puts every counter of the throttle in one slot.
+const CLUSTER_PREFIX: &str = "{session-core:throttle}:";
 
 /// `decide` (policy.rs) inside Redis: KEYS are the counters, ARGV[1] is `now`, then four
 /// numbers per key (max_failures, window, first_lock, max_lock). Returns 0 when allowed, else
@@ -103,8 +109,14 @@ return 0
 /// forgotten. The connection reconnects by itself after Redis restarts.
 ///
 /// Keys: `<prefix><32 hex digits>`, a keyed hash of the account name or address (never the raw
-/// value). On Redis Cluster both counters of an attempt must share a slot: put a hash tag in the
-/// prefix (`"{throttle}:"`).
+/// value).
+///
+/// On a Redis Cluster ([`RedisThrottleStore::connect_cluster`]) an attempt's script reads and
+/// charges its account's and its address's counters atomically, so the two must share a slot;
+/// and since one account's counter meets every address and one address's counter every account,
+/// that means all counters of one throttle share one slot (one master). The prefix therefore
+/// always carries a hash tag (see [`RedisThrottleStore::prefix`]); throttles with different
+/// prefixes spread over the masters.
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
@@ -117,7 +129,7 @@ return 0
 /// # Ok(()) }
 /// ```
 pub struct RedisThrottleStore {
-    conn: ConnectionManager,
+    conn: Conn,
     prefix: String,
     attempt: Script,
     succeeded: Script,
@@ -127,6 +139,7 @@ impl std::fmt::Debug for RedisThrottleStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RedisThrottleStore")
             .field("prefix", &self.prefix)
+            .field("cluster", &self.conn.is_cluster())
             .finish_non_exhaustive()
     }
 }
@@ -141,18 +154,61 @@ impl RedisThrottleStore {
 
     /// Uses an existing connection manager (e.g. the one your app already has).
     pub fn from_manager(conn: ConnectionManager) -> Self {
+        Self::new(Conn::Single(conn), PREFIX)
+    }
+
+    /// Connects to the Redis Cluster that `urls` (`redis://host:port`, one or more of its nodes)
+    /// belong to, with the default prefix `"{session-core:throttle}:"`.
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use session_core::throttle::RedisThrottleStore;
+    /// let nodes = ["redis://10.0.0.1:7000", "redis://10.0.0.2:7000"];
+    /// let store = RedisThrottleStore::connect_cluster(nodes).await?.prefix("myapp:throttle:");
+    /// # let _ = store;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, ThrottleStoreError>
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let conn = crate::redis_conn::connect_cluster(urls)
+            .await
+            .map_err(unavailable)?;
+        Ok(Self::from_cluster(conn))
+    }
+
+    /// Uses an existing Redis Cluster connection, with the default prefix
+    /// `"{session-core:throttle}:"`.
+    pub fn from_cluster(conn: ClusterConnection) -> Self {
+        Self::new(Conn::Cluster(conn), CLUSTER_PREFIX)
+    }
+
+    fn new(conn: Conn, prefix: &str) -> Self {
         Self {
             conn,
-            prefix: "session-core:throttle:".to_owned(),
+            prefix: prefix.to_owned(),
             attempt: Script::new(ATTEMPT),
             succeeded: Script::new(SUCCEEDED),
         }
     }
 
-    /// The key prefix. Default: `"session-core:throttle:"`.
+    /// The key prefix. Default: `"session-core:throttle:"`, or `"{session-core:throttle}:"` on a
+    /// cluster.
+    ///
+    /// On a cluster the prefix always has a hash tag (`{...}`), so that every counter of the
+    /// throttle hashes to one slot: a prefix that has one is kept as it is
+    /// (`"{myapp:throttle}:"`), any other is wrapped in braces (`"myapp:throttle:"` becomes
+    /// `"{myapp:throttle:}"`), and an empty one becomes `"{session-core:throttle}"`.
     #[must_use]
     pub fn prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = prefix.into();
+        let prefix = prefix.into();
+        self.prefix = if self.conn.is_cluster() {
+            cluster_prefix(&prefix, "session-core:throttle")
+        } else {
+            prefix
+        };
         self
     }
 

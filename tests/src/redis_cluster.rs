@@ -1,0 +1,280 @@
+//! A real Redis Cluster of three masters (no replicas) on free 127.0.0.1 ports, started and
+//! stopped by the tests themselves, with `redis-server --cluster-enabled yes` only (no
+//! `redis-cli`): the nodes are joined with `CLUSTER MEET` and given a third of the 16384 slots
+//! each with `CLUSTER ADDSLOTSRANGE`.
+
+use std::{
+    io::{Read, Write},
+    net::{TcpListener, TcpStream},
+    path::PathBuf,
+    process::{Child, Command, Stdio},
+    sync::{Arc, Mutex, Weak},
+    time::{Duration, Instant},
+};
+
+use crate::free_port;
+
+/// How long the cluster may take to come up (or back) before the test fails.
+const READY_WITHIN: Duration = Duration::from_secs(15);
+
+/// The slots each master owns, in node order.
+const SLOT_RANGES: [(u16, u16); 3] = [(0, 5460), (5461, 10922), (10923, 16383)];
+
+/// Three `redis-server` cluster nodes; every process is killed and the temp dir removed on drop.
+pub struct RedisCluster {
+    dir: PathBuf,
+    ports: Vec<u16>,
+    children: Vec<Option<Child>>,
+}
+
+impl RedisCluster {
+    /// Starts three masters, joins them and waits (at most 15 s) until every node reports
+    /// `cluster_state:ok`. Panics with install instructions when `redis-server` is missing.
+    pub fn start() -> Self {
+        let ports = cluster_ports(SLOT_RANGES.len());
+        let dir = std::env::temp_dir().join(format!(
+            "session-core-redis-cluster-{}-{}",
+            std::process::id(),
+            ports[0]
+        ));
+        std::fs::create_dir_all(&dir).expect("temp dir for the redis cluster");
+        let mut cluster = Self {
+            dir,
+            children: ports.iter().map(|_| None).collect(),
+            ports,
+        };
+        for node in 0..cluster.ports.len() {
+            cluster.spawn(node);
+        }
+        for node in 1..cluster.ports.len() {
+            let meet = format!("CLUSTER MEET 127.0.0.1 {}", cluster.ports[node]);
+            assert_eq!(cluster.command(0, &meet).as_deref(), Some("+OK"), "{meet}");
+        }
+        for (node, (first, last)) in SLOT_RANGES.into_iter().enumerate() {
+            let add = format!("CLUSTER ADDSLOTSRANGE {first} {last}");
+            assert_eq!(cluster.command(node, &add).as_deref(), Some("+OK"), "{add}");
+        }
+        cluster.wait_until_ok();
+        cluster
+    }
+
+    /// One cluster shared by the tests of a binary that run at the same time: started by the
+    /// first caller, stopped when the last `Arc` goes (so it never outlives the tests).
+    pub fn shared() -> Arc<Self> {
+        static SHARED: Mutex<Weak<RedisCluster>> = Mutex::new(Weak::new());
+        let mut shared = SHARED.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some(cluster) = shared.upgrade() {
+            return cluster;
+        }
+        let cluster = Arc::new(Self::start());
+        *shared = Arc::downgrade(&cluster);
+        cluster
+    }
+
+    /// `redis://127.0.0.1:<port>` of every node.
+    pub fn urls(&self) -> Vec<String> {
+        self.ports
+            .iter()
+            .map(|port| format!("redis://127.0.0.1:{port}"))
+            .collect()
+    }
+
+    /// The slot `key` hashes to (`CLUSTER KEYSLOT`, asked of the servers themselves).
+    pub fn keyslot(&self, key: &str) -> u16 {
+        let reply = self.command(0, &format!("CLUSTER KEYSLOT {key}"));
+        reply
+            .as_deref()
+            .and_then(|r| r.strip_prefix(':'))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or_else(|| panic!("CLUSTER KEYSLOT {key}: {reply:?}"))
+    }
+
+    /// The node owning `slot`.
+    pub fn owner(&self, slot: u16) -> usize {
+        SLOT_RANGES
+            .iter()
+            .position(|(first, last)| (*first..=*last).contains(&slot))
+            .expect("every slot has an owner")
+    }
+
+    /// Every key on every node, as `(node, key)`, in node order.
+    pub fn keys(&self) -> Vec<(usize, String)> {
+        (0..self.ports.len())
+            .flat_map(|node| {
+                let reply = self
+                    .reply(node, "KEYS *")
+                    .unwrap_or_else(|| panic!("KEYS * on node {node}"));
+                bulk_strings(&reply).into_iter().map(move |key| (node, key))
+            })
+            .collect()
+    }
+
+    /// Stops one node (as a crash would: SIGKILL). Its slots stay unserved until [`resume`].
+    ///
+    /// [`resume`]: Self::resume
+    pub fn stop(&mut self, node: usize) {
+        if let Some(mut child) = self.children[node].take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
+    /// Starts a stopped node again on its port, with its cluster config (id and slots) but none
+    /// of its keys, and waits until the cluster is whole again.
+    pub fn resume(&mut self, node: usize) {
+        self.spawn(node);
+        self.wait_until_ok();
+    }
+
+    /// Sends one inline command to `node` and returns the first reply line (e.g. `+OK`, `:42`).
+    pub fn command(&self, node: usize, command: &str) -> Option<String> {
+        self.reply(node, command)?.into_iter().next()
+    }
+
+    /// Every line of the raw RESP reply of `node` to one inline command (read until the reply
+    /// is complete for the simple, integer, bulk and flat-array replies these tests ask for).
+    pub fn reply(&self, node: usize, command: &str) -> Option<Vec<String>> {
+        let mut stream = TcpStream::connect(("127.0.0.1", self.ports[node])).ok()?;
+        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+        stream.write_all(format!("{command}\r\n").as_bytes()).ok()?;
+        let mut raw = Vec::new();
+        let mut buf = [0u8; 4096];
+        loop {
+            let n = stream.read(&mut buf).ok()?;
+            if n == 0 {
+                break;
+            }
+            raw.extend_from_slice(&buf[..n]);
+            if complete(&raw) {
+                break;
+            }
+        }
+        let reply = String::from_utf8_lossy(&raw);
+        Some(reply.lines().map(str::to_owned).collect())
+    }
+
+    fn spawn(&mut self, node: usize) {
+        assert!(self.children[node].is_none(), "node {node} already running");
+        let port = self.ports[node];
+        let config = self.dir.join(format!("nodes-{port}.conf"));
+        let child = Command::new("redis-server")
+            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
+            .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
+            .arg("--cluster-config-file")
+            .arg(&config)
+            .args(["--save", "", "--appendonly", "no"])
+            .arg("--dir")
+            .arg(&self.dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap_or_else(|e| {
+                panic!(
+                    "cannot start redis-server ({e}): install it with `apt-get install -y redis-server` \
+                     (.ci/run does this)"
+                )
+            });
+        self.children[node] = Some(child);
+        let deadline = Instant::now() + READY_WITHIN;
+        while self.command(node, "PING").as_deref() != Some("+PONG") {
+            assert!(
+                Instant::now() < deadline,
+                "redis cluster node on port {port} did not answer PING within {READY_WITHIN:?}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// Waits until every node knows every other and sees all slots served.
+    fn wait_until_ok(&self) {
+        let deadline = Instant::now() + READY_WITHIN;
+        let want_nodes = format!("cluster_known_nodes:{}", self.ports.len());
+        loop {
+            let states: Vec<Vec<String>> = (0..self.ports.len())
+                .map(|node| self.reply(node, "CLUSTER INFO").unwrap_or_default())
+                .collect();
+            let ok = states.iter().all(|info| {
+                info.iter().any(|l| l == "cluster_state:ok") && info.contains(&want_nodes)
+            });
+            if ok {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "redis cluster on ports {:?} not ok within {READY_WITHIN:?}: {:?}",
+                self.ports,
+                states
+                    .iter()
+                    .map(|info| {
+                        info.iter()
+                            .filter(|l| {
+                                l.starts_with("cluster_state") || l.starts_with("cluster_known")
+                            })
+                            .cloned()
+                            .collect::<Vec<_>>()
+                    })
+                    .collect::<Vec<_>>()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+}
+
+impl Drop for RedisCluster {
+    fn drop(&mut self) {
+        for node in 0..self.children.len() {
+            self.stop(node);
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// `count` distinct free ports whose cluster bus ports (port + 10000) are free too.
+fn cluster_ports(count: usize) -> Vec<u16> {
+    let mut ports: Vec<u16> = Vec::with_capacity(count);
+    for _ in 0..1000 {
+        let port = free_port();
+        let Some(bus) = port.checked_add(10_000).filter(|_| port < 55_535) else {
+            continue;
+        };
+        let taken = |p: u16| {
+            ports
+                .iter()
+                .any(|&q| q == p || q + 10_000 == p || p + 10_000 == q)
+        };
+        if taken(port) || TcpListener::bind(("127.0.0.1", bus)).is_err() {
+            continue;
+        }
+        ports.push(port);
+        if ports.len() == count {
+            return ports;
+        }
+    }
+    panic!("no {count} free ports below 55535 with free bus ports (port + 10000) on 127.0.0.1");
+}
+
+/// Whether `raw` holds one whole reply: a one-line reply, a bulk string (`$<len>` and its bytes)
+/// or a flat array of bulk strings.
+fn complete(raw: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(raw);
+    let Some((head, rest)) = text.split_once("\r\n") else {
+        return false;
+    };
+    let len = |s: &str| s.parse::<i64>().unwrap_or(0);
+    match head.as_bytes().first() {
+        Some(b'$') => {
+            let n = len(&head[1..]);
+            n < 0 || rest.len() >= n as usize + 2
+        }
+        Some(b'*') => {
+            let n = len(&head[1..]).max(0) as usize;
+            rest.matches("\r\n").count() >= 2 * n
+        }
+        _ => true,
+    }
+}
+
+/// The elements of a flat array of bulk strings (`*2`, `$3`, `foo`, `$3`, `bar`).
+fn bulk_strings(lines: &[String]) -> Vec<String> {
+    lines.iter().skip(2).step_by(2).cloned().collect()
+}
