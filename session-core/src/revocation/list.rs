@@ -80,7 +80,7 @@ pub(crate) fn cap(records: &mut Vec<SessionRecord>) -> Vec<String> {
 }
 
 /// A signed-in session of a user, as [`crate::Session::sessions`] and
-/// [`crate::AuthSession::sessions`] list it. Serializes to JSON for APIs.
+/// [`crate::AuthSession::sessions`] list it. Serializes to JSON for APIs (and reads back).
 ///
 /// ```
 /// # use session_core::revocation::ActiveSession;
@@ -89,7 +89,7 @@ pub(crate) fn cap(records: &mut Vec<SessionRecord>) -> Vec<String> {
 ///     format!("{}{here}, from {}", s.device, s.address.as_deref().unwrap_or("?"))
 /// }
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct ActiveSession {
     /// The session id: pass it to [`crate::Session::end_session`].
