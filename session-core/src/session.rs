@@ -548,12 +548,13 @@ impl Session {
     /// [`RevocationError::Unsupported`] when the store keeps no lists, or the store's error.
     ///
     /// ```no_run
-    /// use actix_web::{get, HttpResponse};
-    /// use session_core::{revocation::RevocationError, Session};
+    /// use actix_web::{error::ErrorServiceUnavailable, get, HttpResponse};
+    /// use session_core::Session;
     ///
     /// #[get("/api/sessions")]
-    /// async fn my_sessions(session: Session) -> Result<HttpResponse, RevocationError> {
-    ///     Ok(HttpResponse::Ok().json(session.sessions().await?))
+    /// async fn my_sessions(session: Session) -> actix_web::Result<HttpResponse> {
+    ///     let sessions = session.sessions().await.map_err(ErrorServiceUnavailable)?;
+    ///     Ok(HttpResponse::Ok().json(sessions))
     /// }
     /// ```
     pub async fn sessions(&self) -> Result<Vec<ActiveSession>, RevocationError> {

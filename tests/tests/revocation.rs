@@ -139,7 +139,10 @@ async fn redis_keys_use_the_prefix_and_expire_by_themselves() {
     assert_eq!(redis.command("DBSIZE").as_deref(), Some(":3"));
     let list_ttl = redis.command("TTL myapp:list:alice").unwrap();
     let list_ttl: i64 = list_ttl.trim_start_matches(':').parse().unwrap();
-    assert!((7 * 86_400 - 2..=7 * 86_400).contains(&list_ttl), "{list_ttl}");
+    assert!(
+        (7 * 86_400 - 2..=7 * 86_400).contains(&list_ttl),
+        "{list_ttl}"
+    );
     assert_eq!(
         redis.command("EXISTS myapp:user:alice").as_deref(),
         Some(":1")
