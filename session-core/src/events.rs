@@ -70,6 +70,12 @@ pub enum SecurityEvent {
         /// Whether the calling session was kept.
         kept_current: bool,
     },
+    /// One session of `user` was ended from another of theirs
+    /// ([`crate::Session::end_session`], "My sessions").
+    SessionEnded {
+        /// The user id.
+        user: String,
+    },
     /// A session the request carried was not accepted.
     SessionRefused {
         /// Why: `bad_mac`, `expired`, `revoked`, `ambiguous`, `user_gone`,
@@ -118,6 +124,7 @@ impl SecurityEvent {
             Self::Throttled { .. } => "throttled",
             Self::SignedOut { .. } => "signed_out",
             Self::SignedOutEverywhere { .. } => "signed_out_everywhere",
+            Self::SessionEnded { .. } => "session_ended",
             Self::SessionRefused { .. } => "session_refused",
             Self::Denied { .. } => "denied",
             Self::CsrfFailed { .. } => "csrf_failed",
@@ -148,7 +155,9 @@ pub(crate) type Hook = Arc<dyn Fn(&SecurityEvent) + Send + Sync>;
 pub(crate) fn emit(hook: Option<&Hook>, event: SecurityEvent) {
     let kind = event.kind();
     match &event {
-        SecurityEvent::SignedIn { user } | SecurityEvent::SignedOut { user } => {
+        SecurityEvent::SignedIn { user }
+        | SecurityEvent::SignedOut { user }
+        | SecurityEvent::SessionEnded { user } => {
             tracing::info!(target: TARGET, event = kind, user = %escape_name(user));
         }
         SecurityEvent::SignedOutEverywhere { user, kept_current } => {

@@ -260,17 +260,26 @@ fn judge(
     let Some(user) = loaded.filter(|u| Some(u.id()) == claims.sub.as_deref()) else {
         return Resolved::Ended("user_gone");
     };
-    let matches = match (user.fingerprint(), claims.fp.as_deref()) {
+    if fingerprint_matches(user.as_ref(), claims.fp.as_deref(), fingerprint_keys) {
+        Resolved::Live(user)
+    } else {
+        Resolved::Ended("credentials_changed")
+    }
+}
+
+/// Whether a session's fingerprint MAC `fp` (the `fp` claim, or a listed session's) belongs to
+/// `user`'s current credentials, under any configured key (compared in constant time).
+pub(crate) fn fingerprint_matches(
+    user: &dyn AnyUser,
+    fp: Option<&str>,
+    fingerprint_keys: &[FingerprintKey],
+) -> bool {
+    match (user.fingerprint(), fp) {
         (None, None) => true,
         (Some(fingerprint), Some(mac)) => fingerprint_keys
             .iter()
             .any(|key| key.matches(fingerprint, mac)),
         _ => false,
-    };
-    if matches {
-        Resolved::Live(user)
-    } else {
-        Resolved::Ended("credentials_changed")
     }
 }
 

@@ -11,6 +11,7 @@ use std::{
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
+    http::header,
     Error, HttpMessage, HttpRequest, HttpResponse,
 };
 
@@ -22,8 +23,8 @@ use crate::{
     deny::unavailable,
     events::SecurityEvent,
     key::Key,
-    live::{self, Resolved, UserCache},
-    revocation::RevocationError,
+    live::{self, LiveUser, Resolved, UserCache},
+    revocation::{device_label, ActiveSession, RevocationError, SessionRecord},
     session::{Incoming, Outgoing, RequestState},
     storage::cookie::verify,
 };
@@ -91,6 +92,29 @@ impl AuthSession {
         Ok(())
     }
 
+    /// The active sessions of `user` ("My sessions", see [`crate::revocation`]), none marked
+    /// current, for an administrator's view. With a user store, sessions bound to credentials
+    /// the user no longer has are left out, and a user the store does not know has none.
+    ///
+    /// Fails with [`RevocationError::NotConfigured`] without a revocation store,
+    /// [`RevocationError::Unsupported`] when it keeps no lists, or the store's error (a user
+    /// store's failure is [`RevocationError::Unavailable`]).
+    pub async fn sessions(&self, user: &str) -> Result<Vec<ActiveSession>, RevocationError> {
+        let live = match &self.config.users {
+            Some(users) => {
+                let load = actix_web::rt::time::timeout(users.timeout, users.store.load(user));
+                match load.await {
+                    Ok(Ok(Some(record))) => Some(record),
+                    Ok(Ok(None)) => return Ok(Vec::new()),
+                    Ok(Err(e)) => return Err(RevocationError::Unavailable(e)),
+                    Err(_) => return Err(RevocationError::Timeout),
+                }
+            }
+            None => None,
+        };
+        active_sessions(&self.config, user, live.as_ref(), None).await
+    }
+
     /// Revokes one session by its id ([`crate::AuthUser::session_id`]).
     pub async fn revoke_session(&self, sid: &str) -> Result<(), RevocationError> {
         let revocation = self.config.revocation()?;
@@ -120,6 +144,30 @@ pub(crate) async fn revoke_user(
     with_timeout(revocation, revocation.store.revoke_user(user, until, now)).await
 }
 
+/// `user`'s listed sessions, newest sign-in first, with `current_sid` marked; with a `live`
+/// record, only those bound to its current credentials (a credential change ended the others).
+pub(crate) async fn active_sessions(
+    config: &Configuration,
+    user: &str,
+    live: Option<&LiveUser>,
+    current_sid: Option<&str>,
+) -> Result<Vec<ActiveSession>, RevocationError> {
+    let revocation = config.revocation()?;
+    let now = config.clock.now();
+    let listed = with_timeout(revocation, revocation.store.sessions(user, now)).await?;
+    let mut sessions: Vec<_> = listed
+        .into_iter()
+        .filter(|s| {
+            live.is_none_or(|live| {
+                live::fingerprint_matches(live.as_ref(), s.fp.as_deref(), &config.fingerprint_keys)
+            })
+        })
+        .map(|s| ActiveSession::new(s, current_sid))
+        .collect();
+    sessions.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| a.id.cmp(&b.id)));
+    Ok(sessions)
+}
+
 /// Stamps a session started in this request with its user's current revocation generation, so
 /// a later `revoke_user` (on any instance) covers it. A store failure fails closed (503) or, when
 /// failing open, leaves the session at generation 0, which any past `revoke_user` covers.
@@ -144,8 +192,64 @@ async fn stamp_generation(
     Ok(())
 }
 
+/// Records the signed-in session `outgoing` issues in its user's list ("My sessions"): at login
+/// and at every re-issue, so a request that writes no cookie costs the list nothing. Device and
+/// address come from this request: the `User-Agent` header, reduced to a fixed label, and the
+/// TCP peer (never a forwarded-for header, which any client can send).
+///
+/// What the response then writes, and its error. Failing closed, a session the list cannot
+/// show is never issued (invariant: every cookie issued while the store answers is listed until
+/// its `exp`): a new session is not started (503, as when its generation is unread); a changed
+/// session is not re-issued (503, the change is lost); a plain refresh or rotation re-issue is
+/// skipped and the client keeps its cookie, whose list entry still holds. A store that keeps no
+/// lists records nothing.
+async fn record_issued(
+    state: &RequestState,
+    req: &HttpRequest,
+    outgoing: Outgoing,
+) -> (Option<Outgoing>, Result<(), RevocationError>) {
+    let (Some(revocation), Outgoing::Issue(claims)) = (&state.config.revocation, &outgoing) else {
+        return (Some(outgoing), Ok(()));
+    };
+    let Some(user) = claims.sub.as_deref() else {
+        return (Some(outgoing), Ok(()));
+    };
+    let user_agent = req.headers().get(header::USER_AGENT);
+    let record = SessionRecord {
+        sid: claims.sid.clone(),
+        started: claims.auth_time,
+        refreshed: claims.iat,
+        expires: claims.exp,
+        gen: claims.gen.unwrap_or(0),
+        fp: claims.fp.clone(),
+        device: device_label(user_agent.and_then(|v| v.to_str().ok())),
+        address: req.peer_addr().map(|addr| addr.ip().to_string()),
+    };
+    let write = revocation.store.record_session(user, &record, state.now);
+    let written = match with_timeout(revocation, write).await {
+        Err(RevocationError::Unsupported) => Ok(()),
+        other => other,
+    };
+    let what = "could not record the session in its user's list";
+    let Err(e) = fail_open_or(revocation, written, (), what) else {
+        return (Some(outgoing), Ok(()));
+    };
+    let new_session = state
+        .incoming
+        .as_deref()
+        .is_none_or(|c| c.sid != claims.sid);
+    if new_session {
+        (Some(Outgoing::Remove), Err(e))
+    } else if state.handler_changed() {
+        (None, Err(e))
+    } else {
+        tracing::warn!(error = %e, "{what}; the session is not re-issued");
+        (None, Ok(()))
+    }
+}
+
 /// Runs a revocation-store call under the configured timeout.
-async fn with_timeout<T>(
+pub(crate) async fn with_timeout<T>(
     revocation: &RevocationConfig,
     call: impl Future<Output = Result<T, RevocationError>>,
 ) -> Result<T, RevocationError> {
@@ -332,7 +436,13 @@ where
                 }
                 (Ok(()), Ok(())) => Ok(()),
             };
-            announce(&state, &outgoing);
+            let (outgoing, revoked) = match revoked {
+                Ok(()) => record_issued(&state, res.request(), outgoing).await,
+                Err(e) => (Some(outgoing), Err(e)),
+            };
+            if let Some(outgoing) = &outgoing {
+                announce(&state, outgoing);
+            }
             let mut res = match revoked {
                 Ok(()) => res.map_into_left_body(),
                 Err(e) => {
@@ -340,7 +450,9 @@ where
                     res.into_response(unavailable).map_into_right_body()
                 }
             };
-            deliver(&state, &mut res, outgoing).await?;
+            if let Some(outgoing) = outgoing {
+                deliver(&state, &mut res, outgoing).await?;
+            }
             Ok(res)
         })
     }

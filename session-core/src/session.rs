@@ -18,7 +18,7 @@ use crate::{
     outgoing::{self, Write},
     random,
     refresh::next_expiry,
-    revocation::RevocationError,
+    revocation::{ActiveSession, RevocationError},
     user::AuthUser,
 };
 
@@ -128,6 +128,16 @@ impl RequestState {
             .as_ref()
             .filter(|c| c.is_authenticated())
             .map(|c| AuthUser::new(Arc::clone(c), self.live.clone()))
+    }
+
+    /// Whether the handler changed the session (login, logout, data, ...).
+    pub(crate) fn handler_changed(&self) -> bool {
+        self.lock().change != Change::None
+    }
+
+    /// The signed-in session the request arrived with.
+    fn signed_in(&self) -> Option<&Claims> {
+        self.incoming.as_deref().filter(|c| c.is_authenticated())
     }
 
     fn lock(&self) -> MutexGuard<'_, Pending> {
@@ -524,6 +534,72 @@ impl Session {
             if let Some(c) = claims {
                 c.gen = Some(generation);
             }
+        });
+        Ok(())
+    }
+
+    /// The active sessions of the user this request arrived signed in as ("My sessions"): every
+    /// session of theirs the revocation store lists (not expired, not revoked, and with a user
+    /// store, bound to their current credentials), newest sign-in first, this one marked
+    /// [`ActiveSession::current`]. Costs one store call; nothing is recorded by it.
+    ///
+    /// Fails with [`RevocationError::NotSignedIn`] on an anonymous request,
+    /// [`RevocationError::NotConfigured`] without a revocation store,
+    /// [`RevocationError::Unsupported`] when the store keeps no lists, or the store's error.
+    ///
+    /// ```no_run
+    /// use actix_web::{error::ErrorServiceUnavailable, get, HttpResponse};
+    /// use session_core::Session;
+    ///
+    /// #[get("/api/sessions")]
+    /// async fn my_sessions(session: Session) -> actix_web::Result<HttpResponse> {
+    ///     let sessions = session.sessions().await.map_err(ErrorServiceUnavailable)?;
+    ///     Ok(HttpResponse::Ok().json(sessions))
+    /// }
+    /// ```
+    pub async fn sessions(&self) -> Result<Vec<ActiveSession>, RevocationError> {
+        let me = self.state.signed_in().ok_or(RevocationError::NotSignedIn)?;
+        let user = me.sub.as_deref().unwrap_or_default();
+        let live = self.state.live.as_ref();
+        crate::middleware::active_sessions(&self.state.config, user, live, Some(&me.sid)).await
+    }
+
+    /// Ends one session of the signed-in user, by its id ([`ActiveSession::id`]): its cookie
+    /// is refused on every instance from its next request on. Ending this request's own
+    /// session is a [`Session::logout`].
+    ///
+    /// Invariant: only a session in the signed-in user's own list can be ended; any other id,
+    /// another user's session among them, fails with [`RevocationError::UnknownSession`] and
+    /// changes nothing. Also fails with [`RevocationError::NotSignedIn`],
+    /// [`RevocationError::NotConfigured`], [`RevocationError::Unsupported`] or the store's error
+    /// (then the session may still be valid: nothing was ended).
+    pub async fn end_session(&self, sid: &str) -> Result<(), RevocationError> {
+        let me = self.state.signed_in().ok_or(RevocationError::NotSignedIn)?;
+        let config = &self.state.config;
+        let revocation = config.revocation()?;
+        if sid == me.sid {
+            self.logout();
+            return Ok(());
+        }
+        let user = me.sub.as_deref().unwrap_or_default();
+        let live = self.state.live.as_ref();
+        let listed = crate::middleware::active_sessions(config, user, live, None).await?;
+        let ended = listed
+            .iter()
+            .find(|s| s.id == sid)
+            .ok_or(RevocationError::UnknownSession)?;
+        // The last moment a cookie of it could be valid: its sign-in plus the absolute timeout.
+        let until = ended.started.saturating_add(config.absolute_timeout);
+        let now = config.clock.now();
+        let revoke = revocation.store.revoke_session(sid, until, now);
+        crate::middleware::with_timeout(revocation, revoke).await?;
+        // The list leaves revoked sessions out anyway; forgetting it is only tidying up.
+        let forget = revocation.store.forget_session(user, sid);
+        if let Err(e) = crate::middleware::with_timeout(revocation, forget).await {
+            tracing::debug!(error = %e, "ended session left in its user's list until listed");
+        }
+        config.emit(SecurityEvent::SessionEnded {
+            user: user.to_owned(),
         });
         Ok(())
     }

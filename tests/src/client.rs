@@ -22,6 +22,8 @@ pub struct Client<'a> {
     accept: Option<String>,
     /// The client address requests come from (none: like a test that does not care).
     peer: Option<std::net::SocketAddr>,
+    /// The `User-Agent` header sent with every request, if any.
+    user_agent: Option<String>,
     /// The session cookie held (name and value only), sent with every request.
     pub cookie: Option<Cookie<'static>>,
 }
@@ -34,6 +36,7 @@ impl<'a> Client<'a> {
             name: COOKIE.to_owned(),
             accept: None,
             peer: None,
+            user_agent: None,
             cookie: None,
         }
     }
@@ -42,6 +45,12 @@ impl<'a> Client<'a> {
     pub fn from_ip(mut self, ip: &str) -> Self {
         let ip = ip.parse().expect("an IP address");
         self.peer = Some(std::net::SocketAddr::new(ip, 50_000));
+        self
+    }
+
+    /// Sends `User-Agent: user_agent` with every request.
+    pub fn user_agent(mut self, user_agent: &str) -> Self {
+        self.user_agent = Some(user_agent.to_owned());
         self
     }
 
@@ -66,6 +75,10 @@ impl<'a> Client<'a> {
         };
         let req = match self.peer {
             Some(peer) => req.peer_addr(peer),
+            None => req,
+        };
+        let req = match &self.user_agent {
+            Some(ua) => req.insert_header((header::USER_AGENT, ua.as_str())),
             None => req,
         };
         let mut req = req.to_request();

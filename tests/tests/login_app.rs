@@ -1209,3 +1209,202 @@ async fn registrations_are_limited_per_address() {
         .await;
     assert!(page.redirects_to("/dashboard"), "another address: {page:?}");
 }
+
+// ---- My sessions ------------------------------------------------------------------------------
+
+/// Three browsers of one person: a laptop, a phone and a tablet, each with its own User-Agent and
+/// address. The laptop registers `ann`, the others sign in.
+async fn ann_on_three_browsers(app: &TestApp) -> [Client<'_>; 3] {
+    let laptop = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+    let phone = "Mozilla/5.0 (Linux; Android 14; Pixel 8) AppleWebKit/537.36 (KHTML, like Gecko) \
+                 Chrome/126.0.0.0 Mobile Safari/537.36";
+    let tablet = "Mozilla/5.0 (iPad; CPU OS 17_5 like Mac OS X) AppleWebKit/605.1.15 (KHTML, \
+                  like Gecko) Version/17.5 Mobile/15E148 Safari/604.1";
+    let mut browsers = [
+        browser(app).user_agent(laptop).from_ip("192.0.2.10"),
+        browser(app).user_agent(phone).from_ip("198.51.100.20"),
+        browser(app).user_agent(tablet).from_ip("203.0.113.30"),
+    ];
+    let [first, rest @ ..] = &mut browsers;
+    assert!(first
+        .register("ann", "correct horse")
+        .await
+        .redirects_to("/dashboard"));
+    for other in rest {
+        let page = other.login("ann", "correct horse").await;
+        assert!(page.redirects_to("/dashboard"), "{page:?}");
+    }
+    browsers
+}
+
+/// The session ids of the settings page's End forms, in page order.
+fn end_buttons(page: &Reply) -> Vec<String> {
+    let marker = r#"name="session" value=""#;
+    page.body
+        .match_indices(marker)
+        .map(|(at, _)| {
+            let start = at + marker.len();
+            let len = page.body[start..].find('"').unwrap();
+            page.body[start..start + len].to_owned()
+        })
+        .collect()
+}
+
+#[actix_web::test]
+async fn settings_list_every_browser_of_the_account_and_mark_this_one() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let [mut laptop, ..] = ann_on_three_browsers(&app).await;
+    let page = laptop.get("/settings").await;
+    assert_eq!(page.status, StatusCode::OK);
+    for shown in [
+        "<td>Firefox on Linux</td><td>192.0.2.10</td>",
+        "<td>Chrome on Android</td><td>198.51.100.20</td>",
+        "<td>Safari on iPad</td><td>203.0.113.30</td>",
+        "<td>2023-11-14 22:13 UTC</td>",
+    ] {
+        assert!(
+            page.body.contains(shown),
+            "{shown} missing from {}",
+            page.body
+        );
+    }
+    assert_eq!(page.body.matches(r#"id="this-device""#).count(), 1);
+    let this_row = page.body.find("Firefox on Linux").unwrap();
+    let marker = page.body.find(r#"id="this-device""#).unwrap();
+    let next_row = page.body[this_row..].find("</tr>").unwrap() + this_row;
+    assert!(
+        (this_row..next_row).contains(&marker),
+        "the laptop's own row"
+    );
+    assert_eq!(
+        end_buttons(&page).len(),
+        2,
+        "an End button for each other browser"
+    );
+    // Another account sees only its own.
+    let mut bob = browser(&app);
+    bob.register("bob", "battery staple").await;
+    let page = bob.get("/settings").await;
+    assert_eq!(end_buttons(&page).len(), 0);
+    assert_eq!(page.body.matches("<tr><td>").count(), 1);
+}
+
+#[actix_web::test]
+async fn ending_a_session_on_the_settings_page_signs_that_browser_out_at_once() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let [mut laptop, mut phone, mut tablet] = ann_on_three_browsers(&app).await;
+    let page = laptop.get("/settings").await;
+    let phone_row = page.body.find("Chrome on Android").unwrap();
+    let phone_sid = end_buttons(&Reply {
+        body: page.body[phone_row..].to_owned(),
+        ..page
+    })[0]
+        .clone();
+    let token = laptop.get("/settings").await.csrf();
+    let fields = [
+        (csrf::FIELD, token.as_str()),
+        ("session", phone_sid.as_str()),
+    ];
+    let done = laptop.post_form("/settings/sessions/end", &fields).await;
+    assert!(done.redirects_to("/settings?ended=1"), "{done:?}");
+    let page = phone.get("/dashboard").await;
+    assert!(
+        page.redirects_to("/login?next=/dashboard"),
+        "signed out: {page:?}"
+    );
+    let page = laptop.get("/settings?ended=1").await;
+    assert!(page.body.contains("that browser is signed out"));
+    assert!(
+        !page.body.contains("Chrome on Android"),
+        "gone from the list"
+    );
+    assert_eq!(end_buttons(&page).len(), 1);
+    assert_eq!(tablet.get("/dashboard").await.status, StatusCode::OK);
+    // Ending it again: already ended.
+    let fields = [
+        (csrf::FIELD, token.as_str()),
+        ("session", phone_sid.as_str()),
+    ];
+    let again = laptop.post_form("/settings/sessions/end", &fields).await;
+    assert_eq!(again.status, StatusCode::NOT_FOUND);
+    assert!(again.body.contains("already ended"));
+}
+
+#[actix_web::test]
+async fn ending_a_session_needs_the_csrf_token_and_an_own_session() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let [mut laptop, mut phone, _] = ann_on_three_browsers(&app).await;
+    let page = laptop.get("/settings").await;
+    let target = end_buttons(&page)[0].clone();
+    for token in ["", "forged-token"] {
+        let fields = [(csrf::FIELD, token), ("session", target.as_str())];
+        let refused = laptop.post_form("/settings/sessions/end", &fields).await;
+        assert_eq!(refused.status, StatusCode::FORBIDDEN, "token {token:?}");
+    }
+    let unchanged = laptop.get("/settings").await;
+    assert_eq!(end_buttons(&unchanged), end_buttons(&page), "nothing ended");
+    assert_eq!(phone.get("/dashboard").await.status, StatusCode::OK);
+    // Another account cannot end ann's sessions, even with its own valid token.
+    let mut bob = browser(&app);
+    bob.register("bob", "battery staple").await;
+    let token = bob.get("/settings").await.csrf();
+    let fields = [(csrf::FIELD, token.as_str()), ("session", target.as_str())];
+    let refused = bob.post_form("/settings/sessions/end", &fields).await;
+    assert_eq!(refused.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        end_buttons(&laptop.get("/settings").await),
+        end_buttons(&page)
+    );
+}
+
+#[actix_web::test]
+async fn ending_this_browsers_own_session_signs_it_out() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let [mut laptop, mut phone, _] = ann_on_three_browsers(&app).await;
+    let copy = laptop.clone();
+    let sid = site_sid(&mut laptop).await;
+    let token = laptop.get("/settings").await.csrf();
+    let fields = [(csrf::FIELD, token.as_str()), ("session", sid.as_str())];
+    let done = laptop.post_form("/settings/sessions/end", &fields).await;
+    assert!(done.redirects_to("/?signed_out=1"), "{done:?}");
+    assert!(laptop.cookie.is_none());
+    let mut copy = copy;
+    let page = copy.get("/dashboard").await;
+    assert!(
+        page.redirects_to("/login?next=/dashboard"),
+        "a copy is refused too"
+    );
+    assert_eq!(end_buttons(&phone.get("/settings").await).len(), 1);
+}
+
+/// The full session id of `browser`'s session, read from its cookie (the pages show 8 characters).
+async fn site_sid(browser: &mut Client<'_>) -> String {
+    let value = browser.cookie.as_ref().unwrap().value().to_owned();
+    let payload = value.split('.').nth(1).unwrap();
+    let json =
+        base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload).unwrap();
+    let claims: serde_json::Value = serde_json::from_slice(&json).unwrap();
+    claims["sid"].as_str().unwrap().to_owned()
+}
+
+#[actix_web::test]
+async fn after_a_password_change_only_this_browser_is_listed() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let [mut laptop, ..] = ann_on_three_browsers(&app).await;
+    let page = laptop
+        .submit(
+            "/settings",
+            "/settings",
+            &change("correct horse", "battery staple"),
+        )
+        .await;
+    assert!(page.redirects_to("/settings?changed=1"), "{page:?}");
+    let page = laptop.get("/settings").await;
+    assert_eq!(page.body.matches("<tr><td>").count(), 1, "{}", page.body);
+    assert_eq!(page.body.matches(r#"id="this-device""#).count(), 1);
+}

@@ -172,7 +172,15 @@ async fn redis_keys_use_the_prefix_and_expire_by_themselves() {
         .to_owned();
     call(&app, post("/logout").cookie(cookie.clone())).await;
     call(&app, post("/revoke-user?id=alice")).await;
-    assert_eq!(redis.command("DBSIZE").as_deref(), Some(":2"));
+    // The two revocations, and alice's list of sessions ("My sessions", sessions_list.rs): its
+    // ended entry goes at the next listing or record, the key with the session's idle expiry.
+    assert_eq!(redis.command("DBSIZE").as_deref(), Some(":3"));
+    let list_ttl = redis.command("TTL myapp:list:alice").unwrap();
+    let list_ttl: i64 = list_ttl.trim_start_matches(':').parse().unwrap();
+    assert!(
+        (7 * 86_400 - 2..=7 * 86_400).contains(&list_ttl),
+        "{list_ttl}"
+    );
     assert_eq!(
         redis.command("EXISTS myapp:user:alice").as_deref(),
         Some(":1")
@@ -535,6 +543,7 @@ async fn cluster_keys_share_one_slot_on_the_master_owning_it() {
         keys.sort();
         let names: Vec<&str> = keys.iter().map(|(_, key)| key.as_str()).collect();
         let mut want = vec![
+            format!("{keys_start}list:{user}"),
             format!("{keys_start}sid:{sid}"),
             format!("{keys_start}user:{user}"),
         ];

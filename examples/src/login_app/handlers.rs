@@ -13,6 +13,7 @@ use session_core::{
     csrf,
     events::SecurityEvent,
     prelude::*,
+    revocation::RevocationError,
     safe_next,
     throttle::{wait_text, ThrottleError, ThrottleErrorKind},
 };
@@ -22,7 +23,7 @@ use super::{
     blocking,
     db::Refusal,
     hashing, html, nav,
-    pages::{self, AdminPage, LoginPage, Nav, SessionFacts},
+    pages::{self, AdminPage, LoginPage, Nav, SessionFacts, SessionList},
     see_other,
     store::Account,
     AppError, AppState,
@@ -441,6 +442,15 @@ pub(super) async fn delete_account(
 #[derive(Debug, Deserialize)]
 pub(super) struct SettingsQuery {
     changed: Option<String>,
+    ended: Option<String>,
+}
+
+/// The account's sessions for the settings page, or what to say instead.
+async fn session_list(session: &Session) -> SessionList {
+    session.sessions().await.map_err(|e| {
+        tracing::error!(error = %e, "sessions not listed");
+        "Your sessions cannot be listed right now. Please try again.".to_owned()
+    })
 }
 
 // Anonymous visitors get the usual sign-in redirect from `login_required`; signed-in users whose
@@ -454,14 +464,66 @@ pub(super) async fn settings(
 ) -> Page {
     let csrf = csrf::token(&session)?;
     let nav = nav(&session, Some(&user))?;
-    let notice = query
-        .changed
-        .is_some()
-        .then_some("Your password was changed.");
+    let notice = if query.changed.is_some() {
+        Some("Your password was changed.")
+    } else if query.ended.is_some() {
+        Some("The session was ended: that browser is signed out.")
+    } else {
+        None
+    };
+    let sessions = session_list(&session).await;
     Ok(html(
         StatusCode::OK,
-        pages::settings(&nav, &csrf, notice, None),
+        pages::settings(&nav, &csrf, &sessions, notice, None),
     ))
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+pub(super) struct EndSessionForm {
+    csrf_token: String,
+    /// The id of the session to end.
+    session: String,
+}
+
+/// Ends one of the account's sessions (the settings page's End buttons). Only a session of the
+/// signed-in account can be ended (`Session::end_session` looks it up in the account's own list);
+/// ending this browser's own session signs it out.
+#[login_required]
+#[authorize(authenticated, fresh = 300)]
+pub(super) async fn end_session(
+    session: Session,
+    user: AuthUser,
+    form: web::Form<EndSessionForm>,
+) -> Page {
+    require_csrf(&session, &form.csrf_token)?;
+    let own = form.session == user.session_id();
+    match session.end_session(&form.session).await {
+        Ok(()) if own => Ok(see_other("/?signed_out=1")),
+        Ok(()) => {
+            tracing::info!(user_id = %user.id(), "session ended from the settings page");
+            Ok(see_other("/settings?ended=1"))
+        }
+        Err(e) => {
+            let (status, error) = match e {
+                RevocationError::UnknownSession => {
+                    (StatusCode::NOT_FOUND, "That session has already ended.")
+                }
+                e => {
+                    tracing::error!(error = %e, "session not ended");
+                    (
+                        StatusCode::SERVICE_UNAVAILABLE,
+                        "The session could not be ended right now. Please try again.",
+                    )
+                }
+            };
+            let csrf = csrf::token(&session)?;
+            let nav = nav(&session, Some(&user))?;
+            let sessions = session_list(&session).await;
+            let page = pages::settings(&nav, &csrf, &sessions, None, Some(error));
+            Ok(html(status, page))
+        }
+    }
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -492,9 +554,10 @@ pub(super) async fn change_password(
         new_password,
         confirm_password,
     } = form.into_inner();
+    let sessions = session_list(&session).await;
     let refuse = |status, error: &str| -> Page {
         let nav = nav(&session, Some(&user))?;
-        let page = pages::settings(&nav, &csrf_token, None, Some(error));
+        let page = pages::settings(&nav, &csrf_token, &sessions, None, Some(error));
         Ok(html(status, page))
     };
     // The policy first: it costs no hashing and tries no password, so it counts for nothing.
@@ -509,7 +572,7 @@ pub(super) async fn change_password(
         Err(refused) => {
             let nav = nav(&session, Some(&user))?;
             return Ok(throttled(&refused, |error| {
-                pages::settings(&nav, &csrf_token, None, Some(error))
+                pages::settings(&nav, &csrf_token, &sessions, None, Some(error))
             }));
         }
     };

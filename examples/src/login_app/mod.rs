@@ -17,6 +17,10 @@
 //! - Live users ([`store`]): every signed-in request reads the account's row once, so a role
 //!   change counts on the next request, a deleted account is signed out, and a password change
 //!   signs out every other device.
+//! - My sessions: the settings page lists every session of the account (device, address, when
+//!   it signed in and was last refreshed, "this device") with an "End" button for each other one,
+//!   which signs that device out at once; logout takes effect at once too (a revocation store in
+//!   this process's memory, `session_core::revocation`).
 //! - Brute force ([`Throttles`]): sign-in, password confirmation and password change are
 //!   throttled per account and per address, registration per address; a refused form says how
 //!   long to wait (429). Password hashes run at most one per core at once
@@ -49,8 +53,8 @@ use actix_web::{
     App, Error, FromRequest as _, HttpRequest, HttpResponse, ResponseError,
 };
 use session_core::{
-    clock::Clock, csrf, throttle::Throttle, AuthError, AuthSession, AuthSessionBuilder, AuthUser,
-    ConfigError, Key, Session, SessionError,
+    clock::Clock, csrf, revocation::MemoryRevocations, throttle::Throttle, AuthError, AuthSession,
+    AuthSessionBuilder, AuthUser, ConfigError, Key, Session, SessionError,
 };
 
 use self::{
@@ -171,7 +175,9 @@ impl Throttles {
 
 /// The session settings of this app: users read live from `state`'s database, sign-in at
 /// `/login`, password confirmation at `/reauth`, home at `/dashboard`, the app's own 403 page,
-/// and the cookie's `Secure` flag as given. Add `.clock(..)` in tests.
+/// the cookie's `Secure` flag as given, and revocations with the lists of sessions in this
+/// process's memory (one instance; several would share a `RedisRevocations`). Add `.clock(..)`
+/// in tests.
 ///
 /// With `secure_cookies` the cookie is `__Host-session; Secure`, which browsers accept from
 /// http://localhost and http://127.0.0.1 too (the binary's default); `false` (`--insecure-cookies`)
@@ -179,6 +185,7 @@ impl Throttles {
 pub fn auth_builder(key: Key, secure_cookies: bool, state: &AppState) -> AuthSessionBuilder {
     AuthSession::builder(key)
         .users(state.clone())
+        .revocations(Arc::new(MemoryRevocations::new()))
         .secure(secure_cookies)
         .login_url("/login")
         .reauth_url("/reauth")
@@ -241,6 +248,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
                 .get(settings)
                 .post(change_password),
         )
+        .service(web::resource("/settings/sessions/end").post(end_session))
         .service(web::resource("/reauth").get(reauth_form).post(reauth))
         .default_service(web::to(not_found));
 }

@@ -4,7 +4,7 @@
 
 use std::fmt::Write as _;
 
-use session_core::csrf;
+use session_core::{csrf, revocation::ActiveSession};
 
 use super::db::{Role, User};
 
@@ -400,15 +400,70 @@ neither lose the role nor be deleted.</p>
     layout("Admin", nav, &main)
 }
 
-/// `/settings`.
-pub fn settings(nav: &Nav, csrf: &str, notice: Option<&str>, error: Option<&str>) -> String {
+/// The sessions section of `/settings`: the account's sessions, or why they cannot be shown.
+pub type SessionList = Result<Vec<ActiveSession>, String>;
+
+/// One row of the sessions table: device, address, times, and "this device" or an End form.
+fn session_row(csrf: &str, n: usize, session: &ActiveSession) -> String {
+    let action = if session.current {
+        r#"<span class="badge" id="this-device">this device</span>"#.to_owned()
+    } else {
+        format!(
+            r#"<form method="post" action="/settings/sessions/end" class="inline">{csrf}<input type="hidden" name="session" value="{sid}"><button type="submit" class="small danger" id="end-{n}">End</button></form>"#,
+            csrf = csrf_field(csrf),
+            sid = esc(&session.id),
+        )
+    };
+    format!(
+        "<tr><td>{device}</td><td>{address}</td><td>{started}</td><td>{refreshed}</td><td>{action}</td></tr>",
+        device = esc(&session.device),
+        address = esc(session.address.as_deref().unwrap_or("unknown")),
+        started = utc(session.started),
+        refreshed = utc(session.refreshed),
+    )
+}
+
+fn sessions_section(csrf: &str, sessions: &SessionList) -> String {
+    let body = match sessions {
+        Ok(list) => {
+            let rows: String = list
+                .iter()
+                .enumerate()
+                .map(|(n, s)| session_row(csrf, n, s))
+                .collect();
+            format!(
+                r#"<table id="sessions">
+<thead><tr><th>Device</th><th>Address</th><th>Signed in</th><th>Last refreshed</th><th></th></tr></thead>
+<tbody>{rows}</tbody>
+</table>"#
+            )
+        }
+        Err(why) => message("error", Some(why)),
+    };
+    format!(
+        r#"<section class="card">
+<h2>Your sessions</h2>
+<p class="muted small">Every browser signed in to your account. Ending one signs it out at once.</p>
+{body}
+</section>"#
+    )
+}
+
+/// `/settings`: the password form, and the account's sessions.
+pub fn settings(
+    nav: &Nav,
+    csrf: &str,
+    sessions: &SessionList,
+    notice: Option<&str>,
+    error: Option<&str>,
+) -> String {
     let main = format!(
         r#"<section class="card narrow">
 <h1>Sensitive settings</h1>
 <p class="muted small">This page needs a sign-in from the last 5 minutes.</p>
 {notice}{error}
 <form method="post" action="/settings" id="password-form">
-{csrf}
+{csrf_field}
 <label for="current_password">Current password</label>
 <input type="password" id="current_password" name="current_password" autocomplete="current-password" required>
 <label for="new_password">New password</label>
@@ -417,10 +472,12 @@ pub fn settings(nav: &Nav, csrf: &str, notice: Option<&str>, error: Option<&str>
 <input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>
 <button type="submit" id="submit">Change password</button>
 </form>
-</section>"#,
+</section>
+{sessions}"#,
         notice = message("notice", notice),
         error = message("error", error),
-        csrf = csrf_field(csrf),
+        csrf_field = csrf_field(csrf),
+        sessions = sessions_section(csrf, sessions),
     );
     layout("Settings", nav, &main)
 }
@@ -483,6 +540,19 @@ mod tests {
     #[test]
     fn utc_formats_unix_seconds() {
         assert_eq!(utc(1_700_000_000), "2023-11-14 22:13 UTC");
+    }
+
+    #[test]
+    fn session_rows_escape_what_they_show() {
+        let session: ActiveSession = serde_json::from_value(serde_json::json!({
+            "id": "\"><b>", "started": 0, "refreshed": 0, "expires": 0,
+            "device": "<i>", "address": "<u>", "current": false
+        }))
+        .unwrap();
+        let row = session_row("t", 0, &session);
+        for raw in ["<b>", "<i>", "<u>"] {
+            assert!(!row.contains(raw), "{raw} leaked into {row}");
+        }
     }
 
     #[test]

@@ -44,7 +44,7 @@ use redis::{
 };
 use sha2::{Digest, Sha256};
 
-use super::{BoxFuture, RedisRevocations, RevocationError, Revocations};
+use super::{BoxFuture, RedisRevocations, RevocationError, Revocations, SessionRecord};
 use crate::clock::{Clock, SystemClock};
 
 /// The sessions table is split so that a purge or a burst of writes never holds every lookup.
@@ -694,6 +694,32 @@ impl Revocations for RevocationMirror {
     fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
         // Read at login only: Redis's answer is exact even when the mirror is behind.
         self.shared.store.generation(user)
+    }
+
+    // The sessions lists live in Redis only: written at login and refresh, read on demand.
+    fn record_session<'a>(
+        &'a self,
+        user: &'a str,
+        session: &'a SessionRecord,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        self.shared.store.record_session(user, session, now)
+    }
+
+    fn sessions<'a>(
+        &'a self,
+        user: &'a str,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Vec<SessionRecord>, RevocationError>> {
+        self.shared.store.sessions(user, now)
+    }
+
+    fn forget_session<'a>(
+        &'a self,
+        user: &'a str,
+        sid: &'a str,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        self.shared.store.forget_session(user, sid)
     }
 
     fn is_revoked<'a>(

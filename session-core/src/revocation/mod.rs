@@ -17,6 +17,21 @@
 //! - every entry a backend stores carries an expiry at least [`MAX_SKEW_SECS`] past the moment
 //!   the revoked cookies could no longer be valid anyway (their absolute deadline), and no
 //!   later than needed, so storage never grows without bound.
+//!
+//! A backend may also keep each user's list of active sessions ("My sessions", see
+//! [`list`](self#my-sessions)): [`Revocations::record_session`], [`Revocations::sessions`] and
+//! [`Revocations::forget_session`]. Both backends here do; a third-party backend that does not
+//! keeps compiling (the default methods answer [`RevocationError::Unsupported`]) and the
+//! middleware then records nothing.
+//!
+//! # My sessions
+//!
+//! With a store that keeps lists, [`crate::Session::sessions`] lists the signed-in user's active
+//! sessions ([`ActiveSession`]: started, last issued, a coarse [`device_label`], the address it
+//! signed in from, whether it is the current one) and [`crate::Session::end_session`] ends one of
+//! them. The middleware records a session only when it issues its cookie (login, refresh, change,
+//! key-rotation re-issue); the list drops expired and revoked sessions, and keeps at most
+//! [`MAX_LISTED_SESSIONS`] per user.
 
 use std::{
     collections::HashMap,
@@ -28,10 +43,13 @@ use std::{
 
 pub use crate::claims::MAX_SKEW_SECS;
 
+mod list;
 #[cfg(feature = "redis")]
 mod mirror;
 #[cfg(feature = "redis")]
 mod redis;
+
+pub use self::list::{device_label, ActiveSession, SessionRecord, MAX_LISTED_SESSIONS};
 #[cfg(feature = "redis")]
 pub use self::{
     mirror::{RevocationMirror, RevocationMirrorBuilder},
@@ -77,6 +95,48 @@ pub trait Revocations: Send + Sync + 'static {
         generation: u64,
         now: i64,
     ) -> BoxFuture<'a, Result<bool, RevocationError>>;
+
+    /// Records `session` in `user`'s list of active sessions, or updates it when it is there
+    /// (keeping the device and address of its first record). Called when the session's cookie
+    /// is issued: at login and at every re-issue. Keeps at most [`MAX_LISTED_SESSIONS`] per
+    /// user (the most recently issued), and nothing past the latest `expires` of the list.
+    ///
+    /// The default answers [`RevocationError::Unsupported`]: the middleware then records nothing.
+    fn record_session<'a>(
+        &'a self,
+        user: &'a str,
+        session: &'a SessionRecord,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        let _ = (user, session, now);
+        Box::pin(ready(Err(RevocationError::Unsupported)))
+    }
+
+    /// `user`'s active sessions at `now`: every recorded session that
+    /// [`SessionRecord::is_listed`] (not expired, its id not revoked, its generation not below the
+    /// user's), in no particular order. Sessions found ended may be dropped from the store.
+    ///
+    /// The default answers [`RevocationError::Unsupported`].
+    fn sessions<'a>(
+        &'a self,
+        user: &'a str,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Vec<SessionRecord>, RevocationError>> {
+        let _ = (user, now);
+        Box::pin(ready(Err(RevocationError::Unsupported)))
+    }
+
+    /// Drops session `sid` from `user`'s list (it was ended; revoking it is a separate call).
+    ///
+    /// The default answers [`RevocationError::Unsupported`].
+    fn forget_session<'a>(
+        &'a self,
+        user: &'a str,
+        sid: &'a str,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        let _ = (user, sid);
+        Box::pin(ready(Err(RevocationError::Unsupported)))
+    }
 }
 
 /// The revocation backend could not answer.
@@ -91,6 +151,11 @@ pub enum RevocationError {
     NotConfigured,
     /// The call needs a signed-in session, and the request has none.
     NotSignedIn,
+    /// The store keeps no lists of sessions ([`Revocations::sessions`] is not implemented).
+    Unsupported,
+    /// No active session of the signed-in user has this id ([`crate::Session::end_session`]):
+    /// it ended already, or it belongs to someone else.
+    UnknownSession,
 }
 
 impl fmt::Display for RevocationError {
@@ -102,6 +167,8 @@ impl fmt::Display for RevocationError {
                 "no revocation store configured: use AuthSession::builder(..).revocations(..)",
             ),
             Self::NotSignedIn => f.write_str("no user is signed in to this session"),
+            Self::Unsupported => f.write_str("this revocation store keeps no lists of sessions"),
+            Self::UnknownSession => f.write_str("no active session of this user has this id"),
         }
     }
 }
@@ -111,7 +178,8 @@ impl std::error::Error for RevocationError {}
 /// Revocations in this process's memory: for single-instance apps and tests.
 ///
 /// Expired entries are dropped on every write, so memory stays bounded by the sessions revoked
-/// within one absolute timeout.
+/// within one absolute timeout, plus at most [`MAX_LISTED_SESSIONS`] listed sessions per user
+/// with a live session.
 #[derive(Debug, Default)]
 pub struct MemoryRevocations {
     inner: Mutex<Entries>,
@@ -126,6 +194,8 @@ struct Entries {
     /// The last generation handed out to any user: it outlives purged entries, so a user's next
     /// generation is above every one handed out before.
     last: u64,
+    /// user → sid → the session as listed
+    lists: HashMap<String, HashMap<String, SessionRecord>>,
 }
 
 impl MemoryRevocations {
@@ -139,10 +209,12 @@ impl MemoryRevocations {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// How many entries are stored (revoked sessions plus users); for tests of bounded growth.
+    /// How many entries are stored (revoked sessions, users' generations and listed sessions);
+    /// for tests of bounded growth.
     pub fn len(&self) -> usize {
         let entries = self.entries();
-        entries.sessions.len() + entries.users.len()
+        let listed: usize = entries.lists.values().map(HashMap::len).sum();
+        entries.sessions.len() + entries.users.len() + listed
     }
 
     /// Whether nothing is stored.
@@ -161,6 +233,25 @@ impl Entries {
     fn purge(&mut self, now: i64) {
         self.sessions.retain(|_, until| *until > now);
         self.users.retain(|_, (_, until)| *until > now);
+        for list in self.lists.values_mut() {
+            list.retain(|_, session| session.expires > now);
+        }
+        self.lists.retain(|_, list| !list.is_empty());
+    }
+
+    fn generation(&self, user: &str) -> u64 {
+        self.users
+            .get(user)
+            .map_or(0, |(generation, _)| *generation)
+    }
+
+    fn is_revoked(&self, sid: &str, user: &str, generation: u64, now: i64) -> bool {
+        let session = self.sessions.get(sid).is_some_and(|until| *until > now);
+        let all = self
+            .users
+            .get(user)
+            .is_some_and(|(current, until)| *until > now && generation < *current);
+        session || all
     }
 }
 
@@ -198,12 +289,7 @@ impl Revocations for MemoryRevocations {
     }
 
     fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        let entries = self.entries();
-        let generation = entries
-            .users
-            .get(user)
-            .map_or(0, |(generation, _)| *generation);
-        Box::pin(ready(Ok(generation)))
+        Box::pin(ready(Ok(self.entries().generation(user))))
     }
 
     fn is_revoked<'a>(
@@ -213,13 +299,69 @@ impl Revocations for MemoryRevocations {
         generation: u64,
         now: i64,
     ) -> BoxFuture<'a, Result<bool, RevocationError>> {
-        let entries = self.entries();
-        let session = entries.sessions.get(sid).is_some_and(|until| *until > now);
-        let all = entries
+        let revoked = self.entries().is_revoked(sid, user, generation, now);
+        Box::pin(ready(Ok(revoked)))
+    }
+
+    fn record_session<'a>(
+        &'a self,
+        user: &'a str,
+        session: &'a SessionRecord,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        let mut entries = self.entries();
+        entries.purge(now);
+        let list = entries.lists.entry(user.to_owned()).or_default();
+        let record = match list.get(&session.sid) {
+            Some(first) => first.refreshed_by(session),
+            None => session.clone(),
+        };
+        list.insert(session.sid.clone(), record);
+        if list.len() > MAX_LISTED_SESSIONS {
+            let mut records: Vec<_> = list.values().cloned().collect();
+            for sid in self::list::cap(&mut records) {
+                list.remove(&sid);
+            }
+        }
+        Box::pin(ready(Ok(())))
+    }
+
+    fn sessions<'a>(
+        &'a self,
+        user: &'a str,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Vec<SessionRecord>, RevocationError>> {
+        let mut entries = self.entries();
+        let generation = entries
             .users
             .get(user)
-            .is_some_and(|(current, until)| *until > now && generation < *current);
-        Box::pin(ready(Ok(session || all)))
+            .filter(|(_, until)| *until > now)
+            .map_or(0, |(generation, _)| *generation);
+        let mut list = entries.lists.remove(user).unwrap_or_default();
+        list.retain(|sid, session| {
+            let revoked = entries.sessions.get(sid).is_some_and(|until| *until > now);
+            session.is_listed(now, generation, revoked)
+        });
+        let listed = list.values().cloned().collect();
+        if !list.is_empty() {
+            entries.lists.insert(user.to_owned(), list);
+        }
+        Box::pin(ready(Ok(listed)))
+    }
+
+    fn forget_session<'a>(
+        &'a self,
+        user: &'a str,
+        sid: &'a str,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        let mut entries = self.entries();
+        if let Some(list) = entries.lists.get_mut(user) {
+            list.remove(sid);
+            if list.is_empty() {
+                entries.lists.remove(user);
+            }
+        }
+        Box::pin(ready(Ok(())))
     }
 }
 

@@ -4,7 +4,7 @@ use redis::{
     aio::ConnectionManager, cluster_async::ClusterConnection, AsyncCommands, Client, Script,
 };
 
-use super::{keep_until, BoxFuture, RevocationError, Revocations};
+use super::{keep_until, BoxFuture, RevocationError, Revocations, SessionRecord};
 use crate::redis_conn::{cluster_prefix, Conn};
 
 /// The default prefix on one server.
@@ -318,5 +318,217 @@ impl Revocations for RedisRevocations {
                 conn.mget(&keys).await.map_err(unavailable)?;
             Ok(session.is_some() || current.is_some_and(|current| generation < current))
         })
+    }
+
+    fn record_session<'a>(
+        &'a self,
+        user: &'a str,
+        session: &'a SessionRecord,
+        now: i64,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        Box::pin(self.record_listed(user, session, now))
+    }
+
+    fn sessions<'a>(
+        &'a self,
+        user: &'a str,
+        now: i64,
+    ) -> BoxFuture<'a, Result<Vec<SessionRecord>, RevocationError>> {
+        Box::pin(self.listed(user, now))
+    }
+
+    fn forget_session<'a>(
+        &'a self,
+        user: &'a str,
+        sid: &'a str,
+    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+        Box::pin(self.forget_listed(user, sid))
+    }
+}
+
+// ---- "My sessions": each user's list of active sessions ---------------------------------------
+//
+// One hash per user, `<prefix>list:<user>` (the same prefix as the revocation keys), two fields
+// per session: `t:<sid>` (JSON: started, refreshed, expires, gen, fp; rewritten at every issue)
+// and `o:<sid>` (JSON: device, address; written once, at the first record). The key expires with
+// the latest `expires` of its sessions.
+
+/// Records a session (KEYS[1]: the list; ARGV: sid, times JSON, origin JSON, now, cap) and prunes
+/// the list in the same step: drops sessions past their `expires`, keeps the `cap` most recently
+/// issued (ties: by id), drops origins without times, and sets the key's lifetime to the latest
+/// `expires` left.
+const RECORD_SESSION: &str = r"
+local key = KEYS[1]
+local now = tonumber(ARGV[4])
+local cap = tonumber(ARGV[5])
+redis.call('HSET', key, 't:' .. ARGV[1], ARGV[2])
+redis.call('HSETNX', key, 'o:' .. ARGV[1], ARGV[3])
+local fields = redis.call('HGETALL', key)
+local live = {}
+for i = 1, #fields, 2 do
+  if string.sub(fields[i], 1, 2) == 't:' then
+    local ok, times = pcall(cjson.decode, fields[i + 1])
+    local expires = ok and type(times) == 'table' and tonumber(times.expires)
+    if expires and expires > now then
+      live[#live + 1] = {sid = string.sub(fields[i], 3), refreshed = tonumber(times.refreshed) or 0, expires = expires}
+    end
+  end
+end
+table.sort(live, function(a, b)
+  if a.refreshed ~= b.refreshed then return a.refreshed > b.refreshed end
+  return a.sid < b.sid
+end)
+local kept = {}
+local latest = now
+for i = 1, math.min(#live, cap) do
+  kept[live[i].sid] = true
+  latest = math.max(latest, live[i].expires)
+end
+for i = 1, #fields, 2 do
+  if not kept[string.sub(fields[i], 3)] then
+    redis.call('HDEL', key, fields[i])
+  end
+end
+if latest > now then
+  redis.call('EXPIRE', key, latest - now)
+else
+  redis.call('DEL', key)
+end
+return 0
+";
+
+/// What changes at every issue of a listed session (field `t:<sid>`).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Times {
+    started: i64,
+    refreshed: i64,
+    expires: i64,
+    gen: u64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    fp: Option<String>,
+}
+
+/// Where a listed session signed in from (field `o:<sid>`, written once).
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Origin {
+    device: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    address: Option<String>,
+}
+
+impl RedisRevocations {
+    fn list_key(&self, user: &str) -> String {
+        format!("{}list:{user}", self.prefix)
+    }
+
+    async fn record_listed(
+        &self,
+        user: &str,
+        session: &SessionRecord,
+        now: i64,
+    ) -> Result<(), RevocationError> {
+        let times = Times {
+            started: session.started,
+            refreshed: session.refreshed,
+            expires: session.expires,
+            gen: session.gen,
+            fp: session.fp.clone(),
+        };
+        let origin = Origin {
+            device: session.device.clone(),
+            address: session.address.clone(),
+        };
+        let mut conn = self.conn.clone();
+        Script::new(RECORD_SESSION)
+            .key(self.list_key(user))
+            .arg(&session.sid)
+            .arg(serde_json::to_string(&times).expect("plain fields serialize"))
+            .arg(serde_json::to_string(&origin).expect("plain fields serialize"))
+            .arg(now)
+            .arg(super::MAX_LISTED_SESSIONS)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)
+    }
+
+    /// Reads the list, asks which of its sessions are revoked (one `MGET` with the user's
+    /// generation), and drops the ended ones from the hash.
+    async fn listed(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, RevocationError> {
+        let mut conn = self.conn.clone();
+        let key = self.list_key(user);
+        let fields: std::collections::HashMap<String, String> =
+            conn.hgetall(&key).await.map_err(unavailable)?;
+        let mut candidates = Vec::new();
+        let mut ended = Vec::new();
+        for (field, value) in &fields {
+            let Some(sid) = field.strip_prefix("t:") else {
+                if !field.starts_with("o:") || !fields.contains_key(&format!("t:{}", &field[2..])) {
+                    ended.push(field.clone());
+                }
+                continue;
+            };
+            let origin = fields
+                .get(&format!("o:{sid}"))
+                .and_then(|o| serde_json::from_str::<Origin>(o).ok());
+            match serde_json::from_str::<Times>(value) {
+                Ok(times) => candidates.push(record(sid, times, origin)),
+                Err(_) => ended.extend([field.clone(), format!("o:{sid}")]),
+            }
+        }
+        let mut listed = Vec::new();
+        if !candidates.is_empty() {
+            let mut keys = vec![self.user_key(user)];
+            keys.extend(candidates.iter().map(|c| self.sid_key(&c.sid)));
+            let found: Vec<Option<String>> = redis::cmd("MGET")
+                .arg(&keys)
+                .query_async(&mut conn)
+                .await
+                .map_err(unavailable)?;
+            let generation = found
+                .first()
+                .and_then(Option::as_deref)
+                .and_then(|g| g.parse().ok())
+                .unwrap_or(0);
+            for (session, revoked) in candidates.into_iter().zip(found.iter().skip(1)) {
+                if session.is_listed(now, generation, revoked.is_some()) {
+                    listed.push(session);
+                } else {
+                    ended.extend([format!("t:{}", session.sid), format!("o:{}", session.sid)]);
+                }
+            }
+        }
+        if !ended.is_empty() {
+            conn.hdel::<_, _, ()>(&key, &ended)
+                .await
+                .map_err(unavailable)?;
+        }
+        Ok(listed)
+    }
+
+    async fn forget_listed(&self, user: &str, sid: &str) -> Result<(), RevocationError> {
+        let mut conn = self.conn.clone();
+        let fields = [format!("t:{sid}"), format!("o:{sid}")];
+        conn.hdel::<_, _, ()>(self.list_key(user), &fields)
+            .await
+            .map_err(unavailable)
+    }
+}
+
+/// A listed session from its two fields; an origin that is missing or unreadable shows as an
+/// unknown device.
+fn record(sid: &str, times: Times, origin: Option<Origin>) -> SessionRecord {
+    let origin = origin.unwrap_or_else(|| Origin {
+        device: super::device_label(None),
+        address: None,
+    });
+    SessionRecord {
+        sid: sid.to_owned(),
+        started: times.started,
+        refreshed: times.refreshed,
+        expires: times.expires,
+        gen: times.gen,
+        fp: times.fp,
+        device: origin.device,
+        address: origin.address,
     }
 }
