@@ -4,15 +4,15 @@
 //! each with `CLUSTER ADDSLOTSRANGE`.
 
 use std::{
-    io::{Read, Write},
-    net::{TcpListener, TcpStream},
+    ffi::OsStr,
+    net::TcpListener,
     path::PathBuf,
-    process::{Child, Command, Stdio},
+    process::Child,
     sync::{Arc, Mutex, Weak},
     time::{Duration, Instant},
 };
 
-use crate::free_port;
+use crate::{free_port, redis_server};
 
 /// How long the cluster may take to come up (or back) before the test fails.
 const READY_WITHIN: Duration = Duration::from_secs(15);
@@ -131,58 +131,25 @@ impl RedisCluster {
         self.reply(node, command)?.into_iter().next()
     }
 
-    /// Every line of the raw RESP reply of `node` to one inline command (read until the reply
-    /// is complete for the simple, integer, bulk and flat-array replies these tests ask for).
+    /// Every line of the raw RESP reply of `node` to one inline command.
     pub fn reply(&self, node: usize, command: &str) -> Option<Vec<String>> {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.ports[node])).ok()?;
-        stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
-        stream.write_all(format!("{command}\r\n").as_bytes()).ok()?;
-        let mut raw = Vec::new();
-        let mut buf = [0u8; 4096];
-        loop {
-            let n = stream.read(&mut buf).ok()?;
-            if n == 0 {
-                break;
-            }
-            raw.extend_from_slice(&buf[..n]);
-            if complete(&raw) {
-                break;
-            }
-        }
-        let reply = String::from_utf8_lossy(&raw);
-        Some(reply.lines().map(str::to_owned).collect())
+        redis_server::reply(self.ports[node], command)
     }
 
     fn spawn(&mut self, node: usize) {
         assert!(self.children[node].is_none(), "node {node} already running");
         let port = self.ports[node];
         let config = self.dir.join(format!("nodes-{port}.conf"));
-        let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1"])
-            .args(["--cluster-enabled", "yes", "--cluster-node-timeout", "2000"])
-            .arg("--cluster-config-file")
-            .arg(&config)
-            .args(["--save", "", "--appendonly", "no"])
-            .arg("--dir")
-            .arg(&self.dir)
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!(
-                    "cannot start redis-server ({e}): install it with `apt-get install -y redis-server` \
-                     (.ci/run does this)"
-                )
-            });
-        self.children[node] = Some(child);
-        let deadline = Instant::now() + READY_WITHIN;
-        while self.command(node, "PING").as_deref() != Some("+PONG") {
-            assert!(
-                Instant::now() < deadline,
-                "redis cluster node on port {port} did not answer PING within {READY_WITHIN:?}"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        let cluster: [&OsStr; 6] = [
+            "--cluster-enabled".as_ref(),
+            "yes".as_ref(),
+            "--cluster-node-timeout".as_ref(),
+            "2000".as_ref(),
+            "--cluster-config-file".as_ref(),
+            config.as_os_str(),
+        ];
+        self.children[node] = Some(redis_server::spawn(port, &self.dir, &cluster));
+        redis_server::wait_for_ping(port, READY_WITHIN);
     }
 
     /// Waits until every node knows every other and sees all slots served.
@@ -251,27 +218,6 @@ fn cluster_ports(count: usize) -> Vec<u16> {
         }
     }
     panic!("no {count} free ports below 55535 with free bus ports (port + 10000) on 127.0.0.1");
-}
-
-/// Whether `raw` holds one whole reply: a one-line reply, a bulk string (`$<len>` and its bytes)
-/// or a flat array of bulk strings.
-fn complete(raw: &[u8]) -> bool {
-    let text = String::from_utf8_lossy(raw);
-    let Some((head, rest)) = text.split_once("\r\n") else {
-        return false;
-    };
-    let len = |s: &str| s.parse::<i64>().unwrap_or(0);
-    match head.as_bytes().first() {
-        Some(b'$') => {
-            let n = len(&head[1..]);
-            n < 0 || rest.len() >= n as usize + 2
-        }
-        Some(b'*') => {
-            let n = len(&head[1..]).max(0) as usize;
-            rest.matches("\r\n").count() >= 2 * n
-        }
-        _ => true,
-    }
 }
 
 /// The elements of a flat array of bulk strings (`*2`, `$3`, `foo`, `$3`, `bar`).
