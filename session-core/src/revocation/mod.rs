@@ -5,6 +5,12 @@
 //! request whether the session was revoked, so a revoked cookie is anonymous on the very next
 //! request, and [`crate::Session::logout`] revokes its own session id.
 //!
+//! Backends: [`MemoryRevocations`] (one process); with the `redis` feature `RedisRevocations`
+//! (one Redis round trip per authenticated request, on one server or a Redis Cluster) and
+//! `RevocationMirror`, a copy of a `RedisRevocations` store in each process kept current by
+//! pub/sub, which answers requests from memory and refuses any revocation Redis holds within a
+//! stated bound (see its docs).
+//!
 //! "Every session of a user" is decided without comparing clocks: each user has a revocation
 //! *generation* in the store, a number that only grows. A new session carries the generation it
 //! was started under (read from the store at login); `revoke_user` moves the generation past
