@@ -19,7 +19,11 @@ const RESPONSE_TIMEOUT: Duration = Duration::from_secs(2);
 /// is bounded by its store's timeout anyway, and a failed call makes the manager reconnect in
 /// the background.
 pub(crate) async fn connect(url: &str) -> Result<ConnectionManager, RedisError> {
-    let client = Client::open(url)?;
+    manage(Client::open(url)?).await
+}
+
+/// A connection manager for `client`'s server, bounded as in [`connect`].
+pub(crate) async fn manage(client: Client) -> Result<ConnectionManager, RedisError> {
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(CONNECTION_TIMEOUT)
         .set_response_timeout(RESPONSE_TIMEOUT)

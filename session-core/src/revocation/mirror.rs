@@ -419,6 +419,18 @@ fn lost(what: &str, e: impl std::fmt::Display) -> Lost {
     RevocationError::Unavailable(format!("revocation mirror: {what}: {e}"))
 }
 
+/// `call` within `bound`; a timeout or an error is the loss of `what`.
+async fn within<T, E: std::fmt::Display>(
+    bound: Duration,
+    what: &str,
+    call: impl std::future::Future<Output = Result<T, E>>,
+) -> Result<T, Lost> {
+    tokio::time::timeout(bound, call)
+        .await
+        .map_err(|e| lost(what, e))?
+        .map_err(|e| lost(what, e))
+}
+
 /// Where the mirror subscribes and loads.
 enum Source {
     /// One Redis server.
@@ -500,34 +512,20 @@ impl Follower {
 
     /// One subscription, from subscribing to its loss. `Ok` only when the mirror was dropped.
     async fn follow(&mut self) -> Result<(), Lost> {
-        let Some(bound) = self.shared.upgrade().map(|s| s.bound) else {
+        let Some((bound, channel)) = self.shared.upgrade().map(|s| (s.bound, s.channel.clone()))
+        else {
             return Ok(());
         };
-        let (client, owned_key) = tokio::time::timeout(bound, self.source.client())
-            .await
-            .map_err(|e| lost("connect", e))??;
-        let mut pubsub = tokio::time::timeout(bound, client.get_async_pubsub())
-            .await
-            .map_err(|e| lost("connect", e))?
-            .map_err(|e| lost("connect", e))?;
-        let channel = match self.shared.upgrade() {
-            Some(shared) => shared.channel.clone(),
-            None => return Ok(()),
-        };
+        let (client, owned_key) = within(bound, "connect", self.source.client()).await?;
+        let mut pubsub = within(bound, "connect", client.get_async_pubsub()).await?;
         // Subscribe first: every announcement from here on waits in `stream` while we load.
-        tokio::time::timeout(bound, pubsub.subscribe(&channel))
-            .await
-            .map_err(|e| lost("subscribe", e))?
-            .map_err(|e| lost("subscribe", e))?;
+        within(bound, "subscribe", pubsub.subscribe(&channel)).await?;
         let (mut sink, mut stream) = pubsub.split();
         #[cfg(feature = "test-util")]
         if let Some(hook) = self.before_load.take() {
             hook().await;
         }
-        let mut conn = tokio::time::timeout(bound, client.get_multiplexed_async_connection())
-            .await
-            .map_err(|e| lost("connect", e))?
-            .map_err(|e| lost("connect", e))?;
+        let mut conn = within(bound, "connect", client.get_multiplexed_async_connection()).await?;
         self.load(&mut conn).await?;
         let heartbeat = bound / 4;
         let mut ticks = tokio::time::interval(heartbeat);
@@ -546,18 +544,11 @@ impl Follower {
                     if let Some(key) = &owned_key {
                         // Still the slot's master (a moved slot answers MOVED), so the `PING`
                         // below still orders after every announcement.
-                        tokio::time::timeout(
-                            bound,
-                            redis::cmd("EXISTS").arg(key).query_async::<i64>(&mut conn),
-                        )
-                        .await
-                        .map_err(|e| lost("heartbeat", e))?
-                        .map_err(|e| lost("slot owner", e))?;
+                        let mut exists = redis::cmd("EXISTS");
+                        exists.arg(key);
+                        within(bound, "slot owner", exists.query_async::<i64>(&mut conn)).await?;
                     }
-                    tokio::time::timeout(bound, sink.ping::<redis::Value>())
-                        .await
-                        .map_err(|e| lost("heartbeat", e))?
-                        .map_err(|e| lost("heartbeat", e))?;
+                    within(bound, "heartbeat", sink.ping::<redis::Value>()).await?;
                     // Everything announced before the answer is in `stream` by now: apply it,
                     // then trust up to `bound` after the heartbeat was sent.
                     drain(&shared, &mut stream)?;

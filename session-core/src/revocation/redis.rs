@@ -86,7 +86,9 @@ impl RedisRevocations {
     /// Connects to `url` (`redis://host:port/db`) with the default prefix `"session-core:"`.
     pub async fn connect(url: &str) -> Result<Self, RevocationError> {
         let client = Client::open(url).map_err(unavailable)?;
-        let conn = crate::redis_conn::connect(url).await.map_err(unavailable)?;
+        let conn = crate::redis_conn::manage(client.clone())
+            .await
+            .map_err(unavailable)?;
         Ok(Self {
             client: Some(client),
             ..Self::from_manager(conn)
