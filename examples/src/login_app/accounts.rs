@@ -7,7 +7,10 @@
 
 use std::fmt;
 
-use super::db::{Db, DbError, Refusal, User, UsernameTaken};
+use super::{
+    db::{Db, DbError, Refusal, User, UsernameTaken},
+    store::Account,
+};
 use crate::password::{Passwords, Verdict};
 
 /// Shortest password accepted, in characters.
@@ -93,6 +96,9 @@ pub enum ChangeRefused {
     WrongPassword,
     /// The new password breaks [`check_policy`].
     Password(PasswordProblem),
+    /// The password was changed (elsewhere) after the current one was checked: nothing was
+    /// written.
+    ChangedMeanwhile,
 }
 
 impl fmt::Display for ChangeRefused {
@@ -100,6 +106,9 @@ impl fmt::Display for ChangeRefused {
         match self {
             ChangeRefused::WrongPassword => f.write_str("Your current password is not right."),
             ChangeRefused::Password(problem) => problem.fmt(f),
+            ChangeRefused::ChangedMeanwhile => {
+                f.write_str("Your password was just changed elsewhere. Please try again.")
+            }
         }
     }
 }
@@ -138,6 +147,16 @@ pub fn check_credentials<U>(
         Verdict::Ok => Checked::Accepted(user),
         Verdict::OkRehashed(new_hash) => Checked::Rehashed { user, new_hash },
     }
+}
+
+/// A password change that passed its checks ([`Accounts::check_change`]) and is not written
+/// yet ([`Accounts::apply_change`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordChange {
+    user: User,
+    /// The stored hash the current password was verified against.
+    verified: String,
+    new_hash: String,
 }
 
 /// The users of the login app: the database and the password hasher.
@@ -184,61 +203,123 @@ impl Accounts {
             .map_err(|UsernameTaken| RegisterRefused::UsernameTaken))
     }
 
-    /// The user named `username` (any letter case) if `password` is theirs.
-    pub fn login(&self, username: &str, password: &str) -> Result<Option<User>, DbError> {
+    /// The account named `username` (any letter case) if `password` is theirs, bound to the
+    /// hash the password was verified against (see [`Accounts::settle`]).
+    pub fn login(&self, username: &str, password: &str) -> Result<Option<Account>, DbError> {
         let found = self.db.credentials(username)?;
-        self.check_password(found, password)
+        self.settle(self.verify(found, password))
     }
 
-    /// The user with session id `uid` if `password` is theirs (re-authentication).
-    pub fn confirm_password(&self, uid: &str, password: &str) -> Result<Option<User>, DbError> {
-        let found = match self.db.user(uid)? {
-            Some(user) => self.db.password_hash(user.id)?.map(|hash| (user, hash)),
-            None => None,
-        };
-        self.check_password(found, password)
+    /// The account with session id `uid` if `password` is theirs (re-authentication), bound
+    /// like [`Accounts::login`].
+    pub fn confirm_password(&self, uid: &str, password: &str) -> Result<Option<Account>, DbError> {
+        let found = self
+            .db
+            .account(uid)?
+            .map(|account| (account.user.clone(), account.password_hash().to_owned()));
+        self.settle(self.verify(found, password))
     }
 
-    /// [`check_credentials`], storing the new hash when the old one was made with weaker
-    /// parameters.
-    pub fn check_password(
-        &self,
-        found: Option<(User, String)>,
-        password: &str,
-    ) -> Result<Option<User>, DbError> {
-        let found = found.as_ref().map(|(user, hash)| (user, hash.as_str()));
-        match check_credentials(&self.passwords, found, password) {
+    /// Checks `password` against `found` (a user and the hash read with it), with
+    /// [`check_credentials`]. Blocking (argon2); stores nothing.
+    pub fn verify(&self, found: Option<(User, String)>, password: &str) -> Checked<(User, String)> {
+        let found = found
+            .as_ref()
+            .map(|(user, hash)| ((user.clone(), hash.clone()), hash.as_str()));
+        check_credentials(&self.passwords, found, password)
+    }
+
+    /// What to sign in after [`Accounts::verify`]: the account bound to the credential that was
+    /// actually verified, never to one read afterwards.
+    ///
+    /// Invariant: the session's fingerprint is the hash the password was checked against (or
+    /// the re-hash of that same password that replaced it). If the password changed after the
+    /// check, the session is bound to the old hash and ends on its first request, like every
+    /// other session of the old password; a sign-in can never pick up the new credential. The
+    /// re-hash is written compare-and-set ([`Db::replace_password_hash`]), so it never
+    /// restores the old password over a concurrent change.
+    pub fn settle(&self, checked: Checked<(User, String)>) -> Result<Option<Account>, DbError> {
+        match checked {
             Checked::Refused => Ok(None),
-            Checked::Accepted(user) => Ok(Some(user.clone())),
-            Checked::Rehashed { user, new_hash } => {
-                self.db.set_password_hash(user.id, &new_hash)?;
-                tracing::info!(user = %user.username, "password hash upgraded to the current argon2id parameters");
-                Ok(Some(user.clone()))
+            Checked::Accepted((user, hash)) => Ok(Some(Account::new(user, hash))),
+            Checked::Rehashed {
+                user: (user, old),
+                new_hash,
+            } => {
+                if self.db.replace_password_hash(user.id, &old, &new_hash)? {
+                    tracing::info!(user = %user.username, "password hash upgraded to the current argon2id parameters");
+                    Ok(Some(Account::new(user, new_hash)))
+                } else {
+                    tracing::warn!(user = %user.username, "password changed during sign-in: the session keeps the credential it verified");
+                    Ok(Some(Account::new(user, old)))
+                }
             }
         }
     }
 
     /// Gives `user` the password `new_password` if `current` is their password now and the new
-    /// one meets the policy (checked first: it costs no hashing). A session alone, even a fresh
-    /// one, does not change a password.
+    /// one meets the policy (checked first: it costs no hashing), and returns the account
+    /// bound to the new hash. A session alone, even a fresh one, does not change a password.
+    /// [`Accounts::check_change`], then [`Accounts::apply_change`].
     pub fn change_password(
         &self,
         user: &User,
         current: &str,
         new_password: &str,
         confirmation: &str,
-    ) -> Result<Result<(), ChangeRefused>, DbError> {
+    ) -> Result<Result<Account, ChangeRefused>, DbError> {
+        match self.check_change(user, current, new_password, confirmation)? {
+            Ok(change) => self.apply_change(change),
+            Err(refused) => Ok(Err(refused)),
+        }
+    }
+
+    /// The checks of [`Accounts::change_password`] and the new hash, nothing written yet.
+    /// Blocking (argon2, twice).
+    pub fn check_change(
+        &self,
+        user: &User,
+        current: &str,
+        new_password: &str,
+        confirmation: &str,
+    ) -> Result<Result<PasswordChange, ChangeRefused>, DbError> {
         if let Err(problem) = check_policy(new_password, confirmation) {
             return Ok(Err(ChangeRefused::Password(problem)));
         }
         let stored = self.db.password_hash(user.id)?;
-        let found = stored.as_deref().map(|hash| ((), hash));
-        if check_credentials(&self.passwords, found, current) == Checked::Refused {
+        let found = stored.as_deref().map(|hash| (hash, hash));
+        let (Checked::Accepted(verified) | Checked::Rehashed { user: verified, .. }) =
+            check_credentials(&self.passwords, found, current)
+        else {
             return Ok(Err(ChangeRefused::WrongPassword));
+        };
+        Ok(Ok(PasswordChange {
+            user: user.clone(),
+            verified: verified.to_owned(),
+            new_hash: self.passwords.hash(new_password),
+        }))
+    }
+
+    /// Writes a checked change compare-and-set against the hash the current password was
+    /// verified against: if the password changed since, nothing is written
+    /// ([`ChangeRefused::ChangedMeanwhile`]).
+    pub fn apply_change(
+        &self,
+        change: PasswordChange,
+    ) -> Result<Result<Account, ChangeRefused>, DbError> {
+        let PasswordChange {
+            user,
+            verified,
+            new_hash,
+        } = change;
+        if self
+            .db
+            .replace_password_hash(user.id, &verified, &new_hash)?
+        {
+            Ok(Ok(Account::new(user, new_hash)))
+        } else {
+            Ok(Err(ChangeRefused::ChangedMeanwhile))
         }
-        let hash = self.passwords.hash(new_password);
-        self.db.set_password_hash(user.id, &hash)?;
-        Ok(Ok(()))
     }
 
     /// Admin `by` (a uid, for the log) makes user `uid` an admin.
@@ -394,12 +475,17 @@ mod tests {
         let f = fixture();
         let a = &f.accounts;
         let ann = register(a, "ann", "correct horse");
-        assert_eq!(a.login("Ann", "correct horse").unwrap(), Some(ann.clone()));
+        let stored = a.db().password_hash(ann.id).unwrap().unwrap();
+        let signed_in = a.login("Ann", "correct horse").unwrap().unwrap();
+        assert_eq!(
+            (&signed_in.user, signed_in.password_hash()),
+            (&ann, &*stored)
+        );
         assert_eq!(a.login("ann", "wrong horse").unwrap(), None);
         assert_eq!(a.login("bob", "correct horse").unwrap(), None);
         assert_eq!(
             a.confirm_password(&ann.uid, "correct horse").unwrap(),
-            Some(ann.clone())
+            Some(signed_in)
         );
         assert_eq!(a.confirm_password(&ann.uid, "wrong horse").unwrap(), None);
         assert_eq!(
@@ -439,10 +525,18 @@ mod tests {
         let user = a.db().create_user("old", &old).unwrap().unwrap();
         assert_eq!(a.login("old", "wrong").unwrap(), None);
         assert_eq!(a.db().password_hash(user.id).unwrap(), Some(old.clone()));
-        assert_eq!(a.login("old", "from 2019!").unwrap(), Some(user.clone()));
+        let signed_in = a.login("old", "from 2019!").unwrap().unwrap();
         let new = a.db().password_hash(user.id).unwrap().unwrap();
         assert!(new.starts_with("$argon2id$v=19$m=1024,t=1,p=1$"), "{new}");
-        assert_eq!(a.login("old", "from 2019!").unwrap(), Some(user));
+        assert_eq!(
+            signed_in,
+            Account::new(user.clone(), new.clone()),
+            "bound to the re-hash"
+        );
+        assert_eq!(
+            a.login("old", "from 2019!").unwrap(),
+            Some(Account::new(user, new))
+        );
     }
 
     #[test]
@@ -515,8 +609,126 @@ mod tests {
             );
         }
         let changed = a.change_password(&ann, "correct horse", "battery staple", "battery staple");
-        assert_eq!(changed.unwrap(), Ok(()));
+        let stored = a.db().password_hash(ann.id).unwrap().unwrap();
+        assert_eq!(changed.unwrap(), Ok(Account::new(ann.clone(), stored)));
         assert_eq!(a.login("ann", "correct horse").unwrap(), None);
         assert!(a.login("ann", "battery staple").unwrap().is_some());
+    }
+
+    /// Two threads meet at `barrier` twice: `between` runs in the other thread after the first
+    /// meeting, so it happens after everything before it in this thread and before everything
+    /// after the second.
+    fn interleave<T>(before: impl FnOnce() -> T, between: impl FnOnce() + Send) -> T {
+        let barrier = std::sync::Barrier::new(2);
+        std::thread::scope(|s| {
+            s.spawn(|| {
+                barrier.wait();
+                between();
+                barrier.wait();
+            });
+            let value = before();
+            barrier.wait();
+            barrier.wait();
+            value
+        })
+    }
+
+    /// A sign-in checks the old password; a password change commits before the sign-in binds
+    /// its session. The session is bound to the hash that was verified, which the session layer
+    /// then finds stale: it can never carry the new credential.
+    #[test]
+    fn a_sign_in_is_bound_to_the_credential_it_verified_not_a_concurrent_change() {
+        let f = fixture();
+        let a = &f.accounts;
+        let ann = register(a, "ann", "correct horse");
+        let old = a.db().password_hash(ann.id).unwrap().unwrap();
+        for sign_in in ["login", "confirm_password"] {
+            let checked = interleave(
+                || match sign_in {
+                    "login" => a.verify(a.db().credentials("ann").unwrap(), "correct horse"),
+                    _ => {
+                        let account = a.db().account(&ann.uid).unwrap().unwrap();
+                        let found = (account.user.clone(), account.password_hash().to_owned());
+                        a.verify(Some(found), "correct horse")
+                    }
+                },
+                || {
+                    let current = a.db().password_hash(ann.id).unwrap().unwrap();
+                    assert!(a
+                        .db()
+                        .replace_password_hash(ann.id, &current, "changed")
+                        .unwrap());
+                },
+            );
+            let bound = a
+                .settle(checked)
+                .unwrap()
+                .expect("the password was right when checked");
+            assert_eq!(bound.password_hash(), old, "{sign_in}");
+            assert_ne!(
+                bound.password_hash(),
+                a.db().password_hash(ann.id).unwrap().unwrap(),
+                "{sign_in}: the session must not carry the new credential"
+            );
+            assert!(a
+                .db()
+                .replace_password_hash(ann.id, "changed", &old)
+                .unwrap());
+        }
+    }
+
+    /// A sign-in with a hash made under outdated parameters verifies the old password and
+    /// computes its re-hash; a password change commits before the re-hash is stored. The
+    /// re-hash must not be written: it would bring the old password back.
+    #[test]
+    fn a_rehash_never_restores_a_password_changed_during_the_sign_in() {
+        let f = fixture();
+        let a = &f.accounts;
+        let weaker = Passwords::new(Params::new(512, 1, 1, None).unwrap());
+        let old = weaker.hash("from 2019!");
+        let user = a.db().create_user("old", &old).unwrap().unwrap();
+        let checked = interleave(
+            || a.verify(a.db().credentials("old").unwrap(), "from 2019!"),
+            || {
+                let changed = a.change_password(&user, "from 2019!", "new in 2026", "new in 2026");
+                assert!(changed.unwrap().is_ok());
+            },
+        );
+        assert!(matches!(checked, Checked::Rehashed { .. }), "{checked:?}");
+        let bound = a.settle(checked).unwrap().unwrap();
+        assert_eq!(bound.password_hash(), old, "bound to what was verified");
+        assert_eq!(
+            a.login("old", "from 2019!").unwrap(),
+            None,
+            "the old password is gone"
+        );
+        assert!(a.login("old", "new in 2026").unwrap().is_some());
+    }
+
+    /// Two password changes check the same current password; the second to write finds the
+    /// first one's hash, writes nothing and says so.
+    #[test]
+    fn of_two_concurrent_password_changes_only_the_first_is_written() {
+        let f = fixture();
+        let a = &f.accounts;
+        let ann = register(a, "ann", "correct horse");
+        let second = interleave(
+            || a.check_change(&ann, "correct horse", "second choice", "second choice"),
+            || {
+                let first =
+                    a.change_password(&ann, "correct horse", "first choice", "first choice");
+                assert!(first.unwrap().is_ok());
+            },
+        );
+        let second = second
+            .unwrap()
+            .expect("the current password was right when checked");
+        assert_eq!(
+            a.apply_change(second).unwrap(),
+            Err(ChangeRefused::ChangedMeanwhile)
+        );
+        assert!(a.login("ann", "first choice").unwrap().is_some());
+        assert_eq!(a.login("ann", "second choice").unwrap(), None);
+        assert_eq!(a.login("ann", "correct horse").unwrap(), None);
     }
 }

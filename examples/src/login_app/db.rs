@@ -233,13 +233,24 @@ impl Db {
         Ok(stmt.query_row([id], |row| row.get(0)).optional()?)
     }
 
-    /// Replaces the password hash of user `id` (a re-hash or a password change).
-    pub fn set_password_hash(&self, id: i64, password_hash: &str) -> Result<(), DbError> {
-        self.conn().execute(
-            "UPDATE users SET password_hash = ?2 WHERE id = ?1",
-            params![id, password_hash],
+    /// Replaces the password hash of user `id` with `new` if it is still `expected` (the hash
+    /// the caller verified a password against), in one statement; returns whether it did.
+    ///
+    /// Invariant: a hash is only ever written over the hash whose password was just checked.
+    /// So a re-hash of an old password with new parameters, or a password change that checked
+    /// the current password, cannot overwrite a password set by a concurrent change: that write
+    /// finds another hash and changes nothing (`false`).
+    pub fn replace_password_hash(
+        &self,
+        id: i64,
+        expected: &str,
+        new: &str,
+    ) -> Result<bool, DbError> {
+        let changed = self.conn().execute(
+            "UPDATE users SET password_hash = ?3 WHERE id = ?1 AND password_hash = ?2",
+            params![id, expected, new],
         )?;
-        Ok(())
+        Ok(changed == 1)
     }
 
     /// Makes the user with this uid an admin (already one: no change).
@@ -353,7 +364,17 @@ mod tests {
         assert_eq!(db.create_user("ANN", "h3").unwrap(), Err(UsernameTaken));
         let (found, hash) = db.credentials("Ann").unwrap().unwrap();
         assert_eq!((found, hash.as_str()), (ann.clone(), "h1"));
-        db.set_password_hash(ann.id, "h4").unwrap();
+        assert!(
+            !db.replace_password_hash(ann.id, "h2", "h4").unwrap(),
+            "not ann's hash"
+        );
+        assert_eq!(db.password_hash(ann.id).unwrap().as_deref(), Some("h1"));
+        assert!(db.replace_password_hash(ann.id, "h1", "h4").unwrap());
+        assert_eq!(db.password_hash(ann.id).unwrap().as_deref(), Some("h4"));
+        assert!(
+            !db.replace_password_hash(ann.id, "h1", "h5").unwrap(),
+            "h1 is gone"
+        );
         assert_eq!(db.password_hash(ann.id).unwrap().as_deref(), Some("h4"));
         assert_eq!(db.user(&bob.uid).unwrap().as_ref(), Some(&bob));
         assert_ne!(ann.uid, bob.uid);

@@ -235,9 +235,10 @@ pub(super) async fn login(
         }
     };
     let name = username.clone();
+    // The account comes with the hash the password was verified against: the session is
+    // bound to that credential, not to one a concurrent password change wrote meanwhile.
     let account = hashing(&state, move |state| {
-        let user = state.accounts().login(&name, &password)?;
-        user.map_or(Ok(None), |user| state.db().account(&user.uid))
+        state.accounts().login(&name, &password)
     })
     .await?;
     let Some(account) = account else {
@@ -577,21 +578,21 @@ pub(super) async fn change_password(
         }
     };
     let changed = hashing(&state, move |state| {
-        let changed = state.accounts().change_password(
+        state.accounts().change_password(
             &account,
             &current_password,
             &new_password,
             &confirm_password,
-        )?;
-        match changed {
-            Ok(()) => Ok(Ok(state.db().account(&account.uid)?)),
-            Err(refused) => Ok(Err(refused)),
-        }
+        )
     })
     .await?;
     let updated = match changed {
-        Ok(Some(updated)) => updated,
-        Ok(None) => return Ok(see_other("/login")),
+        Ok(updated) => updated,
+        Err(ChangeRefused::ChangedMeanwhile) => {
+            // The current password was right: no failed guess to count.
+            let refused = ChangeRefused::ChangedMeanwhile.to_string();
+            return refuse(StatusCode::CONFLICT, &refused);
+        }
         Err(refused) => {
             attempt.failed();
             let status = match refused {
@@ -599,7 +600,9 @@ pub(super) async fn change_password(
                     tracing::warn!(user_id = %user.id(), "password change refused: wrong current password");
                     StatusCode::UNAUTHORIZED
                 }
-                ChangeRefused::Password(_) => StatusCode::UNPROCESSABLE_ENTITY,
+                ChangeRefused::Password(_) | ChangeRefused::ChangedMeanwhile => {
+                    StatusCode::UNPROCESSABLE_ENTITY
+                }
             };
             return refuse(status, &refused.to_string());
         }
@@ -670,8 +673,7 @@ pub(super) async fn reauth(
     };
     let uid = user.id().to_owned();
     let checked = hashing(&state, move |state| {
-        let user = state.accounts().confirm_password(&uid, &password)?;
-        user.map_or(Ok(None), |user| state.db().account(&user.uid))
+        state.accounts().confirm_password(&uid, &password)
     })
     .await?;
     let Some(account) = checked else {

@@ -29,6 +29,11 @@ impl Account {
             password_hash,
         }
     }
+
+    /// The stored password hash this account was read with (its credential fingerprint).
+    pub fn password_hash(&self) -> &str {
+        &self.password_hash
+    }
 }
 
 impl SessionUser for Account {
