@@ -198,6 +198,32 @@ async fn a_success_resets_the_account_and_gives_the_address_its_attempt_back() {
     }
 }
 
+/// A sign-in charged near the end of a window succeeds only after the next window opened and
+/// filled: its refund belongs to the old window, so the new one stays full.
+#[actix_web::test]
+async fn a_success_refunds_the_window_it_was_charged_in_not_the_one_open_when_reported() {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
+        let c = clock();
+        let t = throttle(&c, store);
+        fail(&t, "opener", HOME).await.unwrap();
+        c.advance(Duration::from_secs(50));
+        let slow = t.check_client(Some("alice"), ip(HOME)).await.unwrap();
+        c.advance(Duration::from_secs(15));
+        // The next window of HOME: 10 failures (over accounts of 2 each) fill it.
+        for i in 0..10 {
+            let other = format!("user{}", i / 2);
+            assert_eq!(fail(&t, &other, HOME).await, Ok(()), "{name} {other}");
+        }
+        slow.succeeded().await;
+        assert_eq!(
+            fail(&t, "bob", HOME).await,
+            Err(10),
+            "{name}: the late success bought no attempt in the new window"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn the_address_limit_spans_accounts_and_spares_other_addresses() {
     let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
@@ -551,6 +577,68 @@ async fn a_flood_of_distinct_names_stays_within_the_memory_cap_and_keeps_locks()
     );
 }
 
+/// A memory store full of running locks refuses a new counter (the throttle's store fault:
+/// 503 by default) rather than evict one of them; once a lock ended, its counter may go, and
+/// with it its strikes: the exact bound SECURITY.md states.
+#[actix_web::test]
+async fn a_full_memory_store_never_evicts_a_running_lock() {
+    let c = clock();
+    let store = Arc::new(MemoryThrottleStore::with_capacity(4));
+    let t = builder(&c, store.clone())
+        .without_per_address()
+        .build()
+        .unwrap();
+    let locked = ["a", "b", "c", "d"];
+    for (i, account) in locked.into_iter().enumerate() {
+        for _ in 0..3 {
+            fail(&t, account, HOME).await.unwrap();
+        }
+        assert_eq!(fail(&t, account, HOME).await, Err(10), "{account}");
+        if i < 3 {
+            c.advance(Duration::from_secs(1));
+        }
+    }
+    assert_eq!(store.len(), 4);
+    let refused = t
+        .check_client(Some("newcomer"), ip(HOME))
+        .await
+        .unwrap_err();
+    assert_eq!(refused.kind(), ThrottleErrorKind::Unavailable);
+    for (i, account) in locked.into_iter().enumerate() {
+        let left = 10 - 3 + u64::try_from(i).unwrap();
+        assert_eq!(
+            fail(&t, account, AWAY).await,
+            Err(left),
+            "{account} still locked"
+        );
+    }
+    let open = builder(&c, store.clone())
+        .without_per_address()
+        .fail_open(true)
+        .build()
+        .unwrap();
+    assert!(open.check_client(Some("newcomer"), ip(HOME)).await.is_ok());
+    assert_eq!(
+        fail(&t, "a", AWAY).await,
+        Err(7),
+        "failing open evicts nothing either"
+    );
+    // a's lock ends first: its counter is the one a newcomer may take, strikes and all.
+    c.advance(Duration::from_secs(7));
+    assert_eq!(fail(&t, "newcomer", HOME).await, Ok(()));
+    assert_eq!(fail(&t, "b", AWAY).await, Err(1), "b's lock still runs");
+    for _ in 0..3 {
+        fail(&t, "a", HOME)
+            .await
+            .unwrap_or_else(|wait| panic!("a was evicted: {wait}"));
+    }
+    assert_eq!(
+        fail(&t, "a", HOME).await,
+        Err(10),
+        "evicted after its lock: its next lock is a first one again, not 20 s"
+    );
+}
+
 #[test]
 fn a_small_memory_store_still_takes_both_counters_of_an_attempt() {
     let store = MemoryThrottleStore::with_capacity(0);
@@ -599,7 +687,8 @@ impl ThrottleStore for Broken {
     fn succeeded<'a>(
         &'a self,
         _: &'a [CounterKey],
-        _: &'a [CounterKey],
+        _: &'a [Counter],
+        _: i64,
         _: i64,
     ) -> BoxFuture<'a, Result<(), ThrottleStoreError>> {
         self.fail()

@@ -22,10 +22,16 @@ pub const DEFAULT_CAPACITY: usize = 10_000;
 /// **Bounded**: at most `capacity` counters ([`DEFAULT_CAPACITY`] by default), whatever a flood
 /// of names or addresses brings. A counter is a 16-byte key and a 32-byte entry in a hash table
 /// plus a 32-byte slot in a B-tree; with the table's and the tree's slack that is at most about
-/// 200 bytes on 64-bit platforms, so about 2 MB at the default capacity. When full, a new counter takes the place of, in this order:
-/// an expired one; the one closest to expiry among those never locked; the one closest to
-/// expiry among the others. A lock survives a flood of never-seen names; see SECURITY.md for
-/// what eviction can give an attacker.
+/// 200 bytes on 64-bit platforms, so about 2 MB at the default capacity. When full, a new
+/// counter takes the place of, in this order: an expired one; the one closest to expiry among
+/// those never locked; among the others, the one whose lock ended first, if it has ended.
+///
+/// **Eviction never lifts a running lock.** When every stored counter (but the attempt's own)
+/// is locked right now, an attempt that needs a new counter gets
+/// [`ThrottleStoreError::Unavailable`], which the throttle answers as it answers any store
+/// fault: 503 (fail closed, the default) or uncounted (`fail_open(true)`). Evicting a counter
+/// whose lock ended forgets its strikes (its next lock starts at the first length again); see
+/// SECURITY.md for what eviction can give an attacker.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -46,15 +52,20 @@ pub struct MemoryThrottleStore {
 struct Table {
     capacity: usize,
     entries: HashMap<CounterKey, Entry>,
-    /// Eviction order: never-locked counters first, each class by expiry.
+    /// Eviction order: never-locked counters first, by expiry; then the others, by the end of
+    /// their last lock.
     order: BTreeSet<Slot>,
 }
 
-/// `(ever locked, expires_at, key)`.
+/// `(ever locked, expires_at or locked_until, key)`.
 type Slot = (bool, i64, CounterKey);
 
 fn slot(key: CounterKey, entry: &Entry) -> Slot {
-    (entry.strikes > 0, entry.expires_at, key)
+    if entry.strikes > 0 {
+        (true, entry.locked_until, key)
+    } else {
+        (false, entry.expires_at, key)
+    }
 }
 
 impl Default for MemoryThrottleStore {
@@ -113,32 +124,56 @@ impl Table {
         }
     }
 
-    /// Keeps `entry` under `key` (drops it when expired), evicting another counter (never one
-    /// of `protect`, the counters of the running attempt) when full.
-    fn put(&mut self, key: CounterKey, entry: Entry, now: i64, protect: &[CounterKey]) {
+    /// Keeps `entry` under `key` (drops it when expired). Callers made room first
+    /// ([`Table::make_room`]): the entry replaces its own old one, or takes a free place.
+    fn put(&mut self, key: CounterKey, entry: Entry, now: i64) {
         self.remove(&key);
-        if entry.is_expired(now) {
+        if entry.is_expired(now) || self.entries.len() >= self.capacity {
             return;
-        }
-        while self.entries.len() >= self.capacity {
-            if !self.evict_one(now, protect) {
-                return;
-            }
         }
         self.order.insert(slot(key, &entry));
         self.entries.insert(key, entry);
     }
 
+    /// Makes room for the counters of `keys` not stored yet, evicting others (never one of
+    /// `keys`); `false`, with nothing evicted beyond what was possible, when every other
+    /// counter is locked right now.
+    fn make_room(&mut self, keys: &[CounterKey], now: i64) -> bool {
+        let new = keys
+            .iter()
+            .enumerate()
+            .filter(|(i, key)| !self.entries.contains_key(key) && !keys[..*i].contains(key))
+            .count();
+        while self.entries.len() + new > self.capacity {
+            if !self.evict_one(now, keys) {
+                return false;
+            }
+        }
+        true
+    }
+
+    /// Evicts one counter not in `protect`: an expired one, else the never-locked one closest
+    /// to expiry, else the one whose lock ended first. Invariant: never a counter whose lock
+    /// is running (`locked_until > now`); `false` when only such counters remain.
     fn evict_one(&mut self, now: i64, protect: &[CounterKey]) -> bool {
         let unprotected = |s: &&Slot| !protect.contains(&s.2);
-        let expired_locked = self
+        let mut locked = self
             .order
             .range((true, i64::MIN, CounterKey::MIN)..)
-            .find(unprotected)
-            .filter(|s| s.1 <= now);
-        let victim = expired_locked
-            .or_else(|| self.order.iter().find(unprotected))
-            .copied();
+            .filter(unprotected);
+        let first_locked = locked.next().copied();
+        let expired = |s: &Slot| self.entries.get(&s.2).is_some_and(|e| e.is_expired(now));
+        let victim = first_locked
+            .filter(expired)
+            .or_else(|| {
+                self.order
+                    .range(..(true, i64::MIN, CounterKey::MIN))
+                    .find(unprotected)
+                    .copied()
+            })
+            // Ordered by the end of the last lock: if the first one's is still to come, so is
+            // every other's.
+            .or_else(|| first_locked.filter(|s| s.1 <= now));
         match victim {
             Some((_, _, key)) => {
                 self.remove(&key);
@@ -156,14 +191,19 @@ impl ThrottleStore for MemoryThrottleStore {
         now: i64,
     ) -> BoxFuture<'a, Result<Verdict, ThrottleStoreError>> {
         let mut table = self.table();
+        let keys: Vec<CounterKey> = counters.iter().map(|c| c.key).collect();
+        if !table.make_room(&keys, now) {
+            return Box::pin(ready(Err(ThrottleStoreError::Unavailable(
+                "the memory throttle store is full of running locks".to_owned(),
+            ))));
+        }
         let mut work: Vec<(Limit, Entry)> = counters
             .iter()
             .map(|c| (c.limit, table.get(&c.key)))
             .collect();
         let verdict = decide(&mut work, now);
-        let keys: Vec<CounterKey> = counters.iter().map(|c| c.key).collect();
         for (key, (_, entry)) in keys.iter().zip(work) {
-            table.put(*key, entry, now, &keys);
+            table.put(*key, entry, now);
         }
         Box::pin(ready(Ok(verdict)))
     }
@@ -171,18 +211,19 @@ impl ThrottleStore for MemoryThrottleStore {
     fn succeeded<'a>(
         &'a self,
         forget: &'a [CounterKey],
-        refund: &'a [CounterKey],
+        refund: &'a [Counter],
+        charged_at: i64,
         now: i64,
     ) -> BoxFuture<'a, Result<(), ThrottleStoreError>> {
         let mut table = self.table();
         for key in forget {
             table.remove(key);
         }
-        for key in refund {
-            if table.entries.contains_key(key) {
-                let mut entry = table.get(key);
-                entry.refund(now);
-                table.put(*key, entry, now, refund);
+        for counter in refund {
+            if table.entries.contains_key(&counter.key) {
+                let mut entry = table.get(&counter.key);
+                entry.refund(&counter.limit, charged_at, now);
+                table.put(counter.key, entry, now);
             }
         }
         Box::pin(ready(Ok(())))

@@ -180,15 +180,16 @@ impl Throttle {
             limit,
         });
         let counters: Vec<Counter> = address.into_iter().chain(account).collect();
+        let now = inner.clock.now();
         let attempt = Attempt {
             throttle: Some(self.clone()),
             account: account.map(|c| c.key),
-            address: address.map(|c| c.key),
+            address,
+            charged_at: now,
         };
         if counters.is_empty() {
             return Ok(attempt);
         }
-        let now = inner.clock.now();
         match self.bounded(inner.store.attempt(&counters, now)).await {
             Ok(Verdict::Allowed) => Ok(attempt),
             Ok(Verdict::Refused { retry_after }) => {
@@ -239,7 +240,9 @@ pub struct Attempt {
     /// `None` when the throttle failed open: nothing was counted.
     throttle: Option<Throttle>,
     account: Option<CounterKey>,
-    address: Option<CounterKey>,
+    address: Option<Counter>,
+    /// When the attempt was charged: a success refunds only that window.
+    charged_at: i64,
 }
 
 impl Attempt {
@@ -255,7 +258,10 @@ impl Attempt {
             self.address.into_iter().collect(),
         );
         let now = throttle.inner.clock.now();
-        let call = throttle.inner.store.succeeded(&forget, &refund, now);
+        let call = throttle
+            .inner
+            .store
+            .succeeded(&forget, &refund, self.charged_at, now);
         if let Err(e) = throttle.bounded(call).await {
             tracing::warn!(error = %e, "throttle store failed to record a success");
         }

@@ -108,10 +108,18 @@ impl Entry {
         }
     }
 
-    /// Gives back one attempt charged in the current window (a success from this address).
-    pub fn refund(&mut self, now: i64) {
+    /// Gives back the attempt charged at `charged_at` under `limit` (a success from this
+    /// address), if it was charged in the current window.
+    ///
+    /// Invariant: a success refunds only the window it was charged in. A window opened after
+    /// `charged_at` (the charged one ended while the password was being checked, or a lock
+    /// closed it) holds other attempts' charges, so a slow success cannot buy an extra attempt
+    /// there. Windows open at the charge that finds none (`window_end = charge + window`), so
+    /// the current one holds the charge exactly when it opened at or before `charged_at`.
+    pub fn refund(&mut self, limit: &Limit, charged_at: i64, now: i64) {
         *self = self.at(now);
-        if self.window_end > now {
+        let opened = self.window_end.saturating_sub(limit.window);
+        if self.window_end > now && opened <= charged_at {
             self.failures = self.failures.saturating_sub(1);
         }
     }
@@ -337,14 +345,38 @@ mod tests {
         let mut e = Entry::default();
         attempt(&mut e, T);
         attempt(&mut e, T);
-        e.refund(T + 1);
+        e.refund(&limit(), T, T + 1);
         assert_eq!(e.failures, 1);
-        e.refund(T + 1);
-        e.refund(T + 1);
+        e.refund(&limit(), T, T + 1);
+        e.refund(&limit(), T, T + 1);
         assert_eq!(e.failures, 0, "never below zero");
         let mut old = Entry::default();
         attempt(&mut old, T);
-        old.refund(T + 60);
+        old.refund(&limit(), T, T + 60);
         assert_eq!(old, Entry::default(), "an expired entry is gone");
+    }
+
+    #[test]
+    fn a_success_refunds_the_window_it_was_charged_in_not_a_later_one() {
+        // Charged at T + 30 in the window T..T+60; reported after the next window opened.
+        let mut e = Entry::default();
+        attempt(&mut e, T);
+        attempt(&mut e, T + 30);
+        attempt(&mut e, T + 61);
+        assert_eq!((e.failures, e.window_end), (1, T + 121));
+        e.refund(&limit(), T + 30, T + 62);
+        assert_eq!(e.failures, 1, "the new window keeps its charge");
+        // Charged in the new window, at its very first second: refunded.
+        e.refund(&limit(), T + 61, T + 62);
+        assert_eq!(e.failures, 0);
+        // A lock closes the window: a success charged before it refunds nothing after it.
+        let mut locked = Entry::default();
+        for _ in 0..3 {
+            attempt(&mut locked, T);
+        }
+        assert_eq!(attempt(&mut locked, T + 1), refused(10));
+        attempt(&mut locked, T + 11);
+        locked.refund(&limit(), T, T + 12);
+        assert_eq!(locked.failures, 1, "charged before the lock");
     }
 }

@@ -85,17 +85,20 @@ return 0
 ";
 
 /// A success: the first ARGV[2] KEYS are deleted, the others refunded (`Entry::refund` in
-/// policy.rs); ARGV[1] is `now`. Keep in sync with `policy.rs`.
+/// policy.rs) if the attempt, charged at ARGV[3], was charged in their current window; ARGV[1]
+/// is `now`, ARGV[3 + j] the window of the j-th refunded key. Keep in sync with `policy.rs`.
 const SUCCEEDED: &str = r"
 local now = tonumber(ARGV[1])
 local forget = tonumber(ARGV[2])
+local charged = tonumber(ARGV[3])
 for i, key in ipairs(KEYS) do
   if i <= forget then
     redis.call('DEL', key)
   else
+    local window = tonumber(ARGV[3 + i - forget])
     local v = redis.call('HMGET', key, 'f', 'w', 'x')
     local f, w, x = tonumber(v[1]) or 0, tonumber(v[2]) or 0, tonumber(v[3]) or 0
-    if x > now and w > now and f > 0 then
+    if x > now and w > now and w - window <= charged and f > 0 then
       redis.call('HSET', key, 'f', string.format('%d', f - 1))
     end
   end
@@ -254,14 +257,20 @@ impl ThrottleStore for RedisThrottleStore {
     fn succeeded<'a>(
         &'a self,
         forget: &'a [CounterKey],
-        refund: &'a [CounterKey],
+        refund: &'a [Counter],
+        charged_at: i64,
         now: i64,
     ) -> BoxFuture<'a, Result<(), ThrottleStoreError>> {
         Box::pin(async move {
             let mut invocation = self.succeeded.prepare_invoke();
-            invocation.arg(now).arg(forget.len());
-            for key in forget.iter().chain(refund) {
+            invocation.arg(now).arg(forget.len()).arg(charged_at);
+            for key in forget {
                 invocation.key(self.key(key));
+            }
+            for counter in refund {
+                invocation
+                    .key(self.key(&counter.key))
+                    .arg(counter.limit.window_secs());
             }
             let mut conn = self.conn.clone();
             invocation

@@ -21,12 +21,14 @@ pub trait ThrottleStore: Send + Sync + 'static {
         now: i64,
     ) -> BoxFuture<'a, Result<Verdict, ThrottleStoreError>>;
 
-    /// Records a success: the `forget` counters are removed (a success resets an account), the
-    /// `refund` counters give back the attempt charged ([`super::Entry::refund`]).
+    /// Records a success of the attempt charged at `charged_at`: the `forget` counters are
+    /// removed (a success resets an account), the `refund` counters give back that attempt if
+    /// it was charged in their current window ([`super::Entry::refund`]).
     fn succeeded<'a>(
         &'a self,
         forget: &'a [CounterKey],
-        refund: &'a [CounterKey],
+        refund: &'a [Counter],
+        charged_at: i64,
         now: i64,
     ) -> BoxFuture<'a, Result<(), ThrottleStoreError>>;
 }
