@@ -256,6 +256,80 @@ async fn redis_down_fails_closed_then_revocations_made_after_it_returns_are_refu
     assert_eq!(status(&app_b, &cookie).await, StatusCode::UNAUTHORIZED);
 }
 
+/// Redis restarts without persistence and loses every revocation. The mirror never forgets:
+/// what it had seen stays refused while Redis is down, while it re-syncs and after, and a new
+/// login of a revoked user still works (its generation is the larger of Redis's and the
+/// mirror's).
+#[actix_web::test]
+async fn a_mirror_still_refuses_what_redis_lost_in_a_restart_without_persistence() {
+    let mut redis = RedisServer::start();
+    let c = clock();
+    let b = mirror(&redis, "m7:", &c).await;
+    let app_b = app(Arc::new(b.clone()), &c).await;
+    let writer = store(&redis, "m7:").await;
+    let app_a = app(Arc::new(writer.clone()), &c).await;
+    let alice = login(&app_a, "/login?id=alice").await;
+    let logout = call(&app_a, post("/logout").cookie(alice.clone())).await;
+    assert_eq!(logout.status(), StatusCode::OK);
+    let bob = login(&app_a, "/login?id=bob").await;
+    let now = tests::T0;
+    writer.revoke_user("bob", now + 3600, now).await.unwrap();
+    eventually("B refuses both", BOUND, async || {
+        status(&app_b, &alice).await == StatusCode::UNAUTHORIZED
+            && status(&app_b, &bob).await == StatusCode::UNAUTHORIZED
+    })
+    .await;
+
+    redis.stop();
+    eventually("B falls back", BOUND, async || !b.is_synced()).await;
+    for cookie in [&alice, &bob] {
+        assert_eq!(
+            status(&app_b, cookie).await,
+            StatusCode::UNAUTHORIZED,
+            "refused from the mirror's own table, not 503"
+        );
+    }
+    redis.resume();
+    assert_eq!(
+        redis.command("DBSIZE").as_deref(),
+        Some(":0"),
+        "Redis lost it all"
+    );
+    eventually("B re-syncs", Duration::from_secs(10), async || {
+        for cookie in [&alice, &bob] {
+            let s = status(&app_b, cookie).await;
+            assert_eq!(
+                s,
+                StatusCode::UNAUTHORIZED,
+                "a revocation Redis lost was accepted"
+            );
+        }
+        b.is_synced()
+    })
+    .await;
+    assert_eq!(status(&app_b, &alice).await, StatusCode::UNAUTHORIZED);
+    assert_eq!(status(&app_b, &bob).await, StatusCode::UNAUTHORIZED);
+    // The store's own connection may answer its first command after the restart with an
+    // error (503) while it reconnects.
+    let mut signed_in = None;
+    eventually(
+        "B's store reconnects",
+        Duration::from_secs(10),
+        async || {
+            let res = call(&app_b, post("/login?id=bob")).await;
+            signed_in = tests::session_cookie(&res);
+            res.status() == StatusCode::OK
+        },
+    )
+    .await;
+    let again = signed_in.expect("the login sets the session cookie");
+    assert_eq!(
+        status(&app_b, &again).await,
+        StatusCode::OK,
+        "a new login is not refused by the generation Redis forgot"
+    );
+}
+
 #[actix_web::test]
 async fn nothing_revoked_is_accepted_after_the_bound_while_subscriptions_are_killed() {
     let redis = RedisServer::start();

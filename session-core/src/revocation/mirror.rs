@@ -18,9 +18,17 @@
 //! (killed, Redis restarted, a heartbeat without answer within the bound) stops the trust at once;
 //! the mirror re-subscribes, reloads, and is trusted again after its first heartbeat.
 //!
+//! **The mirror never forgets.** While it is not trusted, a request is refused if the table
+//! holds its revocation *or* Redis answers that it is revoked: a Redis that lost its keys
+//! (restarted without persistence, evicted them) cannot un-revoke what this process has seen.
+//! Entries only grow; a reload adds to the table, never replaces it.
+//!
 //! Invariants:
-//! - the request path reads memory only while trusted, and never trusts a mirror whose last
-//!   acknowledged heartbeat was sent more than `bound` ago;
+//! - the request path trusts memory alone only while trusted, and never trusts a mirror whose
+//!   last acknowledged heartbeat was sent more than `bound` ago; untrusted, it refuses what the
+//!   table holds and asks Redis about the rest;
+//! - a login's generation is the larger of Redis's and the table's, so a login after Redis
+//!   lost a user's generation is not refused by the generation this table still holds;
 //! - an entry is applied (under the table's lock) before the heartbeat that covers it is
 //!   recorded (with release ordering), so a request that sees the trust sees the entry;
 //! - entries leave the mirror only when their deadline has passed on the mirror's clock, the
@@ -361,6 +369,14 @@ impl Table {
         }
     }
 
+    /// The user's generation as the table holds it (0: none, or its deadline passed).
+    fn generation(&self, user: &str, now: i64) -> u64 {
+        read(&self.users)
+            .get(user)
+            .filter(|(_, until)| *until > now)
+            .map_or(0, |(generation, _)| *generation)
+    }
+
     fn is_revoked(&self, sid: &str, user: &str, generation: u64, now: i64) -> bool {
         let key = sid_key(sid);
         let session = read(self.shard(&key))
@@ -683,8 +699,14 @@ impl Revocations for RevocationMirror {
     }
 
     fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        // Read at login only: Redis's answer is exact even when the mirror is behind.
-        self.shared.store.generation(user)
+        // Read at login only. Redis's answer is exact even when the mirror is behind; the
+        // table's is larger only when Redis lost the key, and then a session started under
+        // Redis's answer would be refused by this very table.
+        Box::pin(async move {
+            let stored = self.shared.store.generation(user).await?;
+            let known = self.shared.table.generation(user, self.shared.clock.now());
+            Ok(stored.max(known))
+        })
     }
 
     // The sessions lists live in Redis only: written at login and refresh, read on demand.
@@ -720,11 +742,12 @@ impl Revocations for RevocationMirror {
         generation: u64,
         now: i64,
     ) -> BoxFuture<'a, Result<bool, RevocationError>> {
-        if self.shared.trusted() {
-            Box::pin(ready(Ok(self
-                .shared
-                .table
-                .is_revoked(sid, user, generation, now))))
+        // The trust first (acquire), then the table: every entry the trust covers is seen (see
+        // the invariants). A revoked entry is refused, trusted or not.
+        let trusted = self.shared.trusted();
+        let known = self.shared.table.is_revoked(sid, user, generation, now);
+        if known || trusted {
+            Box::pin(ready(Ok(known)))
         } else {
             self.shared.store.is_revoked(sid, user, generation, now)
         }
