@@ -16,12 +16,20 @@ pub struct RedisServer {
     port: u16,
     dir: PathBuf,
     child: Option<Child>,
+    /// Extra `redis-server` arguments, used again by [`RedisServer::resume`].
+    args: Vec<String>,
 }
 
 impl RedisServer {
     /// Starts a server on a free port. Panics with install instructions when `redis-server` is
     /// missing: these tests must not be skipped silently.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// Starts a server with extra `redis-server` arguments (e.g. `["--maxmemory-policy",
+    /// "volatile-lru"]`), which override the defaults of [`spawn`].
+    pub fn start_with(args: &[&str]) -> Self {
         let port = free_port();
         let dir =
             std::env::temp_dir().join(format!("session-core-redis-{}-{port}", std::process::id()));
@@ -30,6 +38,7 @@ impl RedisServer {
             port,
             dir,
             child: None,
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
         };
         server.resume();
         server
@@ -51,8 +60,16 @@ impl RedisServer {
     /// Starts the server again on the same port and waits until it answers PING.
     pub fn resume(&mut self) {
         assert!(self.child.is_none(), "already running");
-        self.child = Some(spawn(self.port, &self.dir, &[]));
+        let args: Vec<&OsStr> = self.args.iter().map(OsStr::new).collect();
+        self.child = Some(spawn(self.port, &self.dir, &args));
         wait_for_ping(self.port, Duration::from_secs(10));
+    }
+
+    /// Starts the server again on the same port with other extra arguments (kept for the next
+    /// [`RedisServer::resume`]).
+    pub fn resume_with(&mut self, args: &[&str]) {
+        self.args = args.iter().map(|a| (*a).to_owned()).collect();
+        self.resume();
     }
 
     /// Sends one inline command and returns the first reply line (e.g. `+PONG`, `:42`).

@@ -212,3 +212,113 @@ async fn the_login_app_logs_security_events_without_secrets() {
         "cookies and tokens were seen: {secrets:?}"
     );
 }
+
+// ---- a revocation store on a Redis that can lose its keys ----------------------------------------
+
+fn text(logs: &Captured) -> String {
+    String::from_utf8(logs.0.lock().unwrap().clone()).unwrap()
+}
+
+/// `--maxmemory-policy volatile-lru` (and the harness's default of no persistence): one warning
+/// event per setting at connect, the same risks from `durability`, and `require_durable`
+/// refuses to start. A server with AOF on and `noeviction` passes without a warning.
+#[actix_web::test]
+async fn a_redis_that_can_evict_or_lose_revocations_yields_a_warning_naming_the_setting() {
+    use session_core::revocation::RedisRevocations;
+    use tests::redis_server::RedisServer;
+
+    let (logs, _guard) = capture(tracing::Level::WARN);
+    let risky = RedisServer::start_with(&["--maxmemory-policy", "volatile-lru"]);
+    let store = RedisRevocations::connect(&risky.url()).await.unwrap();
+    let logged = text(&logs);
+    assert!(
+        logged.contains("event=\"revocation_store_not_durable\"")
+            && logged.contains("setting=\"maxmemory-policy\" value=volatile-lru"),
+        "{logged}"
+    );
+    assert!(logged.contains("setting=\"appendonly\""), "{logged}");
+    let risks: Vec<_> = store.durability().await.unwrap();
+    let settings: Vec<_> = risks
+        .iter()
+        .map(|r| (r.setting, r.value.as_str()))
+        .collect();
+    assert_eq!(
+        settings,
+        [
+            ("maxmemory-policy", "volatile-lru"),
+            ("appendonly", "\"no\", save \"\"")
+        ]
+    );
+    let refused = store.require_durable().await.unwrap_err().to_string();
+    assert!(
+        refused.contains("maxmemory-policy is volatile-lru") && refused.contains("appendonly"),
+        "{refused}"
+    );
+
+    logs.0.lock().unwrap().clear();
+    let durable = RedisServer::start_with(&["--appendonly", "yes"]);
+    let store = RedisRevocations::connect(&durable.url()).await.unwrap();
+    assert_eq!(store.durability().await.unwrap(), []);
+    assert!(store.require_durable().await.is_ok());
+    let logged = text(&logs);
+    assert!(!logged.contains("revocation_store_not_durable"), "{logged}");
+}
+
+/// The server comes back with another setting: the store checks again after its reconnection,
+/// and so does a mirror after it re-subscribes.
+#[actix_web::test]
+async fn the_settings_are_checked_again_after_every_reconnection() {
+    use session_core::revocation::{RedisRevocations, RevocationMirror, Revocations};
+    use tests::redis_server::RedisServer;
+
+    async fn until(logs: &Captured, what: &str) {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        while !text(logs).contains(what) {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{what}: {}",
+                text(logs)
+            );
+            actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    let (logs, _guard) = capture(tracing::Level::WARN);
+    let durable = ["--appendonly", "yes"];
+    let mut redis = RedisServer::start_with(&durable);
+    let store = RedisRevocations::connect(&redis.url()).await.unwrap();
+    assert!(!text(&logs).contains("revocation_store_not_durable"));
+    redis.stop();
+    redis.resume_with(&["--appendonly", "yes", "--maxmemory-policy", "allkeys-lru"]);
+    // The first call after the restart may fail while the connection is re-established.
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while store.is_revoked("sid", "alice", 0, 0).await.is_err() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "Redis did not come back"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+    until(&logs, "value=allkeys-lru").await;
+
+    logs.0.lock().unwrap().clear();
+    let mut redis = RedisServer::start_with(&durable);
+    let store = RedisRevocations::connect(&redis.url()).await.unwrap();
+    let mirror = RevocationMirror::builder(store)
+        .bound(Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap();
+    assert!(!text(&logs).contains("revocation_store_not_durable"));
+    redis.stop();
+    redis.resume_with(&["--appendonly", "yes", "--maxmemory-policy", "volatile-ttl"]);
+    until(&logs, "value=volatile-ttl").await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while !mirror.is_synced() {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the mirror did not re-sync"
+        );
+        actix_web::rt::time::sleep(Duration::from_millis(20)).await;
+    }
+}

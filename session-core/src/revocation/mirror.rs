@@ -543,6 +543,14 @@ impl Follower {
         }
         let mut conn = within(bound, "connect", client.get_multiplexed_async_connection()).await?;
         self.load(&mut conn).await?;
+        if self.first.is_none() {
+            // A reconnection, maybe to a restarted server: are its settings still safe? (The
+            // first connection was checked by `RedisRevocations::connect`.)
+            let checked = tokio::time::timeout(bound, super::redis::check_durability(&mut conn));
+            if checked.await.is_err() {
+                super::redis::warn_risks(Err::<Vec<_>, _>("CONFIG GET timed out"));
+            }
+        }
         let heartbeat = bound / 4;
         let mut ticks = tokio::time::interval(heartbeat);
         ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);

@@ -59,7 +59,7 @@ pub use self::list::{device_label, ActiveSession, SessionRecord, MAX_LISTED_SESS
 #[cfg(feature = "redis")]
 pub use self::{
     mirror::{RevocationMirror, RevocationMirrorBuilder},
-    redis::RedisRevocations,
+    redis::{DurabilityRisk, RedisRevocations},
 };
 
 /// A boxed, sendable future, as returned by [`Revocations`] methods.

@@ -1,11 +1,25 @@
 //! Revocations in Redis, shared by every instance of an app (feature `redis`).
 
+use std::{
+    collections::HashMap,
+    fmt,
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc,
+    },
+};
+
 use redis::{
-    aio::ConnectionManager, cluster_async::ClusterConnection, AsyncCommands, Client, Script,
+    aio::{ConnectionLike, ConnectionManager},
+    cluster_async::ClusterConnection,
+    AsyncCommands, Client, RedisError, Script,
 };
 
 use super::{keep_until, BoxFuture, RevocationError, Revocations, SessionRecord};
-use crate::redis_conn::{cluster_prefix, Conn};
+use crate::{
+    events::TARGET,
+    redis_conn::{cluster_prefix, Conn},
+};
 
 /// The default prefix on one server.
 const PREFIX: &str = "session-core:";
@@ -63,9 +77,21 @@ return generation
 ///     .build()?;
 /// # Ok(()) }
 /// ```
+///
+/// **Durability.** A revocation is only as good as Redis's memory of it: a server that may
+/// evict keys (`maxmemory-policy` other than `noeviction`) or keeps no persistence (`appendonly
+/// no` and no `save` points) can lose revocations, and a lost revocation is a logged-out session
+/// that works again. [`Self::connect`] and [`Self::connect_cluster`] check both settings, and
+/// check again after every reconnection, emitting a warning event (target
+/// [`crate::events::TARGET`], `event = "revocation_store_not_durable"`, fields `setting` and
+/// `value`) for each risk found; [`Self::require_durable`] refuses to start on such a server.
+/// (A [`super::RevocationMirror`] in front of the store keeps what it has seen even then.)
 #[derive(Clone)]
 pub struct RedisRevocations {
     conn: Conn,
+    /// Set when a call failed on the connection: the next call that succeeds went over a new
+    /// connection, possibly to a restarted or another server, whose settings are checked again.
+    reconnecting: Arc<AtomicBool>,
     /// The server's client when connected by URL (on a cluster: the first node's, as a template
     /// for the master owning the store's slot): a [`super::RevocationMirror`] opens its
     /// subscription and its loading connection with it.
@@ -89,10 +115,12 @@ impl RedisRevocations {
         let conn = crate::redis_conn::manage(client.clone())
             .await
             .map_err(unavailable)?;
-        Ok(Self {
+        let store = Self {
             client: Some(client),
             ..Self::from_manager(conn)
-        })
+        };
+        store.warn_if_not_durable().await;
+        Ok(store)
     }
 
     /// Uses an existing connection manager (e.g. the one your app already has). A store made
@@ -100,6 +128,7 @@ impl RedisRevocations {
     pub fn from_manager(conn: ConnectionManager) -> Self {
         Self {
             conn: Conn::Single(conn),
+            reconnecting: Arc::default(),
             client: None,
             prefix: PREFIX.to_owned(),
         }
@@ -131,10 +160,12 @@ impl RedisRevocations {
         let conn = crate::redis_conn::connect_cluster(&urls)
             .await
             .map_err(unavailable)?;
-        Ok(Self {
+        let store = Self {
             client: template,
             ..Self::from_cluster(conn)
-        })
+        };
+        store.warn_if_not_durable().await;
+        Ok(store)
     }
 
     /// Uses an existing Redis Cluster connection, with the default prefix `"{session-core}:"`. A
@@ -143,6 +174,7 @@ impl RedisRevocations {
     pub fn from_cluster(conn: ClusterConnection) -> Self {
         Self {
             conn: Conn::Cluster(conn),
+            reconnecting: Arc::default(),
             client: None,
             prefix: CLUSTER_PREFIX.to_owned(),
         }
@@ -163,6 +195,76 @@ impl RedisRevocations {
             prefix
         };
         self
+    }
+
+    /// The settings under which the server can lose this store's keys, read now with
+    /// `CONFIG GET` (on a cluster, from the node the command is routed to): empty when Redis
+    /// keeps them. A server that refuses `CONFIG` (some managed services rename it) is an
+    /// error: the risk is unknown.
+    pub async fn durability(&self) -> Result<Vec<DurabilityRisk>, RevocationError> {
+        durability(&mut self.conn.clone())
+            .await
+            .map_err(unavailable)
+    }
+
+    /// This store, if [`Self::durability`] finds no risk; otherwise an error naming every
+    /// setting at risk (the option to refuse to start on a server that can lose revocations):
+    ///
+    /// ```no_run
+    /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+    /// use session_core::revocation::RedisRevocations;
+    /// let store = RedisRevocations::connect("redis://127.0.0.1:6379")
+    ///     .await?
+    ///     .require_durable()
+    ///     .await?;
+    /// # let _ = store;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// Settings changed later are reported by the warning event after a reconnection only.
+    pub async fn require_durable(self) -> Result<Self, RevocationError> {
+        let risks = self.durability().await?;
+        if risks.is_empty() {
+            return Ok(self);
+        }
+        let risks: Vec<String> = risks.iter().map(ToString::to_string).collect();
+        Err(RevocationError::Unavailable(format!(
+            "Redis can lose revocations: {}",
+            risks.join("; ")
+        )))
+    }
+
+    /// Emits the warning event for each risk [`Self::durability`] finds (or one saying the
+    /// check failed).
+    pub(crate) async fn warn_if_not_durable(&self) {
+        warn_risks(self.durability().await);
+    }
+
+    /// What every call does with its connection's outcome: a failure marks the connection as
+    /// reconnecting; the first success after that checks the (possibly new) server's settings
+    /// in the background.
+    fn observe<T>(&self, result: Result<T, RedisError>) -> Result<T, RevocationError> {
+        match result {
+            Ok(value) => {
+                if self.reconnecting.load(Ordering::Relaxed)
+                    && self.reconnecting.swap(false, Ordering::AcqRel)
+                {
+                    let store = self.clone();
+                    tokio::spawn(async move { store.warn_if_not_durable().await });
+                }
+                Ok(value)
+            }
+            Err(e) => {
+                if e.is_io_error()
+                    || e.is_connection_dropped()
+                    || e.is_connection_refusal()
+                    || e.is_timeout()
+                {
+                    self.reconnecting.store(true, Ordering::Release);
+                }
+                Err(unavailable(e))
+            }
+        }
     }
 
     /// The channel every revocation is announced on: `<prefix>revoked`.
@@ -249,6 +351,104 @@ fn unavailable(e: redis::RedisError) -> RevocationError {
     RevocationError::Unavailable(e.to_string())
 }
 
+/// A server setting under which Redis can lose or evict a revocation store's keys, found by
+/// [`RedisRevocations::durability`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DurabilityRisk {
+    /// The setting as `CONFIG GET` names it: `maxmemory-policy` (keys may be evicted), or
+    /// `appendonly` (no persistence: `appendonly no` and `save ""`, so a restart loses every
+    /// key).
+    pub setting: &'static str,
+    /// Its value on the server (for `appendonly`, with the `save` points).
+    pub value: String,
+}
+
+impl fmt::Display for DurabilityRisk {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.setting {
+            "maxmemory-policy" => write!(
+                f,
+                "maxmemory-policy is {} (keys may be evicted; use noeviction)",
+                self.value
+            ),
+            _ => write!(
+                f,
+                "{} is {} (a restart loses every key; turn on AOF or RDB snapshots)",
+                self.setting, self.value
+            ),
+        }
+    }
+}
+
+/// Reads `maxmemory-policy`, `appendonly` and `save` (one `CONFIG GET` each: a pattern list
+/// needs Redis 7) and names the risks among them.
+async fn durability(conn: &mut impl ConnectionLike) -> Result<Vec<DurabilityRisk>, RedisError> {
+    let (policy, appendonly, save): (
+        HashMap<String, String>,
+        HashMap<String, String>,
+        HashMap<String, String>,
+    ) = redis::pipe()
+        .cmd("CONFIG")
+        .arg("GET")
+        .arg("maxmemory-policy")
+        .cmd("CONFIG")
+        .arg("GET")
+        .arg("appendonly")
+        .cmd("CONFIG")
+        .arg("GET")
+        .arg("save")
+        .query_async(conn)
+        .await?;
+    let value = |map: &HashMap<String, String>, name: &str| map.get(name).cloned();
+    let mut risks = Vec::new();
+    match value(&policy, "maxmemory-policy") {
+        Some(policy) if policy == "noeviction" => {}
+        policy => risks.push(DurabilityRisk {
+            setting: "maxmemory-policy",
+            value: policy.unwrap_or_else(|| "unknown".to_owned()),
+        }),
+    }
+    let appendonly = value(&appendonly, "appendonly").unwrap_or_default();
+    let save = value(&save, "save").unwrap_or_default();
+    if appendonly != "yes" && save.trim().is_empty() {
+        risks.push(DurabilityRisk {
+            setting: "appendonly",
+            value: format!("{appendonly:?}, save {save:?}"),
+        });
+    }
+    Ok(risks)
+}
+
+/// The warning events for a durability check's outcome.
+pub(crate) fn warn_risks(checked: Result<Vec<DurabilityRisk>, impl fmt::Display>) {
+    match checked {
+        Ok(risks) => {
+            for risk in risks {
+                tracing::warn!(
+                    target: TARGET,
+                    event = "revocation_store_not_durable",
+                    setting = risk.setting,
+                    value = %risk.value,
+                    "Redis can lose revocations: {risk}"
+                );
+            }
+        }
+        Err(e) => tracing::warn!(
+            target: TARGET,
+            event = "revocation_store_not_durable",
+            setting = "unknown",
+            error = %e,
+            "cannot check whether Redis can lose revocations (CONFIG GET failed)"
+        ),
+    }
+}
+
+/// [`durability`] on a mirror's own connection, for its reconnections.
+pub(crate) async fn check_durability(conn: &mut impl ConnectionLike) {
+    warn_risks(durability(conn).await);
+}
+
 /// Seconds from `now` until the entry revoking until `until` may go (the skew allowance
 /// included), at least one (Redis refuses `EX 0`).
 fn ttl(until: i64, now: i64) -> u64 {
@@ -266,15 +466,14 @@ impl Revocations for RedisRevocations {
     ) -> BoxFuture<'a, Result<(), RevocationError>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            Script::new(REVOKE_SESSION)
+            let written = Script::new(REVOKE_SESSION)
                 .key(self.sid_key(sid))
                 .arg(ttl(until, now))
                 .arg(self.channel())
                 .arg(sid)
                 .invoke_async::<i64>(&mut conn)
-                .await
-                .map(drop)
-                .map_err(unavailable)
+                .await;
+            self.observe(written).map(drop)
         })
     }
 
@@ -286,22 +485,21 @@ impl Revocations for RedisRevocations {
     ) -> BoxFuture<'a, Result<u64, RevocationError>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            Script::new(REVOKE_USER)
+            let written = Script::new(REVOKE_USER)
                 .key(self.user_key(user))
                 .arg(ttl(until, now))
                 .arg(self.channel())
                 .arg(user)
                 .invoke_async(&mut conn)
-                .await
-                .map_err(unavailable)
+                .await;
+            self.observe(written)
         })
     }
 
     fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
         Box::pin(async move {
             let mut conn = self.conn.clone();
-            let generation: Option<u64> =
-                conn.get(self.user_key(user)).await.map_err(unavailable)?;
+            let generation: Option<u64> = self.observe(conn.get(self.user_key(user)).await)?;
             Ok(generation.unwrap_or(0))
         })
     }
@@ -317,7 +515,7 @@ impl Revocations for RedisRevocations {
             let mut conn = self.conn.clone();
             let keys = [self.sid_key(sid), self.user_key(user)];
             let (session, current): (Option<i64>, Option<u64>) =
-                conn.mget(&keys).await.map_err(unavailable)?;
+                self.observe(conn.mget(&keys).await)?;
             Ok(session.is_some() || current.is_some_and(|current| generation < current))
         })
     }
