@@ -81,6 +81,7 @@ pub use crate::{
     require::Require,
     rule::{Check, RoleName, Rule},
     session::{Login, Session},
+    storage::MAX_SESSION_COOKIES,
     user::AuthUser,
 };
 

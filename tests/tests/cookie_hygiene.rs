@@ -259,6 +259,73 @@ async fn duplicate_cookies_one_valid_session_wins_two_make_the_request_anonymous
     }
 }
 
+/// However many session cookies a request carries, it costs at most `MAX_SESSION_COOKIES`
+/// verifications and security events: at the limit every cookie is judged as above; over it
+/// none is verified (a valid one included), the request is anonymous, and one
+/// `too_many_cookies` event is all it emits.
+#[actix_web::test]
+async fn too_many_session_cookies_make_the_request_anonymous_with_one_event() {
+    use std::sync::Mutex;
+
+    use session_core::{events::SecurityEvent, MAX_SESSION_COOKIES};
+
+    for &format in FORMATS {
+        let clock = tests::clock();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&events);
+        let auth = builder(format, &clock)
+            .on_security_event(move |e: &SecurityEvent| sink.lock().unwrap().push(e.clone()))
+            .build()
+            .unwrap();
+        let app = test_app(auth.clone(), routes).await;
+        let alice = login_as(auth.clone(), "alice").await;
+        // Distinct forgeries: alice's cookie with its MAC cut short by one more byte each.
+        let forged: Vec<String> = (1..=90)
+            .map(|n| alice[..alice.len() - n].to_owned())
+            .collect();
+        let refused = |reason: &'static str| SecurityEvent::SessionRefused { reason };
+        let take = || std::mem::take(&mut *events.lock().unwrap());
+        assert_eq!(take().len(), 1, "the sign-in");
+
+        let mut at_limit = vec![alice.as_str()];
+        at_limit.extend(
+            forged
+                .iter()
+                .take(MAX_SESSION_COOKIES - 1)
+                .map(String::as_str),
+        );
+        let mut over_limit = vec![alice.as_str()];
+        over_limit.extend(forged.iter().take(MAX_SESSION_COOKIES).map(String::as_str));
+        let all: Vec<&str> = forged.iter().map(String::as_str).collect();
+        let table: [(&str, &[&str], bool, usize); 3] = [
+            ("at the limit", &at_limit, true, MAX_SESSION_COOKIES - 1),
+            ("one over", &over_limit, false, 1),
+            ("90 forged", &all, false, 1),
+        ];
+        for (what, values, signed_in, events_seen) in table {
+            for split in [false, true] {
+                let pairs: Vec<String> = values.iter().map(|v| format!("{COOKIE}={v}")).collect();
+                let mut req = get("/maybe");
+                if split {
+                    for pair in &pairs {
+                        req = req.append_header((header::COOKIE, pair.as_str()));
+                    }
+                } else {
+                    req = req.insert_header((header::COOKIE, pairs.join("; ")));
+                }
+                let user: Option<String> = read_body_json(call(&app, req).await).await;
+                let what = format!("{format:?} {what} (split: {split})");
+                assert_eq!(user.is_some(), signed_in, "{what}");
+                let seen = take();
+                assert_eq!(seen.len(), events_seen, "{what}: {seen:?}");
+                if !signed_in {
+                    assert_eq!(seen, [refused("too_many_cookies")], "{what}");
+                }
+            }
+        }
+    }
+}
+
 // ---------------------------------------------------------------- attributes
 
 /// A cookie configuration to check: its label, the settings, and the attributes they give.

@@ -10,7 +10,7 @@ use actix_web::{
     Error, HttpRequest,
 };
 
-use super::{in_time, Step, Storage};
+use super::{in_time, session_cookies, Step, Storage};
 use crate::{
     cache::VerifiedCache,
     claims::Claims,
@@ -32,7 +32,7 @@ impl CookieStorage {
         now: i64,
     ) -> Vec<(Arc<Claims>, bool)> {
         let mut sessions: Vec<(&str, Arc<Claims>, bool)> = Vec::new();
-        for value in cookie_values(req, &config.cookie_name) {
+        for value in session_cookies(config, req) {
             // The same value twice (one cookie under two paths) is one session.
             if sessions.iter().any(|(seen, ..)| *seen == value) {
                 continue;

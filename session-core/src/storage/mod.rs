@@ -13,6 +13,7 @@ use crate::{
     claims::{Claims, TimeFault},
     codec::Rejection,
     config::Configuration,
+    events::SecurityEvent,
     session::{Outgoing, RequestState},
 };
 
@@ -69,6 +70,39 @@ pub(crate) trait Storage: Send + Sync + 'static {
 
     /// Why those settings do not apply, for the error message.
     fn unused_because(&self) -> &'static str;
+}
+
+/// The most session cookies one request may carry (every cookie with the session cookie's
+/// name, repeated values included). A browser sends one, or two or three when an old cookie
+/// under another path or domain lingers beside the current one.
+///
+/// Invariant: a request costs at most this many cookie verifications (or session store loads)
+/// and revocation lookups, and at most this many security events, however many cookies its
+/// headers carry; above it, nothing is verified or loaded and one event (`too_many_cookies`)
+/// is emitted.
+pub const MAX_SESSION_COOKIES: usize = 4;
+
+/// The session cookie values `req` carries, in header order, when there are at most
+/// [`MAX_SESSION_COOKIES`]; above that, none (the request is anonymous), after one
+/// `too_many_cookies` event. Counting stops at the first cookie over the limit.
+pub(crate) fn session_cookies<'a>(
+    config: &'a Configuration,
+    req: &'a ServiceRequest,
+) -> Vec<&'a str> {
+    let mut values: Vec<&str> = cookie::cookie_values(req, &config.cookie_name)
+        .take(MAX_SESSION_COOKIES + 1)
+        .collect();
+    if values.len() > MAX_SESSION_COOKIES {
+        tracing::debug!(
+            limit = MAX_SESSION_COOKIES,
+            "request carries too many session cookies; it is anonymous"
+        );
+        config.emit(SecurityEvent::SessionRefused {
+            reason: "too_many_cookies",
+        });
+        values.clear();
+    }
+    values
 }
 
 /// The time checks (idle, issue time, absolute deadline) as a [`Rejection`]: the same for

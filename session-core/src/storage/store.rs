@@ -18,7 +18,7 @@ use actix_web::{
     Error, HttpMessage, HttpRequest,
 };
 
-use super::{cookie::cookie_values, in_time, Step, Storage};
+use super::{in_time, session_cookies, Step, Storage};
 use crate::{
     cache::VerifiedCache,
     claims::Claims,
@@ -131,7 +131,7 @@ where
         Step::Pending(Box::pin(async move {
             let mut sessions = Vec::new();
             let mut seen: Vec<&str> = Vec::new();
-            for value in cookie_values(req, &config.cookie_name) {
+            for value in session_cookies(config, req) {
                 if seen.contains(&value) {
                     continue;
                 }
