@@ -83,6 +83,13 @@ impl AuthSession {
     /// revocation store ("log out all my devices", "kill every session on password change"),
     /// whatever the instances' clocks say (see [`crate::revocation`]). To keep the calling
     /// session, use [`crate::Session::revoke_other_sessions`].
+    ///
+    /// The exact guarantee: once this returns `Ok`, every session of `user` whose sign-in
+    /// request reached the middleware before it returned is refused, on every instance, from
+    /// its next request on; that includes a login whose handler was running during the call
+    /// (its password checked before, its session started after). With `RedisRevocations` (and
+    /// its mirror) a login whose request began within about one Redis round trip after the
+    /// call returned may be refused too (it cannot be told apart); sign in again.
     pub async fn revoke_user(&self, user: &str) -> Result<(), RevocationError> {
         revoke_user(&self.config, user).await?;
         self.config.emit(SecurityEvent::SignedOutEverywhere {
@@ -168,8 +175,9 @@ pub(crate) async fn active_sessions(
     Ok(sessions)
 }
 
-/// Stamps a session started in this request with its user's current revocation generation, so
-/// a later `revoke_user` (on any instance) covers it. A store failure fails closed (503) or, when
+/// Stamps a session started in this request with its user's revocation generation as it stood
+/// when the request began, so a `revoke_user` (on any instance) that returned after the request
+/// began covers it, even one that ran while the handler was running. A store failure fails closed (503) or, when
 /// failing open, leaves the session at generation 0, which any past `revoke_user` covers.
 async fn stamp_generation(
     state: &RequestState,
@@ -182,7 +190,8 @@ async fn stamp_generation(
     let Some(user) = claims.sub.as_deref().filter(|_| started_now) else {
         return Ok(());
     };
-    let read = with_timeout(revocation, revocation.store.generation(user)).await;
+    let read = revocation.store.login_generation(user, state.began);
+    let read = with_timeout(revocation, read).await;
     claims.gen = fail_open_or(
         revocation,
         read.map(Some),

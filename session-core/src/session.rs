@@ -30,6 +30,9 @@ pub(crate) struct RequestState {
     pub(crate) config: Arc<Configuration>,
     /// "Now" for this request: every check in one request sees the same instant.
     pub(crate) now: i64,
+    /// When the request reached the session layer, before its handler ran (monotonic): a login
+    /// in this request counts as begun then ([`crate::revocation::Revocations::login_generation`]).
+    pub(crate) began: std::time::Instant,
     /// The verified, in-time claims the request arrived with.
     pub(crate) incoming: Option<Arc<Claims>>,
     /// The incoming cookie verified under a previous key.
@@ -105,6 +108,7 @@ impl RequestState {
         Self {
             config,
             now,
+            began: std::time::Instant::now(),
             pending: Mutex::new(Pending {
                 claims: None,
                 change,

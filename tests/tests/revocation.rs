@@ -155,6 +155,61 @@ async fn revoke_user_refuses_every_device_and_later_logins_work() {
     }
 }
 
+/// `POST /slow-login?id=..`: meets the test at the barrier twice (the credentials checked, then
+/// the go-ahead) before it starts the session.
+async fn slow_login(
+    gate: web::Data<tokio::sync::Barrier>,
+    session: session_core::Session,
+    q: web::Query<std::collections::HashMap<String, String>>,
+) -> Result<HttpResponse, session_core::SessionError> {
+    gate.wait().await;
+    gate.wait().await;
+    session.login(session_core::Login::new(q["id"].clone()))?;
+    Ok(HttpResponse::Ok().finish())
+}
+
+/// A login whose handler runs while `revoke_user` runs (it began before the call returned) is
+/// refused afterwards, like every other session of the user; a login that begins after the
+/// call returned works.
+#[actix_web::test]
+async fn revoke_user_covers_a_login_whose_handler_ran_during_the_call() {
+    let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
+    for (name, store) in stores(&redis, &cluster).await {
+        let c = clock();
+        let auth = builder(&c).revocations(store).build().unwrap();
+        let gate = web::Data::new(tokio::sync::Barrier::new(2));
+        let app = test_app(auth.clone(), {
+            let gate = gate.clone();
+            move |cfg| {
+                cfg.app_data(gate);
+                routes(cfg);
+                cfg.route("/slow-login", web::post().to(slow_login));
+            }
+        })
+        .await;
+        let in_flight = call(&app, post("/slow-login?id=alice"));
+        let revoke = async {
+            gate.wait().await;
+            auth.revoke_user("alice").await.unwrap();
+            gate.wait().await;
+        };
+        let (res, ()) = tokio::join!(in_flight, revoke);
+        assert_eq!(res.status(), StatusCode::OK, "{name}");
+        let cookie = session_cookie(&res).expect("the login sets a cookie");
+        assert_eq!(
+            call(&app, get("/me").cookie(cookie)).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}: the login in flight is covered"
+        );
+        let after = login(&app, "/login?id=alice").await;
+        assert_eq!(
+            call(&app, get("/me").cookie(after)).await.status(),
+            StatusCode::OK,
+            "{name}: a login after the call works"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn redis_keys_use_the_prefix_and_expire_by_themselves() {
     let redis = RedisServer::start();

@@ -717,6 +717,24 @@ impl Revocations for RevocationMirror {
         })
     }
 
+    fn login_generation<'a>(
+        &'a self,
+        user: &'a str,
+        began: Instant,
+    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
+        // Redis decides whether a revocation ran during the request; the table's generation
+        // stands in only for one Redis lost (see `generation`).
+        Box::pin(async move {
+            let (current, stamp) = self
+                .shared
+                .store
+                .login_generation_parts(user, began)
+                .await?;
+            let known = self.shared.table.generation(user, self.shared.clock.now());
+            Ok(if known > current { known } else { stamp })
+        })
+    }
+
     // The sessions lists live in Redis only: written at login and refresh, read on demand.
     fn record_session<'a>(
         &'a self,

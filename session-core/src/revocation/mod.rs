@@ -17,9 +17,15 @@
 //! every number handed out before, so every session started before the call, on any instance,
 //! is refused after it, whatever the instances' clocks say, and no later call can move it back.
 //!
+//! Logins in flight are covered too: a session is stamped with the generation as it stood when
+//! its request began ([`Revocations::login_generation`]), so a login whose handler was running
+//! while `revoke_user` ran (the password checked before the call, the session started after it
+//! returned) is refused like every other session of the user.
+//!
 //! Invariants:
 //! - a user's generation never decreases while any session it governs can be valid, and a new
 //!   one is greater than every generation any session of the user carries;
+//! - a session is never stamped with a generation set after its request began;
 //! - every entry a backend stores carries an expiry at least [`MAX_SKEW_SECS`] past the moment
 //!   the revoked cookies could no longer be valid anyway (their absolute deadline), and no
 //!   later than needed, so storage never grows without bound.
@@ -45,6 +51,7 @@ use std::{
     future::{ready, Future},
     pin::Pin,
     sync::Mutex,
+    time::Instant,
 };
 
 pub use crate::claims::MAX_SKEW_SECS;
@@ -91,6 +98,23 @@ pub trait Revocations: Send + Sync + 'static {
 
     /// The user's current generation (0 when none is stored), carried by a session started now.
     fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>>;
+
+    /// The generation a session of `user` started by a request that began at `began` (this
+    /// process's monotonic clock) carries: the current one, or, when the generation moved after
+    /// `began` (a `revoke_user` ran while the login's handler was running), one below it, so
+    /// that revocation covers this login too.
+    ///
+    /// The default is [`Self::generation`], which covers only logins whose generation is read
+    /// before the revocation; [`MemoryRevocations`], `RedisRevocations` and `RevocationMirror`
+    /// cover every login whose request began before `revoke_user` returned.
+    fn login_generation<'a>(
+        &'a self,
+        user: &'a str,
+        began: Instant,
+    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
+        let _ = began;
+        self.generation(user)
+    }
 
     /// Whether session `sid` of `user`, started under `generation`, is revoked: its id was
     /// revoked, or the user's generation has moved past it.
@@ -195,8 +219,8 @@ pub struct MemoryRevocations {
 struct Entries {
     /// sid → until
     sessions: HashMap<String, i64>,
-    /// user → (generation, until)
-    users: HashMap<String, (u64, i64)>,
+    /// user → (generation, until, when the generation was set)
+    users: HashMap<String, (u64, i64, Instant)>,
     /// The last generation handed out to any user: it outlives purged entries, so a user's next
     /// generation is above every one handed out before.
     last: u64,
@@ -238,7 +262,7 @@ pub(crate) fn keep_until(until: i64) -> i64 {
 impl Entries {
     fn purge(&mut self, now: i64) {
         self.sessions.retain(|_, until| *until > now);
-        self.users.retain(|_, (_, until)| *until > now);
+        self.users.retain(|_, (_, until, _)| *until > now);
         for list in self.lists.values_mut() {
             list.retain(|_, session| session.expires > now);
         }
@@ -248,7 +272,17 @@ impl Entries {
     fn generation(&self, user: &str) -> u64 {
         self.users
             .get(user)
-            .map_or(0, |(generation, _)| *generation)
+            .map_or(0, |(generation, ..)| *generation)
+    }
+
+    /// [`Revocations::login_generation`]: one below the current generation when it was set
+    /// after `began`.
+    fn login_generation(&self, user: &str, began: Instant) -> u64 {
+        match self.users.get(user) {
+            Some((generation, _, set)) if *set >= began => generation.saturating_sub(1),
+            Some((generation, ..)) => *generation,
+            None => 0,
+        }
     }
 
     fn is_revoked(&self, sid: &str, user: &str, generation: u64, now: i64) -> bool {
@@ -256,7 +290,7 @@ impl Entries {
         let all = self
             .users
             .get(user)
-            .is_some_and(|(current, until)| *until > now && generation < *current);
+            .is_some_and(|(current, until, _)| *until > now && generation < *current);
         session || all
     }
 }
@@ -289,13 +323,24 @@ impl Revocations for MemoryRevocations {
         entries.last += 1;
         let generation = entries.last;
         let until = keep_until(until);
-        let entry = entries.users.entry(user.to_owned()).or_insert((0, until));
-        *entry = (generation, entry.1.max(until));
+        let entry = entries
+            .users
+            .entry(user.to_owned())
+            .or_insert((0, until, Instant::now()));
+        *entry = (generation, entry.1.max(until), Instant::now());
         Box::pin(ready(Ok(generation)))
     }
 
     fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
         Box::pin(ready(Ok(self.entries().generation(user))))
+    }
+
+    fn login_generation<'a>(
+        &'a self,
+        user: &'a str,
+        began: Instant,
+    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
+        Box::pin(ready(Ok(self.entries().login_generation(user, began))))
     }
 
     fn is_revoked<'a>(
@@ -341,8 +386,8 @@ impl Revocations for MemoryRevocations {
         let generation = entries
             .users
             .get(user)
-            .filter(|(_, until)| *until > now)
-            .map_or(0, |(generation, _)| *generation);
+            .filter(|(_, until, _)| *until > now)
+            .map_or(0, |(generation, ..)| *generation);
         let mut list = entries.lists.remove(user).unwrap_or_default();
         list.retain(|sid, session| {
             let revoked = entries.sessions.get(sid).is_some_and(|until| *until > now);

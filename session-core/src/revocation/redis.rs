@@ -55,6 +55,14 @@ redis.call('PUBLISH', ARGV[2], string.format('u %d %d ', generation, ttl) .. ARG
 return generation
 ";
 
+/// The user's generation (KEYS[1], 0 when none) and Redis's clock in microseconds, read in one
+/// step: [`RedisRevocations::login_generation`] compares them.
+const LOGIN_GENERATION: &str = r"
+local time = redis.call('TIME')
+local micros = tonumber(time[1]) * 1000000 + tonumber(time[2])
+return {redis.call('GET', KEYS[1]) or '0', string.format('%d', micros)}
+";
+
 /// Revocations kept in Redis under a key prefix, each key expiring by itself (`SET .. EX`) when
 /// the cookies it revokes could no longer be valid anyway.
 ///
@@ -265,6 +273,38 @@ impl RedisRevocations {
                 Err(unavailable(e))
             }
         }
+    }
+
+    /// The user's current generation and the one to stamp on a login whose request began at
+    /// `began` ([`Revocations::login_generation`]).
+    ///
+    /// Generations are Redis's clock in microseconds at the `revoke_user` that set them (see
+    /// `REVOKE_USER`). One script reads the generation and Redis's clock now; the request began
+    /// at least `began.elapsed()` before that reading, measured after the answer arrived, so
+    /// on Redis's clock it began at or after `now - elapsed`. A generation above that may have
+    /// been set after the request began: the login gets one below it. Invariant: no
+    /// `revoke_user` that ran after `began` is missed (Redis's clock must not jump forward
+    /// during the request); one that ran within the answer's way back before `began` is
+    /// counted too, which only costs that login.
+    pub(crate) async fn login_generation_parts(
+        &self,
+        user: &str,
+        began: std::time::Instant,
+    ) -> Result<(u64, u64), RevocationError> {
+        let mut conn = self.conn.clone();
+        let read = Script::new(LOGIN_GENERATION)
+            .key(self.user_key(user))
+            .invoke_async::<(u64, u64)>(&mut conn)
+            .await;
+        let (current, now) = self.observe(read)?;
+        let elapsed = u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX);
+        let began_at_least = now.saturating_sub(elapsed);
+        let stamp = if current > began_at_least {
+            current - 1
+        } else {
+            current
+        };
+        Ok((current, stamp))
     }
 
     /// The channel every revocation is announced on: `<prefix>revoked`.
@@ -501,6 +541,17 @@ impl Revocations for RedisRevocations {
             let mut conn = self.conn.clone();
             let generation: Option<u64> = self.observe(conn.get(self.user_key(user)).await)?;
             Ok(generation.unwrap_or(0))
+        })
+    }
+
+    fn login_generation<'a>(
+        &'a self,
+        user: &'a str,
+        began: std::time::Instant,
+    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
+        Box::pin(async move {
+            let (_, stamp) = self.login_generation_parts(user, began).await?;
+            Ok(stamp)
         })
     }
 
