@@ -432,18 +432,23 @@ where
             let Some(mut outgoing) = state.outgoing() else {
                 return Ok(res.map_into_left_body());
             };
-            let revoked = match state.ended_session(&outgoing) {
-                Some((sid, until)) => revoke_ended(&state, sid, until).await,
-                None => Ok(()),
-            };
-            let revoked = match (revoked, stamp_generation(&state, &mut outgoing).await) {
-                (Err(e), _) => Err(e),
-                (Ok(()), Err(e)) => {
+            if let Some((sid, until)) = state.ended_session(&outgoing) {
+                // Invariant: a session change that ends a session (logout, renew, a login over
+                // another session) says it worked only when the old session is revoked. If the
+                // store cannot revoke it, the answer is 503, nothing is written (the client
+                // keeps its cookie and may retry) and no sign-out is announced.
+                if let Err(e) = revoke_ended(&state, sid, until).await {
+                    let unavailable = store_unavailable(res.request(), &e);
+                    return Ok(res.into_response(unavailable).map_into_right_body());
+                }
+            }
+            let revoked = match stamp_generation(&state, &mut outgoing).await {
+                Err(e) => {
                     // The new session cannot be bound to its generation: it is not issued.
                     outgoing = Outgoing::Remove;
                     Err(e)
                 }
-                (Ok(()), Ok(())) => Ok(()),
+                Ok(()) => Ok(()),
             };
             let (outgoing, revoked) = match revoked {
                 Ok(()) => record_issued(&state, res.request(), outgoing).await,

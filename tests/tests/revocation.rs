@@ -387,6 +387,93 @@ async fn broken_store_fails_closed_with_503_or_open_when_configured() {
     }
 }
 
+/// Redis answers reads but refuses writes (`maxmemory` below what it uses, `noeviction`): a
+/// logout, a renew or a login over the session cannot revoke the old session, so each answers
+/// 503, keeps the cookie (nothing is set), announces no sign-out, and the session still works;
+/// once Redis takes writes again the logout works and says so.
+#[actix_web::test]
+async fn a_logout_redis_cannot_record_is_a_503_that_keeps_the_cookie() {
+    use std::sync::Mutex;
+
+    use session_core::events::SecurityEvent;
+
+    let redis = RedisServer::start();
+    let writer = RedisRevocations::connect(&redis.url()).await.unwrap();
+    let mirror = RevocationMirror::builder(
+        RedisRevocations::connect(&redis.url())
+            .await
+            .unwrap()
+            .prefix("m:"),
+    )
+    .clock(clock())
+    .start()
+    .await
+    .unwrap();
+    let stores: [(&str, Arc<dyn Revocations>); 2] =
+        [("redis", Arc::new(writer)), ("mirror", Arc::new(mirror))];
+    for (name, store) in stores {
+        let c = clock();
+        let events = Arc::new(Mutex::new(Vec::new()));
+        let sink = Arc::clone(&events);
+        let auth = builder(&c)
+            .revocations(store)
+            .on_security_event(move |e: &SecurityEvent| sink.lock().unwrap().push(e.clone()))
+            .build()
+            .unwrap();
+        let app = revocation_app(auth).await;
+        let cookie = login(&app, "/login?id=alice").await;
+        events.lock().unwrap().clear();
+        assert_eq!(
+            redis.command("CONFIG SET maxmemory 1").as_deref(),
+            Some("+OK")
+        );
+        for change in ["/logout", "/renew", "/login?id=bob"] {
+            let res = call(&app, post(change).cookie(cookie.clone())).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::SERVICE_UNAVAILABLE,
+                "{name} {change}"
+            );
+            assert!(
+                res.headers()
+                    .get(actix_web::http::header::SET_COOKIE)
+                    .is_none(),
+                "{name} {change}: the cookie is kept"
+            );
+            let body: serde_json::Value = read_body_json(res).await;
+            assert_eq!(
+                body["error"], "session_store_unavailable",
+                "{name} {change}"
+            );
+            assert_eq!(
+                call(&app, get("/me").cookie(cookie.clone())).await.status(),
+                StatusCode::OK,
+                "{name} {change}: reads still work and the session was not ended"
+            );
+        }
+        assert_eq!(*events.lock().unwrap(), [], "{name}: no sign-out announced");
+        assert_eq!(
+            redis.command("CONFIG SET maxmemory 0").as_deref(),
+            Some("+OK")
+        );
+        let res = call(&app, post("/logout").cookie(cookie.clone())).await;
+        assert_eq!(res.status(), StatusCode::OK, "{name}");
+        assert_eq!(session_cookie(&res).unwrap().value(), "", "{name}: removed");
+        assert_eq!(
+            *events.lock().unwrap(),
+            [SecurityEvent::SignedOut {
+                user: "alice".into()
+            }],
+            "{name}"
+        );
+        assert_eq!(
+            call(&app, get("/me").cookie(cookie)).await.status(),
+            StatusCode::UNAUTHORIZED,
+            "{name}"
+        );
+    }
+}
+
 #[actix_web::test]
 async fn revoke_without_a_store_is_a_clear_error() {
     let auth = builder(&clock()).build().unwrap();
