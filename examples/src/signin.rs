@@ -131,6 +131,135 @@ fn escape(s: &str) -> String {
 
 #[cfg(test)]
 mod tests {
+    use std::{sync::Arc, time::Duration};
+
+    use actix_web::{
+        cookie::Cookie,
+        http::{header, StatusCode},
+        test::{self, TestRequest},
+        web, App,
+    };
+    use session_core::{clock::ManualClock, prelude::*, throttle::Throttle};
+
+    use super::*;
+
+    struct OnePassword;
+
+    impl Passwords for OnePassword {
+        fn verify(&self, name: &str, password: &str) -> Option<String> {
+            (name == "ann" && password == "right").then(|| "7".to_owned())
+        }
+    }
+
+    fn cookie_of<B>(res: &actix_web::dev::ServiceResponse<B>) -> Option<Cookie<'static>> {
+        res.response().cookies().next().map(|c| c.into_owned())
+    }
+
+    /// The CSRF token of a form page.
+    fn token_of(html: &str) -> String {
+        let field = r#"name="csrf_token" value=""#;
+        let at = html.find(field).unwrap() + field.len();
+        html[at..at + html[at..].find('"').unwrap()].to_owned()
+    }
+
+    #[actix_web::test]
+    async fn the_recipe_signs_in_refuses_wrong_passwords_and_reauthenticates() {
+        let key = Key::generate();
+        let clock = Arc::new(ManualClock::new(1_800_000_000));
+        let auth = AuthSession::builder(key.clone())
+            .clock(clock.clone())
+            .secure(false)
+            .build()
+            .unwrap();
+        let throttle = web::Data::new(Throttle::builder(&key).build().unwrap());
+        let passwords: web::Data<dyn Passwords> =
+            web::Data::from(Arc::new(OnePassword) as Arc<dyn Passwords>);
+        let app = test::init_service(
+            App::new()
+                .wrap(auth)
+                .app_data(throttle)
+                .app_data(passwords)
+                .service(login_form)
+                .service(login)
+                .service(logout)
+                .service(delete_account),
+        )
+        .await;
+        let html = |req: TestRequest| req.insert_header((header::ACCEPT, "text/html"));
+        let form = |cookie: Option<Cookie<'static>>, q: &str| {
+            let req = html(TestRequest::get().uri(&format!("/login{q}")));
+            match cookie {
+                Some(c) => req.cookie(c),
+                None => req,
+            }
+            .to_request()
+        };
+        let post = |cookie: Cookie<'static>, token: &str, password: &str| {
+            html(TestRequest::post().uri("/login"))
+                .cookie(cookie)
+                .set_form([
+                    ("csrf_token", token),
+                    ("next", "/account/delete"),
+                    ("username", "ann"),
+                    ("password", password),
+                ])
+                .to_request()
+        };
+
+        let res = test::call_service(&app, form(None, "?next=/account/delete")).await;
+        let anon = cookie_of(&res).unwrap();
+        let token = token_of(std::str::from_utf8(&test::read_body(res).await).unwrap());
+        let res = test::call_service(&app, post(anon.clone(), &token, "wrong")).await;
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        let res = test::call_service(&app, post(anon.clone(), "forged", "right")).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let res = test::call_service(&app, post(anon, &token, "right")).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        assert_eq!(
+            res.headers().get(header::LOCATION).unwrap(),
+            "/account/delete"
+        );
+        let signed_in = cookie_of(&res).unwrap();
+
+        clock.advance(Duration::from_secs(601));
+        let delete = || {
+            html(TestRequest::post().uri("/account/delete"))
+                .cookie(signed_in.clone())
+                .to_request()
+        };
+        let res = test::call_service(&app, delete()).await;
+        assert_eq!(
+            res.headers().get(header::LOCATION).unwrap(),
+            "/login?next=/account/delete&reason=reauthenticate"
+        );
+        let res = test::call_service(
+            &app,
+            form(
+                Some(signed_in.clone()),
+                "?next=/account/delete&reason=reauthenticate",
+            ),
+        )
+        .await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "the signed-in user reaches the form"
+        );
+        let body = test::read_body(res).await;
+        let page = std::str::from_utf8(&body).unwrap();
+        assert!(page.contains("Confirm your password"));
+        let res = test::call_service(&app, post(signed_in, &token_of(page), "right")).await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+        let fresh = cookie_of(&res).unwrap();
+        let res = test::call_service(
+            &app,
+            html(TestRequest::post().uri("/account/delete"))
+                .cookie(fresh)
+                .to_request(),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::OK);
+    }
     /// The text between the recipe markers of `text`.
     fn recipe(text: &str) -> &str {
         let start = text.find("// README recipe start\n").expect("start marker") + 23;
