@@ -15,3 +15,4 @@ pub mod inspect;
 pub mod login_app;
 pub mod password;
 pub mod setup;
+pub mod signin;

@@ -4,10 +4,10 @@
 //! key [`SESSION_KEY`] the first time); put it in a hidden field of every form. [`verify`] checks
 //! the submitted value against it in constant time; refuse the request (403, change nothing) when
 //! it fails. Anonymous sessions work: the login form's token lives in an anonymous session, and
-//! [`crate::Session::login`] keeps session data, so the token the form was rendered with still
-//! verifies when the login is posted. Call [`rotate`] right after a successful login so a token
-//! seen before the login (for example one planted with an attacker's own anonymous cookie) is
-//! worthless afterwards.
+//! the login's POST verifies the token the form was rendered with before it calls
+//! [`crate::Session::login`]. The login itself replaces the token with a new one (no [`rotate`]
+//! needed), so a token seen before the login (for example one planted with an attacker's own
+//! anonymous cookie) is worthless afterwards.
 //!
 //! `SameSite=Lax` cookies already keep most cross-site posts from carrying the session; the token
 //! covers the rest (same-site subdomains, older browsers, `SameSite=None` deployments).
@@ -76,14 +76,14 @@ pub fn token(session: &Session) -> Result<String, SessionError> {
     }
 }
 
-/// Replaces the session's token with a new random one and returns it. Call it after a login (and
-/// after any privilege change): tokens rendered before are refused from then on.
+/// Replaces the session's token with a new random one and returns it: tokens rendered before are
+/// refused from then on. [`crate::Session::login`] already does this; call it after other
+/// privilege changes that keep the same session.
 ///
 /// ```no_run
-/// # use session_core::{csrf, Login, Session, SessionError};
-/// # fn login(session: Session) -> Result<(), SessionError> {
-/// session.login(Login::new("42"))?;
-/// csrf::rotate(&session)?;
+/// # use session_core::{csrf, Session, SessionError};
+/// # fn granted(session: Session) -> Result<(), SessionError> {
+/// let token = csrf::rotate(&session)?; // render new forms with `token`
 /// # Ok(()) }
 /// ```
 pub fn rotate(session: &Session) -> Result<String, SessionError> {

@@ -143,8 +143,10 @@ impl std::error::Error for GuardError {}
 
 /// A failure while using a [`crate::Session`] or reading session data.
 ///
-/// As a [`ResponseError`] every variant is an opaque 500: the detail is for the server log, not for
-/// the client.
+/// As a [`ResponseError`] every variant is a 500 logged at error level. The body is empty, except
+/// in debug builds for a set-up mistake ([`SessionError::MiddlewareMissing`],
+/// [`SessionError::NoUserStore`], [`SessionError::UserType`]), whose body names the mistake and
+/// the fix.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum SessionError {
@@ -191,10 +193,12 @@ impl fmt::Display for SessionError {
                  (or keep large data server-side)"
             ),
             Self::MiddlewareMissing => f.write_str(
-                "session-core's AuthSession middleware is not registered: add `.wrap(auth_session)` to the App",
+                "session-core's AuthSession middleware is not registered on this App: add `.wrap(auth)` to the App \
+                 (`auth` being the built AuthSession)",
             ),
             Self::NoUserStore => f.write_str(
-                "Current<..> needs a user store: register one with AuthSession::builder(..).users(store)",
+                "Current<..> needs a user store, and none is configured: register a user store with .users(..) \
+                 on AuthSession::builder(..)",
             ),
             Self::UserType { requested } => write!(
                 f,
@@ -223,6 +227,49 @@ impl ResponseError for SessionError {
 
     fn error_response(&self) -> HttpResponse {
         tracing::error!(error = %self, "session error");
-        HttpResponse::InternalServerError().finish()
+        match self.setup_mistake(cfg!(debug_assertions)) {
+            Some(body) => HttpResponse::InternalServerError()
+                .content_type("text/plain; charset=utf-8")
+                .body(body),
+            None => HttpResponse::InternalServerError().finish(),
+        }
+    }
+}
+
+impl SessionError {
+    /// The 500 body for a set-up mistake (the app's wiring, not the request): the mistake and
+    /// its fix, in debug builds only. Release builds, and every other error, answer an empty body
+    /// (the log line above carries the detail), so a deployed app never describes its insides.
+    fn setup_mistake(&self, debug_build: bool) -> Option<String> {
+        let mistake = matches!(
+            self,
+            Self::MiddlewareMissing | Self::NoUserStore | Self::UserType { .. }
+        );
+        (debug_build && mistake)
+            .then(|| format!("{self} (this message is shown in debug builds only)\n"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn setup_mistakes_are_named_in_debug_builds_only() {
+        let body = SessionError::MiddlewareMissing.setup_mistake(true).unwrap();
+        assert!(body.contains("add `.wrap(auth)` to the App"), "{body}");
+        let body = SessionError::NoUserStore.setup_mistake(true).unwrap();
+        assert!(
+            body.contains("register a user store with .users(..)"),
+            "{body}"
+        );
+        for e in [SessionError::MiddlewareMissing, SessionError::NoUserStore] {
+            assert_eq!(e.setup_mistake(false), None, "release stays opaque: {e}");
+        }
+        let not_setup = SessionError::TooLarge {
+            len: 5000,
+            limit: 4096,
+        };
+        assert_eq!(not_setup.setup_mistake(true), None);
     }
 }

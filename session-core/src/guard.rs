@@ -78,7 +78,8 @@ impl Guard {
     }
 
     /// Lets through anonymous users only; signed-in users are redirected (303) to the configured
-    /// `home_url`, or to [`Guard::redirect`].
+    /// `home_url`, or to [`Guard::redirect`] — unless the query carries `reason=reauthenticate`
+    /// (a `fresh` denial's redirect), which lets them reach the login form to sign in again.
     pub fn skip_if_authenticated() -> Self {
         Self {
             policy: Policy::SkipIfAuthenticated,
@@ -123,7 +124,7 @@ impl Guard {
             Ok(state) => state,
             Err(e) => return Some(Err(e.into())),
         };
-        let verdict = self.verdict(state.user().as_ref(), state.now, None)?;
+        let verdict = self.verdict(req, state.user().as_ref(), state.now, None)?;
         Some(self.answer(req, &state, verdict))
     }
 
@@ -140,7 +141,7 @@ impl Guard {
         // Every async check has its answer now, so the rule decides; were it not to, the
         // request would be refused, never let through.
         let verdict = self
-            .verdict(user.as_ref(), state.now, Some(&answers))
+            .verdict(req, user.as_ref(), state.now, Some(&answers))
             .unwrap_or(Err(DenyKind::Forbidden));
         self.answer(req, &state, verdict)
     }
@@ -148,15 +149,20 @@ impl Guard {
     /// The policy's decision for `user`; `None` when a rule needs its async checks' `answers`.
     fn verdict(
         &self,
+        req: &HttpRequest,
         user: Option<&AuthUser>,
         now: i64,
         answers: Option<&[bool]>,
     ) -> Option<Result<(), DenyKind>> {
         match &self.policy {
             Policy::Require(rule) => rule.decide(user, now, answers),
+            // A signed-in user sent to sign in again by a `fresh` rule (`reason=reauthenticate`
+            // in the query, as `deny` writes it) reaches the login page: otherwise the README's
+            // own pattern is a dead end. This guard is a convenience for anonymous-only pages,
+            // not access control, so letting a signed-in user see such a page grants nothing.
             Policy::SkipIfAuthenticated => Some(match user {
-                Some(_) => Err(DenyKind::AlreadyAuthenticated),
-                None => Ok(()),
+                Some(_) if !asks_to_reauthenticate(req) => Err(DenyKind::AlreadyAuthenticated),
+                _ => Ok(()),
             }),
         }
     }
@@ -177,6 +183,13 @@ impl Guard {
             deny_for(req, state, kind, &self.overrides).into()
         })
     }
+}
+
+/// Whether `req`'s query carries `reason=reauthenticate`, as a `fresh` denial writes it.
+fn asks_to_reauthenticate(req: &HttpRequest) -> bool {
+    req.query_string()
+        .split('&')
+        .any(|pair| pair == "reason=reauthenticate")
 }
 
 /// A [`Guard`] with a custom denial answer, not yet checked: [`GuardBuilder::build`] checks it.

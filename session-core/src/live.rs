@@ -387,14 +387,18 @@ impl<U: User> Current<U> {
     /// the `HttpRequest`). Errors when no store of type `U` is configured.
     pub fn from_req(req: &HttpRequest) -> Result<Option<Self>, SessionError> {
         let state = RequestState::from_request(req)?;
+        let mistake = |e: fn() -> SessionError| {
+            state.record_mistake(e());
+            Err(e())
+        };
         let live = match (&state.config.users, &state.live) {
-            (None, _) => return Err(SessionError::NoUserStore),
+            (None, _) => return mistake(|| SessionError::NoUserStore),
             (Some(_), None) => return Ok(None),
             (Some(_), Some(live)) => Arc::clone(live),
         };
         match live.into_any().downcast::<U>() {
             Ok(user) => Ok(Some(Self(user))),
-            Err(_) => Err(SessionError::UserType {
+            Err(_) => mistake(|| SessionError::UserType {
                 requested: std::any::type_name::<U>(),
             }),
         }

@@ -429,6 +429,11 @@ where
             let state = Arc::new(RequestState::new(config, now, incoming));
             req.extensions_mut().insert(Arc::clone(&state));
             let res = service.call(req).await?;
+            if let Some(mistake) = state.take_mistake() {
+                // The app's wiring is wrong (an `Option<Current<U>>` may have hidden it from the
+                // handler): answer the mistake, and write no cookie.
+                return Ok(res.error_response(mistake).map_into_right_body());
+            }
             let Some(mut outgoing) = state.outgoing() else {
                 return Ok(res.map_into_left_body());
             };

@@ -40,6 +40,10 @@ pub(crate) struct RequestState {
     /// With a user store: the record loaded for the incoming session's user.
     pub(crate) live: Option<LiveUser>,
     pending: Mutex<Pending>,
+    /// A set-up mistake an extractor met (`Current<U>` without a matching user store). The
+    /// middleware answers it as the response even when the extractor's error was swallowed by
+    /// `Option<Current<U>>`, so a wiring mistake never reads as "nobody signed in".
+    mistake: Mutex<Option<SessionError>>,
 }
 
 /// The session a request arrived with, as the middleware found it.
@@ -116,7 +120,21 @@ impl RequestState {
             incoming: incoming.claims,
             rotated: incoming.rotated,
             live: incoming.live,
+            mistake: Mutex::new(None),
         }
+    }
+
+    /// Records a set-up mistake; see [`RequestState::take_mistake`].
+    pub(crate) fn record_mistake(&self, mistake: SessionError) {
+        *self.mistake.lock().unwrap_or_else(|e| e.into_inner()) = Some(mistake);
+    }
+
+    /// The set-up mistake an extractor recorded during this request, if any.
+    pub(crate) fn take_mistake(&self) -> Option<SessionError> {
+        self.mistake
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
     }
 
     pub(crate) fn from_request(req: &HttpRequest) -> Result<Arc<Self>, SessionError> {

@@ -305,6 +305,8 @@ mod tests {
             (Kind::RequireRole, "\"a\", \"b\"", "takes one role"),
             (Kind::RequireRole, "Role::A, Role::B", "takes one role"),
             (Kind::RequireRole, "status = 404", "expected a role"),
+            (Kind::RequireRole, "admin", "write `\"admin\"`, or a role enum variant"),
+            (Kind::Authorize, "role = admin", "write `\"admin\"`, or a role enum variant"),
             (Kind::Authorize, "", "`#[authorize]` needs a rule"),
             (Kind::Authorize, "fresh = 60", "`#[authorize]` needs a rule"),
             (Kind::Authorize, "role = \"a\", role = \"b\"", "takes one rule"),

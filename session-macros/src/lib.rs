@@ -88,7 +88,9 @@ pub fn login_required(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::guard(Kind::LoginRequired, args.into(), item.into()).into()
 }
 
-/// Admits only anonymous visitors; signed-in users are redirected (303) elsewhere.
+/// Admits only anonymous visitors; signed-in users are redirected (303) elsewhere, except a
+/// request carrying `reason=reauthenticate` (where a `fresh` rule sends a user whose login is
+/// too old), so the login page doubles as the re-authentication page.
 ///
 /// ```
 /// use actix_web::{get, Responder};

@@ -164,6 +164,20 @@ impl Role {
                 lit: Lit::Str(name),
                 ..
             }) => Ok(Self::Name(name)),
+            // A bare lowercase identifier (`admin`) is a role name missing its quotes, not a
+            // typed role (variants and constants are capitalized): say so instead of letting
+            // the expansion fail with "cannot find value `admin`".
+            Expr::Path(path) if bare_lowercase(&path) => {
+                let name = path.path.segments[0].ident.to_string();
+                Err(Error::new_spanned(
+                    path,
+                    format!(
+                        "a role is a string or a typed role path: write `\"{name}\"`, or a role \
+                         enum variant such as `Role::Admin` (a type implementing \
+                         `session_core::RoleName`)"
+                    ),
+                ))
+            }
             Expr::Path(path) => Ok(Self::Typed(path)),
             other => Err(Error::new_spanned(
                 other,
@@ -172,6 +186,17 @@ impl Role {
             )),
         }
     }
+}
+
+/// `admin`: one segment, no leading `::`, starting with a lowercase letter.
+fn bare_lowercase(path: &syn::ExprPath) -> bool {
+    let path = &path.path;
+    path.leading_colon.is_none()
+        && path.segments.len() == 1
+        && path.segments[0]
+            .ident
+            .to_string()
+            .starts_with(|c: char| c.is_ascii_lowercase())
 }
 
 /// Reads an identifier (keywords included, so `type = ..` is reported as unknown, not as a

@@ -493,18 +493,27 @@ async fn async_checks_reach_app_state_and_run_only_when_needed() {
 }
 
 #[actix_web::test]
-async fn current_without_a_store_is_a_500_and_stateless_mode_is_unchanged() {
+async fn current_or_option_current_without_a_store_is_a_500_naming_the_fix() {
     let c = clock();
     let dir = directory();
     let app = app(builder(&c).build().unwrap(), &dir).await;
     let bob = login(&app, "/login/bob").await;
-    assert_eq!(
-        call(&app, get("/me").cookie(bob.clone())).await.status(),
-        StatusCode::INTERNAL_SERVER_ERROR
+    let res = call(&app, get("/me").cookie(bob.clone())).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = String::from_utf8(read_body(res).await.to_vec()).unwrap();
+    assert!(
+        body.contains("register a user store with .users(..)"),
+        "{body}"
     );
     assert_eq!(dir.loads(), 0);
+    // `Option<Current<U>>` without a store is the same mistake, not `None`.
     let res = call(&app, get("/maybe").cookie(bob)).await;
-    assert_eq!(read_body(res).await, "null");
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+    let body = String::from_utf8(read_body(res).await.to_vec()).unwrap();
+    assert!(
+        body.contains("register a user store with .users(..)"),
+        "{body}"
+    );
 }
 
 #[actix_web::test]

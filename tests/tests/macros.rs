@@ -407,6 +407,39 @@ async fn fresh_login_passes_until_the_window_closes_then_asks_to_reauthenticate(
 }
 
 #[actix_web::test]
+async fn reauthentication_request_reaches_the_skip_if_authenticated_login_page() {
+    let c = clock();
+    let app = app(&c).await;
+    let alice = login(&app, "/login?id=alice").await;
+    c.advance(std::time::Duration::from_secs(601));
+    assert_eq!(
+        get(&app, Client::Html(&alice), "/fresh").await,
+        see_other("/login?next=/fresh&reason=reauthenticate")
+    );
+    // The page behind `login_url` carries #[skip_if_authenticated]: the same query lets the
+    // signed-in user through to confirm the password; without it they are still sent home.
+    for client in [Client::Html(&alice), Client::Json(&alice)] {
+        assert_eq!(
+            get(
+                &app,
+                client,
+                "/login-form?next=/fresh&reason=reauthenticate"
+            )
+            .await,
+            ok("login form")
+        );
+        assert_eq!(
+            get(&app, client, "/login-form?next=/fresh&reason=other").await,
+            see_other("/")
+        );
+        assert_eq!(
+            get(&app, client, "/login-form?xreason=reauthenticate").await,
+            see_other("/")
+        );
+    }
+}
+
+#[actix_web::test]
 async fn check_fn_decides() {
     let c = clock();
     let app = app(&c).await;

@@ -236,11 +236,14 @@ async fn remember_false_gives_a_browser_session_cookie_still_bounded_by_exp() {
 }
 
 #[actix_web::test]
-async fn missing_middleware_is_an_opaque_500() {
+async fn missing_middleware_is_a_500_naming_the_fix_in_debug_builds() {
+    // Tests build with debug assertions; release builds answer an empty body (unit test
+    // `error::tests::setup_mistakes_are_named_in_debug_builds_only`).
     let app = serve(App::new().configure(routes)).await;
     let res = call(&app, get("/me")).await;
     assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
-    assert!(read_body(res).await.is_empty());
+    let body = String::from_utf8(read_body(res).await.to_vec()).unwrap();
+    assert!(body.contains("add `.wrap(auth)` to the App"), "{body}");
 }
 
 // ---------------------------------------------------------------- bad cookies
