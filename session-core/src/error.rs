@@ -36,6 +36,18 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The role table ([`crate::Authorization`]) has roles that include each other.
+    RoleCycle {
+        /// The roles on the cycle, the first repeated at the end (`a -> b -> a`).
+        roles: Vec<String>,
+    },
+    /// A role of the role table includes a role that is not declared.
+    UnknownRole {
+        /// The undeclared role.
+        role: String,
+        /// The role that includes it.
+        included_by: String,
+    },
 }
 
 impl ConfigError {
@@ -70,6 +82,14 @@ impl fmt::Display for ConfigError {
             Self::Invalid { setting, reason } => {
                 write!(f, "invalid session configuration `{setting}`: {reason}")
             }
+            Self::RoleCycle { roles } => {
+                write!(f, "role hierarchy has a cycle: {}", roles.join(" -> "))
+            }
+            Self::UnknownRole { role, included_by } => write!(
+                f,
+                "role `{included_by}` includes `{role}`, which is not declared; declare it with \
+                 .role(\"{role}\")"
+            ),
         }
     }
 }

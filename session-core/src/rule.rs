@@ -4,7 +4,7 @@ use std::{borrow::Cow, cell::Cell, fmt, future::Future, pin::Pin, sync::Arc};
 
 use actix_web::HttpRequest;
 
-use crate::{deny::DenyKind, user::AuthUser};
+use crate::{authz::PermissionName, deny::DenyKind, user::AuthUser};
 
 /// A role name that an app's role enum can provide, for typed roles:
 /// `#[require_role(Role::Admin)]`.
@@ -55,6 +55,7 @@ pub struct Rule(Node);
 enum Node {
     Authenticated,
     Role(Cow<'static, str>),
+    Permission(Cow<'static, str>),
     Any(Vec<Rule>),
     All(Vec<Rule>),
     Not(Box<Rule>),
@@ -160,6 +161,18 @@ impl Rule {
         Self(Node::Role(Cow::Owned(role.role_name().to_owned())))
     }
 
+    /// A user with this permission (see [`AuthUser::has_permission`]).
+    pub fn permission(permission: impl Into<Cow<'static, str>>) -> Self {
+        Self(Node::Permission(permission.into()))
+    }
+
+    /// A user with this typed permission.
+    pub fn permission_name<P: PermissionName>(permission: P) -> Self {
+        Self(Node::Permission(Cow::Owned(
+            permission.permission_name().to_owned(),
+        )))
+    }
+
     /// At least one of `rules` (an empty list never passes).
     pub fn any(rules: impl IntoIterator<Item = Rule>) -> Self {
         Self(Node::Any(rules.into_iter().collect()))
@@ -231,7 +244,11 @@ impl Rule {
             Node::Any(rules) | Node::All(rules) => rules.iter().for_each(|r| r.collect_async(out)),
             Node::Not(rule) => rule.collect_async(out),
             Node::AsyncCheck(check) => out.push(Arc::clone(check)),
-            Node::Authenticated | Node::Role(_) | Node::Check(_) | Node::Fresh(_) => {}
+            Node::Authenticated
+            | Node::Role(_)
+            | Node::Permission(_)
+            | Node::Check(_)
+            | Node::Fresh(_) => {}
         }
     }
 
@@ -242,6 +259,7 @@ impl Rule {
         match &self.0 {
             Node::Authenticated => Some(true),
             Node::Role(role) => Some(user.has_role(role)),
+            Node::Permission(permission) => Some(user.has_permission(permission)),
             Node::Any(rules) => {
                 let values: Vec<_> = rules.iter().map(|r| r.holds(user, now, answers)).collect();
                 if values.contains(&Some(true)) {
@@ -277,12 +295,41 @@ impl fmt::Debug for Rule {
         match &self.0 {
             Node::Authenticated => f.write_str("authenticated"),
             Node::Role(role) => write!(f, "role = {role:?}"),
+            Node::Permission(permission) => write!(f, "permission = {permission:?}"),
             Node::Any(rules) => write!(f, "any{rules:?}"),
             Node::All(rules) => write!(f, "all{rules:?}"),
             Node::Not(rule) => write!(f, "not({rule:?})"),
             Node::Check(_) => f.write_str("check = <fn>"),
             Node::AsyncCheck(_) => f.write_str("check = <async fn>"),
             Node::Fresh(secs) => write!(f, "fresh = {secs}"),
+        }
+    }
+}
+
+/// The normalized form, one line: `all(role=admin, not(permission=notes:delete), fresh=300)`.
+/// Checks show as `check=<fn>`; an access manifest can print rules with it.
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |f: &mut fmt::Formatter<'_>, name: &str, rules: &[Rule]| {
+            write!(f, "{name}(")?;
+            for (i, rule) in rules.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{rule}")?;
+            }
+            f.write_str(")")
+        };
+        match &self.0 {
+            Node::Authenticated => f.write_str("authenticated"),
+            Node::Role(role) => write!(f, "role={role}"),
+            Node::Permission(permission) => write!(f, "permission={permission}"),
+            Node::Any(rules) => list(f, "any", rules),
+            Node::All(rules) => list(f, "all", rules),
+            Node::Not(rule) => write!(f, "not({rule})"),
+            Node::Check(_) => f.write_str("check=<fn>"),
+            Node::AsyncCheck(_) => f.write_str("check=<async fn>"),
+            Node::Fresh(secs) => write!(f, "fresh={secs}"),
         }
     }
 }
@@ -299,7 +346,7 @@ mod tests {
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             ..Claims::sample()
         };
-        AuthUser::new(Arc::new(claims), None)
+        AuthUser::new(Arc::new(claims), None, None)
     }
 
     async fn never(_: AuthUser, _: HttpRequest) -> bool {
@@ -389,6 +436,25 @@ mod tests {
         assert_eq!(
             Rule::check(never).decide(None, 10, None),
             Some(Err(DenyKind::Unauthenticated))
+        );
+    }
+
+    #[test]
+    fn display_is_normalized() {
+        let rule = Rule::any([
+            Rule::all([
+                Rule::role("admin"),
+                Rule::not(Rule::permission("notes:delete")),
+                Rule::fresh(300),
+            ]),
+            Rule::check(has_a),
+            Rule::check(never),
+            Rule::authenticated(),
+        ]);
+        assert_eq!(
+            rule.to_string(),
+            "any(all(role=admin, not(permission=notes:delete), fresh=300), check=<fn>, \
+             check=<async fn>, authenticated)"
         );
     }
 

@@ -1,0 +1,238 @@
+//! The role table: a hierarchy of roles and the permissions they grant, seen through
+//! `AuthUser`, `Require::role`, `Require::permission` and `Rule::permission`; the record's own
+//! permissions (`User::permissions`); a cycle or an unknown role refused by `build()`.
+
+use std::{collections::HashMap, convert::Infallible, sync::Arc};
+
+use actix_web::{http::StatusCode, web, HttpResponse};
+use session_core::{
+    clock::ManualClock, AuthSession, AuthUser, Authorization, AuthorizationBuilder, ConfigError,
+    Require, Rule, User, UserStore,
+};
+use tests::{builder, call, clock, get, login, routes, test_app, TestApp};
+
+fn roles() -> AuthorizationBuilder {
+    Authorization::builder()
+        .role("admin")
+        .includes(["editor"])
+        .grants(["notes:delete"])
+        .role("editor")
+        .includes(["viewer"])
+        .grants(["notes:edit"])
+        .role("viewer")
+        .grants(["notes:read"])
+}
+
+fn with_roles(clock: &Arc<ManualClock>) -> AuthSession {
+    builder(clock).authorization(roles()).build().unwrap()
+}
+
+/// `GET /scope/{name}/x` behind each `Require`, and `GET /whoami` answering the user's
+/// permissions and a few `has_role` answers.
+async fn app(auth: AuthSession) -> TestApp {
+    test_app(auth, |cfg| {
+        routes(cfg);
+        let ok = || web::get().to(|| async { HttpResponse::Ok().body("in") });
+        cfg.service(
+            web::scope("/viewer")
+                .wrap(Require::role("viewer"))
+                .route("/x", ok()),
+        )
+        .service(
+            web::scope("/edit")
+                .wrap(Require::permission("notes:edit"))
+                .route("/x", ok()),
+        )
+        .service(
+            web::scope("/delete")
+                .wrap(Require::permission("notes:delete"))
+                .route("/x", ok()),
+        )
+        .service(
+            // Editors who are not admins (an admin includes editor, so `not(role=editor)`
+            // alone would never hold for one).
+            web::scope("/editor-only")
+                .wrap(Require::rule(Rule::all([
+                    Rule::permission("notes:edit"),
+                    Rule::not(Rule::permission("notes:delete")),
+                ])))
+                .route("/x", ok()),
+        )
+        .route(
+            "/whoami",
+            web::get().to(|user: AuthUser| async move {
+                HttpResponse::Ok().json(serde_json::json!({
+                    "permissions": user.permissions(),
+                    "viewer": user.has_role("viewer"),
+                    "editor": user.has_role("editor"),
+                    "admin": user.has_role("admin"),
+                    "edit": user.has_permission("notes:edit"),
+                }))
+            }),
+        );
+    })
+    .await
+}
+
+async fn status(app: &TestApp, roles: &str, path: &str) -> StatusCode {
+    let cookie = login(app, &format!("/login?id=u&roles={roles}")).await;
+    call(app, get(path).cookie(cookie)).await.status()
+}
+
+#[actix_web::test]
+async fn hierarchy_and_permissions_truth_table() {
+    let app = app(with_roles(&clock())).await;
+    // (roles, viewer scope, edit scope, delete scope, editor-only scope)
+    let cases: [(&str, [bool; 4]); 6] = [
+        ("admin", [true, true, true, false]),
+        ("editor", [true, true, false, true]),
+        ("viewer", [true, false, false, false]),
+        ("other", [false, false, false, false]),
+        ("", [false, false, false, false]),
+        ("viewer,other", [true, false, false, false]),
+    ];
+    for (roles, want) in cases {
+        for (path, allowed) in ["/viewer/x", "/edit/x", "/delete/x", "/editor-only/x"]
+            .into_iter()
+            .zip(want)
+        {
+            let want = match allowed {
+                true => StatusCode::OK,
+                false => StatusCode::FORBIDDEN,
+            };
+            assert_eq!(status(&app, roles, path).await, want, "{roles:?} on {path}");
+        }
+    }
+    let anonymous = call(&app, get("/edit/x")).await;
+    assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+#[actix_web::test]
+async fn auth_user_answers_through_the_hierarchy() {
+    let app = app(with_roles(&clock())).await;
+    let cookie = login(&app, "/login?id=u&roles=editor").await;
+    let body: serde_json::Value =
+        actix_web::test::read_body_json(call(&app, get("/whoami").cookie(cookie)).await).await;
+    assert_eq!(
+        body,
+        serde_json::json!({
+            "permissions": ["notes:edit", "notes:read"],
+            "viewer": true, "editor": true, "admin": false, "edit": true,
+        })
+    );
+}
+
+#[actix_web::test]
+async fn without_a_table_roles_stand_for_themselves() {
+    let c = clock();
+    let app = app(builder(&c).build().unwrap()).await;
+    assert_eq!(
+        status(&app, "admin", "/viewer/x").await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(status(&app, "viewer", "/viewer/x").await, StatusCode::OK);
+    assert_eq!(
+        status(&app, "admin", "/edit/x").await,
+        StatusCode::FORBIDDEN
+    );
+}
+
+#[test]
+fn build_refuses_cycles_and_unknown_roles_naming_them() {
+    let c = clock();
+    let cycle = Authorization::builder()
+        .role("admin")
+        .includes(["editor"])
+        .role("editor")
+        .includes(["viewer"])
+        .role("viewer")
+        .includes(["admin"]);
+    let err = builder(&c).authorization(cycle).build().unwrap_err();
+    assert_eq!(
+        err,
+        ConfigError::RoleCycle {
+            roles: ["admin", "editor", "viewer", "admin"]
+                .map(String::from)
+                .to_vec()
+        }
+    );
+    assert_eq!(
+        err.to_string(),
+        "role hierarchy has a cycle: admin -> editor -> viewer -> admin"
+    );
+    let unknown = Authorization::builder().role("admin").includes(["editr"]);
+    let err = builder(&c).authorization(unknown).build().unwrap_err();
+    assert_eq!(
+        err,
+        ConfigError::UnknownRole {
+            role: "editr".into(),
+            included_by: "admin".into()
+        }
+    );
+}
+
+#[derive(Clone)]
+struct Account {
+    id: String,
+    roles: Vec<String>,
+    permissions: Vec<String>,
+}
+
+impl User for Account {
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn roles(&self) -> &[String] {
+        &self.roles
+    }
+    fn permissions(&self) -> &[String] {
+        &self.permissions
+    }
+}
+
+struct Accounts(HashMap<String, Account>);
+
+impl UserStore for Accounts {
+    type User = Account;
+    type Error = Infallible;
+    async fn load(&self, id: &str) -> Result<Option<Account>, Infallible> {
+        Ok(self.0.get(id).cloned())
+    }
+}
+
+/// A live record's own permissions count beside those of its (live) roles; the roles given at
+/// login do not.
+#[actix_web::test]
+async fn live_record_permissions_and_roles_count() {
+    let account = |id: &str, roles: &[&str], permissions: &[&str]| Account {
+        id: id.to_owned(),
+        roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+        permissions: permissions.iter().map(|p| (*p).to_owned()).collect(),
+    };
+    let store = Accounts(HashMap::from([
+        ("own".to_owned(), account("own", &[], &["notes:delete"])),
+        ("ed".to_owned(), account("ed", &["editor"], &[])),
+        ("none".to_owned(), account("none", &[], &[])),
+    ]));
+    let c = clock();
+    let app = app(builder(&c)
+        .authorization(roles())
+        .users(store)
+        .build()
+        .unwrap())
+    .await;
+    let status = |id: &'static str, path: &'static str| {
+        let app = &app;
+        async move {
+            // Roles claimed at login are ignored: the record's roles count.
+            let cookie = login(app, &format!("/login?id={id}&roles=admin")).await;
+            call(app, get(path).cookie(cookie)).await.status()
+        }
+    };
+    assert_eq!(status("own", "/delete/x").await, StatusCode::OK);
+    assert_eq!(status("own", "/edit/x").await, StatusCode::FORBIDDEN);
+    assert_eq!(status("ed", "/edit/x").await, StatusCode::OK);
+    assert_eq!(status("ed", "/viewer/x").await, StatusCode::OK);
+    assert_eq!(status("ed", "/delete/x").await, StatusCode::FORBIDDEN);
+    assert_eq!(status("none", "/viewer/x").await, StatusCode::FORBIDDEN);
+}
