@@ -4,10 +4,11 @@
 
 use std::{collections::HashMap, convert::Infallible, sync::Arc};
 
-use actix_web::{http::StatusCode, web, HttpResponse};
+use actix_web::{get, http::StatusCode, web, HttpResponse, Responder};
 use session_core::{
-    clock::ManualClock, AuthSession, AuthUser, Authorization, AuthorizationBuilder, ConfigError,
-    Require, Rule, User, UserStore,
+    authorize, clock::ManualClock, require_permission, require_role, AuthSession, AuthUser,
+    Authorization, AuthorizationBuilder, ConfigError, PermissionName, Require, Rule, User,
+    UserStore,
 };
 use tests::{builder, call, clock, get, login, routes, test_app, TestApp};
 
@@ -74,6 +75,48 @@ async fn app(auth: AuthSession) -> TestApp {
     .await
 }
 
+enum Perm {
+    NotesDelete,
+}
+
+impl PermissionName for Perm {
+    fn permission_name(&self) -> &str {
+        match self {
+            Perm::NotesDelete => "notes:delete",
+        }
+    }
+}
+
+#[get("/m/viewer")]
+#[require_role("viewer")]
+async fn m_viewer() -> impl Responder {
+    "in"
+}
+
+#[get("/m/edit")]
+#[require_permission("notes:edit")]
+async fn m_edit() -> impl Responder {
+    "in"
+}
+
+#[get("/m/delete")]
+#[require_permission(Perm::NotesDelete, status = 404)]
+async fn m_delete() -> impl Responder {
+    "in"
+}
+
+#[get("/m/editor-only")]
+#[authorize(all(permission = "notes:edit", not(permission = Perm::NotesDelete)))]
+async fn m_editor_only() -> impl Responder {
+    "in"
+}
+
+#[get("/m/fresh-editor")]
+#[authorize(any(role = "admin", permission = "notes:edit"), fresh = 600)]
+async fn m_fresh_editor() -> impl Responder {
+    "in"
+}
+
 async fn status(app: &TestApp, roles: &str, path: &str) -> StatusCode {
     let cookie = login(app, &format!("/login?id=u&roles={roles}")).await;
     call(app, get(path).cookie(cookie)).await.status()
@@ -105,6 +148,51 @@ async fn hierarchy_and_permissions_truth_table() {
     }
     let anonymous = call(&app, get("/edit/x")).await;
     assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+}
+
+/// The macro atoms over the same table: `#[require_role]` follows the hierarchy,
+/// `#[require_permission]` (string and typed, with `status = 404`), `permission = ..` inside
+/// `#[authorize]` with `not` and `fresh`.
+#[actix_web::test]
+async fn macro_atoms_truth_table() {
+    let c = clock();
+    let app = test_app(with_roles(&c), |cfg| {
+        routes(cfg);
+        cfg.service(m_viewer)
+            .service(m_edit)
+            .service(m_delete)
+            .service(m_editor_only)
+            .service(m_fresh_editor);
+    })
+    .await;
+    let (ok, no, hidden) = (StatusCode::OK, StatusCode::FORBIDDEN, StatusCode::NOT_FOUND);
+    let paths = [
+        "/m/viewer",
+        "/m/edit",
+        "/m/delete",
+        "/m/editor-only",
+        "/m/fresh-editor",
+    ];
+    let cases = [
+        ("admin", [ok, ok, ok, no, ok]),
+        ("editor", [ok, ok, hidden, ok, ok]),
+        ("viewer", [ok, no, hidden, no, no]),
+        ("other", [no, no, hidden, no, no]),
+    ];
+    for (roles, want) in cases {
+        for (path, want) in paths.into_iter().zip(want) {
+            assert_eq!(status(&app, roles, path).await, want, "{roles:?} on {path}");
+        }
+    }
+    // `fresh` still decides with a permission: 11 minutes after login the editor must sign in
+    // again (401 for an API client), the viewer is still refused outright.
+    let editor = login(&app, "/login?id=u&roles=editor").await;
+    let viewer = login(&app, "/login?id=u&roles=viewer").await;
+    c.advance(std::time::Duration::from_secs(660));
+    let res = call(&app, get("/m/fresh-editor").cookie(editor)).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    let res = call(&app, get("/m/fresh-editor").cookie(viewer)).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
 }
 
 #[actix_web::test]
