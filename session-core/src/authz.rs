@@ -4,7 +4,10 @@
 use std::{
     collections::{BTreeMap, BTreeSet},
     fmt,
-    sync::Arc,
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
 };
 
 use crate::error::ConfigError;
@@ -200,7 +203,9 @@ impl AuthorizationBuilder {
                 )
             })
             .collect();
-        Ok(RoleTable { roles })
+        static NEXT_ID: AtomicU64 = AtomicU64::new(0);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Ok(RoleTable { id, roles })
     }
 }
 
@@ -231,6 +236,8 @@ fn closure_of<'a>(
 /// A checked role table (see [`AuthorizationBuilder::build`] for its invariants).
 #[derive(Debug, Default)]
 pub(crate) struct RoleTable {
+    /// Unique per built table, so guards can remember their verdict per table.
+    pub(crate) id: u64,
     roles: BTreeMap<String, Expanded>,
 }
 
@@ -267,8 +274,12 @@ impl RoleTable {
             .flat_map(|e| e.permissions.iter().map(String::as_str))
     }
 
+    /// Whether `role` is declared in the table.
+    pub(crate) fn is_declared(&self, role: &str) -> bool {
+        self.roles.contains_key(role)
+    }
+
     /// Every declared role, sorted.
-    #[cfg(test)]
     pub(crate) fn declared(&self) -> impl Iterator<Item = &str> {
         self.roles.keys().map(String::as_str)
     }

@@ -196,6 +196,15 @@ pub enum SessionError {
     },
     /// [`crate::Session::sign_out_other_devices`] was given another user than the one signed in.
     UserMismatch,
+    /// A guard's rule that the role table ([`crate::Authorization`]) makes impossible (a role
+    /// excluded by a rule that also requires a role including it) or met by every signed-in
+    /// user; raised at the guard's first evaluation, so it never silently refuses everyone.
+    RuleUnderRoleTable {
+        /// The rule, in its normalized form.
+        rule: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
 }
 
 impl fmt::Display for SessionError {
@@ -222,6 +231,11 @@ impl fmt::Display for SessionError {
             ),
             Self::UserMismatch => f.write_str(
                 "sign_out_other_devices was given a user other than the one signed in to this session",
+            ),
+            Self::RuleUnderRoleTable { rule, problem } => write!(
+                f,
+                "guard rule `{rule}` {problem} (a role includes the roles it lists, and grants \
+                 their permissions); fix the rule or the role table"
             ),
         }
     }

@@ -13,6 +13,7 @@ use std::{
     marker::PhantomData,
     ops::Deref,
     pin::Pin,
+    sync::{Arc, Mutex},
 };
 
 use actix_utils::future::Either;
@@ -22,7 +23,7 @@ use session_rules::{denial_status, same_origin_path, RedirectProblem, StatusProb
 
 use crate::{
     deny::{wants_html, AuthError, DenyContext, DenyKind, Overrides},
-    error::GuardError,
+    error::{GuardError, SessionError},
     events::SecurityEvent,
     rule::Rule,
     session::RequestState,
@@ -66,7 +67,13 @@ enum Policy {
 pub struct Guard {
     policy: Policy,
     overrides: Overrides,
+    /// The rule's verdict under each role table it has met (by table id): computed at
+    /// the first evaluation under that table, `Some` = the rule is impossible or vacuous there.
+    under_tables: Arc<Mutex<Vec<TableVerdict>>>,
 }
+
+/// A role table's id, and the problem its hierarchy makes of a guard's rule, if any.
+type TableVerdict = (u64, Option<&'static str>);
 
 impl Guard {
     /// Lets through signed-in users who meet `rule`; denials get the configured answers.
@@ -74,6 +81,7 @@ impl Guard {
         Self {
             policy: Policy::Require(rule),
             overrides: Overrides::default(),
+            under_tables: Arc::default(),
         }
     }
 
@@ -83,6 +91,7 @@ impl Guard {
         Self {
             policy: Policy::SkipIfAuthenticated,
             overrides: Overrides::default(),
+            under_tables: Arc::default(),
         }
     }
 
@@ -123,13 +132,45 @@ impl Guard {
             Ok(state) => state,
             Err(e) => return Some(Err(e.into())),
         };
+        if let Err(e) = self.fits_table(&state) {
+            return Some(Err(e.into()));
+        }
         let verdict = self.verdict(state.user().as_ref(), state.now, None)?;
         Some(self.answer(req, &state, verdict))
+    }
+
+    /// Refuses a rule that the app's role table makes impossible (or met by everyone), with an
+    /// error (a logged 500) rather than a silent always-deny. Checked once per table.
+    fn fits_table(&self, state: &RequestState) -> Result<(), SessionError> {
+        let (Policy::Require(rule), Some(table)) = (&self.policy, &state.config.roles) else {
+            return Ok(());
+        };
+        // A poisoned lock holds only complete entries (pushed whole), so it is safe to reuse.
+        let mut seen = self
+            .under_tables
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let problem = match seen.iter().find(|(id, _)| *id == table.id) {
+            Some((_, problem)) => *problem,
+            None => {
+                let problem = rule.under_table(table);
+                seen.push((table.id, problem));
+                problem
+            }
+        };
+        match problem {
+            None => Ok(()),
+            Some(problem) => Err(SessionError::RuleUnderRoleTable {
+                rule: rule.to_string(),
+                problem,
+            }),
+        }
     }
 
     /// Runs the rule's async checks for the signed-in user, then decides.
     async fn check_async(&self, req: &HttpRequest) -> Result<(), Error> {
         let state = RequestState::from_request(req)?;
+        self.fits_table(&state)?;
         let user = state.user();
         let mut answers = Vec::new();
         if let (Policy::Require(rule), Some(user)) = (&self.policy, &user) {

@@ -4,7 +4,11 @@ use std::{borrow::Cow, cell::Cell, fmt, future::Future, pin::Pin, sync::Arc};
 
 use actix_web::HttpRequest;
 
-use crate::{authz::PermissionName, deny::DenyKind, user::AuthUser};
+use crate::{
+    authz::{PermissionName, RoleTable},
+    deny::DenyKind,
+    user::AuthUser,
+};
 
 /// A role name that an app's role enum can provide, for typed roles:
 /// `#[require_role(Role::Admin)]`.
@@ -290,6 +294,145 @@ impl Rule {
     }
 }
 
+/// Most distinct atoms [`Rule::under_table`] enumerates (2^12 worlds at most).
+const MAX_ATOMS: usize = 12;
+
+/// The atoms of a rule, numbered: roles and permissions by name, every check and `fresh`
+/// occurrence on its own.
+#[derive(Default)]
+struct Atoms {
+    roles: Vec<String>,
+    permissions: Vec<String>,
+    free: usize,
+}
+
+impl Atoms {
+    fn len(&self) -> usize {
+        self.roles.len() + self.permissions.len() + self.free
+    }
+    fn role(&self, name: &str) -> usize {
+        self.roles
+            .iter()
+            .position(|r| r == name)
+            .expect("collected")
+    }
+    fn permission(&self, name: &str) -> usize {
+        self.roles.len()
+            + self
+                .permissions
+                .iter()
+                .position(|p| p == name)
+                .expect("collected")
+    }
+}
+
+impl Rule {
+    /// What the role table makes of this rule: `Some` with the problem when no user can meet it,
+    /// or when every signed-in user does although it names roles or permissions. The macros
+    /// cannot see the table, so this is their contradiction/tautology check under a hierarchy.
+    ///
+    /// Sound, never a false alarm: it enumerates a superset of the possible users (any set of
+    /// declared roles, any undeclared role of the rule held directly, any of the rule's
+    /// permissions held by the record, every check and `fresh` independently true or false), so
+    /// "never" or "always" over those holds for the real users too. `None` (no verdict) above
+    /// [`MAX_ATOMS`] atoms.
+    pub(crate) fn under_table(&self, table: &RoleTable) -> Option<&'static str> {
+        let mut atoms = Atoms::default();
+        self.collect_atoms(&mut atoms);
+        if atoms.len() > MAX_ATOMS {
+            return None;
+        }
+        let named = atoms.roles.len() + atoms.permissions.len();
+        // What holding one role (or one own permission) turns on, as atom bits.
+        let mut signatures: Vec<u32> = table
+            .declared()
+            .map(|held| {
+                let roles = atoms.roles.iter().enumerate();
+                let permissions = atoms.permissions.iter().enumerate();
+                roles
+                    .filter(|(_, r)| table.includes(held, r))
+                    .map(|(i, _)| 1 << i)
+                    .chain(
+                        permissions
+                            .filter(|(_, p)| table.grants(held, p))
+                            .map(|(i, _)| 1 << (atoms.roles.len() + i)),
+                    )
+                    .fold(0, |a, b| a | b)
+            })
+            .collect();
+        signatures.extend(
+            (0..atoms.roles.len())
+                .filter(|&i| !table.is_declared(&atoms.roles[i]))
+                .map(|i| 1 << i),
+        );
+        signatures.extend((atoms.roles.len()..named).map(|i| 1 << i));
+        let mut reachable = std::collections::BTreeSet::from([0u32]);
+        for signature in signatures {
+            let more: Vec<u32> = reachable.iter().map(|v| v | signature).collect();
+            reachable.extend(more);
+        }
+        let (mut met, mut unmet) = (false, false);
+        for named_bits in reachable {
+            for free_bits in 0..1u32 << atoms.free {
+                let bits = named_bits | free_bits << named;
+                let mut next_free = named;
+                match self.eval(&atoms, bits, &mut next_free) {
+                    true => met = true,
+                    false => unmet = true,
+                }
+            }
+        }
+        match (met, unmet) {
+            (false, _) => Some("can never be met under the role table"),
+            (true, false) if named > 0 => {
+                Some("is met by every signed-in user under the role table")
+            }
+            _ => None,
+        }
+    }
+
+    fn collect_atoms(&self, atoms: &mut Atoms) {
+        match &self.0 {
+            Node::Role(role) if !atoms.roles.iter().any(|r| r == role) => {
+                atoms.roles.push(role.to_string());
+            }
+            Node::Permission(p) if !atoms.permissions.iter().any(|q| q == p) => {
+                atoms.permissions.push(p.to_string());
+            }
+            Node::Check(_) | Node::AsyncCheck(_) | Node::Fresh(_) => atoms.free += 1,
+            Node::Any(rules) | Node::All(rules) => {
+                rules.iter().for_each(|r| r.collect_atoms(atoms))
+            }
+            Node::Not(rule) => rule.collect_atoms(atoms),
+            Node::Authenticated | Node::Role(_) | Node::Permission(_) => {}
+        }
+    }
+
+    /// The rule under `bits` (bit `i` = atom `i`); `next_free` numbers the free atoms in the
+    /// order `collect_atoms` met them. Every child is visited, so the numbering stays aligned.
+    fn eval(&self, atoms: &Atoms, bits: u32, next_free: &mut usize) -> bool {
+        let bit = |i: usize| bits >> i & 1 == 1;
+        match &self.0 {
+            Node::Authenticated => true,
+            Node::Role(role) => bit(atoms.role(role)),
+            Node::Permission(p) => bit(atoms.permission(p)),
+            Node::Check(_) | Node::AsyncCheck(_) | Node::Fresh(_) => {
+                *next_free += 1;
+                bit(*next_free - 1)
+            }
+            Node::Any(rules) => rules
+                .iter()
+                .map(|r| r.eval(atoms, bits, next_free))
+                .fold(false, |a, b| a | b),
+            Node::All(rules) => rules
+                .iter()
+                .map(|r| r.eval(atoms, bits, next_free))
+                .fold(true, |a, b| a & b),
+            Node::Not(rule) => !rule.eval(atoms, bits, next_free),
+        }
+    }
+}
+
 impl fmt::Debug for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
@@ -437,6 +580,54 @@ mod tests {
             Rule::check(never).decide(None, 10, None),
             Some(Err(DenyKind::Unauthenticated))
         );
+    }
+
+    #[test]
+    fn verdicts_under_a_role_table() {
+        let table = crate::Authorization::builder()
+            .role("admin")
+            .includes(["editor"])
+            .grants(["notes:delete"])
+            .role("editor")
+            .grants(["notes:edit"])
+            .build()
+            .unwrap();
+        let impossible = Some("can never be met under the role table");
+        let always = Some("is met by every signed-in user under the role table");
+        let r = Rule::role;
+        let p = Rule::permission;
+        let cases = [
+            (Rule::all([r("admin"), Rule::not(r("editor"))]), impossible),
+            (
+                Rule::all([r("admin"), Rule::not(p("notes:edit"))]),
+                impossible,
+            ),
+            (Rule::any([r("editor"), Rule::not(r("admin"))]), always),
+            // Fine rules: the editor-but-not-admin rule, plain atoms, an undeclared role.
+            (Rule::all([r("editor"), Rule::not(r("admin"))]), None),
+            (
+                Rule::all([p("notes:edit"), Rule::not(p("notes:delete"))]),
+                None,
+            ),
+            (r("admin"), None),
+            (Rule::all([r("ghost"), Rule::not(r("admin"))]), None),
+            // A record may hold a permission on its own: not(role) with it is possible.
+            (Rule::all([p("notes:delete"), Rule::not(r("admin"))]), None),
+            // Checks and fresh are free: the hierarchy part still decides.
+            (
+                Rule::all([r("admin"), Rule::not(r("editor")), Rule::check(has_a)]),
+                impossible,
+            ),
+            (Rule::all([r("admin"), Rule::fresh(60)]), None),
+            (
+                Rule::all([Rule::check(never), Rule::not(Rule::check(never))]),
+                None,
+            ),
+            (Rule::authenticated(), None),
+        ];
+        for (i, (rule, want)) in cases.into_iter().enumerate() {
+            assert_eq!(rule.under_table(&table), want, "case {i}: {rule}");
+        }
     }
 
     #[test]

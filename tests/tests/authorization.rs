@@ -324,3 +324,64 @@ async fn live_record_permissions_and_roles_count() {
     assert_eq!(status("ed", "/delete/x").await, StatusCode::FORBIDDEN);
     assert_eq!(status("none", "/viewer/x").await, StatusCode::FORBIDDEN);
 }
+
+#[get("/m/never")]
+#[authorize(all(role = "admin", not(role = "editor")))]
+async fn m_never() -> impl Responder {
+    "unreachable under the table"
+}
+
+/// A rule the macro cannot refuse (it does not see the table) but that the hierarchy makes
+/// impossible answers an opaque 500 at its first evaluation, for everyone, instead of silently
+/// refusing everyone; the same rule without a table works. The scope twin does the same.
+#[actix_web::test]
+async fn rule_impossible_under_the_table_is_an_error_not_a_silent_deny() {
+    let impossible = || Rule::all([Rule::role("admin"), Rule::not(Rule::role("editor"))]);
+    let configure = |cfg: &mut web::ServiceConfig| {
+        routes(cfg);
+        cfg.service(m_never).service(
+            web::scope("/scope")
+                .wrap(Require::rule(impossible()))
+                .route("/x", web::get().to(|| async { "in" })),
+        );
+    };
+    let c = clock();
+    let app = test_app(with_roles(&c), configure).await;
+    for roles in ["admin", "editor", "other"] {
+        for path in ["/m/never", "/scope/x"] {
+            let cookie = login(&app, &format!("/login?id=u&roles={roles}")).await;
+            let res = call(&app, get(path).cookie(cookie)).await;
+            assert_eq!(
+                res.status(),
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "{roles} {path}"
+            );
+            let body = actix_web::test::read_body(res).await;
+            assert!(body.is_empty(), "the client sees no detail: {body:?}");
+        }
+    }
+    let res = call(&app, get("/m/never")).await;
+    assert_eq!(res.status(), StatusCode::INTERNAL_SERVER_ERROR);
+
+    let plain = test_app(builder(&c).build().unwrap(), configure).await;
+    assert_eq!(status(&plain, "admin", "/m/never").await, StatusCode::OK);
+    assert_eq!(
+        status(&plain, "admin,editor", "/scope/x").await,
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(status(&plain, "admin", "/scope/x").await, StatusCode::OK);
+}
+
+#[test]
+fn the_error_names_the_rule() {
+    let err = session_core::SessionError::RuleUnderRoleTable {
+        rule: Rule::all([Rule::role("admin"), Rule::not(Rule::role("editor"))]).to_string(),
+        problem: "can never be met under the role table",
+    };
+    assert_eq!(
+        err.to_string(),
+        "guard rule `all(role=admin, not(role=editor))` can never be met under the role table \
+         (a role includes the roles it lists, and grants their permissions); fix the rule or the \
+         role table"
+    );
+}
