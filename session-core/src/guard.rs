@@ -135,8 +135,10 @@ impl Guard {
         if let Err(e) = self.fits_table(&state) {
             return Some(Err(e.into()));
         }
-        let verdict = self.verdict(state.user().as_ref(), state.now, None)?;
-        Some(self.answer(req, &state, verdict))
+        let user = state.user();
+        let verdict = self.verdict(user.as_ref(), state.now, None)?;
+        let decided_by = || self.decided_by(user.as_ref(), state.now, None);
+        Some(self.answer(req, &state, verdict, decided_by))
     }
 
     /// Refuses a rule that the app's role table makes impossible (or met by everyone), with an
@@ -183,7 +185,21 @@ impl Guard {
         let verdict = self
             .verdict(user.as_ref(), state.now, Some(&answers))
             .unwrap_or(Err(DenyKind::Forbidden));
-        self.answer(req, &state, verdict)
+        let decided_by = || self.decided_by(user.as_ref(), state.now, Some(&answers));
+        self.answer(req, &state, verdict, decided_by)
+    }
+
+    /// The atom that decided a denial, for the security event.
+    fn decided_by(
+        &self,
+        user: Option<&AuthUser>,
+        now: i64,
+        answers: Option<&[bool]>,
+    ) -> Option<String> {
+        match &self.policy {
+            Policy::Require(rule) => rule.decided_by(user, now, answers),
+            Policy::SkipIfAuthenticated => None,
+        }
     }
 
     /// The policy's decision for `user`; `None` when a rule needs its async checks' `answers`.
@@ -207,6 +223,7 @@ impl Guard {
         req: &HttpRequest,
         state: &RequestState,
         verdict: Result<(), DenyKind>,
+        decided_by: impl FnOnce() -> Option<String>,
     ) -> Result<(), Error> {
         verdict.map_err(|kind| {
             // Only guards announce denials: an extractor's refusal may be an `Option<..>` that
@@ -214,6 +231,7 @@ impl Guard {
             state.config.emit(SecurityEvent::Denied {
                 kind,
                 path: req.path().to_owned(),
+                decided_by: decided_by(),
             });
             deny_for(req, state, kind, &self.overrides).into()
         })

@@ -236,6 +236,73 @@ impl Rule {
         }
     }
 
+    /// The atom that decided a denial of `user`, for the security event: `authenticated` when
+    /// nobody is signed in, `fresh` for a reauthentication, otherwise the failing atom
+    /// (`role=admin`, `permission=notes:edit`, `check=<fn>`, `not(role=suspended)`), or the
+    /// `any(..)` none of whose rules held. `None` when the rule lets the user through.
+    pub(crate) fn decided_by(
+        &self,
+        user: Option<&AuthUser>,
+        now: i64,
+        answers: Option<&[bool]>,
+    ) -> Option<String> {
+        let Some(user) = user else {
+            return Some("authenticated".to_owned());
+        };
+        let answers = Answers {
+            values: answers,
+            next: Cell::new(0),
+        };
+        match self.decide(Some(user), now, answers.values)? {
+            Ok(()) => None,
+            Err(DenyKind::Reauthenticate) => Some("fresh".to_owned()),
+            Err(_) => self.blame(user, now, &answers).1,
+        }
+    }
+
+    /// The value (as `holds` with `now`) and, when false, the atom to blame. Visits every child
+    /// in order, so async checks meet their answers as in `holds`.
+    fn blame(
+        &self,
+        user: &AuthUser,
+        now: i64,
+        answers: &Answers<'_>,
+    ) -> (Option<bool>, Option<String>) {
+        match &self.0 {
+            Node::Any(rules) => {
+                let values: Vec<_> = rules.iter().map(|r| r.blame(user, now, answers)).collect();
+                let value = Rule(Node::Any(Vec::new())).combine(values.iter().map(|v| v.0));
+                (value, (value == Some(false)).then(|| self.to_string()))
+            }
+            Node::All(rules) => {
+                let values: Vec<_> = rules.iter().map(|r| r.blame(user, now, answers)).collect();
+                let value = Rule(Node::All(Vec::new())).combine(values.iter().map(|v| v.0));
+                let blamed = values.into_iter().find(|v| v.0 == Some(false));
+                (value, blamed.and_then(|v| v.1))
+            }
+            _ => {
+                let value = self.holds(user, Some(now), answers);
+                (value, (value == Some(false)).then(|| self.to_string()))
+            }
+        }
+    }
+
+    /// Kleene `any`/`all` over child values, as in `holds`.
+    fn combine(&self, values: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+        let values: Vec<_> = values.collect();
+        let (decisive, other) = match &self.0 {
+            Node::Any(_) => (true, false),
+            _ => (false, true),
+        };
+        if values.contains(&Some(decisive)) {
+            Some(decisive)
+        } else if values.contains(&None) {
+            None
+        } else {
+            Some(other)
+        }
+    }
+
     /// The async checks of this rule, in the order `holds` meets them.
     pub(crate) fn async_checks(&self) -> Vec<AsyncCheck> {
         let mut checks = Vec::new();
@@ -628,6 +695,72 @@ mod tests {
         for (i, (rule, want)) in cases.into_iter().enumerate() {
             assert_eq!(rule.under_table(&table), want, "case {i}: {rule}");
         }
+    }
+
+    /// The deciding atom of a denial, for the security event.
+    #[test]
+    fn denials_name_the_deciding_atom() {
+        let r = Rule::role;
+        let p = Rule::permission;
+        type Blame = (
+            Rule,
+            &'static [&'static str],
+            Option<&'static [bool]>,
+            Option<&'static str>,
+        );
+        let cases: Vec<Blame> = vec![
+            (r("admin"), &["editor"], None, Some("role=admin")),
+            (r("admin"), &["admin"], None, None),
+            (p("notes:edit"), &[], None, Some("permission=notes:edit")),
+            (
+                Rule::all([r("a"), Rule::not(r("suspended")), p("x")]),
+                &["a", "suspended"],
+                None,
+                Some("not(role=suspended)"),
+            ),
+            (
+                Rule::any([r("a"), p("x")]),
+                &[],
+                None,
+                Some("any(role=a, permission=x)"),
+            ),
+            (
+                Rule::all([r("a"), Rule::fresh(0)]),
+                &["a"],
+                None,
+                Some("fresh"),
+            ),
+            (
+                Rule::all([r("b"), Rule::fresh(0)]),
+                &["a"],
+                None,
+                Some("role=b"),
+            ),
+            (
+                Rule::all([Rule::check(never), Rule::check(has_a)]),
+                &[],
+                Some(&[true]),
+                Some("check=<fn>"),
+            ),
+            (
+                Rule::all([Rule::check(has_a), Rule::check(never)]),
+                &["a"],
+                Some(&[false]),
+                Some("check=<async fn>"),
+            ),
+        ];
+        for (i, (rule, roles, answers, want)) in cases.into_iter().enumerate() {
+            let user = user(roles);
+            assert_eq!(
+                rule.decided_by(Some(&user), 10, answers).as_deref(),
+                want,
+                "case {i}: {rule}"
+            );
+        }
+        assert_eq!(
+            r("a").decided_by(None, 10, None).as_deref(),
+            Some("authenticated")
+        );
     }
 
     #[test]

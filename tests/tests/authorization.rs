@@ -385,3 +385,56 @@ fn the_error_names_the_rule() {
          role table"
     );
 }
+
+/// A denial's security event names the atom that decided; the client's answer is unchanged.
+#[actix_web::test]
+async fn denial_events_name_the_deciding_atom() {
+    use session_core::events::SecurityEvent;
+    use std::sync::Mutex;
+
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&events);
+    let c = clock();
+    let auth = builder(&c)
+        .authorization(roles())
+        .on_security_event(move |event| {
+            if let SecurityEvent::Denied { decided_by, .. } = event {
+                sink.lock().unwrap().push(decided_by.clone());
+            }
+        })
+        .build()
+        .unwrap();
+    let app = test_app(auth, |cfg| {
+        routes(cfg);
+        cfg.service(m_edit)
+            .service(m_editor_only)
+            .service(m_fresh_editor);
+    })
+    .await;
+    let cases = [
+        ("viewer", "/m/edit", "permission=notes:edit"),
+        ("admin", "/m/editor-only", "not(permission=notes:delete)"),
+        (
+            "viewer",
+            "/m/fresh-editor",
+            "any(role=admin, permission=notes:edit)",
+        ),
+    ];
+    for (roles, path, want) in cases {
+        let cookie = login(&app, &format!("/login?id=u&roles={roles}")).await;
+        let res = call(&app, get(path).cookie(cookie)).await;
+        assert_eq!(res.status(), StatusCode::FORBIDDEN);
+        let body = actix_web::test::read_body(res).await;
+        assert_eq!(body, r#"{"error":"forbidden"}"#, "no more than before");
+        assert_eq!(events.lock().unwrap().pop(), Some(Some(want.to_owned())));
+    }
+    let editor = login(&app, "/login?id=u&roles=editor").await;
+    c.advance(std::time::Duration::from_secs(660));
+    call(&app, get("/m/fresh-editor").cookie(editor)).await;
+    assert_eq!(events.lock().unwrap().pop(), Some(Some("fresh".to_owned())));
+    call(&app, get("/m/edit")).await;
+    assert_eq!(
+        events.lock().unwrap().pop(),
+        Some(Some("authenticated".to_owned()))
+    );
+}
