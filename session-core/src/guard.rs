@@ -22,7 +22,7 @@ use actix_web::{dev::Payload, Error, FromRequest, HttpRequest};
 use session_rules::{denial_status, same_origin_path, RedirectProblem, StatusProblem};
 
 use crate::{
-    deny::{wants_html, AuthError, DenyContext, DenyKind, Overrides},
+    deny::{is_htmx, wants_html, AuthError, DenyContext, DenyKind, Overrides},
     error::{GuardError, SessionError},
     events::SecurityEvent,
     rule::Rule,
@@ -403,6 +403,7 @@ pub(crate) fn deny_for(
             reauth_url: config.reauth_url.as_deref(),
             home_url: &config.home_url,
             wants_html: wants_html(req),
+            htmx: is_htmx(req),
             next,
         },
     );

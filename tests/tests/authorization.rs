@@ -438,3 +438,54 @@ async fn denial_events_name_the_deciding_atom() {
         Some(Some("authenticated".to_owned()))
     );
 }
+
+/// htmx (`HX-Request: true`, `Accept: */*`): sign-in answers carry `HX-Redirect` to the login URL
+/// with `next` and a 401 (no 3xx for the browser to follow inside the request); a 403 is a bare
+/// fragment, not the app's forbidden page.
+#[actix_web::test]
+async fn htmx_requests_get_hx_redirect_and_fragments() {
+    use actix_web::http::header;
+
+    let c = clock();
+    let auth = builder(&c)
+        .authorization(roles())
+        .forbidden_page(|_| "<!doctype html><nav>chrome</nav><h1>No</h1>".to_owned())
+        .build()
+        .unwrap();
+    let app = test_app(auth, |cfg| {
+        routes(cfg);
+        cfg.service(m_edit);
+    })
+    .await;
+    let hx = |req: actix_web::test::TestRequest| {
+        req.insert_header(("HX-Request", "true"))
+            .insert_header((header::ACCEPT, "*/*"))
+    };
+    let res = call(&app, hx(get("/m/edit?tab=2"))).await;
+    assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        res.headers().get("hx-redirect").unwrap(),
+        "/login?next=/m/edit%3Ftab%3D2"
+    );
+    assert!(res.headers().get(header::LOCATION).is_none());
+
+    let viewer = login(&app, "/login?id=u&roles=viewer").await;
+    let res = call(&app, hx(get("/m/edit").cookie(viewer.clone()))).await;
+    assert_eq!(res.status(), StatusCode::FORBIDDEN);
+    let body = actix_web::test::read_body(res).await;
+    assert_eq!(body, r#"<p class="denied">403 Forbidden</p>"#);
+
+    // Without the header, the same requests answer as before.
+    let res = call(&app, get("/m/edit").cookie(viewer)).await;
+    assert_eq!(
+        actix_web::test::read_body(res).await,
+        r#"{"error":"forbidden"}"#
+    );
+    let res = call(
+        &app,
+        get("/m/edit").insert_header((header::ACCEPT, "text/html")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    assert!(res.headers().get("hx-redirect").is_none());
+}
