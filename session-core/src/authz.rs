@@ -61,7 +61,8 @@ impl<T: PermissionName + ?Sized> PermissionName for &T {
 /// let roles = Authorization::builder()
 ///     .role("admin").includes(["editor"]).grants(["notes:delete", "users:manage"])
 ///     .role("editor").includes(["viewer"]).grants(["notes:edit"])
-///     .role("viewer").grants(["notes:read"]);
+///     .role("viewer").grants(["notes:read"])
+///     .build()?; // or pass the builder itself; `AuthSession`'s build() then checks it
 /// let auth = AuthSession::builder(Key::from_bytes(&[7u8; 32]).unwrap())
 ///     .authorization(roles)
 ///     .build();
@@ -75,9 +76,43 @@ impl<T: PermissionName + ?Sized> PermissionName for &T {
 ///     .build()
 ///     .unwrap_err();
 /// assert_eq!(err.to_string(), "role hierarchy has a cycle: a -> b -> a");
+/// # Ok::<(), session_core::ConfigError>(())
 /// ```
-#[derive(Debug)]
-pub struct Authorization;
+#[derive(Debug, Clone)]
+pub struct Authorization {
+    table: SharedRoles,
+}
+
+/// What [`crate::AuthSessionBuilder::authorization`] takes: a built [`Authorization`], or its
+/// builder (checked by [`crate::AuthSessionBuilder::build`]). Sealed.
+pub trait IntoAuthorization: sealed::Sealed {
+    #[doc(hidden)]
+    fn into_authorization(self) -> Result<Authorization, ConfigError>;
+}
+
+mod sealed {
+    pub trait Sealed {}
+    impl Sealed for super::Authorization {}
+    impl Sealed for super::AuthorizationBuilder {}
+}
+
+impl IntoAuthorization for Authorization {
+    fn into_authorization(self) -> Result<Authorization, ConfigError> {
+        Ok(self)
+    }
+}
+
+impl IntoAuthorization for AuthorizationBuilder {
+    fn into_authorization(self) -> Result<Authorization, ConfigError> {
+        self.build()
+    }
+}
+
+impl Authorization {
+    pub(crate) fn table(&self) -> &SharedRoles {
+        &self.table
+    }
+}
 
 impl Authorization {
     /// An empty role table; declare each role with [`AuthorizationBuilder::role`].
@@ -152,13 +187,21 @@ impl AuthorizationBuilder {
         self.roles.last_mut().expect("just ensured")
     }
 
+    /// Checks the table: a cycle is a [`ConfigError::RoleCycle`] naming its roles, an included
+    /// role that is not declared a [`ConfigError::UnknownRole`].
+    pub fn build(self) -> Result<Authorization, ConfigError> {
+        Ok(Authorization {
+            table: Arc::new(self.table()?),
+        })
+    }
+
     /// Checks the table and computes each role's closure.
     ///
     /// Invariants of the result: every role named in `includes` is declared; the inclusion graph
     /// has no cycle; `closure[r]` is `r` with every role reachable from it, and `permissions[r]`
     /// the union of the grants over `closure[r]`. A role not in the table is held as itself
     /// only, granting nothing.
-    pub(crate) fn build(self) -> Result<RoleTable, ConfigError> {
+    pub(crate) fn table(self) -> Result<RoleTable, ConfigError> {
         let mut declared: BTreeMap<&str, &Declared> = BTreeMap::new();
         for role in &self.roles {
             if role.name.is_empty() {
@@ -314,7 +357,7 @@ mod tests {
             .grants(["notes:edit"])
             .role("viewer")
             .grants(["notes:read"])
-            .build()
+            .table()
             .unwrap()
     }
 
@@ -347,7 +390,7 @@ mod tests {
             .includes(["c"])
             .role("c")
             .includes(["a"])
-            .build()
+            .table()
             .unwrap_err();
         assert_eq!(
             err,
@@ -358,19 +401,19 @@ mod tests {
         let err = Authorization::builder()
             .role("a")
             .includes(["a"])
-            .build()
+            .table()
             .unwrap_err();
         assert_eq!(err.to_string(), "role hierarchy has a cycle: a -> a");
         let err = Authorization::builder()
             .role("admin")
             .includes(["editr"])
-            .build()
+            .table()
             .unwrap_err();
         assert_eq!(
             err.to_string(),
             "role `admin` includes `editr`, which is not declared; declare it with .role(\"editr\")"
         );
-        let err = Authorization::builder().grants(["x"]).build().unwrap_err();
+        let err = Authorization::builder().grants(["x"]).table().unwrap_err();
         assert!(matches!(
             err,
             ConfigError::Invalid {
@@ -388,7 +431,7 @@ mod tests {
             .role("b")
             .role("a")
             .includes(["b"])
-            .build()
+            .table()
             .unwrap();
         assert!(t.includes("a", "b"));
         assert!(t.grants("a", "p"));

@@ -10,7 +10,7 @@ use actix_web::{
 #[cfg(feature = "actix-session")]
 use crate::storage::{server::ServerStorage, store::StoreStorage};
 use crate::{
-    authz::{AuthorizationBuilder, SharedRoles},
+    authz::{Authorization, IntoAuthorization, SharedRoles},
     clock::{secs, Clock, SystemClock},
     codec::Codec,
     deny::Deny,
@@ -126,7 +126,7 @@ pub struct AuthSessionBuilder {
     users_timeout: Duration,
     users_cache_ttl: Duration,
     /// The role table, checked by `build`.
-    authorization: Option<AuthorizationBuilder>,
+    authorization: Option<Result<Authorization, ConfigError>>,
     #[cfg(feature = "actix-session")]
     server_side: bool,
     /// A session store chosen with `session_store`, and whether it can key sessions safely.
@@ -218,8 +218,8 @@ impl AuthSessionBuilder {
 
     /// The role table: which roles include which, and the permissions each grants (see
     /// [`crate::Authorization`]). `build` refuses a cycle or an unknown included role.
-    pub fn authorization(mut self, roles: AuthorizationBuilder) -> Self {
-        self.authorization = Some(roles);
+    pub fn authorization(mut self, roles: impl IntoAuthorization) -> Self {
+        self.authorization = Some(roles.into_authorization());
         self
     }
 
@@ -550,8 +550,9 @@ impl AuthSessionBuilder {
             .map(|k| FingerprintKey::new(k.fingerprint_key()))
             .collect();
         let users_cache_ttl = secs(self.users_cache_ttl);
-        let roles = match self.authorization.clone() {
-            Some(table) => Some(Arc::new(table.build()?)),
+        let roles = match &self.authorization {
+            Some(Ok(authorization)) => Some(Arc::clone(authorization.table())),
+            Some(Err(e)) => return Err(e.clone()),
             None => None,
         };
         Ok(AuthSession::from_config(Configuration {

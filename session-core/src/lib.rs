@@ -69,7 +69,7 @@ mod user;
 pub mod __private;
 
 pub use crate::{
-    authz::{Authorization, AuthorizationBuilder, PermissionName},
+    authz::{Authorization, AuthorizationBuilder, IntoAuthorization, PermissionName},
     codec::{Rejection, MAX_COOKIE_LEN},
     config::AuthSessionBuilder,
     deny::{AuthError, Deny, DenyKind},

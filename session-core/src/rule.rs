@@ -657,7 +657,7 @@ mod tests {
             .grants(["notes:delete"])
             .role("editor")
             .grants(["notes:edit"])
-            .build()
+            .table()
             .unwrap();
         let impossible = Some("can never be met under the role table");
         let always = Some("is met by every signed-in user under the role table");

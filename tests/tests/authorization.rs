@@ -28,6 +28,18 @@ fn with_roles(clock: &Arc<ManualClock>) -> AuthSession {
     builder(clock).authorization(roles()).build().unwrap()
 }
 
+/// The table built on its own first, as when it is shared by several session configurations.
+#[actix_web::test]
+async fn a_built_table_works_the_same() {
+    let table = roles().build().unwrap();
+    let app = app(builder(&clock()).authorization(table).build().unwrap()).await;
+    assert_eq!(status(&app, "admin", "/viewer/x").await, StatusCode::OK);
+    assert_eq!(
+        status(&app, "editor", "/delete/x").await,
+        StatusCode::FORBIDDEN
+    );
+}
+
 /// `GET /scope/{name}/x` behind each `Require`, and `GET /whoami` answering the user's
 /// permissions and a few `has_role` answers.
 async fn app(auth: AuthSession) -> TestApp {
@@ -235,7 +247,10 @@ fn build_refuses_cycles_and_unknown_roles_naming_them() {
         .includes(["viewer"])
         .role("viewer")
         .includes(["admin"]);
+    // Checked on its own, or by the session builder.
+    let own = cycle.clone().build().unwrap_err();
     let err = builder(&c).authorization(cycle).build().unwrap_err();
+    assert_eq!(own, err);
     assert_eq!(
         err,
         ConfigError::RoleCycle {
