@@ -10,6 +10,7 @@ use actix_web::{
 #[cfg(feature = "actix-session")]
 use crate::storage::{server::ServerStorage, store::StoreStorage};
 use crate::{
+    authz::{Authorization, IntoAuthorization, SharedRoles},
     clock::{secs, Clock, SystemClock},
     codec::Codec,
     deny::Deny,
@@ -50,6 +51,8 @@ pub(crate) struct Configuration {
     pub(crate) users: Option<UsersConfig>,
     /// Fingerprint-MAC keys, the current key's first, then each previous key's.
     pub(crate) fingerprint_keys: Vec<FingerprintKey>,
+    /// The app's role table; none = every role stands for itself only.
+    pub(crate) roles: Option<SharedRoles>,
 }
 
 /// Draws the app's 403 page for a request.
@@ -122,6 +125,8 @@ pub struct AuthSessionBuilder {
     users: Option<UsersConfig>,
     users_timeout: Duration,
     users_cache_ttl: Duration,
+    /// The role table, checked by `build`.
+    authorization: Option<Result<Authorization, ConfigError>>,
     #[cfg(feature = "actix-session")]
     server_side: bool,
     /// A session store chosen with `session_store`, and whether it can key sessions safely.
@@ -160,6 +165,7 @@ impl AuthSessionBuilder {
             users: None,
             users_timeout: Duration::from_secs(2),
             users_cache_ttl: Duration::ZERO,
+            authorization: None,
             #[cfg(feature = "actix-session")]
             server_side: false,
             #[cfg(feature = "actix-session")]
@@ -207,6 +213,13 @@ impl AuthSessionBuilder {
     /// ```
     pub fn users<S: UserStore>(mut self, store: S) -> Self {
         self.users = Some(UsersConfig::new(store));
+        self
+    }
+
+    /// The role table: which roles include which, and the permissions each grants (see
+    /// [`crate::Authorization`]). `build` refuses a cycle or an unknown included role.
+    pub fn authorization(mut self, roles: impl IntoAuthorization) -> Self {
+        self.authorization = Some(roles.into_authorization());
         self
     }
 
@@ -537,7 +550,13 @@ impl AuthSessionBuilder {
             .map(|k| FingerprintKey::new(k.fingerprint_key()))
             .collect();
         let users_cache_ttl = secs(self.users_cache_ttl);
+        let roles = match &self.authorization {
+            Some(Ok(authorization)) => Some(Arc::clone(authorization.table())),
+            Some(Err(e)) => return Err(e.clone()),
+            None => None,
+        };
         Ok(AuthSession::from_config(Configuration {
+            roles,
             codec: self.codec(),
             users: self.users.map(|users| UsersConfig {
                 timeout: self.users_timeout,

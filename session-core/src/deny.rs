@@ -74,6 +74,17 @@ enum Answer {
     Html {
         status: StatusCode,
     },
+    /// For htmx (`HX-Request: true`): a redirect it follows as a full-page navigation
+    /// (`HX-Redirect`), with a denial status rather than a 3xx, which the browser would follow
+    /// inside the request and htmx would swap into the fragment.
+    HxRedirect {
+        status: StatusCode,
+        location: String,
+    },
+    /// For htmx: an HTML fragment without page chrome (the app's forbidden page is a document).
+    Fragment {
+        status: StatusCode,
+    },
 }
 
 /// A request refused by a guard or by the [`crate::AuthUser`] extractor.
@@ -96,6 +107,8 @@ pub(crate) struct DenyContext<'a> {
     pub(crate) reauth_url: Option<&'a str>,
     pub(crate) home_url: &'a str,
     pub(crate) wants_html: bool,
+    /// The request was sent by htmx (`HX-Request: true`).
+    pub(crate) htmx: bool,
     /// The request's path and query.
     pub(crate) next: &'a str,
 }
@@ -128,6 +141,13 @@ impl AuthError {
     pub fn kind(&self) -> DenyKind {
         self.kind
     }
+}
+
+/// Whether htmx sent the request: `HX-Request: true`.
+pub(crate) fn is_htmx(req: &HttpRequest) -> bool {
+    req.headers()
+        .get("hx-request")
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"true"))
 }
 
 /// Whether the client asked for HTML (a browser navigation): one of its `Accept` headers lists
@@ -169,7 +189,35 @@ fn is_zero_weight(param: &str) -> bool {
     }
 }
 
+/// The answer for `kind`; for htmx (unless the app chose JSON denials) a redirect becomes an
+/// `HX-Redirect` with 401 (sign in) or 403, and an error page a bare fragment.
 fn decide(kind: DenyKind, overrides: &Overrides, ctx: &DenyContext<'_>) -> Answer {
+    if !ctx.htmx || ctx.mode == Deny::Json {
+        return decide_plain(kind, overrides, ctx);
+    }
+    // htmx sends `Accept: */*`: answer as to a browser, then adapt.
+    let answer = decide_plain(
+        kind,
+        overrides,
+        &DenyContext {
+            wants_html: true,
+            ..*ctx
+        },
+    );
+    match answer {
+        Answer::Redirect { location, .. } => Answer::HxRedirect {
+            status: match kind {
+                DenyKind::Unauthenticated | DenyKind::Reauthenticate => StatusCode::UNAUTHORIZED,
+                DenyKind::Forbidden | DenyKind::AlreadyAuthenticated => StatusCode::FORBIDDEN,
+            },
+            location,
+        },
+        Answer::Html { status } | Answer::Json { status } => Answer::Fragment { status },
+        other => other,
+    }
+}
+
+fn decide_plain(kind: DenyKind, overrides: &Overrides, ctx: &DenyContext<'_>) -> Answer {
     let redirect_status = || {
         overrides
             .status
@@ -266,9 +314,11 @@ impl fmt::Display for AuthError {
 impl ResponseError for AuthError {
     fn status_code(&self) -> StatusCode {
         match &self.answer {
-            Answer::Redirect { status, .. } | Answer::Json { status } | Answer::Html { status } => {
-                *status
-            }
+            Answer::Redirect { status, .. }
+            | Answer::HxRedirect { status, .. }
+            | Answer::Json { status }
+            | Answer::Html { status }
+            | Answer::Fragment { status } => *status,
         }
     }
 
@@ -279,6 +329,16 @@ impl ResponseError for AuthError {
             Answer::Redirect { location, .. } => res
                 .insert_header((header::LOCATION, location.as_str()))
                 .finish(),
+            Answer::HxRedirect { location, .. } => res
+                .insert_header(("HX-Redirect", location.as_str()))
+                .finish(),
+            Answer::Fragment { status } => {
+                res.content_type("text/html; charset=utf-8").body(format!(
+                    "<p class=\"denied\">{code} {reason}</p>",
+                    code = status.as_u16(),
+                    reason = status.canonical_reason().unwrap_or("")
+                ))
+            }
             Answer::Json { .. } => res.json(serde_json::json!({ "error": self.kind.as_str() })),
             Answer::Html { status } => {
                 let page = self.page.clone().unwrap_or_else(|| {
@@ -321,6 +381,7 @@ mod tests {
             reauth_url: None,
             home_url: "/home",
             wants_html,
+            htmx: false,
             next: "/dash?a=1&b=2",
         }
     }
@@ -452,6 +513,78 @@ mod tests {
         for (kind, want) in cases {
             assert_eq!(decide(kind, &none, &with_reauth), want, "{kind:?}");
         }
+    }
+
+    /// htmx beside the Accept negotiation: a redirect becomes `HX-Redirect` with a denial
+    /// status, a page a fragment; JSON-only apps keep JSON.
+    #[test]
+    fn htmx_table() {
+        use DenyKind::*;
+        let none = Overrides::default();
+        let hx = |status: u16, location: &str| Answer::HxRedirect {
+            status: StatusCode::from_u16(status).unwrap(),
+            location: location.into(),
+        };
+        let fragment = |status: u16| Answer::Fragment {
+            status: StatusCode::from_u16(status).unwrap(),
+        };
+        let to_x = Overrides {
+            redirect: Some("/x".into()),
+            status: None,
+        };
+        let hidden = Overrides {
+            redirect: None,
+            status: Some(404),
+        };
+        let login = "/login?next=/dash%3Fa%3D1%26b%3D2";
+        let cases = [
+            // (mode, Accept html?, kind, overrides, answer)
+            (Deny::Auto, false, Unauthenticated, &none, hx(401, login)),
+            (Deny::Auto, true, Unauthenticated, &none, hx(401, login)),
+            (
+                Deny::Auto,
+                true,
+                Reauthenticate,
+                &none,
+                hx(401, &format!("{login}&reason=reauthenticate")),
+            ),
+            (
+                Deny::Redirect,
+                false,
+                Unauthenticated,
+                &none,
+                hx(401, login),
+            ),
+            (Deny::Auto, true, Forbidden, &none, fragment(403)),
+            (Deny::Auto, false, Forbidden, &none, fragment(403)),
+            (Deny::Auto, true, Forbidden, &hidden, fragment(404)),
+            (Deny::Auto, true, Forbidden, &to_x, hx(403, "/x")),
+            (
+                Deny::Auto,
+                true,
+                AlreadyAuthenticated,
+                &none,
+                hx(403, "/home"),
+            ),
+            (Deny::Json, true, Unauthenticated, &none, json(401)),
+            // JSON-only apps answer as without htmx (a 403 follows Accept there).
+            (Deny::Json, false, Forbidden, &none, json(403)),
+        ];
+        for (i, (mode, html, kind, overrides, want)) in cases.into_iter().enumerate() {
+            let ctx = DenyContext {
+                htmx: true,
+                ..ctx(mode, html)
+            };
+            assert_eq!(decide(kind, overrides, &ctx), want, "case {i}");
+        }
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("HX-Request", "true"))
+            .to_http_request();
+        assert!(is_htmx(&req));
+        let req = actix_web::test::TestRequest::default()
+            .insert_header(("HX-Request", "false"))
+            .to_http_request();
+        assert!(!is_htmx(&req));
     }
 
     #[test]

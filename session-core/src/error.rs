@@ -36,6 +36,18 @@ pub enum ConfigError {
         /// What is wrong with it.
         reason: String,
     },
+    /// The role table ([`crate::Authorization`]) has roles that include each other.
+    RoleCycle {
+        /// The roles on the cycle, the first repeated at the end (`a -> b -> a`).
+        roles: Vec<String>,
+    },
+    /// A role of the role table includes a role that is not declared.
+    UnknownRole {
+        /// The undeclared role.
+        role: String,
+        /// The role that includes it.
+        included_by: String,
+    },
 }
 
 impl ConfigError {
@@ -70,6 +82,14 @@ impl fmt::Display for ConfigError {
             Self::Invalid { setting, reason } => {
                 write!(f, "invalid session configuration `{setting}`: {reason}")
             }
+            Self::RoleCycle { roles } => {
+                write!(f, "role hierarchy has a cycle: {}", roles.join(" -> "))
+            }
+            Self::UnknownRole { role, included_by } => write!(
+                f,
+                "role `{included_by}` includes `{role}`, which is not declared; declare it with \
+                 .role(\"{role}\")"
+            ),
         }
     }
 }
@@ -178,6 +198,15 @@ pub enum SessionError {
     },
     /// [`crate::Session::sign_out_other_devices`] was given another user than the one signed in.
     UserMismatch,
+    /// A guard's rule that the role table ([`crate::Authorization`]) makes impossible (a role
+    /// excluded by a rule that also requires a role including it) or met by every signed-in
+    /// user; raised at the guard's first evaluation, so it never silently refuses everyone.
+    RuleUnderRoleTable {
+        /// The rule, in its normalized form.
+        rule: String,
+        /// What is wrong with it.
+        problem: &'static str,
+    },
 }
 
 impl fmt::Display for SessionError {
@@ -206,6 +235,11 @@ impl fmt::Display for SessionError {
             ),
             Self::UserMismatch => f.write_str(
                 "sign_out_other_devices was given a user other than the one signed in to this session",
+            ),
+            Self::RuleUnderRoleTable { rule, problem } => write!(
+                f,
+                "guard rule `{rule}` {problem} (a role includes the roles it lists, and grants \
+                 their permissions); fix the rule or the role table"
             ),
         }
     }

@@ -90,6 +90,10 @@ pub enum SecurityEvent {
         kind: DenyKind,
         /// The request path (without the query).
         path: String,
+        /// The atom of the guard's rule that decided (`role=admin`, `permission=notes:edit`,
+        /// `fresh`, `authenticated`, `not(role=suspended)`, or an `any(..)` none of whose rules
+        /// held); `None` for `skip_if_authenticated`. For the operator; the client never sees it.
+        decided_by: Option<String>,
     },
     /// A form post's CSRF token was missing or wrong.
     CsrfFailed {
@@ -176,8 +180,18 @@ pub(crate) fn emit(hook: Option<&Hook>, event: SecurityEvent) {
         SecurityEvent::SessionRefused { reason } => {
             tracing::debug!(target: TARGET, event = kind, reason);
         }
-        SecurityEvent::Denied { kind: denial, path } => {
-            tracing::info!(target: TARGET, event = kind, reason = denial.as_str(), path = %path);
+        SecurityEvent::Denied {
+            kind: denial,
+            path,
+            decided_by,
+        } => {
+            tracing::info!(
+                target: TARGET,
+                event = kind,
+                reason = denial.as_str(),
+                path = %path,
+                decided_by = decided_by.as_deref().unwrap_or("-"),
+            );
         }
         SecurityEvent::CsrfFailed { path } => {
             tracing::warn!(target: TARGET, event = kind, path = ?path);

@@ -13,6 +13,7 @@ use std::{
     marker::PhantomData,
     ops::Deref,
     pin::Pin,
+    sync::{Arc, Mutex},
 };
 
 use actix_utils::future::Either;
@@ -21,8 +22,8 @@ use actix_web::{dev::Payload, Error, FromRequest, HttpRequest};
 use session_rules::{denial_status, same_origin_path, RedirectProblem, StatusProblem};
 
 use crate::{
-    deny::{wants_html, AuthError, DenyContext, DenyKind, Overrides},
-    error::GuardError,
+    deny::{is_htmx, wants_html, AuthError, DenyContext, DenyKind, Overrides},
+    error::{GuardError, SessionError},
     events::SecurityEvent,
     rule::Rule,
     session::RequestState,
@@ -66,7 +67,13 @@ enum Policy {
 pub struct Guard {
     policy: Policy,
     overrides: Overrides,
+    /// The rule's verdict under each role table it has met (by table id): computed at
+    /// the first evaluation under that table, `Some` = the rule is impossible or vacuous there.
+    under_tables: Arc<Mutex<Vec<TableVerdict>>>,
 }
+
+/// A role table's id, and the problem its hierarchy makes of a guard's rule, if any.
+type TableVerdict = (u64, Option<&'static str>);
 
 impl Guard {
     /// Lets through signed-in users who meet `rule`; denials get the configured answers.
@@ -74,6 +81,7 @@ impl Guard {
         Self {
             policy: Policy::Require(rule),
             overrides: Overrides::default(),
+            under_tables: Arc::default(),
         }
     }
 
@@ -84,6 +92,7 @@ impl Guard {
         Self {
             policy: Policy::SkipIfAuthenticated,
             overrides: Overrides::default(),
+            under_tables: Arc::default(),
         }
     }
 
@@ -124,13 +133,47 @@ impl Guard {
             Ok(state) => state,
             Err(e) => return Some(Err(e.into())),
         };
-        let verdict = self.verdict(req, state.user().as_ref(), state.now, None)?;
-        Some(self.answer(req, &state, verdict))
+        if let Err(e) = self.fits_table(&state) {
+            return Some(Err(e.into()));
+        }
+        let user = state.user();
+        let verdict = self.verdict(req, user.as_ref(), state.now, None)?;
+        let decided_by = || self.decided_by(user.as_ref(), state.now, None);
+        Some(self.answer(req, &state, verdict, decided_by))
+    }
+
+    /// Refuses a rule that the app's role table makes impossible (or met by everyone), with an
+    /// error (a logged 500) rather than a silent always-deny. Checked once per table.
+    fn fits_table(&self, state: &RequestState) -> Result<(), SessionError> {
+        let (Policy::Require(rule), Some(table)) = (&self.policy, &state.config.roles) else {
+            return Ok(());
+        };
+        // A poisoned lock holds only complete entries (pushed whole), so it is safe to reuse.
+        let mut seen = self
+            .under_tables
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let problem = match seen.iter().find(|(id, _)| *id == table.id) {
+            Some((_, problem)) => *problem,
+            None => {
+                let problem = rule.under_table(table);
+                seen.push((table.id, problem));
+                problem
+            }
+        };
+        match problem {
+            None => Ok(()),
+            Some(problem) => Err(SessionError::RuleUnderRoleTable {
+                rule: rule.to_string(),
+                problem,
+            }),
+        }
     }
 
     /// Runs the rule's async checks for the signed-in user, then decides.
     async fn check_async(&self, req: &HttpRequest) -> Result<(), Error> {
         let state = RequestState::from_request(req)?;
+        self.fits_table(&state)?;
         let user = state.user();
         let mut answers = Vec::new();
         if let (Policy::Require(rule), Some(user)) = (&self.policy, &user) {
@@ -143,7 +186,21 @@ impl Guard {
         let verdict = self
             .verdict(req, user.as_ref(), state.now, Some(&answers))
             .unwrap_or(Err(DenyKind::Forbidden));
-        self.answer(req, &state, verdict)
+        let decided_by = || self.decided_by(user.as_ref(), state.now, Some(&answers));
+        self.answer(req, &state, verdict, decided_by)
+    }
+
+    /// The atom that decided a denial, for the security event.
+    fn decided_by(
+        &self,
+        user: Option<&AuthUser>,
+        now: i64,
+        answers: Option<&[bool]>,
+    ) -> Option<String> {
+        match &self.policy {
+            Policy::Require(rule) => rule.decided_by(user, now, answers),
+            Policy::SkipIfAuthenticated => None,
+        }
     }
 
     /// The policy's decision for `user`; `None` when a rule needs its async checks' `answers`.
@@ -172,6 +229,7 @@ impl Guard {
         req: &HttpRequest,
         state: &RequestState,
         verdict: Result<(), DenyKind>,
+        decided_by: impl FnOnce() -> Option<String>,
     ) -> Result<(), Error> {
         verdict.map_err(|kind| {
             // Only guards announce denials: an extractor's refusal may be an `Option<..>` that
@@ -179,6 +237,7 @@ impl Guard {
             state.config.emit(SecurityEvent::Denied {
                 kind,
                 path: req.path().to_owned(),
+                decided_by: decided_by(),
             });
             deny_for(req, state, kind, &self.overrides).into()
         })
@@ -357,6 +416,7 @@ pub(crate) fn deny_for(
             reauth_url: config.reauth_url.as_deref(),
             home_url: &config.home_url,
             wants_html: wants_html(req),
+            htmx: is_htmx(req),
             next,
         },
     );

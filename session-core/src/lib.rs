@@ -34,6 +34,7 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+mod authz;
 mod cache;
 mod claims;
 pub mod clock;
@@ -68,6 +69,7 @@ mod user;
 pub mod __private;
 
 pub use crate::{
+    authz::{Authorization, AuthorizationBuilder, IntoAuthorization, PermissionName},
     codec::{Rejection, MAX_COOKIE_LEN},
     config::AuthSessionBuilder,
     deny::{AuthError, Deny, DenyKind},
@@ -88,14 +90,18 @@ pub use crate::{
 #[cfg(feature = "actix-session")]
 pub use crate::storage::server::hashed_session_key;
 #[cfg(feature = "macros")]
-pub use session_macros::{authorize, login_required, require_role, skip_if_authenticated};
+pub use session_macros::{
+    authorize, login_required, require_permission, require_role, skip_if_authenticated,
+};
 
 /// Everything a typical app imports: `use session_core::prelude::*;`.
 pub mod prelude {
     #[cfg(feature = "macros")]
-    pub use crate::{authorize, login_required, require_role, skip_if_authenticated};
     pub use crate::{
-        AuthError, AuthSession, AuthUser, ConfigError, Current, Deny, Key, Login, Refresh, Require,
-        RoleName, Rule, Session, SessionError, User, UserStore,
+        authorize, login_required, require_permission, require_role, skip_if_authenticated,
+    };
+    pub use crate::{
+        AuthError, AuthSession, AuthUser, Authorization, ConfigError, Current, Deny, Key, Login,
+        PermissionName, Refresh, Require, RoleName, Rule, Session, SessionError, User, UserStore,
     };
 }

@@ -51,6 +51,13 @@ pub trait User: Send + Sync + 'static {
     /// The user's roles now, checked by `require_role`, `authorize` and [`crate::Require`].
     fn roles(&self) -> &[String];
 
+    /// Permissions the user holds on their own, beside those their roles grant through the
+    /// role table ([`crate::Authorization`]); checked by `require_permission`, `permission = ..`
+    /// and [`crate::Require::permission`]. Default: none.
+    fn permissions(&self) -> &[String] {
+        &[]
+    }
+
     /// Bytes that change whenever the user's credentials change (the password hash, a
     /// "sessions epoch" counter, ...). A session started under other bytes ends on its next
     /// request. Default: none (sessions survive credential changes).
@@ -66,6 +73,9 @@ impl<U: User> User for Arc<U> {
     }
     fn roles(&self) -> &[String] {
         (**self).roles()
+    }
+    fn permissions(&self) -> &[String] {
+        (**self).permissions()
     }
     fn fingerprint(&self) -> Option<&[u8]> {
         (**self).fingerprint()
@@ -137,6 +147,7 @@ impl<S: UserStore> UserStore for web::Data<S> {
 pub(crate) trait AnyUser: Send + Sync {
     fn id(&self) -> &str;
     fn roles(&self) -> &[String];
+    fn permissions(&self) -> &[String];
     fn fingerprint(&self) -> Option<&[u8]>;
     fn as_any(&self) -> &dyn Any;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
@@ -148,6 +159,9 @@ impl<U: User> AnyUser for U {
     }
     fn roles(&self) -> &[String] {
         User::roles(self)
+    }
+    fn permissions(&self) -> &[String] {
+        User::permissions(self)
     }
     fn fingerprint(&self) -> Option<&[u8]> {
         User::fingerprint(self)

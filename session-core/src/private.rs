@@ -58,7 +58,11 @@ pub mod bench {
 
     /// A signed-in user with `roles`, for rule evaluation.
     pub fn user(auth: &AuthSession, roles: &[&str]) -> AuthUser {
-        AuthUser::new(Arc::new(claims(auth, "u", roles, 0)), None)
+        AuthUser::new(
+            Arc::new(claims(auth, "u", roles, 0)),
+            None,
+            auth.config().roles.clone(),
+        )
     }
 
     /// Evaluates `rule` for `user` now: `true` when allowed.

@@ -45,6 +45,12 @@ impl Require {
         Self::rule(Rule::role(role))
     }
 
+    /// Signed-in users with `permission` (from their record or their roles; see
+    /// [`crate::AuthUser::has_permission`]).
+    pub fn permission(permission: impl Into<std::borrow::Cow<'static, str>>) -> Self {
+        Self::rule(Rule::permission(permission))
+    }
+
     /// Signed-in users who meet `rule`.
     pub fn rule(rule: Rule) -> Self {
         Self::guard(Guard::require(rule))

@@ -4,7 +4,11 @@ use std::{borrow::Cow, cell::Cell, fmt, future::Future, pin::Pin, sync::Arc};
 
 use actix_web::HttpRequest;
 
-use crate::{deny::DenyKind, user::AuthUser};
+use crate::{
+    authz::{PermissionName, RoleTable},
+    deny::DenyKind,
+    user::AuthUser,
+};
 
 /// A role name that an app's role enum can provide, for typed roles:
 /// `#[require_role(Role::Admin)]`.
@@ -55,6 +59,7 @@ pub struct Rule(Node);
 enum Node {
     Authenticated,
     Role(Cow<'static, str>),
+    Permission(Cow<'static, str>),
     Any(Vec<Rule>),
     All(Vec<Rule>),
     Not(Box<Rule>),
@@ -160,6 +165,18 @@ impl Rule {
         Self(Node::Role(Cow::Owned(role.role_name().to_owned())))
     }
 
+    /// A user with this permission (see [`AuthUser::has_permission`]).
+    pub fn permission(permission: impl Into<Cow<'static, str>>) -> Self {
+        Self(Node::Permission(permission.into()))
+    }
+
+    /// A user with this typed permission.
+    pub fn permission_name<P: PermissionName>(permission: P) -> Self {
+        Self(Node::Permission(Cow::Owned(
+            permission.permission_name().to_owned(),
+        )))
+    }
+
     /// At least one of `rules` (an empty list never passes).
     pub fn any(rules: impl IntoIterator<Item = Rule>) -> Self {
         Self(Node::Any(rules.into_iter().collect()))
@@ -219,6 +236,73 @@ impl Rule {
         }
     }
 
+    /// The atom that decided a denial of `user`, for the security event: `authenticated` when
+    /// nobody is signed in, `fresh` for a reauthentication, otherwise the failing atom
+    /// (`role=admin`, `permission=notes:edit`, `check=<fn>`, `not(role=suspended)`), or the
+    /// `any(..)` none of whose rules held. `None` when the rule lets the user through.
+    pub(crate) fn decided_by(
+        &self,
+        user: Option<&AuthUser>,
+        now: i64,
+        answers: Option<&[bool]>,
+    ) -> Option<String> {
+        let Some(user) = user else {
+            return Some("authenticated".to_owned());
+        };
+        let answers = Answers {
+            values: answers,
+            next: Cell::new(0),
+        };
+        match self.decide(Some(user), now, answers.values)? {
+            Ok(()) => None,
+            Err(DenyKind::Reauthenticate) => Some("fresh".to_owned()),
+            Err(_) => self.blame(user, now, &answers).1,
+        }
+    }
+
+    /// The value (as `holds` with `now`) and, when false, the atom to blame. Visits every child
+    /// in order, so async checks meet their answers as in `holds`.
+    fn blame(
+        &self,
+        user: &AuthUser,
+        now: i64,
+        answers: &Answers<'_>,
+    ) -> (Option<bool>, Option<String>) {
+        match &self.0 {
+            Node::Any(rules) => {
+                let values: Vec<_> = rules.iter().map(|r| r.blame(user, now, answers)).collect();
+                let value = Rule(Node::Any(Vec::new())).combine(values.iter().map(|v| v.0));
+                (value, (value == Some(false)).then(|| self.to_string()))
+            }
+            Node::All(rules) => {
+                let values: Vec<_> = rules.iter().map(|r| r.blame(user, now, answers)).collect();
+                let value = Rule(Node::All(Vec::new())).combine(values.iter().map(|v| v.0));
+                let blamed = values.into_iter().find(|v| v.0 == Some(false));
+                (value, blamed.and_then(|v| v.1))
+            }
+            _ => {
+                let value = self.holds(user, Some(now), answers);
+                (value, (value == Some(false)).then(|| self.to_string()))
+            }
+        }
+    }
+
+    /// Kleene `any`/`all` over child values, as in `holds`.
+    fn combine(&self, values: impl Iterator<Item = Option<bool>>) -> Option<bool> {
+        let values: Vec<_> = values.collect();
+        let (decisive, other) = match &self.0 {
+            Node::Any(_) => (true, false),
+            _ => (false, true),
+        };
+        if values.contains(&Some(decisive)) {
+            Some(decisive)
+        } else if values.contains(&None) {
+            None
+        } else {
+            Some(other)
+        }
+    }
+
     /// The async checks of this rule, in the order `holds` meets them.
     pub(crate) fn async_checks(&self) -> Vec<AsyncCheck> {
         let mut checks = Vec::new();
@@ -231,7 +315,11 @@ impl Rule {
             Node::Any(rules) | Node::All(rules) => rules.iter().for_each(|r| r.collect_async(out)),
             Node::Not(rule) => rule.collect_async(out),
             Node::AsyncCheck(check) => out.push(Arc::clone(check)),
-            Node::Authenticated | Node::Role(_) | Node::Check(_) | Node::Fresh(_) => {}
+            Node::Authenticated
+            | Node::Role(_)
+            | Node::Permission(_)
+            | Node::Check(_)
+            | Node::Fresh(_) => {}
         }
     }
 
@@ -242,6 +330,7 @@ impl Rule {
         match &self.0 {
             Node::Authenticated => Some(true),
             Node::Role(role) => Some(user.has_role(role)),
+            Node::Permission(permission) => Some(user.has_permission(permission)),
             Node::Any(rules) => {
                 let values: Vec<_> = rules.iter().map(|r| r.holds(user, now, answers)).collect();
                 if values.contains(&Some(true)) {
@@ -272,17 +361,185 @@ impl Rule {
     }
 }
 
+/// Most distinct atoms [`Rule::under_table`] enumerates (2^12 worlds at most).
+const MAX_ATOMS: usize = 12;
+
+/// The atoms of a rule, numbered: roles and permissions by name, every check and `fresh`
+/// occurrence on its own.
+#[derive(Default)]
+struct Atoms {
+    roles: Vec<String>,
+    permissions: Vec<String>,
+    free: usize,
+}
+
+impl Atoms {
+    fn len(&self) -> usize {
+        self.roles.len() + self.permissions.len() + self.free
+    }
+    fn role(&self, name: &str) -> usize {
+        self.roles
+            .iter()
+            .position(|r| r == name)
+            .expect("collected")
+    }
+    fn permission(&self, name: &str) -> usize {
+        self.roles.len()
+            + self
+                .permissions
+                .iter()
+                .position(|p| p == name)
+                .expect("collected")
+    }
+}
+
+impl Rule {
+    /// What the role table makes of this rule: `Some` with the problem when no user can meet it,
+    /// or when every signed-in user does although it names roles or permissions. The macros
+    /// cannot see the table, so this is their contradiction/tautology check under a hierarchy.
+    ///
+    /// Sound, never a false alarm: it enumerates a superset of the possible users (any set of
+    /// declared roles, any undeclared role of the rule held directly, any of the rule's
+    /// permissions held by the record, every check and `fresh` independently true or false), so
+    /// "never" or "always" over those holds for the real users too. `None` (no verdict) above
+    /// [`MAX_ATOMS`] atoms.
+    pub(crate) fn under_table(&self, table: &RoleTable) -> Option<&'static str> {
+        let mut atoms = Atoms::default();
+        self.collect_atoms(&mut atoms);
+        if atoms.len() > MAX_ATOMS {
+            return None;
+        }
+        let named = atoms.roles.len() + atoms.permissions.len();
+        // What holding one role (or one own permission) turns on, as atom bits.
+        let mut signatures: Vec<u32> = table
+            .declared()
+            .map(|held| {
+                let roles = atoms.roles.iter().enumerate();
+                let permissions = atoms.permissions.iter().enumerate();
+                roles
+                    .filter(|(_, r)| table.includes(held, r))
+                    .map(|(i, _)| 1 << i)
+                    .chain(
+                        permissions
+                            .filter(|(_, p)| table.grants(held, p))
+                            .map(|(i, _)| 1 << (atoms.roles.len() + i)),
+                    )
+                    .fold(0, |a, b| a | b)
+            })
+            .collect();
+        signatures.extend(
+            (0..atoms.roles.len())
+                .filter(|&i| !table.is_declared(&atoms.roles[i]))
+                .map(|i| 1 << i),
+        );
+        signatures.extend((atoms.roles.len()..named).map(|i| 1 << i));
+        let mut reachable = std::collections::BTreeSet::from([0u32]);
+        for signature in signatures {
+            let more: Vec<u32> = reachable.iter().map(|v| v | signature).collect();
+            reachable.extend(more);
+        }
+        let (mut met, mut unmet) = (false, false);
+        for named_bits in reachable {
+            for free_bits in 0..1u32 << atoms.free {
+                let bits = named_bits | free_bits << named;
+                let mut next_free = named;
+                match self.eval(&atoms, bits, &mut next_free) {
+                    true => met = true,
+                    false => unmet = true,
+                }
+            }
+        }
+        match (met, unmet) {
+            (false, _) => Some("can never be met under the role table"),
+            (true, false) if named > 0 => {
+                Some("is met by every signed-in user under the role table")
+            }
+            _ => None,
+        }
+    }
+
+    fn collect_atoms(&self, atoms: &mut Atoms) {
+        match &self.0 {
+            Node::Role(role) if !atoms.roles.iter().any(|r| r == role) => {
+                atoms.roles.push(role.to_string());
+            }
+            Node::Permission(p) if !atoms.permissions.iter().any(|q| q == p) => {
+                atoms.permissions.push(p.to_string());
+            }
+            Node::Check(_) | Node::AsyncCheck(_) | Node::Fresh(_) => atoms.free += 1,
+            Node::Any(rules) | Node::All(rules) => {
+                rules.iter().for_each(|r| r.collect_atoms(atoms))
+            }
+            Node::Not(rule) => rule.collect_atoms(atoms),
+            Node::Authenticated | Node::Role(_) | Node::Permission(_) => {}
+        }
+    }
+
+    /// The rule under `bits` (bit `i` = atom `i`); `next_free` numbers the free atoms in the
+    /// order `collect_atoms` met them. Every child is visited, so the numbering stays aligned.
+    fn eval(&self, atoms: &Atoms, bits: u32, next_free: &mut usize) -> bool {
+        let bit = |i: usize| bits >> i & 1 == 1;
+        match &self.0 {
+            Node::Authenticated => true,
+            Node::Role(role) => bit(atoms.role(role)),
+            Node::Permission(p) => bit(atoms.permission(p)),
+            Node::Check(_) | Node::AsyncCheck(_) | Node::Fresh(_) => {
+                *next_free += 1;
+                bit(*next_free - 1)
+            }
+            Node::Any(rules) => rules
+                .iter()
+                .map(|r| r.eval(atoms, bits, next_free))
+                .fold(false, |a, b| a | b),
+            Node::All(rules) => rules
+                .iter()
+                .map(|r| r.eval(atoms, bits, next_free))
+                .fold(true, |a, b| a & b),
+            Node::Not(rule) => !rule.eval(atoms, bits, next_free),
+        }
+    }
+}
+
 impl fmt::Debug for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.0 {
             Node::Authenticated => f.write_str("authenticated"),
             Node::Role(role) => write!(f, "role = {role:?}"),
+            Node::Permission(permission) => write!(f, "permission = {permission:?}"),
             Node::Any(rules) => write!(f, "any{rules:?}"),
             Node::All(rules) => write!(f, "all{rules:?}"),
             Node::Not(rule) => write!(f, "not({rule:?})"),
             Node::Check(_) => f.write_str("check = <fn>"),
             Node::AsyncCheck(_) => f.write_str("check = <async fn>"),
             Node::Fresh(secs) => write!(f, "fresh = {secs}"),
+        }
+    }
+}
+
+/// The normalized form, one line: `all(role=admin, not(permission=notes:delete), fresh=300)`.
+/// Checks show as `check=<fn>`; an access manifest can print rules with it.
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let list = |f: &mut fmt::Formatter<'_>, name: &str, rules: &[Rule]| {
+            write!(f, "{name}(")?;
+            for (i, rule) in rules.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                write!(f, "{rule}")?;
+            }
+            f.write_str(")")
+        };
+        match &self.0 {
+            Node::Authenticated => f.write_str("authenticated"),
+            Node::Role(role) => write!(f, "role={role}"),
+            Node::Permission(permission) => write!(f, "permission={permission}"),
+            Node::Any(rules) => list(f, "any", rules),
+            Node::All(rules) => list(f, "all", rules),
+            Node::Not(rule) => write!(f, "not({rule})"),
+            Node::Check(_) => f.write_str("check=<fn>"),
+            Node::AsyncCheck(_) => f.write_str("check=<async fn>"),
+            Node::Fresh(secs) => write!(f, "fresh={secs}"),
         }
     }
 }
@@ -299,7 +556,7 @@ mod tests {
             roles: roles.iter().map(|r| (*r).to_owned()).collect(),
             ..Claims::sample()
         };
-        AuthUser::new(Arc::new(claims), None)
+        AuthUser::new(Arc::new(claims), None, None)
     }
 
     async fn never(_: AuthUser, _: HttpRequest) -> bool {
@@ -389,6 +646,139 @@ mod tests {
         assert_eq!(
             Rule::check(never).decide(None, 10, None),
             Some(Err(DenyKind::Unauthenticated))
+        );
+    }
+
+    #[test]
+    fn verdicts_under_a_role_table() {
+        let table = crate::Authorization::builder()
+            .role("admin")
+            .includes(["editor"])
+            .grants(["notes:delete"])
+            .role("editor")
+            .grants(["notes:edit"])
+            .table()
+            .unwrap();
+        let impossible = Some("can never be met under the role table");
+        let always = Some("is met by every signed-in user under the role table");
+        let r = Rule::role;
+        let p = Rule::permission;
+        let cases = [
+            (Rule::all([r("admin"), Rule::not(r("editor"))]), impossible),
+            (
+                Rule::all([r("admin"), Rule::not(p("notes:edit"))]),
+                impossible,
+            ),
+            (Rule::any([r("editor"), Rule::not(r("admin"))]), always),
+            // Fine rules: the editor-but-not-admin rule, plain atoms, an undeclared role.
+            (Rule::all([r("editor"), Rule::not(r("admin"))]), None),
+            (
+                Rule::all([p("notes:edit"), Rule::not(p("notes:delete"))]),
+                None,
+            ),
+            (r("admin"), None),
+            (Rule::all([r("ghost"), Rule::not(r("admin"))]), None),
+            // A record may hold a permission on its own: not(role) with it is possible.
+            (Rule::all([p("notes:delete"), Rule::not(r("admin"))]), None),
+            // Checks and fresh are free: the hierarchy part still decides.
+            (
+                Rule::all([r("admin"), Rule::not(r("editor")), Rule::check(has_a)]),
+                impossible,
+            ),
+            (Rule::all([r("admin"), Rule::fresh(60)]), None),
+            (
+                Rule::all([Rule::check(never), Rule::not(Rule::check(never))]),
+                None,
+            ),
+            (Rule::authenticated(), None),
+        ];
+        for (i, (rule, want)) in cases.into_iter().enumerate() {
+            assert_eq!(rule.under_table(&table), want, "case {i}: {rule}");
+        }
+    }
+
+    /// The deciding atom of a denial, for the security event.
+    #[test]
+    fn denials_name_the_deciding_atom() {
+        let r = Rule::role;
+        let p = Rule::permission;
+        type Blame = (
+            Rule,
+            &'static [&'static str],
+            Option<&'static [bool]>,
+            Option<&'static str>,
+        );
+        let cases: Vec<Blame> = vec![
+            (r("admin"), &["editor"], None, Some("role=admin")),
+            (r("admin"), &["admin"], None, None),
+            (p("notes:edit"), &[], None, Some("permission=notes:edit")),
+            (
+                Rule::all([r("a"), Rule::not(r("suspended")), p("x")]),
+                &["a", "suspended"],
+                None,
+                Some("not(role=suspended)"),
+            ),
+            (
+                Rule::any([r("a"), p("x")]),
+                &[],
+                None,
+                Some("any(role=a, permission=x)"),
+            ),
+            (
+                Rule::all([r("a"), Rule::fresh(0)]),
+                &["a"],
+                None,
+                Some("fresh"),
+            ),
+            (
+                Rule::all([r("b"), Rule::fresh(0)]),
+                &["a"],
+                None,
+                Some("role=b"),
+            ),
+            (
+                Rule::all([Rule::check(never), Rule::check(has_a)]),
+                &[],
+                Some(&[true]),
+                Some("check=<fn>"),
+            ),
+            (
+                Rule::all([Rule::check(has_a), Rule::check(never)]),
+                &["a"],
+                Some(&[false]),
+                Some("check=<async fn>"),
+            ),
+        ];
+        for (i, (rule, roles, answers, want)) in cases.into_iter().enumerate() {
+            let user = user(roles);
+            assert_eq!(
+                rule.decided_by(Some(&user), 10, answers).as_deref(),
+                want,
+                "case {i}: {rule}"
+            );
+        }
+        assert_eq!(
+            r("a").decided_by(None, 10, None).as_deref(),
+            Some("authenticated")
+        );
+    }
+
+    #[test]
+    fn display_is_normalized() {
+        let rule = Rule::any([
+            Rule::all([
+                Rule::role("admin"),
+                Rule::not(Rule::permission("notes:delete")),
+                Rule::fresh(300),
+            ]),
+            Rule::check(has_a),
+            Rule::check(never),
+            Rule::authenticated(),
+        ]);
+        assert_eq!(
+            rule.to_string(),
+            "any(all(role=admin, not(permission=notes:delete), fresh=300), check=<fn>, \
+             check=<async fn>, authenticated)"
         );
     }
 

@@ -149,7 +149,7 @@ impl RequestState {
         self.incoming
             .as_ref()
             .filter(|c| c.is_authenticated())
-            .map(|c| AuthUser::new(Arc::clone(c), self.live.clone()))
+            .map(|c| AuthUser::new(Arc::clone(c), self.live.clone(), self.config.roles.clone()))
     }
 
     /// Whether the handler changed the session (login, logout, data, ...).

@@ -11,6 +11,7 @@ use actix_web::{dev::Payload, Error, FromRequest, HttpRequest};
 use serde::de::DeserializeOwned;
 
 use crate::{
+    authz::SharedRoles,
     claims::Claims,
     deny::DenyKind,
     error::SessionError,
@@ -38,12 +39,22 @@ pub struct AuthUser {
     claims: Arc<Claims>,
     /// With a user store: the record loaded for this request, whose roles count.
     live: Option<LiveUser>,
+    /// The app's role table, if it declared one.
+    table: Option<SharedRoles>,
 }
 
 impl AuthUser {
-    pub(crate) fn new(claims: Arc<Claims>, live: Option<LiveUser>) -> Self {
+    pub(crate) fn new(
+        claims: Arc<Claims>,
+        live: Option<LiveUser>,
+        table: Option<SharedRoles>,
+    ) -> Self {
         debug_assert!(claims.is_authenticated());
-        Self { claims, live }
+        Self {
+            claims,
+            live,
+            table,
+        }
     }
 
     /// The user id given to [`crate::Login::new`].
@@ -51,8 +62,9 @@ impl AuthUser {
         self.claims.sub.as_deref().unwrap_or_default()
     }
 
-    /// The user's roles: with a user store, the record's roles loaded for this request;
-    /// without, the roles given at login.
+    /// The roles the user holds: with a user store, the record's roles loaded for this request;
+    /// without, the roles given at login. Roles these include through the role table
+    /// ([`crate::Authorization`]) are not listed; [`AuthUser::has_role`] counts them.
     pub fn roles(&self) -> &[String] {
         match &self.live {
             Some(user) => user.roles(),
@@ -60,9 +72,46 @@ impl AuthUser {
         }
     }
 
-    /// Whether the user has `role` (see [`AuthUser::roles`]).
+    /// Whether the user has `role`: holds it (see [`AuthUser::roles`]) or holds a role that
+    /// includes it in the role table ([`crate::Authorization`]).
     pub fn has_role(&self, role: &str) -> bool {
-        self.roles().iter().any(|r| r == role)
+        match &self.table {
+            Some(table) => self.roles().iter().any(|held| table.includes(held, role)),
+            None => self.roles().iter().any(|r| r == role),
+        }
+    }
+
+    /// Whether the user has `permission`: the loaded record lists it
+    /// ([`crate::User::permissions`]), or a role the user has (following the hierarchy) grants
+    /// it in the role table ([`crate::Authorization`]).
+    pub fn has_permission(&self, permission: &str) -> bool {
+        let own = self
+            .live
+            .as_ref()
+            .is_some_and(|user| user.permissions().iter().any(|p| p == permission));
+        own || self.table.as_ref().is_some_and(|table| {
+            self.roles()
+                .iter()
+                .any(|held| table.grants(held, permission))
+        })
+    }
+
+    /// Every permission the user has (see [`AuthUser::has_permission`]), sorted, without
+    /// repeats.
+    pub fn permissions(&self) -> Vec<&str> {
+        let mut all: Vec<&str> = self
+            .live
+            .as_ref()
+            .map(|user| user.permissions().iter().map(String::as_str).collect())
+            .unwrap_or_default();
+        if let Some(table) = &self.table {
+            for held in self.roles() {
+                all.extend(table.permissions(held));
+            }
+        }
+        all.sort_unstable();
+        all.dedup();
+        all
     }
 
     /// The user's record loaded by the configured user store for this request, if it is a `U`

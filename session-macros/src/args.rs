@@ -16,15 +16,17 @@ pub(crate) enum Kind {
     LoginRequired,
     SkipIfAuthenticated,
     RequireRole,
+    RequirePermission,
     Authorize,
 }
 
 impl Kind {
     /// Every attribute, for spotting siblings on the same function.
-    pub(crate) const ALL: [Kind; 4] = [
+    pub(crate) const ALL: [Kind; 5] = [
         Kind::LoginRequired,
         Kind::SkipIfAuthenticated,
         Kind::RequireRole,
+        Kind::RequirePermission,
         Kind::Authorize,
     ];
 
@@ -34,6 +36,7 @@ impl Kind {
             Kind::LoginRequired => "login_required",
             Kind::SkipIfAuthenticated => "skip_if_authenticated",
             Kind::RequireRole => "require_role",
+            Kind::RequirePermission => "require_permission",
             Kind::Authorize => "authorize",
         }
     }
@@ -41,7 +44,9 @@ impl Kind {
     /// The `key = value` options the attribute accepts.
     fn options(self) -> &'static [&'static str] {
         match self {
-            Kind::LoginRequired | Kind::RequireRole => &["redirect", "status"],
+            Kind::LoginRequired | Kind::RequireRole | Kind::RequirePermission => {
+                &["redirect", "status"]
+            }
             Kind::SkipIfAuthenticated => &["redirect"],
             Kind::Authorize => &["fresh", "redirect", "status"],
         }
@@ -74,6 +79,10 @@ impl Args {
         };
         if kind == Kind::RequireRole {
             args.rule = Some(positional_role(input)?);
+            comma_unless_end(input)?;
+        }
+        if kind == Kind::RequirePermission {
+            args.rule = Some(positional_permission(input)?);
             comma_unless_end(input)?;
         }
         while !input.is_empty() {
@@ -177,6 +186,32 @@ fn positional_role(input: ParseStream) -> Result<RuleExpr> {
         }
     }
     Ok(RuleExpr::Role(keyword, role))
+}
+
+/// The permission that `#[require_permission(..)]` starts with, as a `permission = ..` rule.
+fn positional_permission(input: ParseStream) -> Result<RuleExpr> {
+    if input.is_empty() {
+        return Err(Error::new(
+            Span::call_site(),
+            "`#[require_permission]` needs a permission: `#[require_permission(\"notes:edit\")]` \
+             or `#[require_permission(Perm::NotesEdit)]`",
+        ));
+    }
+    let value: Expr = input.parse()?;
+    let keyword = Ident::new("permission", Span::call_site());
+    let permission = Role::permission_from_expr(value)?;
+    if input.peek(Token![,]) {
+        let after = input.fork();
+        after.parse::<Token![,]>()?;
+        let option_follows = after.peek(Ident::peek_any) && after.peek2(Token![=]);
+        if !after.is_empty() && !option_follows {
+            return Err(after.error(
+                "`#[require_permission]` takes one permission; for several use \
+                 `#[authorize(all(permission = \"a\", permission = \"b\"))]`",
+            ));
+        }
+    }
+    Ok(RuleExpr::Permission(keyword, permission))
 }
 
 fn expected(kind: Kind) -> String {

@@ -203,6 +203,10 @@ fn rule_expr(rule: &RuleExpr) -> TokenStream {
         RuleExpr::Authenticated(_) => quote!(#rule_type::authenticated()),
         RuleExpr::Role(_, Role::Name(name)) => quote!(#rule_type::role(#name)),
         RuleExpr::Role(_, Role::Typed(path)) => quote!(#rule_type::role_name(#path)),
+        RuleExpr::Permission(_, Role::Name(name)) => quote!(#rule_type::permission(#name)),
+        RuleExpr::Permission(_, Role::Typed(path)) => {
+            quote!(#rule_type::permission_name(#path))
+        }
         RuleExpr::Any(_, _, rules) => {
             let rules = rules.iter().map(rule_expr);
             quote!(#rule_type::any([#(#rules),*]))

@@ -152,6 +152,50 @@ pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::guard(Kind::RequireRole, args.into(), item.into()).into()
 }
 
+/// Admits signed-in users holding a permission: listed by their record
+/// (`session_core::User::permissions`) or granted to one of their roles, or to a role those
+/// include, by the role table (`session_core::Authorization`).
+///
+/// The permission is a string, or a value of the app's own permission type implementing
+/// `session_core::PermissionName`, so a misspelt variant is a compile error.
+///
+/// ```
+/// use actix_web::{post, Responder};
+/// use session_core::prelude::*;
+///
+/// enum Perm {
+///     NotesDelete,
+/// }
+///
+/// impl PermissionName for Perm {
+///     fn permission_name(&self) -> &str {
+///         match self {
+///             Perm::NotesDelete => "notes:delete",
+///         }
+///     }
+/// }
+///
+/// #[post("/notes/{id}/edit")]
+/// #[require_permission("notes:edit")]
+/// async fn edit() -> impl Responder {
+///     "edited"
+/// }
+///
+/// #[post("/notes/{id}/delete")]
+/// #[require_permission(Perm::NotesDelete, status = 404)]
+/// async fn delete() -> impl Responder {
+///     "deleted"
+/// }
+/// ```
+///
+/// After the permission, the optional `redirect = ".."` and `status = N` of
+/// [`macro@login_required`]. Anonymous requests get the not-signed-in answer, signed-in users
+/// without the permission 403.
+#[proc_macro_attribute]
+pub fn require_permission(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::guard(Kind::RequirePermission, args.into(), item.into()).into()
+}
+
 /// Admits signed-in users for whom a rule holds.
 ///
 /// ```
@@ -178,6 +222,10 @@ pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
 /// The rule (exactly one; combine several with `all` or `any`):
 /// - `authenticated`: any signed-in user;
 /// - `role = "name"` or `role = Role::Variant` (a type implementing `session_core::RoleName`);
+///   with a role table (`session_core::Authorization`), a role is also held through the roles
+///   that include it;
+/// - `permission = "name"` or `permission = Perm::Variant` (a type implementing
+///   `session_core::PermissionName`), as for [`macro@require_permission`];
 /// - `any(rule, ..)`, `all(rule, ..)`: at least one rule each;
 /// - `not(rule)`;
 /// - `check = path::to::function`, a `fn(&AuthUser) -> bool`, or an
@@ -193,9 +241,13 @@ pub fn require_role(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `not(authenticated)`), or that every signed-in user meets although it names roles or checks
 /// (`any(role = "a", not(role = "a"))`), is a compile error: the macro evaluates it for every
 /// combination of its roles and checks (up to 12 distinct ones). A role written as a string and
-/// one written as an enum variant count as different roles.
+/// one written as an enum variant count as different roles. The role table is not visible to
+/// the macro: a rule that only the hierarchy makes impossible
+/// (`all(role = "admin", not(role = "editor"))` when admin includes editor) is reported by the
+/// runtime instead.
 ///
-/// Stacked `#[authorize]`, `#[require_role]` and `#[login_required]` attributes combine with AND.
+/// Stacked `#[authorize]`, `#[require_role]`, `#[require_permission]` and `#[login_required]`
+/// attributes combine with AND.
 #[proc_macro_attribute]
 pub fn authorize(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::guard(Kind::Authorize, args.into(), item.into()).into()

@@ -3,6 +3,7 @@
 //! ```text
 //! rule := authenticated
 //!       | role = "name" | role = path::to::Variant
+//!       | permission = "name" | permission = path::to::Variant
 //!       | any(rule, ..) | all(rule, ..)      at least one rule
 //!       | not(rule)                          exactly one rule
 //!       | check = path::to::function         fn(&AuthUser) -> bool, or async fn(AuthUser, HttpRequest) -> bool
@@ -24,13 +25,16 @@ use syn::{
 };
 
 /// The rule keywords, for "expected ..." messages.
-pub(crate) const KEYWORDS: &str = "`authenticated`, `role`, `any`, `all`, `not` or `check`";
+pub(crate) const KEYWORDS: &str =
+    "`authenticated`, `role`, `permission`, `any`, `all`, `not` or `check`";
 
 /// One node of a rule tree, holding the user's tokens so errors and generated code keep their
 /// spans.
 pub(crate) enum RuleExpr {
     Authenticated(Ident),
     Role(Ident, Role),
+    /// A permission: the same two forms as a role, the typed one implementing `PermissionName`.
+    Permission(Ident, Role),
     Any(Ident, token::Paren, Vec<RuleExpr>),
     All(Ident, token::Paren, Vec<RuleExpr>),
     Not(Ident, token::Paren, Box<RuleExpr>),
@@ -49,6 +53,7 @@ impl RuleExpr {
         match self {
             Self::Authenticated(kw)
             | Self::Role(kw, _)
+            | Self::Permission(kw, _)
             | Self::Any(kw, ..)
             | Self::All(kw, ..)
             | Self::Not(kw, ..)
@@ -64,8 +69,10 @@ impl RuleExpr {
         };
         match self {
             Self::Authenticated(kw) => kw.span(),
-            Self::Role(_, Role::Name(name)) => name.span(),
-            Self::Role(_, Role::Typed(path)) | Self::Check(_, path) => last(path),
+            Self::Role(_, Role::Name(name)) | Self::Permission(_, Role::Name(name)) => name.span(),
+            Self::Role(_, Role::Typed(path))
+            | Self::Permission(_, Role::Typed(path))
+            | Self::Check(_, path) => last(path),
             Self::Any(_, paren, _) | Self::All(_, paren, _) | Self::Not(_, paren, _) => {
                 paren.span.close()
             }
@@ -98,6 +105,13 @@ impl RuleExpr {
             "role" => {
                 let value = value_of(&keyword, input, "role = \"admin\"")?;
                 Ok(Self::Role(keyword, Role::from_expr(value)?))
+            }
+            "permission" => {
+                let value = value_of(&keyword, input, "permission = \"notes:edit\"")?;
+                Ok(Self::Permission(
+                    keyword,
+                    Role::permission_from_expr(value)?,
+                ))
             }
             "check" => {
                 let value = value_of(&keyword, input, "check = path::to::function")?;
@@ -157,6 +171,24 @@ impl Parse for RuleExpr {
 }
 
 impl Role {
+    /// A permission from the value after `permission =` or the argument of
+    /// `#[require_permission(..)]`.
+    pub(crate) fn permission_from_expr(value: Expr) -> Result<Self> {
+        match value {
+            Expr::Lit(syn::ExprLit {
+                lit: Lit::Str(name),
+                ..
+            }) => Ok(Self::Name(name)),
+            Expr::Path(path) => Ok(Self::Typed(path)),
+            other => Err(Error::new_spanned(
+                other,
+                "expected a permission: a string such as \"notes:edit\", or a permission enum \
+                 variant such as `Perm::NotesEdit` (a type implementing \
+                 `session_core::PermissionName`)",
+            )),
+        }
+    }
+
     /// A role from the value after `role =` or the argument of `#[require_role(..)]`.
     pub(crate) fn from_expr(value: Expr) -> Result<Self> {
         match value {
@@ -250,6 +282,10 @@ mod tests {
             RuleExpr::Authenticated(_) => "authenticated".into(),
             RuleExpr::Role(_, Role::Name(name)) => format!("role={:?}", name.value()),
             RuleExpr::Role(_, Role::Typed(path)) => format!("role={}", quote::quote!(#path)),
+            RuleExpr::Permission(_, Role::Name(name)) => format!("permission={:?}", name.value()),
+            RuleExpr::Permission(_, Role::Typed(path)) => {
+                format!("permission={}", quote::quote!(#path))
+            }
             RuleExpr::Any(_, _, rules) => format!("any({})", list(rules)),
             RuleExpr::All(_, _, rules) => format!("all({})", list(rules)),
             RuleExpr::Not(_, _, rule) => format!("not({})", show(rule)),
@@ -263,6 +299,11 @@ mod tests {
             ("authenticated", "authenticated"),
             ("role = \"admin\"", "role=\"admin\""),
             ("role = Role::Admin", "role=Role :: Admin"),
+            ("permission = \"notes:edit\"", "permission=\"notes:edit\""),
+            (
+                "permission = Perm::NotesEdit",
+                "permission=Perm :: NotesEdit",
+            ),
             ("check = auth::is_owner", "check=auth :: is_owner"),
             ("not(role = \"x\")", "not(role=\"x\")"),
             (

@@ -43,6 +43,8 @@ pub(crate) struct Names {
 enum Atom {
     Role(String),
     TypedRole(String),
+    Permission(String),
+    TypedPermission(String),
     Check(String),
 }
 
@@ -60,9 +62,7 @@ pub(crate) fn meaning(rule: &RuleExpr) -> (Meaning, Names) {
     let mut atoms = BTreeMap::new();
     let node = Node::of(rule, &mut atoms);
     let names = Names {
-        roles: atoms
-            .keys()
-            .any(|atom| matches!(atom, Atom::Role(_) | Atom::TypedRole(_))),
+        roles: atoms.keys().any(|atom| !matches!(atom, Atom::Check(_))),
         checks: atoms.keys().any(|atom| matches!(atom, Atom::Check(_))),
     };
     if atoms.len() > MAX_ATOMS {
@@ -96,6 +96,8 @@ impl Node {
             RuleExpr::Authenticated(_) => Node::True,
             RuleExpr::Role(_, Role::Name(name)) => atom(Atom::Role(name.value())),
             RuleExpr::Role(_, Role::Typed(path)) => atom(Atom::TypedRole(tokens(path))),
+            RuleExpr::Permission(_, Role::Name(name)) => atom(Atom::Permission(name.value())),
+            RuleExpr::Permission(_, Role::Typed(path)) => atom(Atom::TypedPermission(tokens(path))),
             RuleExpr::Check(_, path) => atom(Atom::Check(tokens(path))),
             RuleExpr::Any(_, _, rules) => {
                 Node::Any(rules.iter().map(|r| Node::of(r, atoms)).collect())
@@ -156,6 +158,12 @@ mod tests {
             ("all(role = Role::A, not(role = \"a\"))", Depends),
             ("all(role = Role::A, not(role = Role::B))", Depends),
             ("all(check = auth::f, not(check = auth::f))", Never),
+            ("permission = \"p\"", Depends),
+            ("all(permission = \"p\", not(permission = \"p\"))", Never),
+            ("any(permission = \"p\", not(permission = \"p\"))", Always),
+            // A role and a permission of the same name are different atoms.
+            ("all(role = \"p\", not(permission = \"p\"))", Depends),
+            ("all(permission = Perm::P, not(permission = \"p\"))", Depends),
             ("any(check = auth::f, not(check = auth::f))", Always),
             ("all(check = auth::f, not(check = crate::auth::f))", Depends),
             (

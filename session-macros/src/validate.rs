@@ -130,14 +130,21 @@ fn fresh_secs(lit: &LitInt) -> Result<()> {
 /// Role names in the tree are non-empty and untrimmed whitespace-free.
 fn rule_values(rule: &RuleExpr, errors: &mut Errors) {
     match rule {
-        RuleExpr::Role(_, Role::Name(name)) => {
+        RuleExpr::Role(_, Role::Name(name)) | RuleExpr::Permission(_, Role::Name(name)) => {
+            let what = match rule {
+                RuleExpr::Role(..) => "role",
+                _ => "permission",
+            };
             let value = name.value();
             if value.trim().is_empty() {
-                errors.push(Error::new(name.span(), "role name must not be empty"));
+                errors.push(Error::new(
+                    name.span(),
+                    format!("{what} name must not be empty"),
+                ));
             } else if value.trim() != value {
                 errors.push(Error::new(
                     name.span(),
-                    "role name must not start or end with whitespace",
+                    format!("{what} name must not start or end with whitespace"),
                 ));
             }
         }
@@ -145,7 +152,10 @@ fn rule_values(rule: &RuleExpr, errors: &mut Errors) {
             rules.iter().for_each(|rule| rule_values(rule, errors));
         }
         RuleExpr::Not(_, _, rule) => rule_values(rule, errors),
-        RuleExpr::Authenticated(_) | RuleExpr::Role(_, Role::Typed(_)) | RuleExpr::Check(..) => {}
+        RuleExpr::Authenticated(_)
+        | RuleExpr::Role(_, Role::Typed(_))
+        | RuleExpr::Permission(_, Role::Typed(_))
+        | RuleExpr::Check(..) => {}
     }
 }
 

@@ -69,7 +69,8 @@ async fn the_hook_sees_every_kind_of_event() {
         recorder.take(),
         [SecurityEvent::Denied {
             kind: DenyKind::Forbidden,
-            path: "/admin".into()
+            path: "/admin".into(),
+            decided_by: Some("role=admin".into()),
         }]
     );
 
@@ -117,7 +118,8 @@ async fn the_hook_sees_every_kind_of_event() {
             SecurityEvent::SessionRefused { reason: "revoked" },
             SecurityEvent::Denied {
                 kind: DenyKind::Unauthenticated,
-                path: "/admin".into()
+                path: "/admin".into(),
+                decided_by: Some("authenticated".into()),
             },
         ]
     );
