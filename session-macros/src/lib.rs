@@ -13,9 +13,10 @@
 //! - Stacked attributes combine with AND; their guards run top to bottom, before every other
 //!   extractor.
 //! - **Not on associated functions in an `impl` block.** The expansion defines a zero-sized struct
-//!   beside the handler, and Rust allows no struct inside an `impl`; the compiler then reports
-//!   "struct is not supported in `trait`s or `impl`s" at the attribute. Methods taking `self` are
-//!   refused with their own message. Write a free function that calls the associated one instead.
+//!   beside the handler, and Rust allows no struct inside an `impl`. The attribute says so in one
+//!   error on the function's name (it finds the function in its source file); methods taking
+//!   `self` are refused with their own message. Write a free function that calls the associated
+//!   one instead.
 //! - Each attribute adds one parameter, and actix handlers take at most 16.
 //!
 //! # Expansion
@@ -37,6 +38,7 @@
 #![deny(missing_docs)]
 
 mod args;
+mod context;
 mod expand;
 mod fallback;
 mod rule;

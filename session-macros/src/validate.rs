@@ -7,6 +7,7 @@ use syn::{spanned::Spanned, Error, FnArg, Item, ItemFn, LitInt, LitStr, Result};
 
 use crate::{
     args::{Args, Kind},
+    context,
     rule::{Role, RuleExpr},
     truth::{self, Meaning},
 };
@@ -41,6 +42,17 @@ pub(crate) fn handler(kind: Kind, item: Item) -> Result<ItemFn> {
             format!(
                 "`#[{}]` cannot guard a method taking `self`; actix handlers are free functions",
                 kind.name()
+            ),
+        ));
+    }
+    if item.sig.receiver().is_none() && context::is_associated_fn(&item.sig.ident) == Some(true) {
+        errors.push(Error::new_spanned(
+            &item.sig.ident,
+            format!(
+                "`#[{}]` cannot guard an associated function: actix handlers are free functions; \
+                 move `{}` out of the `impl` block (a free function may call the associated one)",
+                kind.name(),
+                item.sig.ident
             ),
         ));
     }

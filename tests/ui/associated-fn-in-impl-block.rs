@@ -1,5 +1,6 @@
-// Known limitation: the expansion needs a struct beside the handler, which an `impl` block
-// cannot hold. The error points at the attribute.
+// The expansion needs a struct beside the handler, which an `impl` block cannot hold: one error,
+// on the function's name, says so (not the compiler's "struct is not supported in `impl`s", a
+// missing type and a suggestion to add a type parameter).
 use session_core::prelude::*;
 
 struct Controller;
