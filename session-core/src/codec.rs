@@ -31,6 +31,7 @@ use crate::{claims::Claims, key::Key};
 
 #[cfg(feature = "encrypted")]
 mod jwe;
+pub(crate) mod store_key;
 #[cfg(test)]
 mod vectors;
 
@@ -45,6 +46,11 @@ type HmacSha256 = Hmac<Sha256>;
 
 pub(crate) fn b64(bytes: &[u8]) -> String {
     URL_SAFE_NO_PAD.encode(bytes)
+}
+
+/// Strict base64url: no padding, no non-zero trailing bits, nothing outside the alphabet.
+pub(crate) fn b64_decode(text: &str) -> Option<Vec<u8>> {
+    URL_SAFE_NO_PAD.decode(text).ok()
 }
 
 /// Why a cookie value was refused before its claims were trusted.

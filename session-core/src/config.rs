@@ -7,8 +7,6 @@ use actix_web::{
     HttpRequest,
 };
 
-#[cfg(feature = "actix-session")]
-use crate::storage::{server::ServerStorage, store::StoreStorage};
 use crate::{
     authz::{Authorization, IntoAuthorization, SharedRoles},
     clock::{secs, Clock, SystemClock},
@@ -23,6 +21,12 @@ use crate::{
     storage::{cookie::CookieStorage, Storage},
     AuthSession,
 };
+#[cfg(feature = "actix-session")]
+use crate::{codec::store_key::StoreKeyMacs, storage::store::StoreStorage};
+
+/// Builds the session-store storage once the keys are known.
+#[cfg(feature = "actix-session")]
+type StoreConstructor = Box<dyn FnOnce(StoreKeyMacs) -> Arc<dyn Storage> + Send + Sync>;
 
 /// The validated settings shared by the middleware, extractors and guards.
 pub(crate) struct Configuration {
@@ -127,11 +131,9 @@ pub struct AuthSessionBuilder {
     users_cache_ttl: Duration,
     /// The role table, checked by `build`.
     authorization: Option<Result<Authorization, ConfigError>>,
+    /// A session store chosen with `session_store`, given the store-key MACs at `build`.
     #[cfg(feature = "actix-session")]
-    server_side: bool,
-    /// A session store chosen with `session_store`, and whether it can key sessions safely.
-    #[cfg(feature = "actix-session")]
-    session_store: Option<(Arc<dyn Storage>, &'static str)>,
+    session_store: Option<StoreConstructor>,
     #[cfg(feature = "encrypted")]
     encrypted: bool,
     /// The cookie settings the app set explicitly (a storage that does not use one refuses it).
@@ -167,7 +169,6 @@ impl AuthSessionBuilder {
             users_cache_ttl: Duration::ZERO,
             authorization: None,
             #[cfg(feature = "actix-session")]
-            server_side: false,
             #[cfg(feature = "actix-session")]
             session_store: None,
             #[cfg(feature = "encrypted")]
@@ -237,30 +238,24 @@ impl AuthSessionBuilder {
         self
     }
 
-    /// Keeps the claims in actix-session's `Session` (any of its stores: Redis for several
-    /// machines) instead of the signed cookie, so logout takes effect at once. Register
-    /// actix-session's `SessionMiddleware` outside this one; its configuration then decides the
-    /// cookie's name and attributes. Default: off (the signed cookie, no server state).
-    #[cfg(feature = "actix-session")]
-    pub fn server_side(mut self) -> Self {
-        self.server_side = true;
-        self
-    }
-
     /// Keeps sessions in an actix-session `SessionStore` (feature `actix-session`), this crate
     /// owning the cookie: the browser holds only the store's random key under this builder's
     /// cookie name and attributes, `remember(false)` gives a browser-session cookie, no 4 KiB
     /// limit applies, and no `SessionMiddleware` is needed. With `RedisSessionStore` built with
     /// `.cache_keygen(|k| session_core::hashed_session_key("session:", k))`, Redis holds only
-    /// hashes of the keys. `CookieSessionStore` is refused (its key *is* the state). Default: none
-    /// (the signed cookie).
+    /// hashes of the keys. The cookie carries the store's key with a MAC under the [`Key`]
+    /// (verified under [`previous_keys`](Self::previous_keys) too), so no key is looked up
+    /// unless this app issued it, and any store is safe behind it, `CookieSessionStore`
+    /// included. A store that fails or takes over 2 s answers 503. Default: none (the signed
+    /// cookie).
     #[cfg(feature = "actix-session")]
     pub fn session_store<S>(mut self, store: S) -> Self
     where
         S: actix_session::storage::SessionStore + Send + Sync + 'static,
     {
-        let storage: Arc<dyn Storage> = Arc::new(StoreStorage(store));
-        self.session_store = Some((storage, std::any::type_name::<S>()));
+        self.session_store = Some(Box::new(move |macs| {
+            Arc::new(StoreStorage { store, macs }) as Arc<dyn Storage>
+        }));
         self
     }
 
@@ -433,28 +428,13 @@ impl AuthSessionBuilder {
         self
     }
 
-    /// Where sessions live: server-side state with `server_side()`, else the cookie.
-    fn storage(&self) -> Result<Arc<dyn Storage>, ConfigError> {
+    /// Where sessions live: the session store when one is set, else the cookie.
+    fn storage(&mut self) -> Arc<dyn Storage> {
         #[cfg(feature = "actix-session")]
-        match (&self.session_store, self.server_side) {
-            (Some(_), true) => {
-                return Err(ConfigError::invalid(
-                    "session_store",
-                    "choose either server_side() (actix-session's middleware) or session_store()",
-                ))
-            }
-            (Some((_, name)), false) if name.ends_with("CookieSessionStore") => {
-                return Err(ConfigError::invalid(
-                    "session_store",
-                    "CookieSessionStore keeps the state in its key: the cookie would carry unsigned \
-                     claims; use a server-side store such as RedisSessionStore",
-                ))
-            }
-            (Some((storage, _)), false) => return Ok(Arc::clone(storage)),
-            (None, true) => return Ok(Arc::new(ServerStorage)),
-            (None, false) => {}
+        if let Some(store) = self.session_store.take() {
+            return store(StoreKeyMacs::new(&self.key, &self.previous_keys));
         }
-        Ok(Arc::new(CookieStorage))
+        Arc::new(CookieStorage)
     }
 
     /// The cookie format these settings select: signed, or sealed with feature `encrypted`.
@@ -475,8 +455,8 @@ impl AuthSessionBuilder {
     /// let err = AuthSession::builder(key).same_site(SameSite::None).secure(false).build();
     /// assert!(err.is_err());
     /// ```
-    pub fn build(self) -> Result<AuthSession, ConfigError> {
-        let storage = self.storage()?;
+    pub fn build(mut self) -> Result<AuthSession, ConfigError> {
+        let storage = self.storage();
         if let Some(setting) = self
             .explicit
             .iter()

@@ -21,6 +21,7 @@ const SIGNING_LABEL: &[u8] = b"session-core v1 signing";
 const KID_LABEL: &[u8] = b"session-core v1 key id";
 const FINGERPRINT_LABEL: &[u8] = b"session-core v1 fingerprint";
 const THROTTLE_LABEL: &[u8] = b"session-core v1 throttle";
+const STORE_KEY_LABEL: &[u8] = b"session-core v1 store key";
 #[cfg(feature = "encrypted")]
 const ENCRYPTION_LABEL: &[u8] = b"session-core v1 encryption";
 
@@ -41,6 +42,8 @@ pub struct Key {
     fingerprint: [u8; 32],
     /// Keys the hash of account names and addresses in the login throttle's store.
     throttle: [u8; 32],
+    /// Keys the MAC a session-store cookie carries beside the store's key.
+    store_key: [u8; 32],
     kid: String,
 }
 
@@ -96,6 +99,7 @@ impl Key {
             encryption: label_hmac(secret, ENCRYPTION_LABEL),
             fingerprint: label_hmac(secret, FINGERPRINT_LABEL),
             throttle: label_hmac(secret, THROTTLE_LABEL),
+            store_key: label_hmac(secret, STORE_KEY_LABEL),
             kid: crate::codec::b64(&kid_bytes[..6]),
         }
     }
@@ -114,6 +118,12 @@ impl Key {
     /// The derived key of the credential-fingerprint MAC (see [`crate::User::fingerprint`]).
     pub(crate) fn fingerprint_key(&self) -> &[u8; 32] {
         &self.fingerprint
+    }
+
+    /// The derived key of the MAC over a session store's key in the session cookie
+    /// (docs/cookie-format.md, "The session-store cookie").
+    pub(crate) fn store_key_mac_key(&self) -> &[u8; 32] {
+        &self.store_key
     }
 
     /// The derived key of the login throttle's keyed hash (see [`crate::throttle`]).

@@ -88,7 +88,7 @@ pub use crate::{
 };
 
 #[cfg(feature = "actix-session")]
-pub use crate::storage::server::hashed_session_key;
+pub use crate::storage::store::hashed_session_key;
 #[cfg(feature = "macros")]
 pub use session_macros::{
     authorize, login_required, require_permission, require_role, skip_if_authenticated,

@@ -316,7 +316,9 @@ async fn incoming_session(
     req: &ServiceRequest,
     now: i64,
 ) -> Result<Incoming, HttpResponse> {
-    let mut sessions = config.storage.read(config, cache, req, now).get().await;
+    let Ok(mut sessions) = config.storage.read(config, cache, req, now).get().await else {
+        return Err(unavailable(req.request(), "session_store_unavailable"));
+    };
     // Revoked sessions drop out before the choice: a planted dead cookie never hides a live one.
     let mut i = 0;
     while i < sessions.len() {

@@ -472,6 +472,12 @@ impl Session {
     }
 
     /// Gives the session a new id, keeping user, roles and data (call it after a privilege change).
+    ///
+    /// With a session store ([`crate::AuthSessionBuilder::session_store`]) the new id gets a new
+    /// key; the old key keeps serving the session as it was *before* this request for 10 seconds,
+    /// so requests already under way with the old cookie still succeed, and nothing is written
+    /// through it any more (no refresh extends it; a change made through it is dropped). With the
+    /// signed cookie and a revocation store, the old session id is revoked at once.
     pub fn renew(&self) {
         let _ = self.state.update(|claims| {
             if let Some(c) = claims {

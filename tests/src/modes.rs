@@ -1,27 +1,22 @@
-//! The storage modes the shared integration matrix runs in: the signed cookie (default),
-//! server-side through actix-session's middleware with its cookie store and its Redis store, and
-//! session-core's own cookie over actix-session's Redis store (hashed keys).
+//! The storage modes the shared integration matrix runs in: the signed cookie (default), and
+//! session-core's cookie over actix-session's cookie store and over its Redis store (hashed keys).
 
-use actix_session::{
-    storage::{CookieSessionStore, RedisSessionStore},
-    SessionMiddleware,
-};
-use actix_web::{cookie::Key as CookieKey, App};
+use actix_session::storage::{CookieSessionStore, RedisSessionStore};
+use actix_web::App;
 use session_core::AuthSessionBuilder;
 
-use crate::{redis_server::RedisServer, routes, serve, TestApp, COOKIE};
+use crate::{redis_server::RedisServer, routes, serve, TestApp};
 
 /// Where the claims live.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
     /// The signed cookie (no server state).
     SignedCookie,
-    /// actix-session with `CookieSessionStore`.
-    ActixCookieStore,
-    /// actix-session with `RedisSessionStore` on a real `redis-server`.
-    ActixRedisStore,
+    /// `session_store(CookieSessionStore)`: the state is the store's key, which the cookie
+    /// carries with session-core's MAC.
+    CookieSessionStore,
     /// `session_store(RedisSessionStore)` on a real `redis-server`: session-core's cookie, the
-    /// state in Redis under hashed keys, no `SessionMiddleware`.
+    /// state in Redis under hashed keys.
     RedisSessionStore,
 }
 
@@ -32,44 +27,11 @@ pub async fn app(
     builder: AuthSessionBuilder,
     extra: fn(&mut actix_web::web::ServiceConfig),
 ) -> (TestApp, Option<RedisServer>) {
-    let key = CookieKey::from(&[3u8; 64]);
-    macro_rules! actix_session {
-        ($store:expr) => {
-            SessionMiddleware::builder($store, key)
-                .cookie_name(COOKIE.to_owned())
-                .cookie_secure(false)
-                .build()
-        };
-    }
-    match mode {
-        Mode::SignedCookie => {
-            let auth = builder.build().expect("valid config");
-            (
-                serve(App::new().wrap(auth).configure(routes).configure(extra)).await,
-                None,
-            )
-        }
-        Mode::ActixCookieStore => {
-            let auth = builder.server_side().build().expect("valid config");
-            let app = App::new()
-                .wrap(auth)
-                .wrap(actix_session!(CookieSessionStore::default()))
-                .configure(routes)
-                .configure(extra);
-            (serve(app).await, None)
-        }
-        Mode::ActixRedisStore => {
-            let redis = RedisServer::start();
-            let store = RedisSessionStore::new(redis.url())
-                .await
-                .expect("redis session store");
-            let auth = builder.server_side().build().expect("valid config");
-            let app = App::new()
-                .wrap(auth)
-                .wrap(actix_session!(store))
-                .configure(routes)
-                .configure(extra);
-            (serve(app).await, Some(redis))
+    let (auth, redis) = match mode {
+        Mode::SignedCookie => (builder.build().expect("valid config"), None),
+        Mode::CookieSessionStore => {
+            let auth = builder.session_store(CookieSessionStore::default());
+            (auth.build().expect("valid config"), None)
         }
         Mode::RedisSessionStore => {
             let redis = RedisServer::start();
@@ -79,8 +41,9 @@ pub async fn app(
                 .await
                 .expect("redis session store");
             let auth = builder.session_store(store).build().expect("valid config");
-            let app = App::new().wrap(auth).configure(routes).configure(extra);
-            (serve(app).await, Some(redis))
+            (auth, Some(redis))
         }
-    }
+    };
+    let app = App::new().wrap(auth).configure(routes).configure(extra);
+    (serve(app).await, redis)
 }

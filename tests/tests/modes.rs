@@ -1,5 +1,6 @@
 //! The behaviour every storage mode shares, as one matrix: each scenario runs with the signed
-//! cookie, with actix-session's cookie store and with its Redis store (a real `redis-server`).
+//! cookie, and with `session_store` over actix-session's cookie store and over its Redis store (a
+//! real `redis-server`).
 
 use std::{sync::Arc, time::Duration};
 
@@ -25,11 +26,8 @@ macro_rules! matrix {
         mod signed_cookie {
             $(#[actix_web::test] async fn $scenario() { super::$scenario(tests::modes::Mode::SignedCookie).await })*
         }
-        mod actix_session_cookie_store {
-            $(#[actix_web::test] async fn $scenario() { super::$scenario(tests::modes::Mode::ActixCookieStore).await })*
-        }
-        mod actix_session_redis_store {
-            $(#[actix_web::test] async fn $scenario() { super::$scenario(tests::modes::Mode::ActixRedisStore).await })*
+        mod session_store_cookie {
+            $(#[actix_web::test] async fn $scenario() { super::$scenario(tests::modes::Mode::CookieSessionStore).await })*
         }
         mod session_store_redis {
             $(#[actix_web::test] async fn $scenario() { super::$scenario(tests::modes::Mode::RedisSessionStore).await })*
@@ -50,6 +48,7 @@ matrix!(
     refresh_never_extends_past_the_absolute_deadline,
     scope_rules_and_deny_responses,
     attribute_guards_work_unchanged,
+    parallel_requests_straddling_a_refresh_and_a_renew_all_succeed,
 );
 
 fn none(_: &mut web::ServiceConfig) {}
@@ -277,7 +276,7 @@ async fn attribute_guards_work_unchanged(mode: Mode) {
 /// Server-side with Redis: logout purges the state, so a copy of the cookie is worthless.
 #[actix_web::test]
 async fn redis_store_logout_purges_a_captured_copy() {
-    let (app, _redis) = app(Mode::ActixRedisStore, builder(&clock()), none).await;
+    let (app, _redis) = app(Mode::RedisSessionStore, builder(&clock()), none).await;
     let mut jar = Client::new(&app);
     jar.post("/login?id=alice").await;
     let mut copy = jar.clone();
@@ -286,7 +285,7 @@ async fn redis_store_logout_purges_a_captured_copy() {
     assert_eq!(copy.get("/me").await.status, StatusCode::UNAUTHORIZED);
 }
 
-/// Server-side with actix-session's cookie store: the state travels in the cookie, so logout
+/// actix-session's cookie store: the state travels in the cookie, so logout
 /// cannot make a captured copy invalid (SECURITY.md says so) unless a revocation store is
 /// configured, which refuses the ended session id.
 #[actix_web::test]
@@ -304,7 +303,7 @@ async fn cookie_store_logout_leaves_a_captured_copy_valid_unless_revocations_are
         if let Some(store) = revocations {
             config = config.revocations(store);
         }
-        let (app, _) = app(Mode::ActixCookieStore, config, none).await;
+        let (app, _) = app(Mode::CookieSessionStore, config, none).await;
         let mut jar = Client::new(&app);
         jar.post("/login?id=alice").await;
         let mut copy = jar.clone();
@@ -316,18 +315,86 @@ async fn cookie_store_logout_leaves_a_captured_copy_valid_unless_revocations_are
     }
 }
 
-/// Server-side: the cookie carries only actix-session's key, never the claims.
+/// Server-side: the cookie carries only the store's key and its MAC, never the claims.
 #[actix_web::test]
 async fn redis_store_cookie_carries_no_claims() {
-    let (app, _redis) = app(Mode::ActixRedisStore, builder(&clock()), none).await;
+    let (app, _redis) = app(Mode::RedisSessionStore, builder(&clock()), none).await;
     let mut jar = Client::new(&app);
     jar.post("/login?id=alice-the-user&roles=admin").await;
     let value = jar
         .cookie
         .as_ref()
-        .expect("actix-session cookie")
+        .expect("session cookie")
         .value()
         .to_owned();
-    assert!(!value.contains('.'), "not a JWS: {value}");
-    assert!(!value.contains("alice"));
+    let (key, mac) = value.split_once('.').expect("key.mac");
+    assert!(!mac.contains('.'), "not a JWS: {value}");
+    assert_eq!(mac.len(), 43, "a base64url HMAC-SHA256: {value}");
+    assert!(!key.contains("alice") && !mac.contains("alice"));
+}
+
+/// 50 requests sent at once with one cookie, under a policy that re-issues on every request, one
+/// of them a renew (a new session id): every request succeeds, every cookie the responses set is
+/// valid (so whichever the client keeps, it stays signed in), and the renewed one still is a
+/// minute later.
+async fn parallel_requests_straddling_a_refresh_and_a_renew_all_succeed(mode: Mode) {
+    let c = clock();
+    let auth = builder(&c).refresh(Refresh::EveryRequest);
+    let (app, _redis) = app(mode, auth, none).await;
+    let cookie = tests::login(&app, "/login?id=alice").await;
+    c.advance(Duration::from_secs(60));
+    let requests = (0..50).map(|i| {
+        let req = if i == 20 { post("/renew") } else { get("/me") };
+        tests::call(&app, req.cookie(cookie.clone()))
+    });
+    let responses = futures_util::future::join_all(requests).await;
+    let mut issued = Vec::new();
+    for (i, res) in responses.iter().enumerate() {
+        assert_eq!(res.status(), StatusCode::OK, "request {i}");
+        issued.extend(tests::session_cookie(res).map(|cookie| (i, cookie)));
+    }
+    let renewed = issued
+        .iter()
+        .find(|(i, _)| *i == 20)
+        .map(|(_, cookie)| cookie.clone())
+        .expect("the renew sets a cookie");
+    for (i, cookie) in issued {
+        assert!(!cookie.value().is_empty(), "request {i} removed the cookie");
+        let res = tests::call(&app, get("/me").cookie(cookie)).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "the cookie set by request {i}"
+        );
+    }
+    c.advance(Duration::from_secs(60));
+    let res = tests::call(&app, get("/me").cookie(renewed)).await;
+    assert_eq!(res.status(), StatusCode::OK, "the renewed session lives on");
+}
+
+/// 50 requests at once across a key rotation (the cookie signed under the previous key, each
+/// response re-issuing it under the current one) all succeed, and every re-issued cookie is
+/// valid. Cookie storage only: a session store's cookie is not signed by the key.
+#[actix_web::test]
+async fn parallel_requests_across_a_key_rotation_all_succeed() {
+    let c = clock();
+    let old = tests::test_app(builder(&c).build().unwrap(), tests::routes).await;
+    let cookie = tests::login(&old, "/login?id=alice").await;
+    let rotated = session_core::AuthSession::builder(tests::key(9))
+        .clock(c.clone())
+        .previous_keys([tests::key(7)]);
+    let (app, _) = app(Mode::SignedCookie, rotated, none).await;
+    let requests = (0..50).map(|_| tests::call(&app, get("/me").cookie(cookie.clone())));
+    let responses = futures_util::future::join_all(requests).await;
+    for (i, res) in responses.iter().enumerate() {
+        assert_eq!(res.status(), StatusCode::OK, "request {i}");
+        let reissued = tests::session_cookie(res).expect("re-issued under the current key");
+        assert_ne!(reissued.value(), cookie.value());
+        let res = tests::call(&app, get("/me").cookie(reissued)).await;
+        assert_eq!(
+            res.status(),
+            StatusCode::OK,
+            "the cookie set by request {i}"
+        );
+    }
 }

@@ -6,11 +6,11 @@ use std::sync::Arc;
 use actix_web::{
     cookie::Cookie,
     dev::ServiceRequest,
-    http::header::{self, HeaderMap, HeaderValue},
+    http::header::{self, HeaderMap},
     Error, HttpRequest,
 };
 
-use super::{in_time, session_cookies, Step, Storage};
+use super::{cookie_for, in_time, put_cookie, session_cookies, Read, Step, Storage};
 use crate::{
     cache::VerifiedCache,
     claims::Claims,
@@ -71,21 +71,7 @@ impl CookieStorage {
         outgoing: Outgoing,
     ) -> Result<(), Error> {
         let cookie = session_cookie(&state.config, state.now, outgoing);
-        let name = &state.config.cookie_name;
-        // Never two session cookies on one response: drop any the handler set by hand.
-        let others: Vec<HeaderValue> = headers
-            .get_all(header::SET_COOKIE)
-            .filter(|value| !sets_cookie(value, name))
-            .cloned()
-            .collect();
-        headers.remove(header::SET_COOKIE);
-        for value in others {
-            headers.append(header::SET_COOKIE, value);
-        }
-        let value = HeaderValue::from_str(&cookie.encoded().to_string())
-            .map_err(actix_web::error::ErrorInternalServerError)?;
-        headers.append(header::SET_COOKIE, value);
-        Ok(())
+        put_cookie(&state.config, headers, &cookie)
     }
 }
 
@@ -96,8 +82,8 @@ impl Storage for CookieStorage {
         memo: &'a VerifiedCache,
         req: &'a ServiceRequest,
         now: i64,
-    ) -> Step<'a, Vec<(Arc<Claims>, bool)>> {
-        Step::Ready(self.read_now(config, memo, req, now))
+    ) -> Step<'a, Read> {
+        Step::Ready(Ok(self.read_now(config, memo, req, now)))
     }
 
     fn write<'a>(
@@ -121,14 +107,6 @@ impl Storage for CookieStorage {
     fn unused_because(&self) -> &'static str {
         ""
     }
-}
-
-/// Whether a `Set-Cookie` value sets the cookie `name`.
-fn sets_cookie(value: &HeaderValue, name: &str) -> bool {
-    value
-        .as_bytes()
-        .strip_prefix(name.as_bytes())
-        .is_some_and(|rest| rest.first() == Some(&b'='))
 }
 
 /// Verifies one cookie value: signature, then time. `(claims, rotated)`.
@@ -171,42 +149,9 @@ pub(crate) fn session_cookie(
     outgoing: Outgoing,
 ) -> Cookie<'static> {
     match outgoing {
-        Outgoing::Remove => {
-            let mut cookie = config.cookie(String::new());
-            cookie.make_removal();
-            cookie
-        }
+        Outgoing::Remove => cookie_for(config, now, None),
         Outgoing::Issue(claims) => {
-            let mut cookie = config.cookie(config.codec.encode(&claims));
-            if !claims.transient {
-                let left = claims.exp.saturating_sub(now).max(0);
-                cookie.set_max_age(actix_web::cookie::time::Duration::seconds(left));
-            }
-            cookie
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn set_cookie_names_are_matched_exactly() {
-        let cases = [
-            ("session=abc; Path=/", true),
-            ("session=", true),
-            ("session_=abc", false),
-            ("sessions=abc", false),
-            ("other=session=abc", false),
-            ("Session=abc", false),
-        ];
-        for (value, want) in cases {
-            assert_eq!(
-                sets_cookie(&HeaderValue::from_static(value), "session"),
-                want,
-                "{value}"
-            );
+            cookie_for(config, now, Some((config.codec.encode(&claims), &claims)))
         }
     }
 }

@@ -1,12 +1,17 @@
 //! Where a session lives between requests: reading it from a request and writing it to a
 //! response is one seam, [`Storage`], with one implementation per place: the signed/sealed
-//! cookie ([`cookie`]) and server-side state ([`server`], feature `actix-session`). The middleware
+//! cookie ([`cookie`]) and an actix-session `SessionStore` ([`store`], feature `actix-session`). The middleware
 //! and the per-request state know only the trait; what to write is decided before, by
 //! [`crate::outgoing::decide`]. A third storage is one new file here and one line in the builder.
 
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use actix_web::{dev::ServiceRequest, http::header::HeaderMap, Error, HttpRequest};
+use actix_web::{
+    cookie::Cookie,
+    dev::ServiceRequest,
+    http::header::{self, HeaderMap, HeaderValue},
+    Error, HttpRequest,
+};
 
 use crate::{
     cache::VerifiedCache,
@@ -18,8 +23,6 @@ use crate::{
 };
 
 pub(crate) mod cookie;
-#[cfg(feature = "actix-session")]
-pub(crate) mod server;
 #[cfg(feature = "actix-session")]
 pub(crate) mod store;
 
@@ -40,6 +43,15 @@ impl<T> Step<'_, T> {
     }
 }
 
+/// What a storage read gives: every distinct session the request carries that is genuine and in
+/// time, each with whether it was verified under a previous key; or [`StoreDown`].
+pub(crate) type Read = Result<Vec<(Arc<Claims>, bool)>, StoreDown>;
+
+/// The session store could not answer a read (failed, or took longer than its timeout); the
+/// failure is logged where it happened, and the request is answered 503.
+#[derive(Debug)]
+pub(crate) struct StoreDown;
+
 /// One place sessions are kept.
 pub(crate) trait Storage: Send + Sync + 'static {
     /// Every distinct session `req` carries that is genuine and in time, in the order the
@@ -51,7 +63,7 @@ pub(crate) trait Storage: Send + Sync + 'static {
         memo: &'a VerifiedCache,
         req: &'a ServiceRequest,
         now: i64,
-    ) -> Step<'a, Vec<(Arc<Claims>, bool)>>;
+    ) -> Step<'a, Read>;
 
     /// Writes `outgoing` for `req` into the response's `headers` (or the server-side state).
     fn write<'a>(
@@ -105,6 +117,62 @@ pub(crate) fn session_cookies<'a>(
     values
 }
 
+/// The session cookie carrying `value` for `claims` (`None`: the removal), for every storage: the
+/// configured name and attributes, `Max-Age` up to the idle expiry (none for a browser-session
+/// cookie). With [`put_cookie`], the one place the session cookie is written.
+pub(crate) fn cookie_for(
+    config: &Configuration,
+    now: i64,
+    value: Option<(String, &Claims)>,
+) -> Cookie<'static> {
+    match value {
+        None => {
+            let mut cookie = config.cookie(String::new());
+            cookie.make_removal();
+            cookie
+        }
+        Some((value, claims)) => {
+            let mut cookie = config.cookie(value);
+            if !claims.transient {
+                let left = claims.exp.saturating_sub(now).max(0);
+                cookie.set_max_age(actix_web::cookie::time::Duration::seconds(left));
+            }
+            cookie
+        }
+    }
+}
+
+/// Puts the session cookie on the response. Never two session cookies on one response: any the
+/// handler set by hand is dropped first.
+pub(crate) fn put_cookie(
+    config: &Configuration,
+    headers: &mut HeaderMap,
+    cookie: &Cookie<'_>,
+) -> Result<(), Error> {
+    let name = &config.cookie_name;
+    let others: Vec<HeaderValue> = headers
+        .get_all(header::SET_COOKIE)
+        .filter(|value| !sets_cookie(value, name))
+        .cloned()
+        .collect();
+    headers.remove(header::SET_COOKIE);
+    for value in others {
+        headers.append(header::SET_COOKIE, value);
+    }
+    let value = HeaderValue::from_str(&cookie.encoded().to_string())
+        .map_err(actix_web::error::ErrorInternalServerError)?;
+    headers.append(header::SET_COOKIE, value);
+    Ok(())
+}
+
+/// Whether a `Set-Cookie` value sets the cookie `name`.
+fn sets_cookie(value: &HeaderValue, name: &str) -> bool {
+    value
+        .as_bytes()
+        .strip_prefix(name.as_bytes())
+        .is_some_and(|rest| rest.first() == Some(&b'='))
+}
+
 /// The time checks (idle, issue time, absolute deadline) as a [`Rejection`]: the same for
 /// every storage.
 pub(crate) fn in_time(config: &Configuration, claims: &Claims, now: i64) -> Result<(), Rejection> {
@@ -115,4 +183,28 @@ pub(crate) fn in_time(config: &Configuration, claims: &Claims, now: i64) -> Resu
             TimeFault::IssuedInFuture { at } => Rejection::IssuedInFuture { at },
             TimeFault::AbsoluteTimeout { at } => Rejection::AbsoluteTimeout { at },
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn set_cookie_names_are_matched_exactly() {
+        let cases = [
+            ("session=abc; Path=/", true),
+            ("session=", true),
+            ("session_=abc", false),
+            ("sessions=abc", false),
+            ("other=session=abc", false),
+            ("Session=abc", false),
+        ];
+        for (value, want) in cases {
+            assert_eq!(
+                sets_cookie(&HeaderValue::from_static(value), "session"),
+                want,
+                "{value}"
+            );
+        }
+    }
 }

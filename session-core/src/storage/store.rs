@@ -8,21 +8,23 @@
 //! (no fixation); a logout deletes the state; the state lives as long as the session's idle
 //! expiry; the signed idle and absolute timeouts are checked on every read as in cookie mode.
 
-use std::sync::Arc;
+use std::{fmt, future::Future, sync::Arc};
 
 use actix_session::storage::{SessionKey, SessionStore};
 use actix_web::{
-    cookie::time::Duration,
-    dev::ServiceRequest,
-    http::header::{self, HeaderMap, HeaderValue},
+    cookie::time::Duration, dev::ServiceRequest, error::InternalError, http::header::HeaderMap,
     Error, HttpMessage, HttpRequest,
 };
 
-use super::{in_time, session_cookies, Step, Storage};
+use percent_encoding::percent_decode_str;
+
+use super::{cookie_for, in_time, put_cookie, session_cookies, Read, Step, Storage, StoreDown};
 use crate::{
     cache::VerifiedCache,
     claims::Claims,
+    codec::store_key::StoreKeyMacs,
     config::Configuration,
+    deny::unavailable,
     events::SecurityEvent,
     session::{Outgoing, RequestState},
 };
@@ -30,24 +32,84 @@ use crate::{
 /// The state entry holding the claims.
 const CLAIMS: &str = "session-core.claims";
 
-/// The store key the request arrived with.
-#[derive(Clone)]
-struct ArrivedKey(String);
+/// The state entry marking a session a renew superseded: until when (Unix seconds) its old key
+/// still serves.
+const SUPERSEDED_UNTIL: &str = "session-core.superseded-until";
 
-/// Sessions in a `SessionStore`, keyed by the value of this crate's cookie.
-pub(crate) struct StoreStorage<S>(pub(crate) S);
+/// How long the key a renew replaced keeps serving the session as it was before the renew, so
+/// that requests already under way with the old cookie (a page's parallel fetches) still succeed.
+pub(crate) const RENEW_GRACE: i64 = 10;
+
+/// The store key the request arrived with, and whether a renew superseded it.
+#[derive(Clone)]
+struct ArrivedKey {
+    value: String,
+    superseded: bool,
+}
+
+/// How long one call to the session store may take before the request is answered 503.
+pub(crate) const STORE_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(2);
+
+/// Sessions in a `SessionStore`, keyed by the store key this crate's cookie carries beside its
+/// MAC.
+pub(crate) struct StoreStorage<S> {
+    pub(crate) store: S,
+    pub(crate) macs: StoreKeyMacs,
+}
+
+/// One store call bounded by [`STORE_TIMEOUT`]; a failure or a timeout is logged and becomes the
+/// negotiated 503 (`session_store_unavailable`, `Retry-After: 1`), never "anonymous" and never a
+/// hung request.
+async fn bounded<T, E: fmt::Display>(
+    req: &HttpRequest,
+    call: impl Future<Output = Result<T, E>>,
+) -> Result<T, Error> {
+    let failure = match actix_web::rt::time::timeout(STORE_TIMEOUT, call).await {
+        Ok(Ok(value)) => return Ok(value),
+        Ok(Err(e)) => e.to_string(),
+        Err(_) => format!("no answer within {STORE_TIMEOUT:?}"),
+    };
+    tracing::error!(error = %failure, "session store unavailable");
+    Err(InternalError::from_response(failure, unavailable(req, "session_store_unavailable")).into())
+}
+
+/// What a write of a continuing session found in the store.
+enum Saved {
+    /// The state is under this key.
+    At(String),
+    /// The state the request arrived with is gone: the session ended (a logout, or "end this
+    /// session" from another device) while the request ran. Nothing was kept.
+    Ended,
+}
 
 impl<S> StoreStorage<S>
 where
     S: SessionStore + Send + Sync + 'static,
 {
-    async fn load(&self, config: &Configuration, value: &str, now: i64) -> Option<Arc<Claims>> {
-        let key = SessionKey::try_from(value.to_owned()).ok()?;
-        let state = match self.0.load(&key).await {
-            Ok(state) => state?,
-            Err(e) => {
-                tracing::warn!(error = %e, "session store failed; the request is anonymous");
-                return None;
+    async fn load(
+        &self,
+        config: &Configuration,
+        req: &HttpRequest,
+        value: &str,
+        now: i64,
+    ) -> Result<Option<(Arc<Claims>, bool)>, Error> {
+        let Ok(key) = SessionKey::try_from(value.to_owned()) else {
+            return Ok(None);
+        };
+        let Some(state) = bounded(req, self.store.load(&key)).await? else {
+            return Ok(None);
+        };
+        let superseded = match state
+            .get(SUPERSEDED_UNTIL)
+            .map(|until| until.parse::<i64>())
+        {
+            None => false,
+            Some(Ok(until)) if now < until => true,
+            Some(_) => {
+                config.emit(SecurityEvent::SessionRefused {
+                    reason: "superseded",
+                });
+                return Ok(None);
             }
         };
         let claims: Claims = match state.get(CLAIMS).map(|json| serde_json::from_str(json)) {
@@ -56,65 +118,128 @@ where
                 config.emit(SecurityEvent::SessionRefused {
                     reason: "bad_payload",
                 });
-                return None;
+                return Ok(None);
             }
         };
         match in_time(config, &claims, now) {
-            Ok(()) => Some(Arc::new(claims)),
+            Ok(()) => Ok(Some((Arc::new(claims), superseded))),
             Err(rejection) => {
                 config.emit(SecurityEvent::SessionRefused {
                     reason: rejection.reason(),
                 });
-                None
+                Ok(None)
             }
         }
     }
 
+    // Invariant: a write never brings back a session that ended while the request ran. A store
+    // such as actix-session's `RedisSessionStore` answers `update` of a missing key by saving
+    // the state under a new key; so when `update` answers another key than the one the request
+    // arrived with and the arrived key no longer loads, the new key is deleted and the writer's
+    // cookie is removed. (A store whose key is the state itself, `CookieSessionStore`, answers
+    // a new key every time and still loads the arrived one: its writes go through.)
     async fn save(
         &self,
         state: &RequestState,
+        req: &HttpRequest,
         arrived: Option<ArrivedKey>,
-        claims: Claims,
-    ) -> Result<String, Error> {
+        claims: &Claims,
+    ) -> Result<Saved, Error> {
         let json =
-            serde_json::to_string(&claims).map_err(actix_web::error::ErrorInternalServerError)?;
-        let entries = [(CLAIMS.to_owned(), json)].into_iter().collect();
+            serde_json::to_string(claims).map_err(actix_web::error::ErrorInternalServerError)?;
+        let entries = || [(CLAIMS.to_owned(), json.clone())].into_iter().collect();
         let ttl = Duration::seconds(claims.exp.saturating_sub(state.now).max(1));
         let continues = state
             .incoming
             .as_deref()
             .is_some_and(|incoming| incoming.sid == claims.sid);
-        let saved = match arrived.map(|k| SessionKey::try_from(k.0)) {
-            Some(Ok(key)) if continues => self
-                .0
-                .update(key, entries, &ttl)
-                .await
-                .map_err(store_error)?,
-            arrived => {
-                // A new session id: a new key, and the old state goes (no fixation).
-                if let Some(Ok(old)) = arrived {
-                    self.0.delete(&old).await.map_err(store_error)?;
-                }
-                self.0.save(entries, &ttl).await.map_err(store_error)?
-            }
+        let arrived = arrived.and_then(|k| SessionKey::try_from(k.value).ok());
+        let Some(old) = arrived else {
+            let saved = bounded(req, self.store.save(entries(), &ttl)).await?;
+            return Ok(Saved::At(saved.into()));
         };
-        Ok(saved.into())
+        if !continues {
+            let saved = bounded(req, self.store.save(entries(), &ttl)).await?;
+            match state
+                .incoming
+                .as_deref()
+                .filter(|old| is_renewal(old, claims))
+            {
+                // A renew: the old key keeps the session as it was before this request, for
+                // RENEW_GRACE seconds, marked so that it is never written or extended again.
+                Some(before) => self.supersede(state, req, old, before).await?,
+                // A login (or any other new session): the old state goes (no fixation).
+                None => bounded(req, self.store.delete(&old)).await?,
+            }
+            return Ok(Saved::At(saved.into()));
+        }
+        let old_value: String = old.into();
+        let key = SessionKey::try_from(old_value.clone()).map_err(store_key_error)?;
+        let saved: String = bounded(req, self.store.update(key, entries(), &ttl))
+            .await?
+            .into();
+        if saved == old_value {
+            return Ok(Saved::At(saved));
+        }
+        let arrived = SessionKey::try_from(old_value).map_err(store_key_error)?;
+        if bounded(req, self.store.load(&arrived)).await?.is_some() {
+            return Ok(Saved::At(saved));
+        }
+        let orphan = SessionKey::try_from(saved).map_err(store_key_error)?;
+        bounded(req, self.store.delete(&orphan)).await?;
+        Ok(Saved::Ended)
     }
 
-    fn set_cookie(
-        headers: &mut HeaderMap,
-        cookie: &actix_web::cookie::Cookie<'_>,
+    /// Marks the state under `old` as superseded by a renew: it serves `before` (the claims the
+    /// request arrived with, never the renewed ones) until `now + RENEW_GRACE`, then nothing.
+    async fn supersede(
+        &self,
+        state: &RequestState,
+        req: &HttpRequest,
+        old: SessionKey,
+        before: &Claims,
     ) -> Result<(), Error> {
-        let value = HeaderValue::from_str(&cookie.encoded().to_string())
-            .map_err(actix_web::error::ErrorInternalServerError)?;
-        headers.append(header::SET_COOKIE, value);
+        let old_value: String = old.into();
+        let json =
+            serde_json::to_string(before).map_err(actix_web::error::ErrorInternalServerError)?;
+        let until = state.now + RENEW_GRACE;
+        let entries = [
+            (CLAIMS.to_owned(), json),
+            (SUPERSEDED_UNTIL.to_owned(), until.to_string()),
+        ]
+        .into_iter()
+        .collect();
+        let key = SessionKey::try_from(old_value.clone()).map_err(store_key_error)?;
+        let ttl = Duration::seconds(RENEW_GRACE);
+        let kept: String = bounded(req, self.store.update(key, entries, &ttl))
+            .await?
+            .into();
+        if kept != old_value {
+            // The old state was already gone (a store that re-saves a missing key): drop the
+            // copy, there is nothing to keep serving.
+            let copy = SessionKey::try_from(kept).map_err(store_key_error)?;
+            if bounded(
+                req,
+                self.store
+                    .load(&SessionKey::try_from(old_value).map_err(store_key_error)?),
+            )
+            .await?
+            .is_none()
+            {
+                bounded(req, self.store.delete(&copy)).await?;
+            }
+        }
         Ok(())
     }
 }
 
-fn store_error(e: impl std::fmt::Display) -> Error {
-    tracing::error!(error = %e, "session store failed");
-    actix_web::error::ErrorServiceUnavailable("session store unavailable")
+/// Whether `new` renews `old`: the same signed-in user and login, a new session id.
+fn is_renewal(old: &Claims, new: &Claims) -> bool {
+    old.sub.is_some() && old.sub == new.sub && old.auth_time == new.auth_time
+}
+
+fn store_key_error(e: impl fmt::Display) -> Error {
+    actix_web::error::ErrorInternalServerError(e.to_string())
 }
 
 impl<S> Storage for StoreStorage<S>
@@ -127,7 +252,7 @@ where
         _: &'a VerifiedCache,
         req: &'a ServiceRequest,
         now: i64,
-    ) -> Step<'a, Vec<(Arc<Claims>, bool)>> {
+    ) -> Step<'a, Read> {
         Step::Pending(Box::pin(async move {
             let mut sessions = Vec::new();
             let mut seen: Vec<&str> = Vec::new();
@@ -136,12 +261,23 @@ where
                     continue;
                 }
                 seen.push(value);
-                if let Some(claims) = self.load(config, value, now).await {
-                    req.extensions_mut().insert(ArrivedKey(value.to_owned()));
-                    sessions.push((claims, false));
+                // Nothing reaches the store unless its MAC verified: a made-up key is never
+                // looked up (and a store whose key is its state is never fed forged state).
+                let decoded = percent_decode_str(value).decode_utf8_lossy();
+                let Some((store_key, rotated)) = self.macs.open(&decoded) else {
+                    config.emit(SecurityEvent::SessionRefused { reason: "bad_mac" });
+                    continue;
+                };
+                let loaded = self.load(config, req.request(), store_key, now).await;
+                if let Some((claims, superseded)) = loaded.map_err(|_| StoreDown)? {
+                    req.extensions_mut().insert(ArrivedKey {
+                        value: store_key.to_owned(),
+                        superseded,
+                    });
+                    sessions.push((claims, rotated));
                 }
             }
-            sessions
+            Ok(sessions)
         }))
     }
 
@@ -155,28 +291,38 @@ where
         Step::Pending(Box::pin(async move {
             let arrived = req.extensions().get::<ArrivedKey>().cloned();
             let config = &state.config;
-            let cookie = match outgoing {
+            if let (
+                Some(ArrivedKey {
+                    superseded: true, ..
+                }),
+                Outgoing::Issue(_),
+            ) = (&arrived, &outgoing)
+            {
+                // A request under way across a renew, with the old key: it is served, but
+                // nothing is written (no refresh extends the old key, no change lands on it),
+                // and the client keeps the renewed cookie.
+                tracing::debug!("session superseded by a renew; nothing written");
+                return Ok(());
+            }
+            let value = match outgoing {
                 Outgoing::Remove => {
-                    if let Some(Ok(key)) = arrived.map(|k| SessionKey::try_from(k.0)) {
-                        self.0.delete(&key).await.map_err(store_error)?;
+                    if let Some(Ok(key)) = arrived.map(|k| SessionKey::try_from(k.value)) {
+                        bounded(req, self.store.delete(&key)).await?;
                     }
-                    let mut cookie = config.cookie(String::new());
-                    cookie.make_removal();
-                    cookie
+                    None
                 }
-                Outgoing::Issue(claims) => {
-                    let transient = claims.transient;
-                    let exp = claims.exp;
-                    let key = self.save(state, arrived, claims).await?;
-                    let mut cookie = config.cookie(key);
-                    if !transient {
-                        let left = exp.saturating_sub(state.now).max(0);
-                        cookie.set_max_age(Duration::seconds(left));
+                Outgoing::Issue(claims) => match self.save(state, req, arrived, &claims).await? {
+                    Saved::At(key) => Some((self.macs.seal(&key), claims)),
+                    Saved::Ended => {
+                        config.emit(SecurityEvent::SessionRefused { reason: "ended" });
+                        None
                     }
-                    cookie
-                }
+                },
             };
-            Self::set_cookie(headers, &cookie)
+            let value = value
+                .as_ref()
+                .map(|(value, claims)| (value.clone(), claims));
+            put_cookie(config, headers, &cookie_for(config, state.now, value))
         }))
     }
 
@@ -185,10 +331,45 @@ where
     }
 
     fn unused_settings(&self) -> &'static [&'static str] {
-        &["previous_keys", "encrypted"]
+        &["encrypted"]
     }
 
     fn unused_because(&self) -> &'static str {
-        "does not apply to a session store: the cookie carries only the store's key"
+        "does not apply to a session store: the cookie carries only the store's key and its MAC"
+    }
+}
+
+/// The Redis key under which to keep the state of actix-session's `session_key`: `prefix`
+/// followed by the hex SHA-256 of the key, so the keys of the store (`KEYS *`, a dump, a replica)
+/// give nobody a usable session. Hand it to actix-session's `RedisSessionStore` (feature
+/// `redis-session`): `RedisSessionStore::builder(url).cache_keygen(keygen).build().await?` with
+///
+/// ```
+/// let keygen = |key: &str| session_core::hashed_session_key("session:", key);
+/// assert_eq!(keygen("abc").len(), "session:".len() + 64);
+/// ```
+pub fn hashed_session_key(prefix: &str, session_key: &str) -> String {
+    use sha2::{Digest, Sha256};
+    let digest = Sha256::digest(session_key.as_bytes());
+    let mut key = String::with_capacity(prefix.len() + 64);
+    key.push_str(prefix);
+    for byte in digest {
+        key.push_str(&format!("{byte:02x}"));
+    }
+    key
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn session_keys_are_stored_as_their_sha256() {
+        // SHA-256("abc"), FIPS 180-2 appendix B.1.
+        assert_eq!(
+            hashed_session_key("s:", "abc"),
+            "s:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        assert_ne!(hashed_session_key("", "abd"), hashed_session_key("", "abc"));
     }
 }
