@@ -21,7 +21,7 @@ OUT="${OUT:-BENCHMARKS.md}"
 if [ "${1:-}" = "--quick" ]; then
     ROUNDS=1 DURATION=1 OUT="${OUT_QUICK:-$(mktemp --suffix=.md)}"
 fi
-MODES=(bare core core-10k core-authorize core-users-memory core-users-sqlite core-encrypted core-revocations core-revocations-lookup core-redis-session core-session-store identity identity-10k grants)
+MODES=(bare core core-10k core-authorize core-users-memory core-users-sqlite core-encrypted core-revocations core-revocations-lookup core-session-store identity identity-10k grants)
 
 # Sessions of the `-10k` modes. Each worker of session-core's middleware memoizes the cookie values
 # that verified (`CAPACITY` in session-core/src/cache.rs, emptied when full); rotating round-robin
@@ -184,7 +184,6 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
             core-encrypted) what="session-core sealed (AES-256-GCM) cookie + \`#[login_required]\`" ;;
             core-revocations) what="signed cookie + \`#[login_required]\` + revocation check on \`RevocationMirror\`, a local copy of the Redis store kept current by pub/sub" ;;
             core-revocations-lookup) what="signed cookie + \`#[login_required]\` + Redis revocation lookup per request (one MGET)" ;;
-            core-redis-session) what="server-side: claims in actix-session \`RedisSessionStore\` + \`#[login_required]\`" ;;
             core-session-store) what="server-side: \`session_store(RedisSessionStore)\`, session-core's cookie, hashed keys + \`#[login_required]\`" ;;
             identity) what="actix-session \`CookieSessionStore\` (signed) + actix-identity \`Identity\`" ;;
             identity-10k) what="\`identity\`, $SESSIONS sessions in turn" ;;

@@ -35,6 +35,7 @@ SPEC = pathlib.Path(__file__).resolve().parent.parent / "docs" / "cookie-format.
 SIGNING_LABEL = b"session-core v1 signing"
 KID_LABEL = b"session-core v1 key id"
 ENCRYPTION_LABEL = b"session-core v1 encryption"
+STORE_KEY_LABEL = b"session-core v1 store key"
 KID_BYTES = 6
 
 # docs/cookie-format.md, "Claims": the order they are written in, and when each is left out.
@@ -61,6 +62,7 @@ def derive(secret: bytes) -> dict:
         "signing_key_hex": label_hmac(secret, SIGNING_LABEL).hex(),
         "kid": b64(label_hmac(secret, KID_LABEL)[:KID_BYTES]),
         "encryption_key_hex": label_hmac(secret, ENCRYPTION_LABEL).hex(),
+        "store_key_mac_key_hex": label_hmac(secret, STORE_KEY_LABEL).hex(),
     }
 
 
@@ -189,6 +191,15 @@ def main() -> int:
             ],
         )
 
+    # docs/cookie-format.md, "The session-store cookie": <store key>.<base64url(HMAC)>.
+    store_mac_key = bytes.fromhex(derived["store_key_mac_key_hex"])
+    for v in vectors["store"]:
+        tag = b64(hmac.new(store_mac_key, v["store_key"].encode("utf-8"), hashlib.sha256).digest())
+        checker.check(
+            f"store: {v['name']}",
+            [("cookie", v["cookie"], f"{v['store_key']}.{tag}")],
+        )
+
     # The specification quotes the first vectors; keep the quotes true.
     spec = SPEC.read_text(encoding="utf-8")
     quoted = [
@@ -200,6 +211,8 @@ def main() -> int:
         vectors["signed"][0]["cookie"],
         vectors["sealed"][0]["iv_hex"],
         vectors["sealed"][0]["cookie"],
+        vectors["derived"]["store_key_mac_key_hex"],
+        vectors["store"][0]["cookie"],
     ]
     checker.check(
         "docs/cookie-format.md quotes the vectors",

@@ -12,8 +12,7 @@
 //! `grants` (the same session store + actix-web-grants `#[protect]`); and, with `--redis URL`,
 //! `core-revocations` (signed cookie + revocation checks against a local mirror of the Redis
 //! store; until the mirror exists, the same as the next mode), `core-revocations-lookup` (signed
-//! cookie + a Redis revocation lookup, one `MGET`, per request), `core-redis-session`
-//! (server-side: claims in actix-session's `RedisSessionStore`) and `core-session-store`
+//! cookie + a Redis revocation lookup, one `MGET`, per request) and `core-session-store`
 //! (`session_store(RedisSessionStore)`).
 //!
 //! Live users: `core-users-memory` and `core-users-sqlite` are `core-authorize` with a
@@ -239,7 +238,7 @@ async fn revocations(url: &str, lookup: bool) -> std::io::Result<Arc<dyn Revocat
     Ok(Arc::new(mirror))
 }
 
-const MODES: [&str; 12] = [
+const MODES: [&str; 11] = [
     "bare",
     "core",
     "core-authorize",
@@ -248,7 +247,6 @@ const MODES: [&str; 12] = [
     "core-encrypted",
     "core-revocations",
     "core-revocations-lookup",
-    "core-redis-session",
     "core-session-store",
     "identity",
     "grants",
@@ -276,12 +274,12 @@ async fn main() -> std::io::Result<()> {
     let invalid = |e: session_core::ConfigError| std::io::Error::other(e.to_string());
     let signed = auth(false).build().map_err(invalid)?;
     let sealed = auth(true).build().map_err(invalid)?;
-    let (core_variant, server_side, redis_store) = match mode.as_str() {
+    let core_variant = match mode.as_str() {
         "core-revocations" | "core-revocations-lookup" => {
             let lookup = mode == "core-revocations-lookup";
             let store = revocations(&need_redis()?, lookup).await?;
             let auth = auth(false).revocations(store).build().map_err(invalid)?;
-            (Some(auth), None, None)
+            Some(auth)
         }
         "core-session-store" => {
             // session-core's cookie over actix-session's Redis store, keys hashed at rest.
@@ -295,20 +293,9 @@ async fn main() -> std::io::Result<()> {
                 .session_store(store)
                 .build()
                 .map_err(invalid)?;
-            (Some(auth), None, None)
+            Some(auth)
         }
-        "core-redis-session" => {
-            let store = RedisSessionStore::new(need_redis()?)
-                .await
-                .map_err(|e| std::io::Error::other(e.to_string()))?;
-            // actix-session's middleware owns the cookie here: no cookie settings.
-            let auth = AuthSession::builder(Key::from_bytes(SECRET).expect("64 bytes"))
-                .server_side()
-                .build()
-                .map_err(invalid)?;
-            (None, Some(auth), Some(store))
-        }
-        _ => (None, None, None),
+        _ => None,
     };
     // The live-user modes: the session layer with the store, and the user's record for /login.
     let (with_users, memory_user, sqlite_user) = match mode.as_str() {
@@ -330,11 +317,7 @@ async fn main() -> std::io::Result<()> {
     HttpServer::new(move || {
         let mode = mode.clone();
         let (signed, sealed) = (signed.clone(), sealed.clone());
-        let (core_variant, server_side, redis_store) = (
-            core_variant.clone(),
-            server_side.clone(),
-            redis_store.clone(),
-        );
+        let core_variant = core_variant.clone();
         let (with_users, memory_user, sqlite_user) =
             (with_users.clone(), memory_user.clone(), sqlite_user.clone());
         // Every mode sits in a `scope("")`, so the middleware stack is per mode and the App type
@@ -371,19 +354,6 @@ async fn main() -> std::io::Result<()> {
                             .wrap(core_variant.expect("set up above"))
                             .service(core),
                     ),
-                "core-redis-session" => cfg.service(
-                    scope
-                        .wrap(server_side.expect("set up above"))
-                        .wrap(
-                            SessionMiddleware::builder(
-                                redis_store.expect("set up above"),
-                                CookieKey::from(SECRET),
-                            )
-                            .cookie_secure(false)
-                            .build(),
-                        )
-                        .service(core),
-                ),
                 "identity" => cfg.service(
                     scope
                         .wrap(IdentityMiddleware::default())

@@ -96,3 +96,22 @@ fn sealed_cookies_match_the_vectors() {
         assert_eq!(codec.decode(&cookie).unwrap().claims, claims);
     }
 }
+
+#[test]
+fn store_cookies_match_the_vectors() {
+    let vectors = vectors();
+    let key = key(&vectors);
+    assert_eq!(
+        key.store_key_mac_key().as_slice(),
+        hex(text(&vectors["derived"], "store_key_mac_key_hex"))
+    );
+    let macs = super::store_key::StoreKeyMacs::new(&key, []);
+    let store = vectors["store"].as_array().unwrap();
+    assert!(!store.is_empty());
+    for vector in store {
+        let store_key = text(vector, "store_key");
+        let cookie = macs.seal(store_key);
+        assert_eq!(cookie, text(vector, "cookie"), "{}", vector["name"]);
+        assert_eq!(macs.open(&cookie), Some((store_key, false)));
+    }
+}
