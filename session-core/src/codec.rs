@@ -31,6 +31,7 @@ use crate::{claims::Claims, key::Key};
 
 #[cfg(feature = "encrypted")]
 mod jwe;
+#[cfg(feature = "actix-session")]
 pub(crate) mod store_key;
 #[cfg(test)]
 mod vectors;
@@ -49,6 +50,7 @@ pub(crate) fn b64(bytes: &[u8]) -> String {
 }
 
 /// Strict base64url: no padding, no non-zero trailing bits, nothing outside the alphabet.
+#[cfg(feature = "actix-session")]
 pub(crate) fn b64_decode(text: &str) -> Option<Vec<u8>> {
     URL_SAFE_NO_PAD.decode(text).ok()
 }

@@ -21,6 +21,7 @@ const SIGNING_LABEL: &[u8] = b"session-core v1 signing";
 const KID_LABEL: &[u8] = b"session-core v1 key id";
 const FINGERPRINT_LABEL: &[u8] = b"session-core v1 fingerprint";
 const THROTTLE_LABEL: &[u8] = b"session-core v1 throttle";
+#[cfg(feature = "actix-session")]
 const STORE_KEY_LABEL: &[u8] = b"session-core v1 store key";
 #[cfg(feature = "encrypted")]
 const ENCRYPTION_LABEL: &[u8] = b"session-core v1 encryption";
@@ -43,6 +44,7 @@ pub struct Key {
     /// Keys the hash of account names and addresses in the login throttle's store.
     throttle: [u8; 32],
     /// Keys the MAC a session-store cookie carries beside the store's key.
+    #[cfg(feature = "actix-session")]
     store_key: [u8; 32],
     kid: String,
 }
@@ -99,6 +101,7 @@ impl Key {
             encryption: label_hmac(secret, ENCRYPTION_LABEL),
             fingerprint: label_hmac(secret, FINGERPRINT_LABEL),
             throttle: label_hmac(secret, THROTTLE_LABEL),
+            #[cfg(feature = "actix-session")]
             store_key: label_hmac(secret, STORE_KEY_LABEL),
             kid: crate::codec::b64(&kid_bytes[..6]),
         }
@@ -122,6 +125,7 @@ impl Key {
 
     /// The derived key of the MAC over a session store's key in the session cookie
     /// (docs/cookie-format.md, "The session-store cookie").
+    #[cfg(feature = "actix-session")]
     pub(crate) fn store_key_mac_key(&self) -> &[u8; 32] {
         &self.store_key
     }

@@ -41,10 +41,14 @@ pub(crate) fn is_associated_fn(name: &Ident) -> Option<bool> {
 
 type Places = Vec<(String, bool)>;
 
+/// What a file held when it was read: its length and modification time, and its places (none if
+/// it could not be parsed).
+type Read = (u64, Option<SystemTime>, Option<Places>);
+
 thread_local! {
     /// Per source file (and its length and modification time, so an edited file is read again
     /// by a long-lived macro server): the guarded functions it holds.
-    static FILES: RefCell<HashMap<PathBuf, (u64, Option<SystemTime>, Option<Places>)>> =
+    static FILES: RefCell<HashMap<PathBuf, Read>> =
         RefCell::new(HashMap::new());
 }
 

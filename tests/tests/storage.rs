@@ -405,8 +405,7 @@ async fn a_failed_or_slow_session_store_answers_503() {
     let req = tests::post("/login?id=bob").to_request();
     let error = actix_web::test::try_call_service(&app, req)
         .await
-        .err()
-        .expect("the write fails");
+        .expect_err("the write fails");
     let res = error.error_response();
     assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(res.headers().get("retry-after").unwrap(), "1");

@@ -97,6 +97,7 @@ fn sealed_cookies_match_the_vectors() {
     }
 }
 
+#[cfg(feature = "actix-session")]
 #[test]
 fn store_cookies_match_the_vectors() {
     let vectors = vectors();

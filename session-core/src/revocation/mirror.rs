@@ -422,7 +422,7 @@ impl Table {
     /// Drops the entries of one shard (and, with shard 0, of the users) whose deadline passed.
     fn purge(&self, shard: usize, now: i64) {
         write(&self.sessions[shard % SHARDS]).retain(|_, until| i64::from(*until) > now);
-        if shard % SHARDS == 0 {
+        if shard.is_multiple_of(SHARDS) {
             write(&self.users).retain(|_, (_, until)| *until > now);
         }
     }
