@@ -17,6 +17,7 @@ mod client;
 mod harness;
 pub mod http;
 pub mod live;
+pub mod login_site;
 pub mod modes;
 pub mod props;
 pub mod redis_cluster;

@@ -23,16 +23,11 @@ use examples::{
 };
 use session_core::{clock::ManualClock, csrf, Key};
 use tempfile::TempDir;
-use tests::{call, get, serve, Client, Reply, TestApp, T0};
-
-const HTML: &str = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-
-/// Argon2id parameters cheap enough for many logins per test (these tests are about the flows;
-/// `examples::password` tests the hashing, and `weak_password_hash_is_upgraded_at_login` uses the
-/// real defaults).
-fn cheap() -> Passwords {
-    Passwords::new(Params::new(4096, 1, 1, None).unwrap())
-}
+use tests::{
+    call, get,
+    login_site::{browser, cheap, Forms, HTML},
+    serve, Client, Reply, TestApp, T0,
+};
 
 fn key() -> Key {
     Key::from_bytes(&[11; 32]).unwrap()
@@ -105,50 +100,6 @@ fn role_url(uid: &str) -> String {
 /// The admin page's delete form for the account `uid`.
 fn delete_url(uid: &str) -> String {
     format!("/admin/users/{uid}/delete")
-}
-
-/// A browser in front of the login app: it keeps the app's `session` cookie and sends
-/// `Accept: text/html` like a real one.
-fn browser(app: &TestApp) -> Client<'_> {
-    Client::new(app).cookie_name("session").accept(HTML)
-}
-
-/// The login app's forms, filled in by a browser.
-trait Forms {
-    /// Fills and posts the form of `form_page` (its CSRF token included).
-    async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Reply;
-    async fn register(&mut self, username: &str, password: &str) -> Reply;
-    async fn login(&mut self, username: &str, password: &str) -> Reply;
-    /// Signs out with the dashboard's sign-out form.
-    async fn logout(&mut self) -> Reply;
-}
-
-impl Forms for Client<'_> {
-    async fn submit(&mut self, form_page: &str, action: &str, fields: &[(&str, &str)]) -> Reply {
-        let token = self.get(form_page).await.csrf();
-        let mut form = vec![(csrf::FIELD, token.as_str())];
-        form.extend_from_slice(fields);
-        self.post_form(action, &form).await
-    }
-
-    async fn register(&mut self, username: &str, password: &str) -> Reply {
-        let fields = [
-            ("username", username),
-            ("password", password),
-            ("confirm_password", password),
-        ];
-        self.submit("/register", "/register", &fields).await
-    }
-
-    async fn login(&mut self, username: &str, password: &str) -> Reply {
-        let fields = [("username", username), ("password", password)];
-        self.submit("/login", "/login", &fields).await
-    }
-
-    async fn logout(&mut self) -> Reply {
-        let token = self.get("/dashboard").await.csrf();
-        self.post_form("/logout", &[(csrf::FIELD, &token)]).await
-    }
 }
 
 #[actix_web::test]
