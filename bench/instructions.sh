@@ -26,8 +26,9 @@ count() { # mode n -> total instructions
         --data "$tmp/data-$1-$2" >/dev/null 2>&1 &
     local vg=$!
     for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/hello" && break; sleep 0.1; done
-    local cookie
-    cookie=$(curl -s -i -X POST "http://127.0.0.1:$port/login" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n1)
+    # COOKIE_HEADER replaces the session the login hands out (the forged-cookie measurement).
+    local cookie="${COOKIE_HEADER:-}"
+    [ -n "$cookie" ] || cookie=$(curl -s -i -X POST "http://127.0.0.1:$port/login" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n1)
     curl -s -K "$tmp/urls-$2" -H "Cookie: $cookie"
     kill -INT "$vg"
     wait "$vg" 2>/dev/null || true
@@ -47,3 +48,17 @@ for mode in "${MODES[@]}"; do
     awk -v m="$mode" -v p="${PER[$mode]}" -v b="${PER[bare]}" -v i="${PER[identity]}" \
         'BEGIN { printf "| %s | %d | %.3f | %.3f |\n", m, p, p / b, p / i }'
 done
+
+# Bounded work per request (SECURITY.md, MAX_SESSION_COOKIES): `core` with 90 forged session
+# cookies in one header against `core` with one valid cookie (the table's row). Above the limit
+# nothing is verified: the request is anonymous after one security event.
+forged=$(python3 -c 'print("; ".join("session=forged%d" % i for i in range(90)))')
+a=$(COOKIE_HEADER="$forged" count core $N1)
+b=$(COOKIE_HEADER="$forged" count core $N2)
+forged_per=$(( (b - a) / (N2 - N1) ))
+echo
+echo "| request | instructions / request | × one valid cookie |"
+echo "|---|---:|---:|"
+awk -v p="${PER[core]}" 'BEGIN { printf "| `core`, one valid session cookie | %d | 1.000 |\n", p }'
+awk -v f="$forged_per" -v p="${PER[core]}" \
+    'BEGIN { printf "| `core`, 90 forged session cookies | %d | %.3f |\n", f, f / p }'

@@ -884,3 +884,63 @@ async fn revoke_other_sessions_keeps_only_the_calling_one() {
         );
     }
 }
+
+/// A TCP proxy on 127.0.0.1 to `upstream` that passes requests at once and holds every reply
+/// for `delay`: a slow network's way back. Returns its `redis://` URL.
+async fn slow_replies(upstream: String, delay: Duration) -> String {
+    use tokio::{
+        io::{AsyncReadExt, AsyncWriteExt},
+        net::{TcpListener, TcpStream},
+    };
+    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("redis://{}", listener.local_addr().unwrap());
+    let upstream = upstream.trim_start_matches("redis://").to_owned();
+    actix_web::rt::spawn(async move {
+        while let Ok((client, _)) = listener.accept().await {
+            let server = TcpStream::connect(&upstream).await.unwrap();
+            let (mut client_read, mut client_write) = client.into_split();
+            let (mut server_read, mut server_write) = server.into_split();
+            actix_web::rt::spawn(async move {
+                let _ = tokio::io::copy(&mut client_read, &mut server_write).await;
+            });
+            actix_web::rt::spawn(async move {
+                let mut buf = vec![0; 64 * 1024];
+                while let Ok(n @ 1..) = server_read.read(&mut buf).await {
+                    actix_web::rt::time::sleep(delay).await;
+                    if client_write.write_all(&buf[..n]).await.is_err() {
+                        break;
+                    }
+                }
+            });
+        }
+    });
+    url
+}
+
+/// Redis's clock bounds a login's start from below only (the reply's way back counts as request
+/// time), so a login begun just after a revocation is stamped with the old generation when the
+/// reply is slow (a loaded machine, a far Redis) and refused at its next request. On the process
+/// that revoked, its own monotonic clock says the revocation returned first: such a login keeps
+/// the new generation. Another process stays on the safe side (refused), and a login begun
+/// before the revocation returned is refused everywhere.
+#[actix_web::test]
+async fn a_login_begun_after_this_processs_revoke_user_keeps_the_new_generation() {
+    let redis = RedisServer::start();
+    let slow = slow_replies(redis.url(), Duration::from_millis(50)).await;
+    let here = RedisRevocations::connect(&slow).await.unwrap();
+    let (now, until) = (tests::T0, tests::T0 + 3600);
+    let before = Instant::now();
+    let generation = here.revoke_user("alice", until, now).await.unwrap();
+    let began = Instant::now();
+    assert_eq!(
+        here.login_generation("alice", began).await.unwrap(),
+        generation
+    );
+    assert!(here.login_generation("alice", before).await.unwrap() < generation);
+    // Another process revokes (its reply fast); this one's login begins right after, its own
+    // reply slow: it cannot tell, and refuses.
+    let direct = RedisRevocations::connect(&redis.url()).await.unwrap();
+    let generation = direct.revoke_user("alice", until, now).await.unwrap();
+    let began = Instant::now();
+    assert!(here.login_generation("alice", began).await.unwrap() < generation);
+}

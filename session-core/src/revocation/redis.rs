@@ -5,8 +5,9 @@ use std::{
     fmt,
     sync::{
         atomic::{AtomicBool, Ordering},
-        Arc,
+        Arc, Mutex,
     },
+    time::Instant,
 };
 
 use redis::{
@@ -105,7 +106,14 @@ pub struct RedisRevocations {
     /// subscription and its loading connection with it.
     client: Option<Client>,
     prefix: String,
+    /// The users this process revoked lately: the generation each `revoke_user` call wrote and
+    /// the instant it returned (see `login_generation_parts`).
+    revoked_here: Arc<Mutex<HashMap<String, (u64, Instant)>>>,
 }
+
+/// At most this many users in `revoked_here`; a full table is emptied (it only sharpens the
+/// stamp of a login right after a revocation on this process, never decides a refusal).
+const REVOKED_HERE_MAX: usize = 1024;
 
 impl std::fmt::Debug for RedisRevocations {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -139,6 +147,7 @@ impl RedisRevocations {
             reconnecting: Arc::default(),
             client: None,
             prefix: PREFIX.to_owned(),
+            revoked_here: Arc::default(),
         }
     }
 
@@ -185,6 +194,7 @@ impl RedisRevocations {
             reconnecting: Arc::default(),
             client: None,
             prefix: CLUSTER_PREFIX.to_owned(),
+            revoked_here: Arc::default(),
         }
     }
 
@@ -299,7 +309,18 @@ impl RedisRevocations {
         let (current, now) = self.observe(read)?;
         let elapsed = u64::try_from(began.elapsed().as_micros()).unwrap_or(u64::MAX);
         let began_at_least = now.saturating_sub(elapsed);
-        let stamp = if current > began_at_least {
+        // Invariant: a login that may have begun before the revocation that set `current`
+        // returned gets `current - 1` (refused). Redis's clock bounds that from below only
+        // (the reply's way back counts as request time), so a login begun just after a
+        // revocation can be refused too, unless this process made that revocation and knows,
+        // on its own monotonic clock, that it returned before the login began.
+        let revoked_here_before = || {
+            let revoked_here = self.revoked_here.lock().unwrap_or_else(|e| e.into_inner());
+            revoked_here
+                .get(user)
+                .is_some_and(|&(generation, returned)| generation == current && returned < began)
+        };
+        let stamp = if current > began_at_least && !revoked_here_before() {
             current - 1
         } else {
             current
@@ -532,7 +553,13 @@ impl Revocations for RedisRevocations {
                 .arg(user)
                 .invoke_async(&mut conn)
                 .await;
-            self.observe(written)
+            let generation = self.observe(written)?;
+            let mut revoked_here = self.revoked_here.lock().unwrap_or_else(|e| e.into_inner());
+            if revoked_here.len() >= REVOKED_HERE_MAX {
+                revoked_here.clear();
+            }
+            revoked_here.insert(user.to_owned(), (generation, Instant::now()));
+            Ok(generation)
         })
     }
 
