@@ -25,7 +25,7 @@ use session_core::{clock::ManualClock, csrf, Key};
 use tempfile::TempDir;
 use tests::{
     call, get,
-    login_site::{browser, cheap, Forms, HTML},
+    login_site::{browser, cheap, Forms},
     serve, Client, Reply, TestApp, T0,
 };
 
