@@ -1,16 +1,27 @@
 //! Server-side sessions in any actix-session `SessionStore` (feature `actix-session`), with this
-//! crate owning the cookie: the browser holds only the store's random key under the configured
-//! cookie name and attributes, `remember(false)` gives a browser-session cookie, and no size limit
-//! applies. No `SessionMiddleware` is needed. With actix-session's `RedisSessionStore` and
-//! [`crate::hashed_session_key`] as its key generator, Redis keeps only hashes of the keys.
+//! crate owning the cookie: the browser holds the store's key and its MAC under the [`Key`]
+//! (`codec::store_key`) under the configured cookie name and attributes, `remember(false)` gives
+//! a browser-session cookie, and no size limit applies. No `SessionMiddleware` is needed. With
+//! actix-session's `RedisSessionStore` and [`crate::hashed_session_key`] as its key generator,
+//! Redis keeps only hashes of the keys.
 //!
-//! Invariants: a new session id (login, renew) gets a new store key and the old one is deleted
-//! (no fixation); a logout deletes the state; the state lives as long as the session's idle
-//! expiry; the signed idle and absolute timeouts are checked on every read as in cookie mode.
+//! Invariants:
+//! - no key reaches the store unless its MAC verified (current or previous key);
+//! - a new session id gets a new store key; at a login the old state is deleted (no fixation);
+//!   at a renew it serves the pre-renew session for [`RENEW_GRACE`] seconds, never written again;
+//! - a logout deletes the state, and a write after a concurrent logout brings nothing back;
+//! - the state lives as long as the session's idle expiry; the signed idle and absolute timeouts
+//!   are checked on every read as in cookie mode;
+//! - every store call is bounded by [`STORE_TIMEOUT`]; a failure or timeout answers 503.
+//!
+//! [`Key`]: crate::Key
 
 use std::{fmt, future::Future, sync::Arc};
 
 use actix_session::storage::{SessionKey, SessionStore};
+
+/// actix-session's state: entry name to JSON text.
+type SessionState = std::collections::HashMap<String, String>;
 use actix_web::{
     cookie::time::Duration, dev::ServiceRequest, error::InternalError, http::header::HeaderMap,
     Error, HttpMessage, HttpRequest,
@@ -94,7 +105,7 @@ where
         now: i64,
     ) -> Result<Option<(Arc<Claims>, bool)>, Error> {
         let Ok(key) = SessionKey::try_from(value.to_owned()) else {
-            return Ok(None);
+            return Ok(None); // not a key the store could have made
         };
         let Some(state) = bounded(req, self.store.load(&key)).await? else {
             return Ok(None);
@@ -132,12 +143,8 @@ where
         }
     }
 
-    // Invariant: a write never brings back a session that ended while the request ran. A store
-    // such as actix-session's `RedisSessionStore` answers `update` of a missing key by saving
-    // the state under a new key; so when `update` answers another key than the one the request
-    // arrived with and the arrived key no longer loads, the new key is deleted and the writer's
-    // cookie is removed. (A store whose key is the state itself, `CookieSessionStore`, answers
-    // a new key every time and still loads the arrived one: its writes go through.)
+    // Invariant: a write never brings back a session that ended while the request ran
+    // (`update_existing`): the writer's cookie is removed instead.
     async fn save(
         &self,
         state: &RequestState,
@@ -153,8 +160,7 @@ where
             .incoming
             .as_deref()
             .is_some_and(|incoming| incoming.sid == claims.sid);
-        let arrived = arrived.and_then(|k| SessionKey::try_from(k.value).ok());
-        let Some(old) = arrived else {
+        let Some(old) = arrived.map(|k| k.value) else {
             let saved = bounded(req, self.store.save(entries(), &ttl)).await?;
             return Ok(Saved::At(saved.into()));
         };
@@ -169,25 +175,41 @@ where
                 // RENEW_GRACE seconds, marked so that it is never written or extended again.
                 Some(before) => self.supersede(state, req, old, before).await?,
                 // A login (or any other new session): the old state goes (no fixation).
-                None => bounded(req, self.store.delete(&old)).await?,
+                None => bounded(req, self.store.delete(&session_key(&old)?)).await?,
             }
             return Ok(Saved::At(saved.into()));
         }
-        let old_value: String = old.into();
-        let key = SessionKey::try_from(old_value.clone()).map_err(store_key_error)?;
-        let saved: String = bounded(req, self.store.update(key, entries(), &ttl))
+        match self.update_existing(req, old, entries(), &ttl).await? {
+            Some(saved) => Ok(Saved::At(saved)),
+            None => Ok(Saved::Ended),
+        }
+    }
+
+    /// Updates the state under `arrived` if the store still holds it: `Some(key)` it is now
+    /// under, or `None` when it was gone (ended while the request ran), leaving nothing behind.
+    /// A store such as actix-session's `RedisSessionStore` answers `update` of a missing key by
+    /// saving under a new key; so when `update` answers another key and `arrived` no longer
+    /// loads, that new key is deleted. (A store whose key is the state itself,
+    /// `CookieSessionStore`, answers a new key every time and still loads the arrived one.)
+    async fn update_existing(
+        &self,
+        req: &HttpRequest,
+        arrived: String,
+        entries: SessionState,
+        ttl: &Duration,
+    ) -> Result<Option<String>, Error> {
+        let saved: String = bounded(req, self.store.update(session_key(&arrived)?, entries, ttl))
             .await?
             .into();
-        if saved == old_value {
-            return Ok(Saved::At(saved));
+        if saved == arrived
+            || bounded(req, self.store.load(&session_key(&arrived)?))
+                .await?
+                .is_some()
+        {
+            return Ok(Some(saved));
         }
-        let arrived = SessionKey::try_from(old_value).map_err(store_key_error)?;
-        if bounded(req, self.store.load(&arrived)).await?.is_some() {
-            return Ok(Saved::At(saved));
-        }
-        let orphan = SessionKey::try_from(saved).map_err(store_key_error)?;
-        bounded(req, self.store.delete(&orphan)).await?;
-        Ok(Saved::Ended)
+        bounded(req, self.store.delete(&session_key(&saved)?)).await?;
+        Ok(None)
     }
 
     /// Marks the state under `old` as superseded by a renew: it serves `before` (the claims the
@@ -196,10 +218,9 @@ where
         &self,
         state: &RequestState,
         req: &HttpRequest,
-        old: SessionKey,
+        old: String,
         before: &Claims,
     ) -> Result<(), Error> {
-        let old_value: String = old.into();
         let json =
             serde_json::to_string(before).map_err(actix_web::error::ErrorInternalServerError)?;
         let until = state.now + RENEW_GRACE;
@@ -209,26 +230,9 @@ where
         ]
         .into_iter()
         .collect();
-        let key = SessionKey::try_from(old_value.clone()).map_err(store_key_error)?;
+        // Already gone (ended meanwhile): nothing to keep serving, and nothing is left behind.
         let ttl = Duration::seconds(RENEW_GRACE);
-        let kept: String = bounded(req, self.store.update(key, entries, &ttl))
-            .await?
-            .into();
-        if kept != old_value {
-            // The old state was already gone (a store that re-saves a missing key): drop the
-            // copy, there is nothing to keep serving.
-            let copy = SessionKey::try_from(kept).map_err(store_key_error)?;
-            if bounded(
-                req,
-                self.store
-                    .load(&SessionKey::try_from(old_value).map_err(store_key_error)?),
-            )
-            .await?
-            .is_none()
-            {
-                bounded(req, self.store.delete(&copy)).await?;
-            }
-        }
+        self.update_existing(req, old, entries, &ttl).await?;
         Ok(())
     }
 }
@@ -238,8 +242,11 @@ fn is_renewal(old: &Claims, new: &Claims) -> bool {
     old.sub.is_some() && old.sub == new.sub && old.auth_time == new.auth_time
 }
 
-fn store_key_error(e: impl fmt::Display) -> Error {
-    actix_web::error::ErrorInternalServerError(e.to_string())
+/// A store key this crate handed out or received as a `SessionKey` (a store's own key always
+/// converts; anything else is an internal error, never a lookup).
+fn session_key(value: &str) -> Result<SessionKey, Error> {
+    SessionKey::try_from(value.to_owned())
+        .map_err(|e| actix_web::error::ErrorInternalServerError(e.to_string()))
 }
 
 impl<S> Storage for StoreStorage<S>
@@ -304,25 +311,25 @@ where
                 tracing::debug!("session superseded by a renew; nothing written");
                 return Ok(());
             }
-            let value = match outgoing {
+            let now = state.now;
+            let cookie = match outgoing {
                 Outgoing::Remove => {
-                    if let Some(Ok(key)) = arrived.map(|k| SessionKey::try_from(k.value)) {
-                        bounded(req, self.store.delete(&key)).await?;
+                    if let Some(arrived) = arrived {
+                        bounded(req, self.store.delete(&session_key(&arrived.value)?)).await?;
                     }
-                    None
+                    cookie_for(config, now, None)
                 }
                 Outgoing::Issue(claims) => match self.save(state, req, arrived, &claims).await? {
-                    Saved::At(key) => Some((self.macs.seal(&key), claims)),
+                    Saved::At(key) => {
+                        cookie_for(config, now, Some((self.macs.seal(&key), &claims)))
+                    }
                     Saved::Ended => {
                         config.emit(SecurityEvent::SessionRefused { reason: "ended" });
-                        None
+                        cookie_for(config, now, None)
                     }
                 },
             };
-            let value = value
-                .as_ref()
-                .map(|(value, claims)| (value.clone(), claims));
-            put_cookie(config, headers, &cookie_for(config, state.now, value))
+            put_cookie(config, headers, &cookie)
         }))
     }
 
