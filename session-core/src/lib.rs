@@ -91,14 +91,14 @@ pub use crate::{
 pub use crate::storage::server::hashed_session_key;
 #[cfg(feature = "macros")]
 pub use session_macros::{
-    authorize, login_required, require_permission, require_role, skip_if_authenticated,
+    authorize, login_required, public, require_permission, require_role, skip_if_authenticated,
 };
 
 /// Everything a typical app imports: `use session_core::prelude::*;`.
 pub mod prelude {
     #[cfg(feature = "macros")]
     pub use crate::{
-        authorize, login_required, require_permission, require_role, skip_if_authenticated,
+        authorize, login_required, public, require_permission, require_role, skip_if_authenticated,
     };
     pub use crate::{
         AuthError, AuthSession, AuthUser, Authorization, ConfigError, Current, Deny, Key, Login,

@@ -1,5 +1,5 @@
 //! Attribute macros for `session-core`. Use them through `session_core`, which re-exports them:
-//! `use session_core::prelude::*;` brings all four into scope.
+//! `use session_core::prelude::*;` brings them all into scope.
 //!
 //! Each attribute turns an `async fn` handler into a guarded one by inserting an extractor as its
 //! first parameter. Actix runs extractors in parameter order and stops at the first failure, so a
@@ -37,6 +37,7 @@
 #![deny(missing_docs)]
 
 mod args;
+mod coverage;
 mod expand;
 mod fallback;
 mod rule;
@@ -251,4 +252,27 @@ pub fn require_permission(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn authorize(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::guard(Kind::Authorize, args.into(), item.into()).into()
+}
+
+/// Marks a handler as deliberately open to everyone, anonymous visitors included.
+///
+/// It changes nothing at run time. It says, in the code, that the missing guard is no oversight:
+/// the handler is listed as public in the access manifest, and guarded registration accepts it.
+///
+/// ```
+/// use actix_web::{get, Responder};
+/// use session_core::prelude::*;
+///
+/// #[public]
+/// #[get("/health")]
+/// async fn health() -> impl Responder {
+///     "ok"
+/// }
+/// ```
+///
+/// Takes no arguments. Cannot be combined with a guard attribute (`#[login_required]`,
+/// `#[skip_if_authenticated]`, `#[require_role]`, `#[require_permission]`, `#[authorize]`).
+#[proc_macro_attribute]
+pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
+    coverage::public(args.into(), item.into()).into()
 }
