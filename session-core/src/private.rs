@@ -2,7 +2,10 @@
 
 pub use std::sync::LazyLock;
 
+pub use inventory;
+
 pub use crate::{
+    access::{Access, Entry, Route},
     guard::{Answer, CheckedAnswer, Guard, GuardSpec, Guarded},
     rule::{RoleName, Rule},
     user::AuthUser,

@@ -9,7 +9,11 @@
 //!
 //! - On free `async fn` handlers, above or below actix-web's `#[get]`, `#[post]`, `#[route]`, ...,
 //!   beside `#[tracing::instrument]`, and on plain functions registered with
-//!   `web::get().to(handler)`.
+//!   `web::get().to(handler)`. **Write them above the route attribute**: only then does the
+//!   attribute see the route, so the access manifest (`session_core::access`) lists its method and
+//!   path and guarded registration (`session_core::access::guarded`) accepts the handler. Below
+//!   it, actix's macro has already moved the handler into its service and the guard works, but
+//!   the manifest lists the handler without a route.
 //! - Stacked attributes combine with AND; their guards run top to bottom, before every other
 //!   extractor.
 //! - **Not on associated functions in an `impl` block.** The expansion defines a zero-sized struct
@@ -32,6 +36,10 @@
 //! path at run time. Generated code names everything through
 //! `::session_core::__private`, so it compiles in crates that shadow `std`, `core` or prelude
 //! names.
+//!
+//! The lowest of these attributes on a handler (and `#[public]`) also registers the handler in
+//! the access manifest (`inventory::submit!` of a `session_core::access::Entry`: its name,
+//! location, the routes of the actix attributes below it, and every guard of the stack).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
