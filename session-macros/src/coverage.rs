@@ -74,7 +74,12 @@ const METHOD_ATTRIBUTES: [(&str, &str); 9] = [
 //         )
 //     }
 //
-// (`Access::Public` for `#[public]`, which adds no parameter.) Only the lowest of our attributes
+//     impl ::session_core::__private::CoverageSeal for note {}
+//     impl ::session_core::__private::Covered for note {}
+//
+// (`Access::Public` for `#[public]`, which adds no parameter.) The `Covered` impls, for the
+// service struct actix's route macro makes of the handler (same name, same scope), only when a
+// route attribute is below: they let guarded registration accept it. Only the lowest of our attributes
 // emits it, so a handler has one entry whatever its stack; nothing when another of ours is still
 // below. `file!`/`line!` carry the handler name's span: the entry points at the handler. The
 // route comes from the actix attributes still on the item, i.e. written below ours; one written
@@ -87,9 +92,10 @@ pub(crate) fn listing(handler: &ItemFn) -> TokenStream {
     let name = handler.sig.ident.unraw().to_string();
     let span = handler.sig.ident.span();
     let location = quote_spanned!(span=> ::core::module_path!(), ::core::file!(), ::core::line!());
-    let routes = routes(&handler.attrs)
+    let routes: Vec<TokenStream> = routes(&handler.attrs)
         .into_iter()
-        .map(|(method, path)| quote!(#private::Route::new(#method, #path)));
+        .map(|(method, path)| quote!(#private::Route::new(#method, #path)))
+        .collect();
     let guards = guard_specs(handler);
     let access = match guards.is_empty() {
         true => quote!(#private::Access::Public),
@@ -97,10 +103,18 @@ pub(crate) fn listing(handler: &ItemFn) -> TokenStream {
             #(<#guards as #private::GuardSpec>::guard),*
         ])),
     };
+    let covered = (!routes.is_empty()).then(|| {
+        let service = &handler.sig.ident;
+        quote! {
+            impl #private::CoverageSeal for #service {}
+            impl #private::Covered for #service {}
+        }
+    });
     quote! {
         #private::inventory::submit! {
             #private::Entry::new(#name, #location, &[#(#routes),*], #access)
         }
+        #covered
     }
 }
 
@@ -247,6 +261,19 @@ mod tests {
         let got = listed("async fn r#health() {}");
         assert!(got.contains("Entry::new(\"health\""), "{got}");
         assert!(got.contains(&format!("&[],{P}Access::Public)")), "{got}");
+    }
+
+    #[test]
+    fn the_service_is_marked_covered_only_when_a_route_attribute_is_below() {
+        let covered = format!("impl{P}Coveredfornote{{}}");
+        let seal = format!("impl{P}CoverageSealfornote{{}}");
+        let with_route = listed("#[post(\"/n\")] async fn note() {}");
+        assert!(
+            with_route.contains(&covered) && with_route.contains(&seal),
+            "{with_route}"
+        );
+        let without = listed("async fn note() {}");
+        assert!(!without.contains("Covered"), "{without}");
     }
 
     #[test]

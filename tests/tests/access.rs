@@ -163,3 +163,99 @@ fn the_table_evaluates_each_route_for_each_principal() {
     assert_eq!(first["reach"]["anonymous"], "no: sign in");
     assert_eq!(first["location"], format!("{}:{DASHBOARD_LINE}", file!()));
 }
+
+mod deny_unlisted {
+    //! `Require::deny_unlisted()`: undeclared routes answer 401 / 403, over HTTP.
+
+    use actix_web::{get, http::StatusCode, web, HttpResponse, Responder};
+    use session_core::{access, prelude::*};
+    use tests::{auth, call, clock, get, login, routes, test_app, TestApp};
+
+    #[login_required]
+    #[get("/dash")]
+    async fn dash(user: AuthUser) -> impl Responder {
+        user.id().to_owned()
+    }
+
+    #[public]
+    #[get("/open")]
+    async fn open() -> impl Responder {
+        "open"
+    }
+
+    #[get("/below")]
+    #[login_required]
+    async fn guard_below_route(user: AuthUser) -> impl Responder {
+        user.id().to_owned()
+    }
+
+    #[get("/bare")]
+    async fn bare() -> impl Responder {
+        "bare"
+    }
+
+    /// `/app/..` behind the fallback, the harness's `/login` outside it.
+    async fn app() -> TestApp {
+        test_app(auth(&clock()), |cfg| {
+            routes(cfg);
+            cfg.service(
+                web::scope("/app")
+                    .wrap(Require::deny_unlisted().allow("/app/robots.txt"))
+                    .configure(access::guarded(|routes| {
+                        routes.service(dash).service(open);
+                    }))
+                    .service(guard_below_route)
+                    .service(bare)
+                    .route("/robots.txt", web::get().to(HttpResponse::Ok))
+                    .route("/closure", web::get().to(HttpResponse::Ok))
+                    .route("/dash", web::post().to(HttpResponse::Ok)),
+            );
+        })
+        .await
+    }
+
+    /// (method, path, status anonymous, status signed in)
+    const CASES: [(&str, &str, u16, u16); 8] = [
+        ("GET", "/app/dash", 401, 200), // declared by its guard, which answers itself
+        ("GET", "/app/open", 200, 200), // #[public]
+        ("GET", "/app/robots.txt", 200, 200), // allowed by pattern
+        ("GET", "/app/closure", 401, 403), // a closure nobody declared
+        ("GET", "/app/bare", 401, 403), // a bare #[get] handler
+        ("GET", "/app/below", 401, 403), // guard below the route attribute: not listed
+        ("POST", "/app/dash", 401, 403), // the guarded handler is GET only
+        ("GET", "/app/nothing-here", 404, 404), // unmatched: the default service
+    ];
+
+    #[actix_web::test]
+    async fn undeclared_routes_answer_401_anonymous_and_403_signed_in() {
+        let app = app().await;
+        let cookie = login(&app, "/login?id=alice").await;
+        for (method, path, anonymous, signed_in) in CASES {
+            let method = method.parse().unwrap();
+            let req = || get(path).method(actix_web::http::Method::clone(&method));
+            let res = call(&app, req().insert_header(("accept", "application/json"))).await;
+            assert_eq!(
+                res.status().as_u16(),
+                anonymous,
+                "anonymous {method} {path}"
+            );
+            let res = call(&app, req().cookie(cookie.clone())).await;
+            assert_eq!(
+                res.status().as_u16(),
+                signed_in,
+                "signed in {method} {path}"
+            );
+        }
+    }
+
+    #[actix_web::test]
+    async fn browsers_are_sent_to_sign_in() {
+        let app = app().await;
+        let res = call(
+            &app,
+            get("/app/closure").insert_header(("accept", "text/html")),
+        )
+        .await;
+        assert_eq!(res.status(), StatusCode::SEE_OTHER);
+    }
+}

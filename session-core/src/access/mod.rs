@@ -40,9 +40,15 @@ use std::fmt;
 
 use crate::guard::Guard;
 
+mod guarded;
 mod table;
+mod unlisted;
 
-pub use self::table::{table, Principal, Reach, Table};
+pub use self::{
+    guarded::{guarded, Covered, GuardedRoutes},
+    table::{table, Principal, Reach, Table},
+    unlisted::DenyUnlisted,
+};
 
 /// One guarded or public handler, as its attribute registered it.
 #[derive(Debug)]
