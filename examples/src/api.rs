@@ -32,12 +32,14 @@ use actix_web::{
     body::MessageBody,
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
     error::JsonPayloadError,
+    get, post,
     web::{self, ServiceConfig},
     App, Error, HttpRequest, HttpResponse,
 };
 use serde::{de::IgnoredAny, Deserialize};
 use serde_json::json;
 use session_core::{
+    access,
     events::SecurityEvent,
     prelude::*,
     throttle::{Throttle, ThrottleBuilder},
@@ -181,14 +183,18 @@ pub fn app(
 
 /// The API's routes; needs `web::Data<ApiState>` and an [`AuthSession`] on the `App`.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(web::resource("/api/login").post(login))
-        .service(web::resource("/api/logout").post(logout))
-        .service(web::resource("/api/me").get(me))
-        .service(web::resource("/api/reports").get(reports))
-        .service(web::resource("/api/admin/users").get(admin_users))
-        .default_service(web::to(|| async {
-            HttpResponse::NotFound().json(json!({ "error": "not_found" }))
-        }));
+    // Deny by default: each handler must carry a guard attribute or `#[public]`.
+    cfg.configure(access::guarded(|routes| {
+        routes
+            .service(login)
+            .service(logout)
+            .service(me)
+            .service(reports)
+            .service(admin_users);
+    }))
+    .default_service(web::to(|| async {
+        HttpResponse::NotFound().json(json!({ "error": "not_found" }))
+    }));
 }
 
 fn bad_json(err: JsonPayloadError, _: &HttpRequest) -> Error {
@@ -218,6 +224,8 @@ fn yes() -> bool {
     true
 }
 
+#[public]
+#[post("/api/login")]
 async fn login(
     req: HttpRequest,
     state: web::Data<ApiState>,
@@ -256,6 +264,8 @@ async fn login(
 
 /// `POST /api/logout`. The body is ignored, but it must be JSON like every state-changing route's:
 /// a cross-site form cannot sign the user out either.
+#[public]
+#[post("/api/logout")]
 async fn logout(_: web::Json<IgnoredAny>, session: Session) -> HttpResponse {
     session.logout();
     HttpResponse::NoContent().finish()
@@ -266,6 +276,7 @@ fn unix(t: SystemTime) -> u64 {
 }
 
 #[login_required]
+#[get("/api/me")]
 async fn me(user: AuthUser) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "user": user.id(),
@@ -276,6 +287,7 @@ async fn me(user: AuthUser) -> HttpResponse {
 }
 
 #[authorize(any(role = "admin", role = "analyst"))]
+#[get("/api/reports")]
 async fn reports(user: AuthUser) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "for": user.id(),
@@ -287,6 +299,7 @@ async fn reports(user: AuthUser) -> HttpResponse {
 }
 
 #[require_role("admin")]
+#[get("/api/admin/users")]
 async fn admin_users(state: web::Data<ApiState>) -> HttpResponse {
     let mut users: Vec<_> = state
         .users
@@ -384,9 +397,9 @@ mod tests {
         let cookie = cookie.unwrap();
         assert_eq!(cookie.http_only(), Some(true));
         let get = test::TestRequest::get().uri("/api/me").cookie(cookie);
-        let (status, me, _) = call!(&app, get);
+        let (status, body, _) = call!(&app, get);
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(me["user"], "alice");
+        assert_eq!(body["user"], "alice");
     }
 
     #[actix_web::test]
@@ -450,15 +463,15 @@ mod tests {
     async fn logout_takes_json_only() {
         let app = service!();
         let cookie = login_as!(&app, "bob");
-        let logout = || {
+        let logout_request = || {
             test::TestRequest::post()
                 .uri("/api/logout")
                 .cookie(cookie.clone())
         };
         let refused = [
-            logout(),
-            logout().set_form([("x", "1")]),
-            logout().insert_header((header::CONTENT_TYPE, "text/plain")),
+            logout_request(),
+            logout_request().set_form([("x", "1")]),
+            logout_request().insert_header((header::CONTENT_TYPE, "text/plain")),
         ];
         for req in refused {
             let (status, body, removal) = call!(&app, req);
@@ -466,8 +479,8 @@ mod tests {
             assert_eq!(body["error"], "bad_request");
             assert!(removal.is_none(), "the session is not ended");
         }
-        let me = test::TestRequest::get().uri("/api/me").cookie(cookie);
-        assert_eq!(call!(&app, me).0, StatusCode::OK);
+        let who = test::TestRequest::get().uri("/api/me").cookie(cookie);
+        assert_eq!(call!(&app, who).0, StatusCode::OK);
     }
 
     #[actix_web::test]

@@ -147,8 +147,8 @@ fn the_table_evaluates_each_route_for_each_principal() {
 | HEAD /health | health | public | yes | yes | yes | yes | yes |
 | GET /login | login_form | anonymous | yes | no: signed in | no: signed in | no: signed in | no: signed in |
 | POST /notes/{id} | edit_note | all(all(any(role=admin, permission=notes:edit), fresh=600), role=staff) | no: sign in | no: forbidden | yes | yes | no: reauthenticate |
-| (no route attribute below the guard) | plain_report | permission=reports:read | no: sign in | no: forbidden | no: forbidden | yes | yes |
-| (no route attribute below the guard) | route_above_guard | role=admin | no: sign in | no: forbidden | no: forbidden | yes | yes |
+| (route not seen by the attribute) | plain_report | permission=reports:read | no: sign in | no: forbidden | no: forbidden | yes | yes |
+| (route not seen by the attribute) | route_above_guard | role=admin | no: sign in | no: forbidden | no: forbidden | yes | yes |
 ";
     assert_eq!(table.markdown(), want);
     assert_eq!(

@@ -257,7 +257,7 @@ where
 }
 
 /// How a row without a route attribute shows its route.
-const NO_ROUTE: &str = "(no route attribute below the guard)";
+const NO_ROUTE: &str = "(route not seen by the attribute)";
 
 impl Table {
     /// Whether `principal` (by name) reaches `method path`; `None` when either is unknown.
@@ -444,7 +444,7 @@ mod tests {
 | GET / | home | public | yes | yes | yes | yes | yes |
 | GET /admin | admin | role=admin | no: sign in | no: forbidden | yes | no: forbidden | yes |
 | HEAD /admin | admin | role=admin | no: sign in | no: forbidden | yes | no: forbidden | yes |
-| (no route attribute below the guard) | edit | all(all(permission=notes:edit, fresh=60), role=admin) | no: sign in | no: forbidden | no: forbidden | no: forbidden | no: reauthenticate |
+| (route not seen by the attribute) | edit | all(all(permission=notes:edit, fresh=60), role=admin) | no: sign in | no: forbidden | no: forbidden | no: forbidden | no: reauthenticate |
 | GET /report | report | any(role=admin, check=<fn>) | no: sign in | depends on check: <fn> | yes | depends on check: <fn> | yes |
 | GET /login | login | anonymous | yes | no: signed in | no: signed in | no: signed in | no: signed in |
 ";
