@@ -254,6 +254,12 @@ impl Guard {
         }
     }
 
+    /// The denial answer this guard gives instead of the configured one.
+    #[cfg(feature = "utoipa")]
+    pub(crate) fn overrides(&self) -> &Overrides {
+        &self.overrides
+    }
+
     /// The verdict for `user` at `now` without running any check (the access table evaluates
     /// made-up users); `None` when a check would decide. A signed-in user on an anonymous-only
     /// page is refused, as on a request without `reason=reauthenticate`.

@@ -387,6 +387,18 @@ impl Rule {
 }
 
 impl Rule {
+    /// Whether a signed-in user may be refused for something else than `fresh`: the rule names
+    /// roles, permissions, checks or `not(..)` (conservative: `any(authenticated, role=a)` says
+    /// yes). What an OpenAPI document lists as a possible 403.
+    #[cfg(feature = "utoipa")]
+    pub(crate) fn can_forbid(&self) -> bool {
+        match &self.0 {
+            Node::Authenticated | Node::Fresh(_) => false,
+            Node::Any(rules) | Node::All(rules) => rules.iter().any(Rule::can_forbid),
+            _ => true,
+        }
+    }
+
     /// The atoms whose answer only the app's code gives (checks and any atom other than
     /// `authenticated`, roles, permissions and `fresh`), in the normalized form, each once.
     pub(crate) fn opaque_atoms(&self) -> Vec<String> {

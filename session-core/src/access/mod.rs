@@ -41,9 +41,13 @@ use std::fmt;
 use crate::guard::Guard;
 
 mod guarded;
+#[cfg(feature = "utoipa")]
+mod openapi;
 mod table;
 mod unlisted;
 
+#[cfg(feature = "utoipa")]
+pub use self::openapi::OpenApiSecurity;
 pub use self::{
     guarded::{guarded, Covered, GuardedRoutes},
     table::{table, Principal, Reach, Table},
