@@ -94,7 +94,7 @@ impl Require {
     /// [`DenyUnlisted::allow`]. See [`DenyUnlisted`] for how routes are recognized and the
     /// limits; [`crate::access::guarded`] checks the same while compiling.
     pub fn deny_unlisted() -> DenyUnlisted {
-        DenyUnlisted::default()
+        DenyUnlisted::new()
     }
 }
 

@@ -64,13 +64,20 @@ use crate::{
 /// );
 /// # let _ = app;
 /// ```
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone)]
 #[must_use = "DenyUnlisted does nothing until it wraps an App or a scope"]
 pub struct DenyUnlisted {
     allowed: Rc<Vec<String>>,
 }
 
 impl DenyUnlisted {
+    /// Nothing allowed beyond the manifest: what [`crate::Require::deny_unlisted`] returns.
+    pub(crate) fn new() -> Self {
+        Self {
+            allowed: Rc::default(),
+        }
+    }
+
     /// Also lets through requests whose matched pattern (the full one, scope prefixes included,
     /// as actix reports it: `/files/{name}`) is `pattern`.
     pub fn allow(mut self, pattern: impl Into<String>) -> Self {
