@@ -327,7 +327,8 @@ async fn me(user: AuthUser) -> HttpResponse {
     }))
 }
 
-// Our attribute below `#[utoipa::path]` works as well: each only needs the route attribute under it.
+// Our attribute below `#[utoipa::path]` works as well: each needs only the route attribute
+// under it.
 #[utoipa::path(tag = "reports", responses((status = 200, description = "The reports")))]
 #[authorize(any(role = "admin", role = "analyst"))]
 #[get("/api/reports")]

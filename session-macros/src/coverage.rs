@@ -77,11 +77,11 @@ const METHOD_ATTRIBUTES: [(&str, &str); 9] = [
 //     impl ::session_core::__private::CoverageSeal for note {}
 //     impl ::session_core::__private::Covered for note {}
 //
-// (`Access::Public` for `#[public]`, which adds no parameter.) The `Covered` impls, for the
-// service struct actix's route macro makes of the handler (same name, same scope), only when a
-// route attribute is below: they let guarded registration accept it. Only the lowest of our attributes
-// emits it, so a handler has one entry whatever its stack; nothing when another of ours is still
-// below. `file!`/`line!` carry the handler name's span: the entry points at the handler. The
+// (`Access::Public` for `#[public]`, which adds no parameter.) The `Covered` impls, for the service
+// struct actix's route macro makes of the handler (same name, same scope), only when a route
+// attribute is below: they let guarded registration accept it. Only the lowest of our attributes
+// emits all this, so a handler has one entry whatever its stack; nothing when another of ours is
+// still below. `file!`/`line!` carry the handler name's span: the entry points at the handler. The
 // route comes from the actix attributes still on the item, i.e. written below ours; one written
 // above has already turned the handler into a service struct, so the entry has no route.
 pub(crate) fn listing(handler: &ItemFn) -> TokenStream {

@@ -1,7 +1,7 @@
 //! Who can reach what, snapshotted: the example apps' access tables (`session_core::access`)
-//! are checked in under `tests/tests/snapshots/`, so a change that widens (or narrows) access shows in
-//! review as the exact route and principal that changed. Update with `cargo insta review` after
-//! an intended change.
+//! are checked in under `tests/tests/snapshots/`, so a change that widens (or narrows) access
+//! shows in review as the exact route and principal that changed. Update with
+//! `cargo insta review` after an intended change.
 
 use std::path::Path;
 
