@@ -6,7 +6,12 @@
 //!   (`#[authorize(any(role = "admin", role = "analyst"))]`), `GET /api/admin/users`
 //!   (`#[require_role("admin")]`); denials are JSON: 401 `{"error":"unauthenticated"}`, 403
 //!   `{"error":"forbidden"}` (the app configures [`Deny::Json`], so browsers get JSON too);
-//! - `POST /api/logout` with the body `{}` ends the session.
+//! - `POST /api/logout` with the body `{}` ends the session;
+//! - `GET /api/openapi.json`: the OpenAPI 3.1 document of these routes (utoipa), whose security,
+//!   denial responses and `x-session-rule` come from the guards ([`OpenApiSecurity`]).
+//!
+//! Every handler is registered through [`access::guarded`]: one without a guard attribute or
+//! `#[public]` would not compile.
 //!
 //! Brute force: `POST /api/login` is throttled per account and per client address
 //! ([`throttle_builder`]); past the limit it answers 429 `{"error":"too_many_attempts",
@@ -32,17 +37,20 @@ use actix_web::{
     body::MessageBody,
     dev::{ServiceFactory, ServiceRequest, ServiceResponse},
     error::JsonPayloadError,
+    get, post,
     web::{self, ServiceConfig},
     App, Error, HttpRequest, HttpResponse,
 };
 use serde::{de::IgnoredAny, Deserialize};
 use serde_json::json;
 use session_core::{
+    access::{self, OpenApiSecurity},
     events::SecurityEvent,
     prelude::*,
     throttle::{Throttle, ThrottleBuilder},
     AuthSessionBuilder,
 };
+use utoipa::{Modify as _, OpenApi as _};
 
 #[cfg(test)]
 use crate::password::Params;
@@ -168,8 +176,10 @@ pub fn app(
         InitError = (),
     >,
 > {
+    let document = web::Data::new(openapi(&auth));
     App::new()
         .app_data(web::Data::new(state))
+        .app_data(document)
         .app_data(
             web::JsonConfig::default()
                 .limit(4096)
@@ -179,16 +189,46 @@ pub fn app(
         .wrap(auth)
 }
 
-/// The API's routes; needs `web::Data<ApiState>` and an [`AuthSession`] on the `App`.
+/// The operations of the OpenAPI document; their security, denial responses and rules are
+/// added by [`OpenApiSecurity`] from the access manifest, not written here.
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "session-core JSON API example"),
+    paths(login, logout, me, reports, admin_users, openapi_json)
+)]
+struct ApiDoc;
+
+/// The API's OpenAPI 3.1 document, with the security of the app that `auth` guards.
+pub fn openapi(auth: &AuthSession) -> utoipa::openapi::OpenApi {
+    let mut document = ApiDoc::openapi();
+    OpenApiSecurity::new(auth).modify(&mut document);
+    document
+}
+
+/// `GET /api/openapi.json`: the document [`app`] built at start.
+#[public]
+#[utoipa::path(tag = "meta", responses((status = 200, description = "This document")))]
+#[get("/api/openapi.json")]
+async fn openapi_json(document: web::Data<utoipa::openapi::OpenApi>) -> HttpResponse {
+    HttpResponse::Ok().json(document.get_ref())
+}
+
+/// The API's routes; needs `web::Data<ApiState>`, the document of [`openapi`] and an
+/// [`AuthSession`] on the `App`.
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(web::resource("/api/login").post(login))
-        .service(web::resource("/api/logout").post(logout))
-        .service(web::resource("/api/me").get(me))
-        .service(web::resource("/api/reports").get(reports))
-        .service(web::resource("/api/admin/users").get(admin_users))
-        .default_service(web::to(|| async {
-            HttpResponse::NotFound().json(json!({ "error": "not_found" }))
-        }));
+    // Deny by default: each handler must carry a guard attribute or `#[public]`.
+    cfg.configure(access::guarded(|routes| {
+        routes
+            .service(login)
+            .service(logout)
+            .service(me)
+            .service(reports)
+            .service(admin_users)
+            .service(openapi_json);
+    }))
+    .default_service(web::to(|| async {
+        HttpResponse::NotFound().json(json!({ "error": "not_found" }))
+    }));
 }
 
 fn bad_json(err: JsonPayloadError, _: &HttpRequest) -> Error {
@@ -205,7 +245,7 @@ fn bad_json(err: JsonPayloadError, _: &HttpRequest) -> Error {
 }
 
 /// `POST /api/login` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, utoipa::ToSchema)]
 struct Credentials {
     username: String,
     password: String,
@@ -218,6 +258,13 @@ fn yes() -> bool {
     true
 }
 
+#[public]
+#[utoipa::path(tag = "session", responses(
+    (status = 200, description = "Signed in: the session cookie is set"),
+    (status = 401, description = "Wrong name or password"),
+    (status = 429, description = "Too many attempts; see `Retry-After`"),
+))]
+#[post("/api/login")]
 async fn login(
     req: HttpRequest,
     state: web::Data<ApiState>,
@@ -256,6 +303,9 @@ async fn login(
 
 /// `POST /api/logout`. The body is ignored, but it must be JSON like every state-changing route's:
 /// a cross-site form cannot sign the user out either.
+#[public]
+#[utoipa::path(tag = "session", responses((status = 204, description = "Signed out")))]
+#[post("/api/logout")]
 async fn logout(_: web::Json<IgnoredAny>, session: Session) -> HttpResponse {
     session.logout();
     HttpResponse::NoContent().finish()
@@ -266,6 +316,8 @@ fn unix(t: SystemTime) -> u64 {
 }
 
 #[login_required]
+#[utoipa::path(tag = "users", responses((status = 200, description = "The signed-in user")))]
+#[get("/api/me")]
 async fn me(user: AuthUser) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "user": user.id(),
@@ -275,7 +327,11 @@ async fn me(user: AuthUser) -> HttpResponse {
     }))
 }
 
+// Our attribute below `#[utoipa::path]` works as well: each needs only the route attribute
+// under it.
+#[utoipa::path(tag = "reports", responses((status = 200, description = "The reports")))]
 #[authorize(any(role = "admin", role = "analyst"))]
+#[get("/api/reports")]
 async fn reports(user: AuthUser) -> HttpResponse {
     HttpResponse::Ok().json(json!({
         "for": user.id(),
@@ -287,6 +343,8 @@ async fn reports(user: AuthUser) -> HttpResponse {
 }
 
 #[require_role("admin")]
+#[utoipa::path(tag = "users", responses((status = 200, description = "Every user and their roles")))]
+#[get("/api/admin/users")]
 async fn admin_users(state: web::Data<ApiState>) -> HttpResponse {
     let mut users: Vec<_> = state
         .users
@@ -375,6 +433,60 @@ mod tests {
         }};
     }
 
+    /// For every operation of the served document: an anonymous call answers 401 exactly when
+    /// the document says the operation needs the session; and the document covers every route.
+    #[actix_web::test]
+    async fn openapi_security_matches_what_anonymous_calls_get() {
+        let app = service!();
+        let (status, doc, _) = call!(&app, test::TestRequest::get().uri("/api/openapi.json"));
+        assert_eq!(status, StatusCode::OK);
+        assert!(
+            doc["openapi"].as_str().unwrap().starts_with("3.1."),
+            "{doc}"
+        );
+        assert_eq!(
+            doc["components"]["securitySchemes"]["session"],
+            json!({ "type": "apiKey", "in": "cookie", "name": "__Host-session" })
+        );
+        let mut documented = Vec::new();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            for (method, operation) in item.as_object().unwrap() {
+                let method = method.to_uppercase();
+                let security = operation["security"].as_array().expect("security is set");
+                let needs_session = security.iter().any(|r| r.get("session").is_some());
+                let req = test::TestRequest::default()
+                    .method(method.parse().unwrap())
+                    .uri(path);
+                let status = test::call_service(&app, req.to_request()).await.status();
+                assert_eq!(
+                    status == StatusCode::UNAUTHORIZED,
+                    needs_session,
+                    "{method} {path}: {status}"
+                );
+                if needs_session {
+                    assert!(operation["responses"]["401"].is_object(), "{method} {path}");
+                }
+                documented.push(format!("{method} {path}"));
+            }
+        }
+        let mut served: Vec<String> = access::manifest()
+            .into_iter()
+            .filter(|entry| entry.module() == "examples::api")
+            .flat_map(|entry| entry.routes().iter().map(ToString::to_string))
+            .collect();
+        served.sort();
+        documented.sort();
+        assert_eq!(documented, served);
+        let reports_op = &doc["paths"]["/api/reports"]["get"];
+        assert_eq!(
+            reports_op["x-session-rule"],
+            "any(role=admin, role=analyst)"
+        );
+        assert!(reports_op["responses"]["403"].is_object());
+        assert!(doc["paths"]["/api/me"]["get"]["responses"]["403"].is_null());
+        assert_eq!(doc["paths"]["/api/login"]["post"]["security"], json!([]));
+    }
+
     #[actix_web::test]
     async fn login_returns_user_and_roles_and_sets_the_cookie() {
         let app = service!();
@@ -384,9 +496,9 @@ mod tests {
         let cookie = cookie.unwrap();
         assert_eq!(cookie.http_only(), Some(true));
         let get = test::TestRequest::get().uri("/api/me").cookie(cookie);
-        let (status, me, _) = call!(&app, get);
+        let (status, body, _) = call!(&app, get);
         assert_eq!(status, StatusCode::OK);
-        assert_eq!(me["user"], "alice");
+        assert_eq!(body["user"], "alice");
     }
 
     #[actix_web::test]
@@ -450,15 +562,15 @@ mod tests {
     async fn logout_takes_json_only() {
         let app = service!();
         let cookie = login_as!(&app, "bob");
-        let logout = || {
+        let logout_request = || {
             test::TestRequest::post()
                 .uri("/api/logout")
                 .cookie(cookie.clone())
         };
         let refused = [
-            logout(),
-            logout().set_form([("x", "1")]),
-            logout().insert_header((header::CONTENT_TYPE, "text/plain")),
+            logout_request(),
+            logout_request().set_form([("x", "1")]),
+            logout_request().insert_header((header::CONTENT_TYPE, "text/plain")),
         ];
         for req in refused {
             let (status, body, removal) = call!(&app, req);
@@ -466,8 +578,8 @@ mod tests {
             assert_eq!(body["error"], "bad_request");
             assert!(removal.is_none(), "the session is not ended");
         }
-        let me = test::TestRequest::get().uri("/api/me").cookie(cookie);
-        assert_eq!(call!(&app, me).0, StatusCode::OK);
+        let who = test::TestRequest::get().uri("/api/me").cookie(cookie);
+        assert_eq!(call!(&app, who).0, StatusCode::OK);
     }
 
     #[actix_web::test]

@@ -11,6 +11,7 @@
 #![deny(missing_docs)]
 
 pub mod api;
+pub mod coverage;
 pub mod inspect;
 pub mod login_app;
 pub mod password;

@@ -244,6 +244,40 @@ impl Guard {
     }
 }
 
+/// What the access manifest reads of a guard.
+impl Guard {
+    /// The rule, or `None` for anonymous-only.
+    pub(crate) fn rule(&self) -> Option<&Rule> {
+        match &self.policy {
+            Policy::Require(rule) => Some(rule),
+            Policy::SkipIfAuthenticated => None,
+        }
+    }
+
+    /// The denial answer this guard gives instead of the configured one.
+    #[cfg(feature = "utoipa")]
+    pub(crate) fn overrides(&self) -> &Overrides {
+        &self.overrides
+    }
+
+    /// The verdict for `user` at `now` without running any check (the access table evaluates
+    /// made-up users); `None` when a check would decide. A signed-in user on an anonymous-only
+    /// page is refused, as on a request without `reason=reauthenticate`.
+    pub(crate) fn verdict_without_checks(
+        &self,
+        user: Option<&AuthUser>,
+        now: i64,
+    ) -> Option<Result<(), DenyKind>> {
+        match &self.policy {
+            Policy::Require(rule) => rule.decide_without_checks(user, now),
+            Policy::SkipIfAuthenticated => Some(match user {
+                Some(_) => Err(DenyKind::AlreadyAuthenticated),
+                None => Ok(()),
+            }),
+        }
+    }
+}
+
 /// Whether `req`'s query carries `reason=reauthenticate`, as a `fresh` denial writes it.
 fn asks_to_reauthenticate(req: &HttpRequest) -> bool {
     req.query_string()

@@ -4,12 +4,13 @@
 //! use actix_web::{get, post, web, App, HttpResponse, HttpServer, Responder};
 //! use session_core::prelude::*;
 //!
-//! #[get("/dashboard")]
 //! #[login_required] // browsers: 303 to /login?next=/dashboard; APIs: 401 JSON
+//! #[get("/dashboard")]
 //! async fn dashboard(user: AuthUser) -> impl Responder {
 //!     format!("hello {}", user.id())
 //! }
 //!
+//! #[public]
 //! #[post("/login")]
 //! async fn login(session: Session) -> Result<HttpResponse, SessionError> {
 //!     // ... check the password first ...
@@ -31,9 +32,15 @@
 //! The cookie is a standard HS256 JWS verified strictly (its format, key derivation and
 //! verification order: `docs/cookie-format.md` in the repository); invalid cookies make a request
 //! anonymous, never an error page.
+//!
+//! Route coverage ([`access`]): `#[public]` marks deliberately open handlers,
+//! [`access::guarded`] refuses at compile time a handler without a guard attribute or
+//! `#[public]`, [`Require::deny_unlisted`] answers 401/403 at run time to routes nobody declared,
+//! and [`access::manifest`] / [`access::table`] list who can reach what, from the attributes.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+pub mod access;
 mod authz;
 mod cache;
 mod claims;
@@ -91,14 +98,14 @@ pub use crate::{
 pub use crate::storage::store::hashed_session_key;
 #[cfg(feature = "macros")]
 pub use session_macros::{
-    authorize, login_required, require_permission, require_role, skip_if_authenticated,
+    authorize, login_required, public, require_permission, require_role, skip_if_authenticated,
 };
 
 /// Everything a typical app imports: `use session_core::prelude::*;`.
 pub mod prelude {
     #[cfg(feature = "macros")]
     pub use crate::{
-        authorize, login_required, require_permission, require_role, skip_if_authenticated,
+        authorize, login_required, public, require_permission, require_role, skip_if_authenticated,
     };
     pub use crate::{
         AuthError, AuthSession, AuthUser, Authorization, ConfigError, Current, Deny, Key, Login,

@@ -2,11 +2,17 @@
 
 pub use std::sync::LazyLock;
 
+pub use inventory;
+
 pub use crate::{
+    access::{Access, Covered, Entry, Route},
     guard::{Answer, CheckedAnswer, Guard, GuardSpec, Guarded},
     rule::{RoleName, Rule},
     user::AuthUser,
 };
+
+/// The seal of [`Covered`]: implemented, with it, by the attributes only.
+pub trait CoverageSeal {}
 
 /// `guard` answering denials with `answer`, which a `const` item checked: how a macro gives its
 /// guard `redirect = ".."` and `status = N`.

@@ -13,6 +13,7 @@ use actix_web::{
 };
 
 use crate::{
+    access::DenyUnlisted,
     guard::{checking, Guard},
     rule::Rule,
 };
@@ -85,6 +86,15 @@ impl Require {
         Self {
             guard: Rc::new(guard),
         }
+    }
+
+    /// Deny by default at run time, for routes that cannot carry attributes: answers 401 (or
+    /// the login redirect) to anonymous requests and 403 to signed-in ones on every route that
+    /// no guard attribute or `#[public]` declares, except the patterns given to
+    /// [`DenyUnlisted::allow`]. See [`DenyUnlisted`] for how routes are recognized and the
+    /// limits; [`crate::access::guarded`] checks the same while compiling.
+    pub fn deny_unlisted() -> DenyUnlisted {
+        DenyUnlisted::new()
     }
 }
 

@@ -139,6 +139,8 @@ where
 struct Answers<'a> {
     values: Option<&'a [bool]>,
     next: Cell<usize>,
+    /// Whether sync checks run; when not, they count as unknown, like unanswered async ones.
+    run_checks: bool,
 }
 
 impl Answers<'_> {
@@ -217,6 +219,27 @@ impl Rule {
         now: i64,
         answers: Option<&[bool]>,
     ) -> Option<Result<(), DenyKind>> {
+        self.decide_with(user, now, answers, true)
+    }
+
+    /// [`Rule::decide`] without running any check, sync or async: `None` when one would decide.
+    /// For the access table, which evaluates rules for made-up users and must not call the
+    /// app's predicates with them.
+    pub(crate) fn decide_without_checks(
+        &self,
+        user: Option<&AuthUser>,
+        now: i64,
+    ) -> Option<Result<(), DenyKind>> {
+        self.decide_with(user, now, None, false)
+    }
+
+    fn decide_with(
+        &self,
+        user: Option<&AuthUser>,
+        now: i64,
+        answers: Option<&[bool]>,
+        run_checks: bool,
+    ) -> Option<Result<(), DenyKind>> {
         let Some(user) = user else {
             return Some(Err(DenyKind::Unauthenticated));
         };
@@ -224,6 +247,7 @@ impl Rule {
             let answers = Answers {
                 values: answers,
                 next: Cell::new(0),
+                run_checks,
             };
             self.holds(user, now, &answers)
         };
@@ -252,6 +276,7 @@ impl Rule {
         let answers = Answers {
             values: answers,
             next: Cell::new(0),
+            run_checks: true,
         };
         match self.decide(Some(user), now, answers.values)? {
             Ok(()) => None,
@@ -352,10 +377,47 @@ impl Rule {
                 }
             }
             Node::Not(rule) => rule.holds(user, now, answers).map(|v| !v),
-            Node::Check(check) => Some(check(user)),
+            Node::Check(check) => answers.run_checks.then(|| check(user)),
             Node::AsyncCheck(_) => answers.next(),
             Node::Fresh(secs) => {
                 Some(now.is_none_or(|now| now.saturating_sub(user.auth_time()) <= *secs))
+            }
+        }
+    }
+}
+
+impl Rule {
+    /// Whether a signed-in user may be refused for something else than `fresh`: the rule names
+    /// roles, permissions, checks or `not(..)` (conservative: `any(authenticated, role=a)` says
+    /// yes). What an OpenAPI document lists as a possible 403.
+    #[cfg(feature = "utoipa")]
+    pub(crate) fn can_forbid(&self) -> bool {
+        match &self.0 {
+            Node::Authenticated | Node::Fresh(_) => false,
+            Node::Any(rules) | Node::All(rules) => rules.iter().any(Rule::can_forbid),
+            _ => true,
+        }
+    }
+
+    /// The atoms whose answer only the app's code gives (checks and any atom other than
+    /// `authenticated`, roles, permissions and `fresh`), in the normalized form, each once.
+    pub(crate) fn opaque_atoms(&self) -> Vec<String> {
+        let mut atoms = Vec::new();
+        self.collect_opaque(&mut atoms);
+        atoms
+    }
+
+    fn collect_opaque(&self, out: &mut Vec<String>) {
+        match &self.0 {
+            Node::Any(rules) | Node::All(rules) => rules.iter().for_each(|r| r.collect_opaque(out)),
+            Node::Not(rule) => rule.collect_opaque(out),
+            Node::Authenticated | Node::Role(_) | Node::Permission(_) | Node::Fresh(_) => {}
+            // Checks, and whatever atom the app's code answers.
+            _ => {
+                let atom = self.to_string();
+                if !out.contains(&atom) {
+                    out.push(atom);
+                }
             }
         }
     }

@@ -18,16 +18,19 @@ pub(crate) enum Kind {
     RequireRole,
     RequirePermission,
     Authorize,
+    /// `#[public]`: no guard, deliberately (see `coverage`).
+    Public,
 }
 
 impl Kind {
     /// Every attribute, for spotting siblings on the same function.
-    pub(crate) const ALL: [Kind; 5] = [
+    pub(crate) const ALL: [Kind; 6] = [
         Kind::LoginRequired,
         Kind::SkipIfAuthenticated,
         Kind::RequireRole,
         Kind::RequirePermission,
         Kind::Authorize,
+        Kind::Public,
     ];
 
     /// The attribute's name, as written by users.
@@ -38,6 +41,7 @@ impl Kind {
             Kind::RequireRole => "require_role",
             Kind::RequirePermission => "require_permission",
             Kind::Authorize => "authorize",
+            Kind::Public => "public",
         }
     }
 
@@ -49,6 +53,7 @@ impl Kind {
             }
             Kind::SkipIfAuthenticated => &["redirect"],
             Kind::Authorize => &["fresh", "redirect", "status"],
+            Kind::Public => &[],
         }
     }
 }

@@ -7,7 +7,7 @@ use syn::{ext::IdentExt, parse_quote, FnArg, Ident, Item, ItemFn, LitInt, Pat};
 
 use crate::{
     args::{Args, Kind},
-    fallback,
+    coverage, fallback,
     rule::{Role, RuleExpr},
     validate,
 };
@@ -106,6 +106,7 @@ fn guarded_handler(args: &Args, mut handler: ItemFn, fingerprint: u32) -> TokenS
         .inputs
         .insert(position, parse_quote!(#param: #private::Guarded<#spec>));
 
+    let listing = coverage::listing(&handler);
     quote! {
         #[doc(hidden)]
         #[allow(non_camel_case_types, dead_code)]
@@ -121,11 +122,12 @@ fn guarded_handler(args: &Args, mut handler: ItemFn, fingerprint: u32) -> TokenS
         }
 
         #handler
+        #listing
     }
 }
 
 /// Whether `input` is the guard parameter of an attribute expanded earlier (written above).
-fn is_guard_param(input: &FnArg) -> bool {
+pub(crate) fn is_guard_param(input: &FnArg) -> bool {
     let FnArg::Typed(typed) = input else {
         return false;
     };
@@ -347,8 +349,14 @@ mod tests {
         let item = "async fn h(user: AuthUser) {}";
         let outer = expand(Kind::RequireRole, "\"a\"", item);
         // rustc expands the attribute below on the function the attribute above produced.
-        let outer_fn = &outer[outer.find("async fn").unwrap()..];
+        // (The item here has no attribute below, so the outer one also lists it: cut that off.)
+        let outer_fn = &outer[outer.find("async fn").unwrap()
+            ..outer
+                .find(":: session_core :: __private :: inventory")
+                .unwrap()];
         let inner = compact(Kind::RequireRole, "\"a\"", outer_fn);
+        let (inner, listing) =
+            inner.split_at(inner.find("::session_core::__private::inventory").unwrap());
         let params: Vec<&str> = inner
             .split("asyncfnh(")
             .nth(1)
@@ -367,6 +375,22 @@ mod tests {
             "the outer (upper) attribute's guard stays first"
         );
         assert_eq!(params[2], "user");
+        let guards = format!(
+            "Access::Guarded(&[<{}as::session_core::__private::GuardSpec>::guard,<{}as",
+            spec_of(inner, params[0]),
+            spec_of(inner, params[1])
+        );
+        assert!(
+            listing.contains(&guards),
+            "the lowest lists both: {listing}"
+        );
+    }
+
+    /// The guard type of parameter `param` in a compacted expansion.
+    fn spec_of<'a>(expansion: &'a str, param: &str) -> &'a str {
+        let after = &expansion[expansion.find(&format!("{param}:")).unwrap()..];
+        let start = after.find("Guarded<").unwrap() + "Guarded<".len();
+        &after[start..start + after[start..].find('>').unwrap()]
     }
 
     #[test]

@@ -1,5 +1,5 @@
 //! Attribute macros for `session-core`. Use them through `session_core`, which re-exports them:
-//! `use session_core::prelude::*;` brings all four into scope.
+//! `use session_core::prelude::*;` brings them all into scope.
 //!
 //! Each attribute turns an `async fn` handler into a guarded one by inserting an extractor as its
 //! first parameter. Actix runs extractors in parameter order and stops at the first failure, so a
@@ -9,7 +9,11 @@
 //!
 //! - On free `async fn` handlers, above or below actix-web's `#[get]`, `#[post]`, `#[route]`, ...,
 //!   beside `#[tracing::instrument]`, and on plain functions registered with
-//!   `web::get().to(handler)`.
+//!   `web::get().to(handler)`. **Write them above the route attribute**: only then does the
+//!   attribute see the route, so the access manifest (`session_core::access`) lists its method and
+//!   path and guarded registration (`session_core::access::guarded`) accepts the handler. Below
+//!   it, actix's macro has already moved the handler into its service and the guard works, but
+//!   the manifest lists the handler without a route.
 //! - Stacked attributes combine with AND; their guards run top to bottom, before every other
 //!   extractor.
 //! - **Not on associated functions in an `impl` block.** The expansion defines a zero-sized struct
@@ -33,12 +37,17 @@
 //! path at run time. Generated code names everything through
 //! `::session_core::__private`, so it compiles in crates that shadow `std`, `core` or prelude
 //! names.
+//!
+//! The lowest of these attributes on a handler (and `#[public]`) also registers the handler in
+//! the access manifest (`inventory::submit!` of a `session_core::access::Entry`: its name,
+//! location, the routes of the actix attributes below it, and every guard of the stack).
 
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
 mod args;
 mod context;
+mod coverage;
 mod expand;
 mod fallback;
 mod rule;
@@ -253,4 +262,27 @@ pub fn require_permission(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn authorize(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::guard(Kind::Authorize, args.into(), item.into()).into()
+}
+
+/// Marks a handler as deliberately open to everyone, anonymous visitors included.
+///
+/// It changes nothing at run time. It says, in the code, that the missing guard is no oversight:
+/// the handler is listed as public in the access manifest, and guarded registration accepts it.
+///
+/// ```
+/// use actix_web::{get, Responder};
+/// use session_core::prelude::*;
+///
+/// #[public]
+/// #[get("/health")]
+/// async fn health() -> impl Responder {
+///     "ok"
+/// }
+/// ```
+///
+/// Takes no arguments. Cannot be combined with a guard attribute (`#[login_required]`,
+/// `#[skip_if_authenticated]`, `#[require_role]`, `#[require_permission]`, `#[authorize]`).
+#[proc_macro_attribute]
+pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
+    coverage::public(args.into(), item.into()).into()
 }

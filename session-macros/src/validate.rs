@@ -59,12 +59,11 @@ pub(crate) fn handler(kind: Kind, item: Item) -> Result<ItemFn> {
     errors.push_all(item.attrs.iter().filter_map(|attr| {
         let other = attr.path().segments.last()?;
         let other = Kind::ALL.into_iter().find(|k| other.ident == k.name())?;
-        contradicts(kind, other).then(|| {
+        contradiction(kind, other).map(|why| {
             Error::new_spanned(
                 attr,
                 format!(
-                    "`#[{}]` cannot be combined with `#[{}]`: one admits only signed-in users, \
-                     the other only anonymous ones",
+                    "`#[{}]` cannot be combined with `#[{}]`: {why}",
                     kind.name(),
                     other.name()
                 ),
@@ -74,9 +73,17 @@ pub(crate) fn handler(kind: Kind, item: Item) -> Result<ItemFn> {
     errors.finish().map(|()| item)
 }
 
-/// Whether no request could pass both attributes.
-fn contradicts(a: Kind, b: Kind) -> bool {
-    (a == Kind::SkipIfAuthenticated) != (b == Kind::SkipIfAuthenticated)
+/// Why two attributes cannot be on one handler, if they cannot: no request could pass both, or
+/// one says the handler is open to everyone and the other guards it (or says so twice).
+fn contradiction(a: Kind, b: Kind) -> Option<&'static str> {
+    if a == Kind::Public || b == Kind::Public {
+        return Some(
+            "`#[public]` marks a handler as open to everyone, anonymous visitors included, \
+             so it takes no guard; keep one of them",
+        );
+    }
+    ((a == Kind::SkipIfAuthenticated) != (b == Kind::SkipIfAuthenticated))
+        .then_some("one admits only signed-in users, the other only anonymous ones")
 }
 
 /// The arguments' values.
@@ -446,5 +453,29 @@ mod tests {
         let compatible =
             "#[get(\"/\")] #[require_role(\"a\")] #[authorize(authenticated)] async fn f() {}";
         assert_eq!(handler_error(Kind::LoginRequired, compatible), None);
+    }
+
+    #[test]
+    fn public_takes_no_guard_in_either_order() {
+        let guards = [
+            Kind::LoginRequired,
+            Kind::SkipIfAuthenticated,
+            Kind::RequireRole,
+            Kind::RequirePermission,
+            Kind::Authorize,
+            Kind::Public,
+        ];
+        for guard in guards {
+            let guard_below = format!("#[{}] async fn f() {{}}", guard.name());
+            let got = handler_error(Kind::Public, &guard_below).expect("public above");
+            assert!(got.contains("`#[public]` marks a handler as open"), "{got}");
+            let public_below = "#[session_core::public] async fn f() {}";
+            let got = handler_error(guard, public_below).expect("public below");
+            assert!(got.contains("cannot be combined with `#[public]`"), "{got}");
+        }
+        assert_eq!(
+            handler_error(Kind::Public, "#[get(\"/\")] async fn f() {}"),
+            None
+        );
     }
 }

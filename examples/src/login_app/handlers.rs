@@ -92,6 +92,7 @@ pub(super) struct HomeQuery {
     signed_out: Option<String>,
 }
 
+#[public]
 pub(super) async fn home(session: Session, query: web::Query<HomeQuery>) -> Page {
     let nav = nav(&session, session.user().as_ref())?;
     let signed_out = query.signed_out.is_some() && matches!(nav, Nav::Anonymous);
@@ -121,6 +122,7 @@ pub(super) async fn register_form(session: Session) -> Page {
     Ok(html(StatusCode::OK, pages::register(&csrf, "", None)))
 }
 
+#[public]
 pub(super) async fn register(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -204,6 +206,7 @@ pub(super) struct LoginForm {
     next: Option<String>,
 }
 
+#[public]
 pub(super) async fn login(
     req: HttpRequest,
     state: web::Data<AppState>,
@@ -267,6 +270,7 @@ pub(super) struct CsrfForm {
     csrf_token: String,
 }
 
+#[public]
 pub(super) async fn logout(session: Session, form: web::Form<CsrfForm>) -> Page {
     require_csrf(&session, &form.csrf_token)?;
     session.logout();
