@@ -17,14 +17,15 @@ use std::{
 };
 
 use actix_utils::future::Either;
-use actix_web::{dev::Payload, Error, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, error::InternalError, Error, FromRequest, HttpRequest};
 
 use session_rules::{denial_status, same_origin_path, RedirectProblem, StatusProblem};
 
 use crate::{
-    deny::{is_htmx, wants_html, AuthError, DenyContext, DenyKind, Overrides},
+    deny::{is_htmx, unavailable, wants_html, AuthError, DenyContext, DenyKind, Overrides},
     error::{GuardError, SessionError},
     events::SecurityEvent,
+    policy::PolicyFailure,
     rule::Rule,
     session::RequestState,
     user::AuthUser,
@@ -127,7 +128,7 @@ impl Guard {
         }
     }
 
-    /// The verdict without running async checks; `None` when the rule needs them.
+    /// The verdict without running policies; `None` when the rule needs them.
     fn check_now(&self, req: &HttpRequest) -> Option<Result<(), Error>> {
         let state = match RequestState::from_request(req) {
             Ok(state) => state,
@@ -137,8 +138,8 @@ impl Guard {
             return Some(Err(e.into()));
         }
         let user = state.user();
-        let verdict = self.verdict(req, user.as_ref(), state.now, None)?;
-        let decided_by = || self.decided_by(user.as_ref(), state.now, None);
+        let verdict = self.verdict(req, user.as_ref(), state.now, &[])?;
+        let decided_by = || self.decided_by(user.as_ref(), state.now, &[]);
         Some(self.answer(req, &state, verdict, decided_by))
     }
 
@@ -170,23 +171,45 @@ impl Guard {
         }
     }
 
-    /// Runs the rule's async checks for the signed-in user, then decides.
+    /// Runs the rule's policies for the signed-in user, one at a time in rule order until the
+    /// rule decides (a later policy is not run when an earlier one settles it), then answers.
+    ///
+    /// Fails closed: an extractor's refusal is the answer (as the extractor gives it), and a
+    /// policy's `Err` is a logged 503 with `Retry-After` whose body never holds the error.
     async fn check_async(&self, req: &HttpRequest) -> Result<(), Error> {
         let state = RequestState::from_request(req)?;
         self.fits_table(&state)?;
         let user = state.user();
         let mut answers = Vec::new();
-        if let (Policy::Require(rule), Some(user)) = (&self.policy, &user) {
-            for check in rule.async_checks() {
-                answers.push(check(user.clone(), req.clone()).await);
+        let mut verdict = None;
+        if let (Policy::Require(rule), Some(_)) = (&self.policy, &user) {
+            for policy in rule.policies() {
+                match policy.run(req).await {
+                    Ok(answer) => answers.push(Some(answer)),
+                    Err(PolicyFailure::Extractor(e)) => return Err(e),
+                    Err(PolicyFailure::Failed(error)) => {
+                        tracing::error!(
+                            policy = %policy.name,
+                            path = req.path(),
+                            %error,
+                            "policy could not decide; answering 503"
+                        );
+                        let res = unavailable(req, "policy_unavailable");
+                        return Err(InternalError::from_response("policy failed", res).into());
+                    }
+                }
+                verdict = self.verdict(req, user.as_ref(), state.now, &answers);
+                if verdict.is_some() {
+                    break;
+                }
             }
         }
-        // Every async check has its answer now, so the rule decides; were it not to, the
+        // Every policy has run unless the rule decided, so it decides; were it not to, the
         // request would be refused, never let through.
-        let verdict = self
-            .verdict(req, user.as_ref(), state.now, Some(&answers))
+        let verdict = verdict
+            .or_else(|| self.verdict(req, user.as_ref(), state.now, &answers))
             .unwrap_or(Err(DenyKind::Forbidden));
-        let decided_by = || self.decided_by(user.as_ref(), state.now, Some(&answers));
+        let decided_by = || self.decided_by(user.as_ref(), state.now, &answers);
         self.answer(req, &state, verdict, decided_by)
     }
 
@@ -195,7 +218,7 @@ impl Guard {
         &self,
         user: Option<&AuthUser>,
         now: i64,
-        answers: Option<&[bool]>,
+        answers: &[Option<bool>],
     ) -> Option<String> {
         match &self.policy {
             Policy::Require(rule) => rule.decided_by(user, now, answers),
@@ -203,13 +226,13 @@ impl Guard {
         }
     }
 
-    /// The policy's decision for `user`; `None` when a rule needs its async checks' `answers`.
+    /// The decision for `user`; `None` when a rule needs more of its policies' `answers`.
     fn verdict(
         &self,
         req: &HttpRequest,
         user: Option<&AuthUser>,
         now: i64,
-        answers: Option<&[bool]>,
+        answers: &[Option<bool>],
     ) -> Option<Result<(), DenyKind>> {
         match &self.policy {
             Policy::Require(rule) => rule.decide(user, now, answers),
@@ -380,7 +403,7 @@ impl Answer {
 }
 
 /// The check of `guard` for `req` as a future that owns what it needs: ready at once unless the
-/// rule has async checks to run.
+/// rule has policies to run.
 pub(crate) fn checking<G>(guard: G, req: &HttpRequest) -> Checking
 where
     G: Deref<Target = Guard> + 'static,

@@ -1,12 +1,11 @@
 //! Access rules and their one evaluator, shared by the macros and [`crate::Require`].
 
-use std::{borrow::Cow, cell::Cell, fmt, future::Future, pin::Pin, sync::Arc};
-
-use actix_web::HttpRequest;
+use std::{borrow::Cow, cell::Cell, fmt, sync::Arc};
 
 use crate::{
     authz::{PermissionName, RoleTable},
     deny::DenyKind,
+    policy::{name_of, Policy, PolicyFn},
     user::AuthUser,
 };
 
@@ -64,13 +63,9 @@ enum Node {
     All(Vec<Rule>),
     Not(Box<Rule>),
     Check(Arc<dyn Fn(&AuthUser) -> bool + Send + Sync>),
-    AsyncCheck(AsyncCheck),
+    Policy(PolicyFn),
     Fresh(i64),
 }
-
-/// An async check with its future boxed: what [`Check`] makes of an `async fn`.
-pub(crate) type AsyncCheck =
-    Arc<dyn Fn(AuthUser, HttpRequest) -> Pin<Box<dyn Future<Output = bool>>> + Send + Sync>;
 
 /// Markers telling the two kinds of [`Check`] apart; inferred, never written by apps.
 #[doc(hidden)]
@@ -78,15 +73,15 @@ pub mod check_kind {
     /// `fn(&AuthUser) -> bool`.
     #[derive(Debug)]
     pub enum Sync {}
-    /// `async fn(AuthUser, HttpRequest) -> bool`, returning `F`.
+    /// A policy (an `async fn` over body-free extractors) with these parameters.
     #[derive(Debug)]
-    pub struct Async<F>(std::marker::PhantomData<F>);
+    pub struct Async<Args>(std::marker::PhantomData<Args>);
 }
 
-/// A predicate for `check = path` and [`Rule::check`]: either a plain `fn(&AuthUser) -> bool`,
-/// or an `async fn(AuthUser, HttpRequest) -> bool`, which can reach app state
-/// (`req.app_data::<web::Data<Pool>>()`) and the user's record ([`crate::Current::from_req`]).
-/// Async checks run only when the rest of the rule cannot decide without them.
+/// A predicate for `check = path` and [`Rule::check`]: a plain `fn(&AuthUser) -> bool`, which
+/// decides without I/O, or an `async fn` such as `async fn(AuthUser, HttpRequest) -> bool`,
+/// which is a [`Policy`] (the same mechanism as `policy = ..`, and named like one in rules and
+/// denial events). Async checks run only when the rest of the rule cannot decide without them.
 ///
 /// ```
 /// use actix_web::{web, HttpRequest};
@@ -123,21 +118,19 @@ where
     }
 }
 
-impl<F, Fut> Check<check_kind::Async<Fut>> for F
+impl<F, Args> Check<check_kind::Async<Args>> for F
 where
-    F: Fn(AuthUser, HttpRequest) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = bool> + 'static,
+    F: Policy<Args>,
 {
     fn into_rule(self) -> Rule {
-        let boxed: AsyncCheck = Arc::new(move |user, req| Box::pin(self(user, req)));
-        Rule(Node::AsyncCheck(boxed))
+        Rule::policy(self)
     }
 }
 
-/// The answers of a rule's async checks, in the order [`Rule::async_checks`] lists them; without
-/// answers, every async check counts as unknown.
+/// The answers of a rule's policies, in the order [`Rule::policies`] lists them; a policy with
+/// no answer (not run yet, or past the end) counts as unknown.
 struct Answers<'a> {
-    values: Option<&'a [bool]>,
+    values: &'a [Option<bool>],
     next: Cell<usize>,
 }
 
@@ -145,7 +138,7 @@ impl Answers<'_> {
     fn next(&self) -> Option<bool> {
         let index = self.next.get();
         self.next.set(index + 1);
-        self.values.map(|values| values[index])
+        self.values.get(index).copied().flatten()
     }
 }
 
@@ -193,10 +186,19 @@ impl Rule {
         Self(Node::Not(Box::new(rule)))
     }
 
-    /// A user for whom `check` returns `true`: a `fn(&AuthUser) -> bool` or an
-    /// `async fn(AuthUser, HttpRequest) -> bool` (see [`Check`]).
+    /// A user for whom `check` returns `true`: a `fn(&AuthUser) -> bool`, or an `async fn`
+    /// that is a [`Policy`] (see [`Check`]).
     pub fn check<Kind>(check: impl Check<Kind>) -> Self {
         check.into_rule()
+    }
+
+    /// A request for which `policy` answers `true` (or `Ok(true)`): a resource policy, an `async
+    /// fn` over body-free extractors (see [`Policy`]). It runs last, only when every atom that
+    /// decides without I/O leaves the rule undecided. `Ok(false)` denies; an extractor's failure
+    /// answers as the extractor would; `Err` answers 503 with `Retry-After`, and is logged.
+    /// Shown as `policy=<fn name>`.
+    pub fn policy<P: Policy<Args>, Args>(policy: P) -> Self {
+        Self(Node::Policy(policy.into_fn(name_of::<P>())))
     }
 
     /// A user who logged in at most `secs` seconds ago.
@@ -205,8 +207,7 @@ impl Rule {
     }
 
     /// Decides `user`'s access at `now`: `Ok` or the kind of denial; `None` when the answer
-    /// depends on async checks and `answers` (theirs, in [`Rule::async_checks`] order) are not
-    /// given.
+    /// depends on policies with no answer in `answers` (theirs, in [`Rule::policies`] order).
     ///
     /// Anonymous → `Unauthenticated`. A signed-in user refused only because of a `fresh`
     /// requirement (the rule passes when every `fresh` holds) → `Reauthenticate`; otherwise
@@ -215,7 +216,7 @@ impl Rule {
         &self,
         user: Option<&AuthUser>,
         now: i64,
-        answers: Option<&[bool]>,
+        answers: &[Option<bool>],
     ) -> Option<Result<(), DenyKind>> {
         let Some(user) = user else {
             return Some(Err(DenyKind::Unauthenticated));
@@ -244,7 +245,7 @@ impl Rule {
         &self,
         user: Option<&AuthUser>,
         now: i64,
-        answers: Option<&[bool]>,
+        answers: &[Option<bool>],
     ) -> Option<String> {
         let Some(user) = user else {
             return Some("authenticated".to_owned());
@@ -303,18 +304,20 @@ impl Rule {
         }
     }
 
-    /// The async checks of this rule, in the order `holds` meets them.
-    pub(crate) fn async_checks(&self) -> Vec<AsyncCheck> {
-        let mut checks = Vec::new();
-        self.collect_async(&mut checks);
-        checks
+    /// The policies of this rule, in the order `holds` meets them.
+    pub(crate) fn policies(&self) -> Vec<PolicyFn> {
+        let mut policies = Vec::new();
+        self.collect_policies(&mut policies);
+        policies
     }
 
-    fn collect_async(&self, out: &mut Vec<AsyncCheck>) {
+    fn collect_policies(&self, out: &mut Vec<PolicyFn>) {
         match &self.0 {
-            Node::Any(rules) | Node::All(rules) => rules.iter().for_each(|r| r.collect_async(out)),
-            Node::Not(rule) => rule.collect_async(out),
-            Node::AsyncCheck(check) => out.push(Arc::clone(check)),
+            Node::Any(rules) | Node::All(rules) => {
+                rules.iter().for_each(|r| r.collect_policies(out))
+            }
+            Node::Not(rule) => rule.collect_policies(out),
+            Node::Policy(policy) => out.push(policy.clone()),
             Node::Authenticated
             | Node::Role(_)
             | Node::Permission(_)
@@ -325,7 +328,7 @@ impl Rule {
 
     /// The tree in three-valued (Kleene) logic: `None` = depends on an unanswered async check.
     /// With `now == None` every `fresh` counts as met. Every child is visited (no short
-    /// circuit), so async checks meet their answers in `async_checks` order.
+    /// circuit), so policies meet their answers in `policies` order.
     fn holds(&self, user: &AuthUser, now: Option<i64>, answers: &Answers<'_>) -> Option<bool> {
         match &self.0 {
             Node::Authenticated => Some(true),
@@ -353,7 +356,7 @@ impl Rule {
             }
             Node::Not(rule) => rule.holds(user, now, answers).map(|v| !v),
             Node::Check(check) => Some(check(user)),
-            Node::AsyncCheck(_) => answers.next(),
+            Node::Policy(_) => answers.next(),
             Node::Fresh(secs) => {
                 Some(now.is_none_or(|now| now.saturating_sub(user.auth_time()) <= *secs))
             }
@@ -466,7 +469,7 @@ impl Rule {
             Node::Permission(p) if !atoms.permissions.iter().any(|q| q == p) => {
                 atoms.permissions.push(p.to_string());
             }
-            Node::Check(_) | Node::AsyncCheck(_) | Node::Fresh(_) => atoms.free += 1,
+            Node::Check(_) | Node::Policy(_) | Node::Fresh(_) => atoms.free += 1,
             Node::Any(rules) | Node::All(rules) => {
                 rules.iter().for_each(|r| r.collect_atoms(atoms))
             }
@@ -483,7 +486,7 @@ impl Rule {
             Node::Authenticated => true,
             Node::Role(role) => bit(atoms.role(role)),
             Node::Permission(p) => bit(atoms.permission(p)),
-            Node::Check(_) | Node::AsyncCheck(_) | Node::Fresh(_) => {
+            Node::Check(_) | Node::Policy(_) | Node::Fresh(_) => {
                 *next_free += 1;
                 bit(*next_free - 1)
             }
@@ -510,14 +513,15 @@ impl fmt::Debug for Rule {
             Node::All(rules) => write!(f, "all{rules:?}"),
             Node::Not(rule) => write!(f, "not({rule:?})"),
             Node::Check(_) => f.write_str("check = <fn>"),
-            Node::AsyncCheck(_) => f.write_str("check = <async fn>"),
+            Node::Policy(policy) => write!(f, "policy = {}", policy.name),
             Node::Fresh(secs) => write!(f, "fresh = {secs}"),
         }
     }
 }
 
 /// The normalized form, one line: `all(role=admin, not(permission=notes:delete), fresh=300)`.
-/// Checks show as `check=<fn>`; an access manifest can print rules with it.
+/// Checks show as `check=<fn>`, policies as `policy=<fn name>`; an access manifest can print
+/// rules with it.
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let list = |f: &mut fmt::Formatter<'_>, name: &str, rules: &[Rule]| {
@@ -538,7 +542,7 @@ impl fmt::Display for Rule {
             Node::All(rules) => list(f, "all", rules),
             Node::Not(rule) => write!(f, "not({rule})"),
             Node::Check(_) => f.write_str("check=<fn>"),
-            Node::AsyncCheck(_) => f.write_str("check=<async fn>"),
+            Node::Policy(policy) => write!(f, "policy={}", policy.name),
             Node::Fresh(secs) => write!(f, "fresh={secs}"),
         }
     }
@@ -548,8 +552,14 @@ impl fmt::Display for Rule {
 mod tests {
     use std::sync::Arc;
 
+    use actix_web::HttpRequest;
+
     use super::*;
     use crate::claims::Claims;
+
+    fn given(answers: Option<&[bool]>) -> Vec<Option<bool>> {
+        answers.map_or_else(Vec::new, |a| a.iter().map(|&b| Some(b)).collect())
+    }
 
     fn user(roles: &[&str]) -> AuthUser {
         let claims = Claims {
@@ -638,13 +648,13 @@ mod tests {
         for (i, (rule, roles, answers, want)) in cases.into_iter().enumerate() {
             let user = user(roles);
             assert_eq!(
-                rule.decide(Some(&user), 10, answers),
+                rule.decide(Some(&user), 10, &given(answers)),
                 want,
                 "case {i}: {rule:?}"
             );
         }
         assert_eq!(
-            Rule::check(never).decide(None, 10, None),
+            Rule::check(never).decide(None, 10, &[]),
             Some(Err(DenyKind::Unauthenticated))
         );
     }
@@ -746,19 +756,19 @@ mod tests {
                 Rule::all([Rule::check(has_a), Rule::check(never)]),
                 &["a"],
                 Some(&[false]),
-                Some("check=<async fn>"),
+                Some("policy=never"),
             ),
         ];
         for (i, (rule, roles, answers, want)) in cases.into_iter().enumerate() {
             let user = user(roles);
             assert_eq!(
-                rule.decided_by(Some(&user), 10, answers).as_deref(),
+                rule.decided_by(Some(&user), 10, &given(answers)).as_deref(),
                 want,
                 "case {i}: {rule}"
             );
         }
         assert_eq!(
-            r("a").decided_by(None, 10, None).as_deref(),
+            r("a").decided_by(None, 10, &[]).as_deref(),
             Some("authenticated")
         );
     }
@@ -778,18 +788,18 @@ mod tests {
         assert_eq!(
             rule.to_string(),
             "any(all(role=admin, not(permission=notes:delete), fresh=300), check=<fn>, \
-             check=<async fn>, authenticated)"
+             policy=never, authenticated)"
         );
     }
 
     #[test]
-    fn async_checks_are_listed_in_evaluation_order() {
+    fn policies_are_listed_in_evaluation_order() {
         let rule = Rule::any([
             Rule::role("a"),
             Rule::all([Rule::check(never), Rule::not(Rule::check(never))]),
             Rule::check(never),
         ]);
-        assert_eq!(rule.async_checks().len(), 3);
-        assert!(Rule::role("a").async_checks().is_empty());
+        assert_eq!(rule.policies().len(), 3);
+        assert!(Rule::role("a").policies().is_empty());
     }
 }
