@@ -17,7 +17,7 @@ use std::{
 };
 
 use actix_utils::future::Either;
-use actix_web::{dev::Payload, error::InternalError, Error, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, error::InternalError, Error, FromRequest, HttpMessage, HttpRequest};
 
 use session_rules::{denial_status, same_origin_path, RedirectProblem, StatusProblem};
 
@@ -467,15 +467,112 @@ impl<G: GuardSpec> fmt::Debug for Guarded<G> {
     }
 }
 
+/// Invariant: a handler's other extractors learn nothing from a request a guard has not let
+/// through. Actix builds all of a handler's extractors at once and polls each of them while
+/// another is pending, so a guard that must wait (for a policy) shuts a [`Gate`] behind itself:
+/// the body is handed on only through the gate (a body extractor waits, the body is not read),
+/// and a later guard waits for it before it decides, so stacked guards answer top to bottom.
+/// A guard that decides at once (no policy to wait for, no earlier guard pending) sets no gate.
 impl<G: GuardSpec> FromRequest for Guarded<G> {
     type Error = Error;
     type Future = GuardedFuture<G>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let earlier = req
+            .extensions()
+            .get::<Gate>()
+            .cloned()
+            .filter(|g| !g.is_open());
+        let checking = match earlier {
+            None => checking(G::guard(), req),
+            Some(earlier) => {
+                let req = req.clone();
+                let guard = G::guard();
+                Either::right(Box::pin(async move {
+                    earlier.opened().await;
+                    guard.check(&req).await
+                }) as Pin<Box<dyn Future<Output = _>>>)
+            }
+        };
+        let gate = match &checking {
+            Either::Left { .. } => None,
+            Either::Right { .. } => {
+                let gate = Gate::default();
+                req.extensions_mut().insert(gate.clone());
+                let body = std::mem::replace(payload, Payload::None);
+                *payload = Payload::from(gate.hold(body));
+                Some(gate)
+            }
+        };
         GuardedFuture {
-            checking: checking(G::guard(), req),
+            checking,
+            gate,
             guard: PhantomData,
         }
+    }
+}
+
+/// Shut while a guard of this request is deciding; opened when it lets the request through.
+/// (Denied, it stays shut: actix drops the request's extractors with the denial.)
+#[derive(Clone, Default)]
+struct Gate(std::rc::Rc<GateState>);
+
+#[derive(Default)]
+struct GateState {
+    open: std::cell::Cell<bool>,
+    wakers: std::cell::RefCell<Vec<std::task::Waker>>,
+}
+
+impl Gate {
+    fn is_open(&self) -> bool {
+        self.0.open.get()
+    }
+
+    fn open(&self) {
+        self.0.open.set(true);
+        self.0.wakers.take().into_iter().for_each(|w| w.wake());
+    }
+
+    /// Pending until the gate is open.
+    fn poll_open(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
+        if self.is_open() {
+            return std::task::Poll::Ready(());
+        }
+        self.0.wakers.borrow_mut().push(cx.waker().clone());
+        std::task::Poll::Pending
+    }
+
+    async fn opened(self) {
+        std::future::poll_fn(|cx| self.poll_open(cx)).await;
+    }
+
+    /// `body`, read only once the gate is open.
+    fn hold(&self, body: Payload) -> Pin<Box<dyn futures_core::Stream<Item = HeldItem>>> {
+        Box::pin(HeldBody {
+            gate: self.clone(),
+            body,
+        })
+    }
+}
+
+type HeldItem = <Payload as futures_core::Stream>::Item;
+
+/// A request body behind a [`Gate`].
+struct HeldBody {
+    gate: Gate,
+    body: Payload,
+}
+
+impl futures_core::Stream for HeldBody {
+    type Item = HeldItem;
+
+    fn poll_next(
+        self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<Self::Item>> {
+        let this = self.get_mut();
+        std::task::ready!(this.gate.poll_open(cx));
+        Pin::new(&mut this.body).poll_next(cx)
     }
 }
 
@@ -483,6 +580,8 @@ impl<G: GuardSpec> FromRequest for Guarded<G> {
 #[doc(hidden)]
 pub struct GuardedFuture<G> {
     checking: Checking,
+    /// The gate this guard shut, opened when it lets the request through.
+    gate: Option<Gate>,
     guard: PhantomData<fn() -> G>,
 }
 
@@ -494,10 +593,14 @@ impl<G: GuardSpec> Future for GuardedFuture<G> {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
         // `Checking` is `Unpin` (a `Ready` or a boxed future), so `GuardedFuture` is too.
-        let checking = Pin::new(&mut self.get_mut().checking);
-        checking
-            .poll(cx)
-            .map(|verdict| verdict.map(|()| Guarded(PhantomData)))
+        let this = self.get_mut();
+        let verdict = std::task::ready!(Pin::new(&mut this.checking).poll(cx));
+        if verdict.is_ok() {
+            if let Some(gate) = &this.gate {
+                gate.open();
+            }
+        }
+        std::task::Poll::Ready(verdict.map(|()| Guarded(PhantomData)))
     }
 }
 

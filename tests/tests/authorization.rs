@@ -773,3 +773,58 @@ async fn policy_denials_name_the_policy() {
         "all(role=viewer, policy=can_edit_note)"
     );
 }
+
+/// Like `can_edit_note`, but waits once first, as a policy asking a database does: actix polls a
+/// handler's other extractors while one is pending.
+async fn slow_can_edit_note(
+    user: AuthUser,
+    id: web::Path<u32>,
+    notes: web::Data<Notes>,
+) -> Result<bool, DbDown> {
+    actix_web::rt::task::yield_now().await;
+    can_edit_note(user, id, notes).await
+}
+
+#[actix_web::post("/slow/notes/{id}")]
+#[authorize(policy = slow_can_edit_note, status = 404)]
+#[authorize(role = "admin")]
+async fn slow_edit(id: web::Path<u32>, body: web::Json<serde_json::Value>) -> impl Responder {
+    format!("{id}: {body}")
+}
+
+/// While a policy is pending, the body waits behind it (a broken body is not read, so the
+/// denial is the answer, not the JSON extractor's 400) and a later stacked guard waits too (the
+/// first guard's 404 is the answer, not the second's 403).
+#[actix_web::test]
+async fn a_pending_policy_holds_back_the_body_and_later_guards() {
+    use actix_web::http::header;
+    let notes = web::Data::new(Notes {
+        owners: HashMap::from([(1, "alice".to_owned())]),
+        ..Notes::default()
+    });
+    let data = notes.clone();
+    let app = test_app(with_roles(&clock()), move |cfg| {
+        routes(cfg);
+        cfg.app_data(data).service(slow_edit);
+    })
+    .await;
+    let send = |cookie: &actix_web::cookie::Cookie<'static>, body: &'static str| {
+        tests::post("/slow/notes/1")
+            .cookie(cookie.clone())
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload(body)
+    };
+    let cases = [
+        ("bob", "", "{broken", StatusCode::NOT_FOUND),
+        ("bob", "admin", "{broken", StatusCode::NOT_FOUND),
+        ("alice", "", "{broken", StatusCode::FORBIDDEN),
+        ("alice", "admin", "{broken", StatusCode::BAD_REQUEST),
+        ("alice", "admin", r#"{"a":1}"#, StatusCode::OK),
+    ];
+    for (id, roles, body, want) in cases {
+        let cookie = login(&app, &format!("/login?id={id}&roles={roles}")).await;
+        let res = call(&app, send(&cookie, body)).await;
+        assert_eq!(res.status(), want, "{id} ({roles}) with {body}");
+    }
+    assert_eq!(runs(&notes), 5);
+}
