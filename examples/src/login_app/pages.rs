@@ -1,12 +1,19 @@
 //! Server-rendered HTML: one layout, one small inline stylesheet, no JavaScript.
 //!
-//! Every value from a user or the database goes through [`esc`].
+//! The notes pages and the admin page's account actions are [maud](https://maud.lambda.xyz)
+//! templates: checked by the compiler, and every value inserted with `(..)` is HTML-escaped
+//! unless it is wrapped in `PreEscaped`. The older pages still build strings and put every value
+//! from a user or the database through [`esc`].
 
 use std::fmt::Write as _;
 
+use maud::{html, Markup};
 use session_core::{csrf, revocation::ActiveSession};
 
-use super::db::{Role, User};
+use super::{
+    db::{Note, Role, User},
+    notes::{MAX_BODY, MAX_TITLE},
+};
 
 /// HTML-escapes text for element content and quoted attribute values.
 pub fn esc(text: &str) -> String {
@@ -62,7 +69,7 @@ h1{font-size:1.55rem;margin:0 0 .35rem}
 h2{font-size:1.1rem;margin:0 0 .8rem}
 p{margin:.4rem 0 1rem}
 label{display:block;font-weight:600;margin:.95rem 0 .3rem}
-input[type=text],input[type=password]{width:100%;padding:.6rem .75rem;border:1px solid #d1d5db;
+input[type=text],input[type=password],textarea{width:100%;padding:.6rem .75rem;border:1px solid #d1d5db;
 border-radius:9px;font:inherit;background:#fff}
 input:focus{outline:2px solid var(--accent);outline-offset:1px;border-color:transparent}
 label.check{display:flex;gap:.55rem;align-items:center;font-weight:400}
@@ -126,6 +133,7 @@ pub fn layout(title: &str, nav: &Nav, main: &str) -> String {
             csrf,
         } => format!(
             r#"<a href="/dashboard">Dashboard</a>{admin}
+            <a href="/notes" id="nav-notes">Notes</a>
             <a href="/settings">Settings</a>
             <span class="muted small">{user}</span>
             <form method="post" action="/logout" id="logout-form">
@@ -350,18 +358,39 @@ pub struct AdminPage<'a> {
     pub error: Option<&'a str>,
 }
 
-/// The forms of one row: make or remove admin, and delete (each a CSRF-protected POST).
-fn account_actions(csrf: &str, user: &User) -> String {
+/// The hidden CSRF field of a maud form.
+fn csrf_input(csrf: &str) -> Markup {
+    html! { input type="hidden" name=(csrf::FIELD) value=(csrf); }
+}
+
+/// The forms of one row: make or remove admin, make or remove editor, and delete (each a
+/// CSRF-protected POST).
+fn account_actions(csrf: &str, user: &User) -> Markup {
     let (action, label) = match user.role {
         Role::Admin => ("revoke", "Remove admin"),
         Role::Member => ("grant", "Make admin"),
     };
-    let uid = esc(&user.uid);
-    format!(
-        r#"<form method="post" action="/admin/users/{uid}/admin" class="inline">{csrf}<input type="hidden" name="action" value="{action}"><button type="submit" class="small" id="{action}-{uid}">{label}</button></form>
-<form method="post" action="/admin/users/{uid}/delete" class="inline">{csrf}<button type="submit" class="small danger" id="delete-{uid}">Delete account</button></form>"#,
-        csrf = csrf_field(csrf),
-    )
+    let (editor_action, editor_label) = match user.editor {
+        true => ("revoke", "Remove editor"),
+        false => ("grant", "Make editor"),
+    };
+    let uid = &user.uid;
+    html! {
+        form method="post" action={"/admin/users/" (uid) "/admin"} class="inline" {
+            (csrf_input(csrf))
+            input type="hidden" name="action" value=(action);
+            button type="submit" class="small" id={(action) "-" (uid)} { (label) }
+        }
+        form method="post" action={"/admin/users/" (uid) "/editor"} class="inline" {
+            (csrf_input(csrf))
+            input type="hidden" name="action" value=(editor_action);
+            button type="submit" class="small" id={"editor-" (editor_action) "-" (uid)} { (editor_label) }
+        }
+        form method="post" action={"/admin/users/" (uid) "/delete"} class="inline" {
+            (csrf_input(csrf))
+            button type="submit" class="small danger" id={"delete-" (uid)} { "Delete account" }
+        }
+    }
 }
 
 /// `/admin`: every account, with role and delete actions.
@@ -375,12 +404,17 @@ pub fn admin(nav: &Nav, page: &AdminPage<'_>) -> String {
         };
         let _ = write!(
             rows,
-            "<tr><td>{}</td><td>{}{you}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
+            "<tr><td>{}</td><td>{}{you}</td><td>{}{}</td><td>{}</td><td>{}</td></tr>",
             user.id,
             esc(&user.username),
             role_badge(user.role),
+            if user.editor {
+                r#" <span class="badge">editor</span>"#
+            } else {
+                ""
+            },
             utc(user.created_at),
-            account_actions(page.csrf, user),
+            account_actions(page.csrf, user).into_string(),
         );
     }
     let main = format!(
@@ -508,6 +542,86 @@ pub fn reauth(
         next = next_field(next),
     );
     layout("Confirm your password", nav, &main)
+}
+
+/// `/notes`: the user's own notes, and the form to write one.
+pub fn notes(nav: &Nav, csrf: &str, notes: &[Note], error: Option<&str>) -> String {
+    let main = html! {
+        section.card {
+            h1 id="notes-title" { "Your notes" }
+            p.muted { "Only you, editors and admins can open them." }
+            @if notes.is_empty() {
+                p.muted id="no-notes" { "No notes yet." }
+            } @else {
+                ul id="notes" {
+                    @for note in notes {
+                        li { a href={"/notes/" (note.id)} { (note.title) } " " span.muted.small { (utc(note.created_at)) } }
+                    }
+                }
+            }
+        }
+        section.card {
+            h2 { "Write a note" }
+            @if let Some(error) = error { p.error role="status" { (error) } }
+            form method="post" action="/notes" id="new-note" {
+                (csrf_input(csrf))
+                label for="title" { "Title" }
+                input type="text" id="title" name="title" required maxlength=(MAX_TITLE);
+                label for="body" { "Text" }
+                textarea id="body" name="body" rows="6" maxlength=(MAX_BODY) {}
+                button type="submit" id="save-note" { "Save" }
+            }
+        }
+    };
+    layout("Notes", nav, &main.into_string())
+}
+
+/// What the page of one note shows.
+pub struct NoteView<'a> {
+    /// The session's CSRF token, for the forms.
+    pub csrf: &'a str,
+    /// The note.
+    pub note: &'a Note,
+    /// Shows the edit form (the owner, editors, admins).
+    pub can_edit: bool,
+    /// Shows the delete button (the owner, admins).
+    pub can_delete: bool,
+    /// Why the last edit was refused.
+    pub error: Option<&'a str>,
+}
+
+/// `/notes/{id}`: the note, and the forms the user may use.
+pub fn note(nav: &Nav, view: &NoteView<'_>) -> String {
+    let note = view.note;
+    let main = html! {
+        section.card id="note" {
+            h1 id="note-title" { (note.title) }
+            p.muted.small { "Written " (utc(note.created_at)) }
+            div id="note-body" style="white-space:pre-wrap" { (note.body) }
+        }
+        @if view.can_edit {
+            section.card {
+                h2 { "Edit" }
+                @if let Some(error) = view.error { p.error role="status" { (error) } }
+                form method="post" action={"/notes/" (note.id) "/edit"} id="edit-note" {
+                    (csrf_input(view.csrf))
+                    label for="title" { "Title" }
+                    input type="text" id="title" name="title" required maxlength=(MAX_TITLE) value=(note.title);
+                    label for="body" { "Text" }
+                    textarea id="body" name="body" rows="6" maxlength=(MAX_BODY) { (note.body) }
+                    button type="submit" id="save-note" { "Save changes" }
+                }
+            }
+        }
+        @if view.can_delete {
+            form method="post" action={"/notes/" (note.id) "/delete"} id="delete-note" {
+                (csrf_input(view.csrf))
+                button type="submit" class="danger" id="delete-note-button" { "Delete this note" }
+            }
+        }
+        p { a href="/notes" { "Back to your notes" } }
+    };
+    layout(&note.title, nav, &main.into_string())
 }
 
 /// An error page (403, 404, 500) with a way back.
