@@ -14,5 +14,6 @@ pub mod api;
 pub mod inspect;
 pub mod login_app;
 pub mod password;
+pub mod policies;
 pub mod setup;
 pub mod signin;
