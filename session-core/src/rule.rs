@@ -101,8 +101,8 @@ pub mod check_kind {
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be used as a guard check",
-    label = "expected `fn(&AuthUser) -> bool` or `async fn(AuthUser, HttpRequest) -> bool`",
-    note = "a check is a function `fn(user: &AuthUser) -> bool`, or an `async fn(user: AuthUser, req: HttpRequest) -> bool`"
+    label = "expected `fn(&AuthUser) -> bool`, or an `async fn` policy such as `async fn(AuthUser, HttpRequest) -> bool`",
+    note = "a check is a function `fn(user: &AuthUser) -> bool`, or a policy: an `async fn` whose parameters are body-free extractors (AuthUser, web::Path, web::Data, HttpRequest, ...) returning `bool` or `Result<bool, E>`"
 )]
 pub trait Check<Kind>: Send + Sync + 'static {
     #[doc(hidden)]
@@ -262,7 +262,7 @@ impl Rule {
     }
 
     /// The value (as `holds` with `now`) and, when false, the atom to blame. Visits every child
-    /// in order, so async checks meet their answers as in `holds`.
+    /// in order, so policies meet their answers as in `holds`.
     fn blame(
         &self,
         user: &AuthUser,
@@ -326,7 +326,7 @@ impl Rule {
         }
     }
 
-    /// The tree in three-valued (Kleene) logic: `None` = depends on an unanswered async check.
+    /// The tree in three-valued (Kleene) logic: `None` = depends on an unanswered policy.
     /// With `now == None` every `fresh` counts as met. Every child is visited (no short
     /// circuit), so policies meet their answers in `policies` order.
     fn holds(&self, user: &AuthUser, now: Option<i64>, answers: &Answers<'_>) -> Option<bool> {
@@ -584,8 +584,8 @@ mod tests {
         Option<Result<(), DenyKind>>,
     );
 
-    /// `decide` over async checks: unknown without answers unless the rest decides, and the
-    /// answers meet their checks in `async_checks` order.
+    /// `decide` over policies: unknown without answers unless the rest decides, and the
+    /// answers meet their policies in `policies` order.
     #[test]
     fn three_valued_decisions() {
         let check = || Rule::check(never);
