@@ -17,7 +17,7 @@ use std::{
 };
 
 use actix_utils::future::Either;
-use actix_web::{dev::Payload, error::InternalError, Error, FromRequest, HttpMessage, HttpRequest};
+use actix_web::{dev::Payload, error::InternalError, Error, FromRequest, HttpRequest};
 
 use session_rules::{denial_status, same_origin_path, RedirectProblem, StatusProblem};
 
@@ -25,7 +25,8 @@ use crate::{
     deny::{is_htmx, unavailable, wants_html, AuthError, DenyContext, DenyKind, Overrides},
     error::{GuardError, SessionError},
     events::SecurityEvent,
-    policy::PolicyFailure,
+    gate::Gate,
+    policy::{PolicyFailure, PolicyFn},
     rule::Rule,
     session::RequestState,
     user::AuthUser,
@@ -71,6 +72,8 @@ pub struct Guard {
     /// The rule's verdict under each role table it has met (by table id): computed at
     /// the first evaluation under that table, `Some` = the rule is impossible or vacuous there.
     under_tables: Arc<Mutex<Vec<TableVerdict>>>,
+    /// The rule's policies in evaluation order, listed once.
+    policies: Arc<[PolicyFn]>,
 }
 
 /// A role table's id, and the problem its hierarchy makes of a guard's rule, if any.
@@ -80,6 +83,7 @@ impl Guard {
     /// Lets through signed-in users who meet `rule`; denials get the configured answers.
     pub fn require(rule: Rule) -> Self {
         Self {
+            policies: rule.policies().into(),
             policy: Policy::Require(rule),
             overrides: Overrides::default(),
             under_tables: Arc::default(),
@@ -94,6 +98,7 @@ impl Guard {
             policy: Policy::SkipIfAuthenticated,
             overrides: Overrides::default(),
             under_tables: Arc::default(),
+            policies: Arc::new([]),
         }
     }
 
@@ -122,25 +127,22 @@ impl Guard {
 
     /// Checks `req`: `Ok(())` to go on, or the denial to answer with.
     pub async fn check(&self, req: &HttpRequest) -> Result<(), Error> {
-        match self.check_now(req) {
+        let state = RequestState::from_request(req)?;
+        match self.check_now(req, &state) {
             Some(verdict) => verdict,
-            None => self.check_async(req).await,
+            None => self.check_async(req, &state).await,
         }
     }
 
     /// The verdict without running policies; `None` when the rule needs them.
-    fn check_now(&self, req: &HttpRequest) -> Option<Result<(), Error>> {
-        let state = match RequestState::from_request(req) {
-            Ok(state) => state,
-            Err(e) => return Some(Err(e.into())),
-        };
-        if let Err(e) = self.fits_table(&state) {
+    fn check_now(&self, req: &HttpRequest, state: &RequestState) -> Option<Result<(), Error>> {
+        if let Err(e) = self.fits_table(state) {
             return Some(Err(e.into()));
         }
         let user = state.user();
         let verdict = self.verdict(req, user.as_ref(), state.now, &[])?;
         let decided_by = || self.decided_by(user.as_ref(), state.now, &[]);
-        Some(self.answer(req, &state, verdict, decided_by))
+        Some(self.answer(req, state, verdict, decided_by))
     }
 
     /// Refuses a rule that the app's role table makes impossible (or met by everyone), with an
@@ -176,16 +178,25 @@ impl Guard {
     ///
     /// Fails closed: an extractor's refusal is the answer (as the extractor gives it), and a
     /// policy's `Err` is a logged 503 with `Retry-After` whose body never holds the error.
-    async fn check_async(&self, req: &HttpRequest) -> Result<(), Error> {
-        let state = RequestState::from_request(req)?;
-        self.fits_table(&state)?;
+    ///
+    /// Only ever called after `check_now` answered `None` for this request (which checked the
+    /// rule against the role table).
+    async fn check_async(&self, req: &HttpRequest, state: &RequestState) -> Result<(), Error> {
         let user = state.user();
-        let mut answers = Vec::new();
+        // One answer per policy, `None` until it has run: on the stack for up to 8 policies.
+        let (mut few, mut many) = ([None; 8], Vec::new());
+        let answers: &mut [Option<bool>] = match self.policies.len() {
+            n if n <= few.len() => &mut few[..n],
+            n => {
+                many.resize(n, None);
+                &mut many
+            }
+        };
         let mut verdict = None;
-        if let (Policy::Require(rule), Some(_)) = (&self.policy, &user) {
-            for policy in rule.policies() {
+        if user.is_some() {
+            for (i, policy) in self.policies.iter().enumerate() {
                 match policy.run(req).await {
-                    Ok(answer) => answers.push(Some(answer)),
+                    Ok(answer) => answers[i] = Some(answer),
                     Err(PolicyFailure::Extractor(e)) => return Err(e),
                     Err(PolicyFailure::Failed(error)) => {
                         tracing::error!(
@@ -198,7 +209,7 @@ impl Guard {
                         return Err(InternalError::from_response("policy failed", res).into());
                     }
                 }
-                verdict = self.verdict(req, user.as_ref(), state.now, &answers);
+                verdict = self.verdict(req, user.as_ref(), state.now, answers);
                 if verdict.is_some() {
                     break;
                 }
@@ -207,10 +218,10 @@ impl Guard {
         // Every policy has run unless the rule decided, so it decides; were it not to, the
         // request would be refused, never let through.
         let verdict = verdict
-            .or_else(|| self.verdict(req, user.as_ref(), state.now, &answers))
+            .or_else(|| self.verdict(req, user.as_ref(), state.now, answers))
             .unwrap_or(Err(DenyKind::Forbidden));
-        let decided_by = || self.decided_by(user.as_ref(), state.now, &answers);
-        self.answer(req, &state, verdict, decided_by)
+        let decided_by = || self.decided_by(user.as_ref(), state.now, answers);
+        self.answer(req, state, verdict, decided_by)
     }
 
     /// The atom that decided a denial, for the security event.
@@ -408,11 +419,24 @@ pub(crate) fn checking<G>(guard: G, req: &HttpRequest) -> Checking
 where
     G: Deref<Target = Guard> + 'static,
 {
-    match guard.check_now(req) {
+    match RequestState::from_request(req) {
+        Ok(state) => checking_with(guard, req, state),
+        Err(e) => Either::left(ready(Err(e.into()))),
+    }
+}
+
+/// [`checking`] with the request's state at hand.
+fn checking_with<G>(guard: G, req: &HttpRequest, state: Arc<RequestState>) -> Checking
+where
+    G: Deref<Target = Guard> + 'static,
+{
+    match guard.check_now(req, &state) {
         Some(verdict) => Either::left(ready(verdict)),
         None => {
             let req = req.clone();
-            Either::right(Box::pin(async move { guard.check_async(&req).await }))
+            Either::right(Box::pin(
+                async move { guard.check_async(&req, &state).await },
+            ))
         }
     }
 }
@@ -478,13 +502,18 @@ impl<G: GuardSpec> FromRequest for Guarded<G> {
     type Future = GuardedFuture<G>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
-        let earlier = req
-            .extensions()
-            .get::<Gate>()
-            .cloned()
-            .filter(|g| !g.is_open());
-        let checking = match earlier {
-            None => checking(G::guard(), req),
+        let state = match RequestState::from_request(req) {
+            Ok(state) => state,
+            Err(e) => {
+                return GuardedFuture {
+                    checking: Either::left(ready(Err(e.into()))),
+                    gate: None,
+                    guard: PhantomData,
+                }
+            }
+        };
+        let checking = match state.shut_gate() {
+            None => checking_with(G::guard(), req, Arc::clone(&state)),
             Some(earlier) => {
                 let req = req.clone();
                 let guard = G::guard();
@@ -498,9 +527,8 @@ impl<G: GuardSpec> FromRequest for Guarded<G> {
             Either::Left { .. } => None,
             Either::Right { .. } => {
                 let gate = Gate::default();
-                req.extensions_mut().insert(gate.clone());
-                let body = std::mem::replace(payload, Payload::None);
-                *payload = Payload::from(gate.hold(body));
+                state.set_gate(gate.clone());
+                gate.hold(payload);
                 Some(gate)
             }
         };
@@ -509,70 +537,6 @@ impl<G: GuardSpec> FromRequest for Guarded<G> {
             gate,
             guard: PhantomData,
         }
-    }
-}
-
-/// Shut while a guard of this request is deciding; opened when it lets the request through.
-/// (Denied, it stays shut: actix drops the request's extractors with the denial.)
-#[derive(Clone, Default)]
-struct Gate(std::rc::Rc<GateState>);
-
-#[derive(Default)]
-struct GateState {
-    open: std::cell::Cell<bool>,
-    wakers: std::cell::RefCell<Vec<std::task::Waker>>,
-}
-
-impl Gate {
-    fn is_open(&self) -> bool {
-        self.0.open.get()
-    }
-
-    fn open(&self) {
-        self.0.open.set(true);
-        self.0.wakers.take().into_iter().for_each(|w| w.wake());
-    }
-
-    /// Pending until the gate is open.
-    fn poll_open(&self, cx: &mut std::task::Context<'_>) -> std::task::Poll<()> {
-        if self.is_open() {
-            return std::task::Poll::Ready(());
-        }
-        self.0.wakers.borrow_mut().push(cx.waker().clone());
-        std::task::Poll::Pending
-    }
-
-    async fn opened(self) {
-        std::future::poll_fn(|cx| self.poll_open(cx)).await;
-    }
-
-    /// `body`, read only once the gate is open.
-    fn hold(&self, body: Payload) -> Pin<Box<dyn futures_core::Stream<Item = HeldItem>>> {
-        Box::pin(HeldBody {
-            gate: self.clone(),
-            body,
-        })
-    }
-}
-
-type HeldItem = <Payload as futures_core::Stream>::Item;
-
-/// A request body behind a [`Gate`].
-struct HeldBody {
-    gate: Gate,
-    body: Payload,
-}
-
-impl futures_core::Stream for HeldBody {
-    type Item = HeldItem;
-
-    fn poll_next(
-        self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Option<Self::Item>> {
-        let this = self.get_mut();
-        std::task::ready!(this.gate.poll_open(cx));
-        Pin::new(&mut this.body).poll_next(cx)
     }
 }
 

@@ -44,6 +44,7 @@ pub mod csrf;
 mod deny;
 mod error;
 pub mod events;
+mod gate;
 mod guard;
 mod key;
 mod live;

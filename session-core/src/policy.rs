@@ -190,6 +190,12 @@ pub struct PolicyFn {
     run: RunPolicy,
 }
 
+impl fmt::Debug for PolicyFn {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "policy={}", self.name)
+    }
+}
+
 impl PolicyFn {
     pub(crate) fn run(
         &self,

@@ -329,30 +329,32 @@ impl Rule {
     /// The tree in three-valued (Kleene) logic: `None` = depends on an unanswered policy.
     /// With `now == None` every `fresh` counts as met. Every child is visited (no short
     /// circuit), so policies meet their answers in `policies` order.
+    // `fold`, not `try_fold`: an unknown (`None`) child does not end the walk, every child must
+    // be visited so policies meet their answers in order.
+    #[allow(clippy::manual_try_fold)]
     fn holds(&self, user: &AuthUser, now: Option<i64>, answers: &Answers<'_>) -> Option<bool> {
         match &self.0 {
             Node::Authenticated => Some(true),
             Node::Role(role) => Some(user.has_role(role)),
             Node::Permission(permission) => Some(user.has_permission(permission)),
-            Node::Any(rules) => {
-                let values: Vec<_> = rules.iter().map(|r| r.holds(user, now, answers)).collect();
-                if values.contains(&Some(true)) {
-                    Some(true)
-                } else if values.contains(&None) {
-                    None
-                } else {
-                    Some(false)
-                }
-            }
+            // Kleene `any`/`all`, folded without short circuit (every child meets its answers).
+            Node::Any(rules) => rules.iter().map(|r| r.holds(user, now, answers)).fold(
+                Some(false),
+                |acc, v| match (acc, v) {
+                    (Some(true), _) | (_, Some(true)) => Some(true),
+                    (None, _) | (_, None) => None,
+                    _ => Some(false),
+                },
+            ),
             Node::All(rules) => {
-                let values: Vec<_> = rules.iter().map(|r| r.holds(user, now, answers)).collect();
-                if values.contains(&Some(false)) {
-                    Some(false)
-                } else if values.contains(&None) {
-                    None
-                } else {
-                    Some(true)
-                }
+                rules
+                    .iter()
+                    .map(|r| r.holds(user, now, answers))
+                    .fold(Some(true), |acc, v| match (acc, v) {
+                        (Some(false), _) | (_, Some(false)) => Some(false),
+                        (None, _) | (_, None) => None,
+                        _ => Some(true),
+                    })
             }
             Node::Not(rule) => rule.holds(user, now, answers).map(|v| !v),
             Node::Check(check) => Some(check(user)),
