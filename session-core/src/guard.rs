@@ -27,7 +27,7 @@ use crate::{
     events::SecurityEvent,
     gate::Gate,
     policy::{PolicyFailure, PolicyFn},
-    rule::Rule,
+    rule::{Evaluation, Rule},
     session::RequestState,
     user::AuthUser,
 };
@@ -129,20 +129,29 @@ impl Guard {
     pub async fn check(&self, req: &HttpRequest) -> Result<(), Error> {
         let state = RequestState::from_request(req)?;
         match self.check_now(req, &state) {
-            Some(verdict) => verdict,
-            None => self.check_async(req, &state).await,
+            Now::Decided(verdict) => verdict,
+            Now::NeedsPolicies(evaluation) => self.check_async(req, &state, evaluation).await,
         }
     }
 
-    /// The verdict without running policies; `None` when the rule needs them.
-    fn check_now(&self, req: &HttpRequest, state: &RequestState) -> Option<Result<(), Error>> {
+    /// The verdict without running policies, or the rule's evaluation when it needs them.
+    fn check_now(&self, req: &HttpRequest, state: &RequestState) -> Now {
         if let Err(e) = self.fits_table(state) {
-            return Some(Err(e.into()));
+            return Now::Decided(Err(e.into()));
         }
         let user = state.user();
-        let verdict = self.verdict(req, user.as_ref(), state.now, &[])?;
+        let (verdict, evaluation) = match (&self.policy, &user) {
+            (Policy::Require(rule), Some(user)) => match rule.evaluate(user, state.now) {
+                Some(evaluation) => (evaluation.decide(&[]), Some(evaluation)),
+                None => (self.verdict(req, Some(user), state.now, &[]), None),
+            },
+            _ => (self.verdict(req, user.as_ref(), state.now, &[]), None),
+        };
+        let Some(verdict) = verdict else {
+            return Now::NeedsPolicies(evaluation);
+        };
         let decided_by = || self.decided_by(user.as_ref(), state.now, &[]);
-        Some(self.answer(req, state, verdict, decided_by))
+        Now::Decided(self.answer(req, state, verdict, decided_by))
     }
 
     /// Refuses a rule that the app's role table makes impossible (or met by everyone), with an
@@ -181,8 +190,19 @@ impl Guard {
     ///
     /// Only ever called after `check_now` answered `None` for this request (which checked the
     /// rule against the role table).
-    async fn check_async(&self, req: &HttpRequest, state: &RequestState) -> Result<(), Error> {
+    async fn check_async(
+        &self,
+        req: &HttpRequest,
+        state: &RequestState,
+        evaluation: Option<Evaluation>,
+    ) -> Result<(), Error> {
         let user = state.user();
+        // The rule was evaluated over every answer of its policies: deciding after each answer
+        // walks no tree (unless it has too many policies for that).
+        let verdict_given = |answers: &[Option<bool>]| match evaluation {
+            Some(evaluation) => evaluation.decide(answers),
+            None => self.verdict(req, user.as_ref(), state.now, answers),
+        };
         // One answer per policy, `None` until it has run: on the stack for up to 8 policies.
         let (mut few, mut many) = ([None; 8], Vec::new());
         let answers: &mut [Option<bool>] = match self.policies.len() {
@@ -209,7 +229,7 @@ impl Guard {
                         return Err(InternalError::from_response("policy failed", res).into());
                     }
                 }
-                verdict = self.verdict(req, user.as_ref(), state.now, answers);
+                verdict = verdict_given(answers);
                 if verdict.is_some() {
                     break;
                 }
@@ -218,7 +238,7 @@ impl Guard {
         // Every policy has run unless the rule decided, so it decides; were it not to, the
         // request would be refused, never let through.
         let verdict = verdict
-            .or_else(|| self.verdict(req, user.as_ref(), state.now, answers))
+            .or_else(|| verdict_given(answers))
             .unwrap_or(Err(DenyKind::Forbidden));
         let decided_by = || self.decided_by(user.as_ref(), state.now, answers);
         self.answer(req, state, verdict, decided_by)
@@ -276,6 +296,13 @@ impl Guard {
             deny_for(req, state, kind, &self.overrides).into()
         })
     }
+}
+
+/// What [`Guard::check_now`] found: the answer, or that the rule needs its policies (with the
+/// rule's evaluation over their answers, when it has one).
+enum Now {
+    Decided(Result<(), Error>),
+    NeedsPolicies(Option<Evaluation>),
 }
 
 /// Whether `req`'s query carries `reason=reauthenticate`, as a `fresh` denial writes it.
@@ -431,12 +458,12 @@ where
     G: Deref<Target = Guard> + 'static,
 {
     match guard.check_now(req, &state) {
-        Some(verdict) => Either::left(ready(verdict)),
-        None => {
+        Now::Decided(verdict) => Either::left(ready(verdict)),
+        Now::NeedsPolicies(evaluation) => {
             let req = req.clone();
-            Either::right(Box::pin(
-                async move { guard.check_async(&req, &state).await },
-            ))
+            Either::right(Box::pin(async move {
+                guard.check_async(&req, &state, evaluation).await
+            }))
         }
     }
 }

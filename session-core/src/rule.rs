@@ -221,6 +221,19 @@ impl Rule {
         let Some(user) = user else {
             return Some(Err(DenyKind::Unauthenticated));
         };
+        match self.evaluate(user, now) {
+            Some(evaluation) => evaluation.decide(answers),
+            None => self.decide_kleene(user, now, answers),
+        }
+    }
+
+    /// `decide` in three-valued logic, for rules with more than [`MAX_POLICY_BITS`] policies.
+    fn decide_kleene(
+        &self,
+        user: &AuthUser,
+        now: i64,
+        answers: &[Option<bool>],
+    ) -> Option<Result<(), DenyKind>> {
         let holds = |now| {
             let answers = Answers {
                 values: answers,
@@ -361,6 +374,120 @@ impl Rule {
             Node::Policy(_) => answers.next(),
             Node::Fresh(secs) => {
                 Some(now.is_none_or(|now| now.saturating_sub(user.auth_time()) <= *secs))
+            }
+        }
+    }
+}
+
+/// Most policies a rule is [evaluated](Rule::evaluate) over at once: 2^6 ways they can answer,
+/// one bit each in a `u64`.
+pub(crate) const MAX_POLICY_BITS: usize = 6;
+
+/// Bit `j` set when policy `i` answers `true` in assignment `j` (bit `i` of `j`).
+const POLICY_PATTERNS: [u64; MAX_POLICY_BITS] = [
+    0xAAAA_AAAA_AAAA_AAAA,
+    0xCCCC_CCCC_CCCC_CCCC,
+    0xF0F0_F0F0_F0F0_F0F0,
+    0xFF00_FF00_FF00_FF00,
+    0xFFFF_0000_FFFF_0000,
+    0xFFFF_FFFF_0000_0000,
+];
+
+/// A rule evaluated for one user at one instant over every way its policies can answer: bit `j`
+/// of a mask is the rule's value when policy `i` answers bit `i` of `j`. One walk of the tree
+/// serves the decision before any policy runs and after each answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Evaluation {
+    /// The rule at `now`.
+    now: u64,
+    /// The rule with every `fresh` met (a refusal only `fresh` causes is a reauthentication).
+    met: u64,
+    /// The assignments there are (bits `0..2^policies`).
+    all: u64,
+}
+
+impl Evaluation {
+    /// The decision given `answers` (by policy, in [`Rule::policies`] order; `None` = not run):
+    /// `None` while the rule's value still depends on an unanswered policy.
+    pub(crate) fn decide(&self, answers: &[Option<bool>]) -> Option<Result<(), DenyKind>> {
+        // The assignments the answers so far allow.
+        let possible = answers.iter().zip(POLICY_PATTERNS).fold(
+            self.all,
+            |set, (answer, pattern)| match answer {
+                Some(true) => set & pattern,
+                Some(false) => set & !pattern,
+                None => set,
+            },
+        );
+        let always = |mask: u64| mask & possible == possible;
+        let never = |mask: u64| mask & possible == 0;
+        if always(self.now) {
+            Some(Ok(()))
+        } else if !never(self.now) {
+            None
+        } else if always(self.met) {
+            Some(Err(DenyKind::Reauthenticate))
+        } else if never(self.met) {
+            Some(Err(DenyKind::Forbidden))
+        } else {
+            None
+        }
+    }
+}
+
+impl Rule {
+    /// The rule for `user` at `now` over every answer of its policies; `None` when it has more
+    /// than [`MAX_POLICY_BITS`] policies.
+    pub(crate) fn evaluate(&self, user: &AuthUser, now: i64) -> Option<Evaluation> {
+        let next = Cell::new(0);
+        let (now, met) = self.masks(user, now, &next);
+        let all = match next.get() {
+            n if n > MAX_POLICY_BITS => return None,
+            MAX_POLICY_BITS => u64::MAX,
+            n => (1u64 << (1u32 << n)) - 1,
+        };
+        Some(Evaluation { now, met, all })
+    }
+
+    /// The masks of [`Evaluation`] (at `now`, with every `fresh` met); `next` numbers the
+    /// policies in `policies` order.
+    fn masks(&self, user: &AuthUser, now: i64, next: &Cell<usize>) -> (u64, u64) {
+        let splat = |value: bool| if value { u64::MAX } else { 0 };
+        match &self.0 {
+            Node::Authenticated => (u64::MAX, u64::MAX),
+            Node::Role(role) => {
+                let value = splat(user.has_role(role));
+                (value, value)
+            }
+            Node::Permission(p) => {
+                let value = splat(user.has_permission(p));
+                (value, value)
+            }
+            Node::Check(check) => {
+                let value = splat(check(user));
+                (value, value)
+            }
+            Node::Policy(_) => {
+                let i = next.get();
+                next.set(i + 1);
+                let pattern = POLICY_PATTERNS.get(i).copied().unwrap_or(0);
+                (pattern, pattern)
+            }
+            Node::Fresh(secs) => (
+                splat(now.saturating_sub(user.auth_time()) <= *secs),
+                u64::MAX,
+            ),
+            Node::Any(rules) => rules.iter().fold((0, 0), |(a, b), r| {
+                let (x, y) = r.masks(user, now, next);
+                (a | x, b | y)
+            }),
+            Node::All(rules) => rules.iter().fold((u64::MAX, u64::MAX), |(a, b), r| {
+                let (x, y) = r.masks(user, now, next);
+                (a & x, b & y)
+            }),
+            Node::Not(rule) => {
+                let (x, y) = rule.masks(user, now, next);
+                (!x, !y)
             }
         }
     }
@@ -792,6 +919,61 @@ mod tests {
             "any(all(role=admin, not(permission=notes:delete), fresh=300), check=<fn>, \
              policy=never, authenticated)"
         );
+    }
+
+    /// The one-walk evaluation decides as three-valued logic does, with every answer and with
+    /// some missing (each policy occurs once in a rule, so the two agree), and rules with more
+    /// policies than it can hold are decided by three-valued logic.
+    #[test]
+    fn evaluation_agrees_with_three_valued_logic() {
+        let p = || Rule::check(never);
+        let rules = [
+            p(),
+            Rule::not(p()),
+            Rule::any([Rule::role("a"), p()]),
+            Rule::all([Rule::role("a"), p(), Rule::not(p())]),
+            Rule::all([Rule::any([p(), Rule::role("b")]), Rule::fresh(5), p()]),
+            Rule::any([Rule::all([p(), Rule::fresh(5)]), Rule::not(Rule::role("a"))]),
+            Rule::all([p(), p(), p(), p(), p(), p()]),
+        ];
+        for (i, rule) in rules.iter().enumerate() {
+            let k = rule.policies().len();
+            for roles in [&[][..], &["a"][..], &["a", "b"][..]] {
+                let user = user(roles);
+                for now in [user.auth_time(), user.auth_time() + 10] {
+                    let evaluation = rule.evaluate(&user, now).expect("at most 6 policies");
+                    for bits in 0..1u32 << k {
+                        let full: Vec<_> = (0..k).map(|j| Some(bits >> j & 1 == 1)).collect();
+                        let kleene = rule.decide_kleene(&user, now, &full);
+                        assert!(kleene.is_some(), "case {i}: every policy answered");
+                        assert_eq!(
+                            evaluation.decide(&full),
+                            kleene,
+                            "case {i} {roles:?} {bits}"
+                        );
+                        for cut in 0..k {
+                            let mut partial = full.clone();
+                            partial[cut] = None;
+                            assert_eq!(
+                                evaluation.decide(&partial),
+                                rule.decide_kleene(&user, now, &partial),
+                                "case {i} {roles:?} {bits} without {cut}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let user = user(&[]);
+        // Seven policies: no evaluation; `decide` falls back to three-valued logic.
+        let seven = Rule::all((0..7).map(|_| p()));
+        assert!(seven.evaluate(&user, 0).is_none());
+        assert_eq!(seven.decide(Some(&user), 0, &[]), None);
+        assert_eq!(
+            seven.decide(Some(&user), 0, &[Some(false)]),
+            Some(Err(DenyKind::Forbidden))
+        );
+        assert_eq!(seven.decide(Some(&user), 0, &[Some(true); 7]), Some(Ok(())));
     }
 
     #[test]
