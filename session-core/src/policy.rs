@@ -12,7 +12,6 @@ use actix_web::{
     http::{header::Header, Method, Uri},
     web, FromRequest, Handler, HttpRequest,
 };
-
 use serde::de::DeserializeOwned;
 
 use crate::{live::Current, session::Session, user::AuthUser, User};
@@ -122,7 +121,8 @@ impl<E: fmt::Display + 'static> PolicyOutput for Result<bool, E> {
 }
 
 /// An `async fn` usable as a resource policy: its parameters are [`BodyFree`] extractors (at
-/// most 8) and it returns a [`PolicyOutput`].
+/// most 8) and it returns a [`PolicyOutput`]. Mark it with `#[policy]` to have a mistake in its
+/// signature reported on the offending parameter rather than where the policy is used.
 ///
 /// ```
 /// use actix_web::web;
