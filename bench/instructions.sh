@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 N1=1000 N2=3000
-MODES=(bare core core-authorize core-users-memory core-users-sqlite core-encrypted identity grants)
+# BENCH_MODES="bare core-authorize core-policy" bench/instructions.sh counts only those (bare first).
+read -r -a MODES <<<"${BENCH_MODES:-bare core core-authorize core-authorize-path core-policy core-users-memory core-users-sqlite core-encrypted identity grants}"
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install -y valgrind)" >&2; exit 1; }
 cargo build --release -q -p bench
 server=$(cargo metadata --format-version 1 --no-deps |
@@ -45,8 +46,8 @@ done
 echo "| mode | instructions / request | × bare | vs actix-session+identity |"
 echo "|---|---:|---:|---:|"
 for mode in "${MODES[@]}"; do
-    awk -v m="$mode" -v p="${PER[$mode]}" -v b="${PER[bare]}" -v i="${PER[identity]}" \
-        'BEGIN { printf "| %s | %d | %.3f | %.3f |\n", m, p, p / b, p / i }'
+    awk -v m="$mode" -v p="${PER[$mode]}" -v b="${PER[bare]}" -v i="${PER[identity]:-0}" \
+        'BEGIN { printf "| %s | %d | %.3f | %s |\n", m, p, p / b, i ? sprintf("%.3f", p / i) : "-" }'
 done
 
 # Bounded work per request (SECURITY.md, MAX_SESSION_COOKIES): `core` with 90 forged session

@@ -21,7 +21,7 @@ OUT="${OUT:-BENCHMARKS.md}"
 if [ "${1:-}" = "--quick" ]; then
     ROUNDS=1 DURATION=1 OUT="${OUT_QUICK:-$(mktemp --suffix=.md)}"
 fi
-MODES=(bare core core-10k core-authorize core-users-memory core-users-sqlite core-encrypted core-revocations core-revocations-lookup core-session-store identity identity-10k grants)
+MODES=(bare core core-10k core-authorize core-authorize-path core-policy core-users-memory core-users-sqlite core-encrypted core-revocations core-revocations-lookup core-session-store identity identity-10k grants)
 
 # Sessions of the `-10k` modes. Each worker of session-core's middleware memoizes the cookie values
 # that verified (`CAPACITY` in session-core/src/cache.rs, emptied when full); rotating round-robin
@@ -179,6 +179,8 @@ cpu=$(awk -F': ' '/model name/ { print $2; exit }' /proc/cpuinfo)
             core) what="session-core signed cookie + \`#[login_required]\`, reads \`AuthUser\`" ;;
             core-10k) what="\`core\`, $SESSIONS sessions in turn: every cookie is verified and parsed (no memo hit)" ;;
             core-authorize) what="same + \`#[authorize(any(role = ..), fresh = ..)]\`" ;;
+            core-authorize-path) what="\`core-authorize\` on \`/{page}\` (a path parameter: the route of \`core-policy\`)" ;;
+            core-policy) what="\`core-authorize\`'s rule + \`policy = may_read_page\` (\`web::Path\` + \`web::Data\` over an in-memory map)" ;;
             core-users-memory) what="\`core-authorize\` + live users: a \`HashMap\` \`UserStore\`, loaded every request (no cache)" ;;
             core-users-sqlite) what="\`core-authorize\` + live users: the login app's SQLite store, one query per request (\`web::block\`)" ;;
             core-encrypted) what="session-core sealed (AES-256-GCM) cookie + \`#[login_required]\`" ;;

@@ -7,7 +7,9 @@
 //! can mint many distinct sessions before measuring.
 //!
 //! Modes: `bare` (no session at all), `core` (session-core signed cookie + `#[login_required]`),
-//! `core-authorize` (`#[authorize(any(role = ..), ..)]`), `core-encrypted` (sealed cookie),
+//! `core-authorize` (`#[authorize(any(role = ..), ..)]`), `core-policy` (the same rule and a
+//! resource policy over the `web::Path` and a `web::Data` map, on `/{page}`),
+//! `core-authorize-path` (`core-authorize` on `/{page}`: the route cost without the policy), `core-encrypted` (sealed cookie),
 //! `identity` (actix-session `CookieSessionStore`, signed, + actix-identity `Identity`),
 //! `grants` (the same session store + actix-web-grants `#[protect]`); and, with `--redis URL`,
 //! `core-revocations` (signed cookie + revocation checks against a local mirror of the Redis
@@ -70,6 +72,35 @@ async fn core_hello(user: AuthUser) -> impl Responder {
 #[authorize(any(role = "admin", role = "editor"), fresh = 86400)]
 async fn core_authorize_hello(user: AuthUser) -> impl Responder {
     format!("hello {}", user.id())
+}
+
+/// `core-authorize` on the route of `core-policy`, a path with a parameter (actix matches it
+/// with a regex, which costs more than the policy): the baseline of the policy alone.
+#[get("/{page}")]
+#[authorize(any(role = "admin", role = "editor"), fresh = 86400)]
+async fn core_authorize_path_hello(user: AuthUser) -> impl Responder {
+    format!("hello {}", user.id())
+}
+
+/// `core-authorize`'s rule and a resource policy: the signed-in user may read `/{page}`.
+#[get("/{page}")]
+#[authorize(all(any(role = "admin", role = "editor"), policy = may_read_page), fresh = 86400)]
+async fn core_policy_hello(user: AuthUser) -> impl Responder {
+    format!("hello {}", user.id())
+}
+
+/// Who may read each page: an in-memory map, as an app's cache of a table would be.
+type Readers = HashMap<String, HashSet<String>>;
+
+#[session_core::policy]
+async fn may_read_page(
+    user: AuthUser,
+    page: web::Path<String>,
+    readers: web::Data<Readers>,
+) -> bool {
+    readers
+        .get(page.as_str())
+        .is_some_and(|readers| readers.contains(user.id()))
 }
 
 #[post("/login")]
@@ -238,10 +269,12 @@ async fn revocations(url: &str, lookup: bool) -> std::io::Result<Arc<dyn Revocat
     Ok(Arc::new(mirror))
 }
 
-const MODES: [&str; 11] = [
+const MODES: [&str; 13] = [
     "bare",
     "core",
     "core-authorize",
+    "core-authorize-path",
+    "core-policy",
     "core-users-memory",
     "core-users-sqlite",
     "core-encrypted",
@@ -333,6 +366,23 @@ async fn main() -> std::io::Result<()> {
                         .wrap(signed)
                         .service((core_authorize_hello, core_login)),
                 ),
+                "core-authorize-path" => cfg.service(
+                    scope
+                        .wrap(signed)
+                        .service((core_login, core_authorize_path_hello)),
+                ),
+                "core-policy" => {
+                    let readers = Readers::from([(
+                        "hello".to_owned(),
+                        HashSet::from(["bench".to_owned(), "other".to_owned()]),
+                    )]);
+                    cfg.service(
+                        scope
+                            .wrap(signed)
+                            .app_data(web::Data::new(readers))
+                            .service((core_login, core_policy_hello)),
+                    )
+                }
                 "core-users-memory" => cfg.service(
                     scope
                         .wrap(with_users.expect("set up above"))

@@ -15,5 +15,6 @@ pub mod coverage;
 pub mod inspect;
 pub mod login_app;
 pub mod password;
+pub mod policies;
 pub mod setup;
 pub mod signin;

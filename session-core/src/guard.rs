@@ -17,15 +17,17 @@ use std::{
 };
 
 use actix_utils::future::Either;
-use actix_web::{dev::Payload, Error, FromRequest, HttpRequest};
+use actix_web::{dev::Payload, error::InternalError, Error, FromRequest, HttpRequest};
 
 use session_rules::{denial_status, same_origin_path, RedirectProblem, StatusProblem};
 
 use crate::{
-    deny::{is_htmx, wants_html, AuthError, DenyContext, DenyKind, Overrides},
+    deny::{is_htmx, unavailable, wants_html, AuthError, DenyContext, DenyKind, Overrides},
     error::{GuardError, SessionError},
     events::SecurityEvent,
-    rule::Rule,
+    gate::Gate,
+    policy::{PolicyFailure, PolicyFn},
+    rule::{Evaluation, Rule},
     session::RequestState,
     user::AuthUser,
 };
@@ -70,6 +72,8 @@ pub struct Guard {
     /// The rule's verdict under each role table it has met (by table id): computed at
     /// the first evaluation under that table, `Some` = the rule is impossible or vacuous there.
     under_tables: Arc<Mutex<Vec<TableVerdict>>>,
+    /// The rule's policies in evaluation order, listed once.
+    policies: Arc<[PolicyFn]>,
 }
 
 /// A role table's id, and the problem its hierarchy makes of a guard's rule, if any.
@@ -79,6 +83,7 @@ impl Guard {
     /// Lets through signed-in users who meet `rule`; denials get the configured answers.
     pub fn require(rule: Rule) -> Self {
         Self {
+            policies: rule.policies().into(),
             policy: Policy::Require(rule),
             overrides: Overrides::default(),
             under_tables: Arc::default(),
@@ -93,6 +98,7 @@ impl Guard {
             policy: Policy::SkipIfAuthenticated,
             overrides: Overrides::default(),
             under_tables: Arc::default(),
+            policies: Arc::new([]),
         }
     }
 
@@ -121,25 +127,31 @@ impl Guard {
 
     /// Checks `req`: `Ok(())` to go on, or the denial to answer with.
     pub async fn check(&self, req: &HttpRequest) -> Result<(), Error> {
-        match self.check_now(req) {
-            Some(verdict) => verdict,
-            None => self.check_async(req).await,
+        let state = RequestState::from_request(req)?;
+        match self.check_now(req, &state) {
+            Now::Decided(verdict) => verdict,
+            Now::NeedsPolicies(evaluation) => self.check_async(req, &state, evaluation).await,
         }
     }
 
-    /// The verdict without running async checks; `None` when the rule needs them.
-    fn check_now(&self, req: &HttpRequest) -> Option<Result<(), Error>> {
-        let state = match RequestState::from_request(req) {
-            Ok(state) => state,
-            Err(e) => return Some(Err(e.into())),
-        };
-        if let Err(e) = self.fits_table(&state) {
-            return Some(Err(e.into()));
+    /// The verdict without running policies, or the rule's evaluation when it needs them.
+    fn check_now(&self, req: &HttpRequest, state: &RequestState) -> Now {
+        if let Err(e) = self.fits_table(state) {
+            return Now::Decided(Err(e.into()));
         }
         let user = state.user();
-        let verdict = self.verdict(req, user.as_ref(), state.now, None)?;
-        let decided_by = || self.decided_by(user.as_ref(), state.now, None);
-        Some(self.answer(req, &state, verdict, decided_by))
+        let (verdict, evaluation) = match (&self.policy, &user) {
+            (Policy::Require(rule), Some(user)) => match rule.evaluate(user, state.now) {
+                Some(evaluation) => (evaluation.decide(&[]), Some(evaluation)),
+                None => (self.verdict(req, Some(user), state.now, &[]), None),
+            },
+            _ => (self.verdict(req, user.as_ref(), state.now, &[]), None),
+        };
+        let Some(verdict) = verdict else {
+            return Now::NeedsPolicies(evaluation);
+        };
+        let decided_by = || self.decided_by(user.as_ref(), state.now, &[]);
+        Now::Decided(self.answer(req, state, verdict, decided_by))
     }
 
     /// Refuses a rule that the app's role table makes impossible (or met by everyone), with an
@@ -170,24 +182,66 @@ impl Guard {
         }
     }
 
-    /// Runs the rule's async checks for the signed-in user, then decides.
-    async fn check_async(&self, req: &HttpRequest) -> Result<(), Error> {
-        let state = RequestState::from_request(req)?;
-        self.fits_table(&state)?;
+    /// Runs the rule's policies for the signed-in user, one at a time in rule order until the
+    /// rule decides (a later policy is not run when an earlier one settles it), then answers.
+    ///
+    /// Fails closed: an extractor's refusal is the answer (as the extractor gives it), and a
+    /// policy's `Err` is a logged 503 with `Retry-After` whose body never holds the error.
+    ///
+    /// Only ever called after `check_now` answered `None` for this request (which checked the
+    /// rule against the role table).
+    async fn check_async(
+        &self,
+        req: &HttpRequest,
+        state: &RequestState,
+        evaluation: Option<Evaluation>,
+    ) -> Result<(), Error> {
         let user = state.user();
-        let mut answers = Vec::new();
-        if let (Policy::Require(rule), Some(user)) = (&self.policy, &user) {
-            for check in rule.async_checks() {
-                answers.push(check(user.clone(), req.clone()).await);
+        // The rule was evaluated over every answer of its policies: deciding after each answer
+        // walks no tree (unless it has too many policies for that).
+        let verdict_given = |answers: &[Option<bool>]| match evaluation {
+            Some(evaluation) => evaluation.decide(answers),
+            None => self.verdict(req, user.as_ref(), state.now, answers),
+        };
+        // One answer per policy, `None` until it has run: on the stack for up to 8 policies.
+        let (mut few, mut many) = ([None; 8], Vec::new());
+        let answers: &mut [Option<bool>] = match self.policies.len() {
+            n if n <= few.len() => &mut few[..n],
+            n => {
+                many.resize(n, None);
+                &mut many
+            }
+        };
+        let mut verdict = None;
+        if user.is_some() {
+            for (i, policy) in self.policies.iter().enumerate() {
+                match policy.run(req).await {
+                    Ok(answer) => answers[i] = Some(answer),
+                    Err(PolicyFailure::Extractor(e)) => return Err(e),
+                    Err(PolicyFailure::Failed(error)) => {
+                        tracing::error!(
+                            policy = %policy.name,
+                            path = req.path(),
+                            %error,
+                            "policy could not decide; answering 503"
+                        );
+                        let res = unavailable(req, "policy_unavailable");
+                        return Err(InternalError::from_response("policy failed", res).into());
+                    }
+                }
+                verdict = verdict_given(answers);
+                if verdict.is_some() {
+                    break;
+                }
             }
         }
-        // Every async check has its answer now, so the rule decides; were it not to, the
+        // Every policy has run unless the rule decided, so it decides; were it not to, the
         // request would be refused, never let through.
-        let verdict = self
-            .verdict(req, user.as_ref(), state.now, Some(&answers))
+        let verdict = verdict
+            .or_else(|| verdict_given(answers))
             .unwrap_or(Err(DenyKind::Forbidden));
-        let decided_by = || self.decided_by(user.as_ref(), state.now, Some(&answers));
-        self.answer(req, &state, verdict, decided_by)
+        let decided_by = || self.decided_by(user.as_ref(), state.now, answers);
+        self.answer(req, state, verdict, decided_by)
     }
 
     /// The atom that decided a denial, for the security event.
@@ -195,7 +249,7 @@ impl Guard {
         &self,
         user: Option<&AuthUser>,
         now: i64,
-        answers: Option<&[bool]>,
+        answers: &[Option<bool>],
     ) -> Option<String> {
         match &self.policy {
             Policy::Require(rule) => rule.decided_by(user, now, answers),
@@ -203,13 +257,13 @@ impl Guard {
         }
     }
 
-    /// The policy's decision for `user`; `None` when a rule needs its async checks' `answers`.
+    /// The decision for `user`; `None` when a rule needs more of its policies' `answers`.
     fn verdict(
         &self,
         req: &HttpRequest,
         user: Option<&AuthUser>,
         now: i64,
-        answers: Option<&[bool]>,
+        answers: &[Option<bool>],
     ) -> Option<Result<(), DenyKind>> {
         match &self.policy {
             Policy::Require(rule) => rule.decide(user, now, answers),
@@ -276,6 +330,13 @@ impl Guard {
             }),
         }
     }
+}
+
+/// What [`Guard::check_now`] found: the answer, or that the rule needs its policies (with the
+/// rule's evaluation over their answers, when it has one).
+enum Now {
+    Decided(Result<(), Error>),
+    NeedsPolicies(Option<Evaluation>),
 }
 
 /// Whether `req`'s query carries `reason=reauthenticate`, as a `fresh` denial writes it.
@@ -414,16 +475,29 @@ impl Answer {
 }
 
 /// The check of `guard` for `req` as a future that owns what it needs: ready at once unless the
-/// rule has async checks to run.
+/// rule has policies to run.
 pub(crate) fn checking<G>(guard: G, req: &HttpRequest) -> Checking
 where
     G: Deref<Target = Guard> + 'static,
 {
-    match guard.check_now(req) {
-        Some(verdict) => Either::left(ready(verdict)),
-        None => {
+    match RequestState::from_request(req) {
+        Ok(state) => checking_with(guard, req, state),
+        Err(e) => Either::left(ready(Err(e.into()))),
+    }
+}
+
+/// [`checking`] with the request's state at hand.
+fn checking_with<G>(guard: G, req: &HttpRequest, state: Arc<RequestState>) -> Checking
+where
+    G: Deref<Target = Guard> + 'static,
+{
+    match guard.check_now(req, &state) {
+        Now::Decided(verdict) => Either::left(ready(verdict)),
+        Now::NeedsPolicies(evaluation) => {
             let req = req.clone();
-            Either::right(Box::pin(async move { guard.check_async(&req).await }))
+            Either::right(Box::pin(async move {
+                guard.check_async(&req, &state, evaluation).await
+            }))
         }
     }
 }
@@ -478,13 +552,50 @@ impl<G: GuardSpec> fmt::Debug for Guarded<G> {
     }
 }
 
+/// Invariant: a handler's other extractors learn nothing from a request a guard has not let
+/// through. Actix builds all of a handler's extractors at once and polls each of them while
+/// another is pending, so a guard that must wait (for a policy) shuts a [`Gate`] behind itself:
+/// the body is handed on only through the gate (a body extractor waits, the body is not read),
+/// and a later guard waits for it before it decides, so stacked guards answer top to bottom.
+/// A guard that decides at once (no policy to wait for, no earlier guard pending) sets no gate.
 impl<G: GuardSpec> FromRequest for Guarded<G> {
     type Error = Error;
     type Future = GuardedFuture<G>;
 
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let state = match RequestState::from_request(req) {
+            Ok(state) => state,
+            Err(e) => {
+                return GuardedFuture {
+                    checking: Either::left(ready(Err(e.into()))),
+                    gate: None,
+                    guard: PhantomData,
+                }
+            }
+        };
+        let checking = match state.shut_gate() {
+            None => checking_with(G::guard(), req, Arc::clone(&state)),
+            Some(earlier) => {
+                let req = req.clone();
+                let guard = G::guard();
+                Either::right(Box::pin(async move {
+                    earlier.opened().await;
+                    guard.check(&req).await
+                }) as Pin<Box<dyn Future<Output = _>>>)
+            }
+        };
+        let gate = match &checking {
+            Either::Left { .. } => None,
+            Either::Right { .. } => {
+                let gate = Gate::default();
+                state.set_gate(gate.clone());
+                gate.hold(payload);
+                Some(gate)
+            }
+        };
         GuardedFuture {
-            checking: checking(G::guard(), req),
+            checking,
+            gate,
             guard: PhantomData,
         }
     }
@@ -494,6 +605,8 @@ impl<G: GuardSpec> FromRequest for Guarded<G> {
 #[doc(hidden)]
 pub struct GuardedFuture<G> {
     checking: Checking,
+    /// The gate this guard shut, opened when it lets the request through.
+    gate: Option<Gate>,
     guard: PhantomData<fn() -> G>,
 }
 
@@ -505,10 +618,14 @@ impl<G: GuardSpec> Future for GuardedFuture<G> {
         cx: &mut std::task::Context<'_>,
     ) -> std::task::Poll<Self::Output> {
         // `Checking` is `Unpin` (a `Ready` or a boxed future), so `GuardedFuture` is too.
-        let checking = Pin::new(&mut self.get_mut().checking);
-        checking
-            .poll(cx)
-            .map(|verdict| verdict.map(|()| Guarded(PhantomData)))
+        let this = self.get_mut();
+        let verdict = std::task::ready!(Pin::new(&mut this.checking).poll(cx));
+        if verdict.is_ok() {
+            if let Some(gate) = &this.gate {
+                gate.open();
+            }
+        }
+        std::task::Poll::Ready(verdict.map(|()| Guarded(PhantomData)))
     }
 }
 

@@ -51,11 +51,13 @@ pub mod csrf;
 mod deny;
 mod error;
 pub mod events;
+mod gate;
 mod guard;
 mod key;
 mod live;
 mod middleware;
 mod outgoing;
+mod policy;
 mod random;
 mod redirect;
 #[cfg(feature = "redis")]
@@ -85,6 +87,7 @@ pub use crate::{
     key::{Key, MIN_SECRET_LEN},
     live::{Current, User, UserStore},
     middleware::AuthSession,
+    policy::{BodyFree, Policy, PolicyOutput},
     redirect::{safe_next, MAX_NEXT_LEN},
     refresh::Refresh,
     require::Require,
@@ -98,17 +101,20 @@ pub use crate::{
 pub use crate::storage::store::hashed_session_key;
 #[cfg(feature = "macros")]
 pub use session_macros::{
-    authorize, login_required, public, require_permission, require_role, skip_if_authenticated,
+    authorize, login_required, policy, public, require_permission, require_role,
+    skip_if_authenticated,
 };
 
 /// Everything a typical app imports: `use session_core::prelude::*;`.
 pub mod prelude {
     #[cfg(feature = "macros")]
     pub use crate::{
-        authorize, login_required, public, require_permission, require_role, skip_if_authenticated,
+        authorize, login_required, policy, public, require_permission, require_role,
+        skip_if_authenticated,
     };
     pub use crate::{
-        AuthError, AuthSession, AuthUser, Authorization, ConfigError, Current, Deny, Key, Login,
-        PermissionName, Refresh, Require, RoleName, Rule, Session, SessionError, User, UserStore,
+        AuthError, AuthSession, AuthUser, Authorization, BodyFree, ConfigError, Current, Deny, Key,
+        Login, PermissionName, Refresh, Require, RoleName, Rule, Session, SessionError, User,
+        UserStore,
     };
 }

@@ -14,6 +14,14 @@ pub use crate::{
 /// The seal of [`Covered`]: implemented, with it, by the attributes only.
 pub trait CoverageSeal {}
 
+/// Nothing at run time; `#[policy]` calls it once per parameter so that a parameter that may
+/// read the body is a compile error on that parameter.
+pub const fn body_free<T: crate::BodyFree>() {}
+
+/// Nothing at run time; `#[policy]` calls it with the return type so that a wrong one is a
+/// compile error there.
+pub const fn policy_output<T: crate::PolicyOutput>() {}
+
 /// `guard` answering denials with `answer`, which a `const` item checked: how a macro gives its
 /// guard `redirect = ".."` and `status = N`.
 pub fn answering(guard: Guard, answer: CheckedAnswer) -> Guard {
@@ -73,6 +81,6 @@ pub mod bench {
 
     /// Evaluates `rule` for `user` now: `true` when allowed.
     pub fn evaluate(rule: &Rule, user: &AuthUser) -> bool {
-        rule.decide(Some(user), user.auth_time(), None) == Some(Ok(()))
+        rule.decide(Some(user), user.auth_time(), &[]) == Some(Ok(()))
     }
 }

@@ -52,6 +52,28 @@ impl Require {
         Self::rule(Rule::permission(permission))
     }
 
+    /// Signed-in users for whose request `policy` answers `true`: a resource policy (see
+    /// [`crate::Policy`]) over the scope's path parameters, app data, the user, ... Denials answer
+    /// 403; for a 404 that hides what exists, use
+    /// `Require::guard(Guard::require(Rule::policy(p)).status(404).build()?)`.
+    ///
+    /// ```no_run
+    /// use actix_web::{web, App};
+    /// use session_core::{AuthSession, AuthUser, Key, Require};
+    ///
+    /// // `/teams/{team}/..`: members of the team only.
+    /// async fn member_of_team(user: AuthUser, team: web::Path<String>) -> bool {
+    ///     user.id().starts_with(&format!("{team}-"))
+    /// }
+    /// # let auth = AuthSession::builder(Key::from_bytes(&[0u8; 32]).unwrap()).build().unwrap();
+    /// let app = App::new()
+    ///     .wrap(auth)
+    ///     .service(web::scope("/teams/{team}").wrap(Require::policy(member_of_team)));
+    /// ```
+    pub fn policy<Args>(policy: impl crate::Policy<Args>) -> Self {
+        Self::rule(Rule::policy(policy))
+    }
+
     /// Signed-in users who meet `rule`.
     pub fn rule(rule: Rule) -> Self {
         Self::guard(Guard::require(rule))

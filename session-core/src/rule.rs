@@ -1,12 +1,11 @@
 //! Access rules and their one evaluator, shared by the macros and [`crate::Require`].
 
-use std::{borrow::Cow, cell::Cell, fmt, future::Future, pin::Pin, sync::Arc};
-
-use actix_web::HttpRequest;
+use std::{borrow::Cow, cell::Cell, fmt, sync::Arc};
 
 use crate::{
     authz::{PermissionName, RoleTable},
     deny::DenyKind,
+    policy::{name_of, Policy, PolicyFn},
     user::AuthUser,
 };
 
@@ -64,13 +63,9 @@ enum Node {
     All(Vec<Rule>),
     Not(Box<Rule>),
     Check(Arc<dyn Fn(&AuthUser) -> bool + Send + Sync>),
-    AsyncCheck(AsyncCheck),
+    Policy(PolicyFn),
     Fresh(i64),
 }
-
-/// An async check with its future boxed: what [`Check`] makes of an `async fn`.
-pub(crate) type AsyncCheck =
-    Arc<dyn Fn(AuthUser, HttpRequest) -> Pin<Box<dyn Future<Output = bool>>> + Send + Sync>;
 
 /// Markers telling the two kinds of [`Check`] apart; inferred, never written by apps.
 #[doc(hidden)]
@@ -78,15 +73,15 @@ pub mod check_kind {
     /// `fn(&AuthUser) -> bool`.
     #[derive(Debug)]
     pub enum Sync {}
-    /// `async fn(AuthUser, HttpRequest) -> bool`, returning `F`.
+    /// A policy (an `async fn` over body-free extractors) with these parameters.
     #[derive(Debug)]
-    pub struct Async<F>(std::marker::PhantomData<F>);
+    pub struct Async<Args>(std::marker::PhantomData<Args>);
 }
 
-/// A predicate for `check = path` and [`Rule::check`]: either a plain `fn(&AuthUser) -> bool`,
-/// or an `async fn(AuthUser, HttpRequest) -> bool`, which can reach app state
-/// (`req.app_data::<web::Data<Pool>>()`) and the user's record ([`crate::Current::from_req`]).
-/// Async checks run only when the rest of the rule cannot decide without them.
+/// A predicate for `check = path` and [`Rule::check`]: a plain `fn(&AuthUser) -> bool`, which
+/// decides without I/O, or an `async fn` such as `async fn(AuthUser, HttpRequest) -> bool`,
+/// which is a [`Policy`] (the same mechanism as `policy = ..`, and named like one in rules and
+/// denial events). Async checks run only when the rest of the rule cannot decide without them.
 ///
 /// ```
 /// use actix_web::{web, HttpRequest};
@@ -106,8 +101,8 @@ pub mod check_kind {
 /// ```
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be used as a guard check",
-    label = "expected `fn(&AuthUser) -> bool` or `async fn(AuthUser, HttpRequest) -> bool`",
-    note = "a check is a function `fn(user: &AuthUser) -> bool`, or an `async fn(user: AuthUser, req: HttpRequest) -> bool`"
+    label = "expected `fn(&AuthUser) -> bool`, or an `async fn` policy such as `async fn(AuthUser, HttpRequest) -> bool`",
+    note = "a check is a function `fn(user: &AuthUser) -> bool`, or a policy: an `async fn` whose parameters are body-free extractors (AuthUser, web::Path, web::Data, HttpRequest, ...) returning `bool` or `Result<bool, E>`"
 )]
 pub trait Check<Kind>: Send + Sync + 'static {
     #[doc(hidden)]
@@ -123,23 +118,21 @@ where
     }
 }
 
-impl<F, Fut> Check<check_kind::Async<Fut>> for F
+impl<F, Args> Check<check_kind::Async<Args>> for F
 where
-    F: Fn(AuthUser, HttpRequest) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = bool> + 'static,
+    F: Policy<Args>,
 {
     fn into_rule(self) -> Rule {
-        let boxed: AsyncCheck = Arc::new(move |user, req| Box::pin(self(user, req)));
-        Rule(Node::AsyncCheck(boxed))
+        Rule::policy(self)
     }
 }
 
-/// The answers of a rule's async checks, in the order [`Rule::async_checks`] lists them; without
-/// answers, every async check counts as unknown.
+/// The answers of a rule's policies, in the order [`Rule::policies`] lists them; a policy with
+/// no answer (not run yet, or past the end) counts as unknown.
 struct Answers<'a> {
-    values: Option<&'a [bool]>,
+    values: &'a [Option<bool>],
     next: Cell<usize>,
-    /// Whether sync checks run; when not, they count as unknown, like unanswered async ones.
+    /// Whether sync checks run; when not, they count as unknown, like unanswered policies.
     run_checks: bool,
 }
 
@@ -147,7 +140,7 @@ impl Answers<'_> {
     fn next(&self) -> Option<bool> {
         let index = self.next.get();
         self.next.set(index + 1);
-        self.values.map(|values| values[index])
+        self.values.get(index).copied().flatten()
     }
 }
 
@@ -195,10 +188,19 @@ impl Rule {
         Self(Node::Not(Box::new(rule)))
     }
 
-    /// A user for whom `check` returns `true`: a `fn(&AuthUser) -> bool` or an
-    /// `async fn(AuthUser, HttpRequest) -> bool` (see [`Check`]).
+    /// A user for whom `check` returns `true`: a `fn(&AuthUser) -> bool`, or an `async fn`
+    /// that is a [`Policy`] (see [`Check`]).
     pub fn check<Kind>(check: impl Check<Kind>) -> Self {
         check.into_rule()
+    }
+
+    /// A request for which `policy` answers `true` (or `Ok(true)`): a resource policy, an `async
+    /// fn` over body-free extractors (see [`Policy`]). It runs last, only when every atom that
+    /// decides without I/O leaves the rule undecided. `Ok(false)` denies; an extractor's failure
+    /// answers as the extractor would; `Err` answers 503 with `Retry-After`, and is logged.
+    /// Shown as `policy=<fn name>`.
+    pub fn policy<P: Policy<Args>, Args>(policy: P) -> Self {
+        Self(Node::Policy(policy.into_fn(name_of::<P>())))
     }
 
     /// A user who logged in at most `secs` seconds ago.
@@ -207,8 +209,7 @@ impl Rule {
     }
 
     /// Decides `user`'s access at `now`: `Ok` or the kind of denial; `None` when the answer
-    /// depends on async checks and `answers` (theirs, in [`Rule::async_checks`] order) are not
-    /// given.
+    /// depends on policies with no answer in `answers` (theirs, in [`Rule::policies`] order).
     ///
     /// Anonymous → `Unauthenticated`. A signed-in user refused only because of a `fresh`
     /// requirement (the rule passes when every `fresh` holds) → `Reauthenticate`; otherwise
@@ -217,32 +218,40 @@ impl Rule {
         &self,
         user: Option<&AuthUser>,
         now: i64,
-        answers: Option<&[bool]>,
+        answers: &[Option<bool>],
     ) -> Option<Result<(), DenyKind>> {
-        self.decide_with(user, now, answers, true)
+        let Some(user) = user else {
+            return Some(Err(DenyKind::Unauthenticated));
+        };
+        match self.evaluate(user, now) {
+            Some(evaluation) => evaluation.decide(answers),
+            None => self.decide_kleene(user, now, answers, true),
+        }
     }
 
-    /// [`Rule::decide`] without running any check, sync or async: `None` when one would decide.
-    /// For the access table, which evaluates rules for made-up users and must not call the
-    /// app's predicates with them.
+    /// [`Rule::decide`] without running any check or policy: `None` when one would decide. For
+    /// the access table, which evaluates rules for made-up users and must not call the app's
+    /// predicates with them.
     pub(crate) fn decide_without_checks(
         &self,
         user: Option<&AuthUser>,
         now: i64,
     ) -> Option<Result<(), DenyKind>> {
-        self.decide_with(user, now, None, false)
-    }
-
-    fn decide_with(
-        &self,
-        user: Option<&AuthUser>,
-        now: i64,
-        answers: Option<&[bool]>,
-        run_checks: bool,
-    ) -> Option<Result<(), DenyKind>> {
         let Some(user) = user else {
             return Some(Err(DenyKind::Unauthenticated));
         };
+        self.decide_kleene(user, now, &[], false)
+    }
+
+    /// `decide` in three-valued logic, for rules with more than [`MAX_POLICY_BITS`] policies
+    /// (and for the access table, with `run_checks` off).
+    fn decide_kleene(
+        &self,
+        user: &AuthUser,
+        now: i64,
+        answers: &[Option<bool>],
+        run_checks: bool,
+    ) -> Option<Result<(), DenyKind>> {
         let holds = |now| {
             let answers = Answers {
                 values: answers,
@@ -268,7 +277,7 @@ impl Rule {
         &self,
         user: Option<&AuthUser>,
         now: i64,
-        answers: Option<&[bool]>,
+        answers: &[Option<bool>],
     ) -> Option<String> {
         let Some(user) = user else {
             return Some("authenticated".to_owned());
@@ -286,7 +295,7 @@ impl Rule {
     }
 
     /// The value (as `holds` with `now`) and, when false, the atom to blame. Visits every child
-    /// in order, so async checks meet their answers as in `holds`.
+    /// in order, so policies meet their answers as in `holds`.
     fn blame(
         &self,
         user: &AuthUser,
@@ -328,18 +337,20 @@ impl Rule {
         }
     }
 
-    /// The async checks of this rule, in the order `holds` meets them.
-    pub(crate) fn async_checks(&self) -> Vec<AsyncCheck> {
-        let mut checks = Vec::new();
-        self.collect_async(&mut checks);
-        checks
+    /// The policies of this rule, in the order `holds` meets them.
+    pub(crate) fn policies(&self) -> Vec<PolicyFn> {
+        let mut policies = Vec::new();
+        self.collect_policies(&mut policies);
+        policies
     }
 
-    fn collect_async(&self, out: &mut Vec<AsyncCheck>) {
+    fn collect_policies(&self, out: &mut Vec<PolicyFn>) {
         match &self.0 {
-            Node::Any(rules) | Node::All(rules) => rules.iter().for_each(|r| r.collect_async(out)),
-            Node::Not(rule) => rule.collect_async(out),
-            Node::AsyncCheck(check) => out.push(Arc::clone(check)),
+            Node::Any(rules) | Node::All(rules) => {
+                rules.iter().for_each(|r| r.collect_policies(out))
+            }
+            Node::Not(rule) => rule.collect_policies(out),
+            Node::Policy(policy) => out.push(policy.clone()),
             Node::Authenticated
             | Node::Role(_)
             | Node::Permission(_)
@@ -348,37 +359,39 @@ impl Rule {
         }
     }
 
-    /// The tree in three-valued (Kleene) logic: `None` = depends on an unanswered async check.
+    /// The tree in three-valued (Kleene) logic: `None` = depends on an unanswered policy.
     /// With `now == None` every `fresh` counts as met. Every child is visited (no short
-    /// circuit), so async checks meet their answers in `async_checks` order.
+    /// circuit), so policies meet their answers in `policies` order.
+    // `fold`, not `try_fold`: an unknown (`None`) child does not end the walk, every child must
+    // be visited so policies meet their answers in order.
+    #[allow(clippy::manual_try_fold)]
     fn holds(&self, user: &AuthUser, now: Option<i64>, answers: &Answers<'_>) -> Option<bool> {
         match &self.0 {
             Node::Authenticated => Some(true),
             Node::Role(role) => Some(user.has_role(role)),
             Node::Permission(permission) => Some(user.has_permission(permission)),
-            Node::Any(rules) => {
-                let values: Vec<_> = rules.iter().map(|r| r.holds(user, now, answers)).collect();
-                if values.contains(&Some(true)) {
-                    Some(true)
-                } else if values.contains(&None) {
-                    None
-                } else {
-                    Some(false)
-                }
-            }
+            // Kleene `any`/`all`, folded without short circuit (every child meets its answers).
+            Node::Any(rules) => rules.iter().map(|r| r.holds(user, now, answers)).fold(
+                Some(false),
+                |acc, v| match (acc, v) {
+                    (Some(true), _) | (_, Some(true)) => Some(true),
+                    (None, _) | (_, None) => None,
+                    _ => Some(false),
+                },
+            ),
             Node::All(rules) => {
-                let values: Vec<_> = rules.iter().map(|r| r.holds(user, now, answers)).collect();
-                if values.contains(&Some(false)) {
-                    Some(false)
-                } else if values.contains(&None) {
-                    None
-                } else {
-                    Some(true)
-                }
+                rules
+                    .iter()
+                    .map(|r| r.holds(user, now, answers))
+                    .fold(Some(true), |acc, v| match (acc, v) {
+                        (Some(false), _) | (_, Some(false)) => Some(false),
+                        (None, _) | (_, None) => None,
+                        _ => Some(true),
+                    })
             }
             Node::Not(rule) => rule.holds(user, now, answers).map(|v| !v),
             Node::Check(check) => answers.run_checks.then(|| check(user)),
-            Node::AsyncCheck(_) => answers.next(),
+            Node::Policy(_) => answers.next(),
             Node::Fresh(secs) => {
                 Some(now.is_none_or(|now| now.saturating_sub(user.auth_time()) <= *secs))
             }
@@ -418,6 +431,120 @@ impl Rule {
                 if !out.contains(&atom) {
                     out.push(atom);
                 }
+            }
+        }
+    }
+}
+
+/// Most policies a rule is [evaluated](Rule::evaluate) over at once: 2^6 ways they can answer,
+/// one bit each in a `u64`.
+pub(crate) const MAX_POLICY_BITS: usize = 6;
+
+/// Bit `j` set when policy `i` answers `true` in assignment `j` (bit `i` of `j`).
+const POLICY_PATTERNS: [u64; MAX_POLICY_BITS] = [
+    0xAAAA_AAAA_AAAA_AAAA,
+    0xCCCC_CCCC_CCCC_CCCC,
+    0xF0F0_F0F0_F0F0_F0F0,
+    0xFF00_FF00_FF00_FF00,
+    0xFFFF_0000_FFFF_0000,
+    0xFFFF_FFFF_0000_0000,
+];
+
+/// A rule evaluated for one user at one instant over every way its policies can answer: bit `j`
+/// of a mask is the rule's value when policy `i` answers bit `i` of `j`. One walk of the tree
+/// serves the decision before any policy runs and after each answer.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Evaluation {
+    /// The rule at `now`.
+    now: u64,
+    /// The rule with every `fresh` met (a refusal only `fresh` causes is a reauthentication).
+    met: u64,
+    /// The assignments there are (bits `0..2^policies`).
+    all: u64,
+}
+
+impl Evaluation {
+    /// The decision given `answers` (by policy, in [`Rule::policies`] order; `None` = not run):
+    /// `None` while the rule's value still depends on an unanswered policy.
+    pub(crate) fn decide(&self, answers: &[Option<bool>]) -> Option<Result<(), DenyKind>> {
+        // The assignments the answers so far allow.
+        let possible = answers.iter().zip(POLICY_PATTERNS).fold(
+            self.all,
+            |set, (answer, pattern)| match answer {
+                Some(true) => set & pattern,
+                Some(false) => set & !pattern,
+                None => set,
+            },
+        );
+        let always = |mask: u64| mask & possible == possible;
+        let never = |mask: u64| mask & possible == 0;
+        if always(self.now) {
+            Some(Ok(()))
+        } else if !never(self.now) {
+            None
+        } else if always(self.met) {
+            Some(Err(DenyKind::Reauthenticate))
+        } else if never(self.met) {
+            Some(Err(DenyKind::Forbidden))
+        } else {
+            None
+        }
+    }
+}
+
+impl Rule {
+    /// The rule for `user` at `now` over every answer of its policies; `None` when it has more
+    /// than [`MAX_POLICY_BITS`] policies.
+    pub(crate) fn evaluate(&self, user: &AuthUser, now: i64) -> Option<Evaluation> {
+        let next = Cell::new(0);
+        let (now, met) = self.masks(user, now, &next);
+        let all = match next.get() {
+            n if n > MAX_POLICY_BITS => return None,
+            MAX_POLICY_BITS => u64::MAX,
+            n => (1u64 << (1u32 << n)) - 1,
+        };
+        Some(Evaluation { now, met, all })
+    }
+
+    /// The masks of [`Evaluation`] (at `now`, with every `fresh` met); `next` numbers the
+    /// policies in `policies` order.
+    fn masks(&self, user: &AuthUser, now: i64, next: &Cell<usize>) -> (u64, u64) {
+        let splat = |value: bool| if value { u64::MAX } else { 0 };
+        match &self.0 {
+            Node::Authenticated => (u64::MAX, u64::MAX),
+            Node::Role(role) => {
+                let value = splat(user.has_role(role));
+                (value, value)
+            }
+            Node::Permission(p) => {
+                let value = splat(user.has_permission(p));
+                (value, value)
+            }
+            Node::Check(check) => {
+                let value = splat(check(user));
+                (value, value)
+            }
+            Node::Policy(_) => {
+                let i = next.get();
+                next.set(i + 1);
+                let pattern = POLICY_PATTERNS.get(i).copied().unwrap_or(0);
+                (pattern, pattern)
+            }
+            Node::Fresh(secs) => (
+                splat(now.saturating_sub(user.auth_time()) <= *secs),
+                u64::MAX,
+            ),
+            Node::Any(rules) => rules.iter().fold((0, 0), |(a, b), r| {
+                let (x, y) = r.masks(user, now, next);
+                (a | x, b | y)
+            }),
+            Node::All(rules) => rules.iter().fold((u64::MAX, u64::MAX), |(a, b), r| {
+                let (x, y) = r.masks(user, now, next);
+                (a & x, b & y)
+            }),
+            Node::Not(rule) => {
+                let (x, y) = rule.masks(user, now, next);
+                (!x, !y)
             }
         }
     }
@@ -528,7 +655,7 @@ impl Rule {
             Node::Permission(p) if !atoms.permissions.iter().any(|q| q == p) => {
                 atoms.permissions.push(p.to_string());
             }
-            Node::Check(_) | Node::AsyncCheck(_) | Node::Fresh(_) => atoms.free += 1,
+            Node::Check(_) | Node::Policy(_) | Node::Fresh(_) => atoms.free += 1,
             Node::Any(rules) | Node::All(rules) => {
                 rules.iter().for_each(|r| r.collect_atoms(atoms))
             }
@@ -545,7 +672,7 @@ impl Rule {
             Node::Authenticated => true,
             Node::Role(role) => bit(atoms.role(role)),
             Node::Permission(p) => bit(atoms.permission(p)),
-            Node::Check(_) | Node::AsyncCheck(_) | Node::Fresh(_) => {
+            Node::Check(_) | Node::Policy(_) | Node::Fresh(_) => {
                 *next_free += 1;
                 bit(*next_free - 1)
             }
@@ -572,14 +699,15 @@ impl fmt::Debug for Rule {
             Node::All(rules) => write!(f, "all{rules:?}"),
             Node::Not(rule) => write!(f, "not({rule:?})"),
             Node::Check(_) => f.write_str("check = <fn>"),
-            Node::AsyncCheck(_) => f.write_str("check = <async fn>"),
+            Node::Policy(policy) => write!(f, "policy = {}", policy.name),
             Node::Fresh(secs) => write!(f, "fresh = {secs}"),
         }
     }
 }
 
 /// The normalized form, one line: `all(role=admin, not(permission=notes:delete), fresh=300)`.
-/// Checks show as `check=<fn>`; an access manifest can print rules with it.
+/// Checks show as `check=<fn>`, policies as `policy=<fn name>`; an access manifest can print
+/// rules with it.
 impl fmt::Display for Rule {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let list = |f: &mut fmt::Formatter<'_>, name: &str, rules: &[Rule]| {
@@ -600,7 +728,7 @@ impl fmt::Display for Rule {
             Node::All(rules) => list(f, "all", rules),
             Node::Not(rule) => write!(f, "not({rule})"),
             Node::Check(_) => f.write_str("check=<fn>"),
-            Node::AsyncCheck(_) => f.write_str("check=<async fn>"),
+            Node::Policy(policy) => write!(f, "policy={}", policy.name),
             Node::Fresh(secs) => write!(f, "fresh={secs}"),
         }
     }
@@ -610,8 +738,14 @@ impl fmt::Display for Rule {
 mod tests {
     use std::sync::Arc;
 
+    use actix_web::HttpRequest;
+
     use super::*;
     use crate::claims::Claims;
+
+    fn given(answers: Option<&[bool]>) -> Vec<Option<bool>> {
+        answers.map_or_else(Vec::new, |a| a.iter().map(|&b| Some(b)).collect())
+    }
 
     fn user(roles: &[&str]) -> AuthUser {
         let claims = Claims {
@@ -636,8 +770,8 @@ mod tests {
         Option<Result<(), DenyKind>>,
     );
 
-    /// `decide` over async checks: unknown without answers unless the rest decides, and the
-    /// answers meet their checks in `async_checks` order.
+    /// `decide` over policies: unknown without answers unless the rest decides, and the
+    /// answers meet their policies in `policies` order.
     #[test]
     fn three_valued_decisions() {
         let check = || Rule::check(never);
@@ -700,13 +834,13 @@ mod tests {
         for (i, (rule, roles, answers, want)) in cases.into_iter().enumerate() {
             let user = user(roles);
             assert_eq!(
-                rule.decide(Some(&user), 10, answers),
+                rule.decide(Some(&user), 10, &given(answers)),
                 want,
                 "case {i}: {rule:?}"
             );
         }
         assert_eq!(
-            Rule::check(never).decide(None, 10, None),
+            Rule::check(never).decide(None, 10, &[]),
             Some(Err(DenyKind::Unauthenticated))
         );
     }
@@ -808,19 +942,19 @@ mod tests {
                 Rule::all([Rule::check(has_a), Rule::check(never)]),
                 &["a"],
                 Some(&[false]),
-                Some("check=<async fn>"),
+                Some("policy=never"),
             ),
         ];
         for (i, (rule, roles, answers, want)) in cases.into_iter().enumerate() {
             let user = user(roles);
             assert_eq!(
-                rule.decided_by(Some(&user), 10, answers).as_deref(),
+                rule.decided_by(Some(&user), 10, &given(answers)).as_deref(),
                 want,
                 "case {i}: {rule}"
             );
         }
         assert_eq!(
-            r("a").decided_by(None, 10, None).as_deref(),
+            r("a").decided_by(None, 10, &[]).as_deref(),
             Some("authenticated")
         );
     }
@@ -840,18 +974,73 @@ mod tests {
         assert_eq!(
             rule.to_string(),
             "any(all(role=admin, not(permission=notes:delete), fresh=300), check=<fn>, \
-             check=<async fn>, authenticated)"
+             policy=never, authenticated)"
         );
     }
 
+    /// The one-walk evaluation decides as three-valued logic does, with every answer and with
+    /// some missing (each policy occurs once in a rule, so the two agree), and rules with more
+    /// policies than it can hold are decided by three-valued logic.
     #[test]
-    fn async_checks_are_listed_in_evaluation_order() {
+    fn evaluation_agrees_with_three_valued_logic() {
+        let p = || Rule::check(never);
+        let rules = [
+            p(),
+            Rule::not(p()),
+            Rule::any([Rule::role("a"), p()]),
+            Rule::all([Rule::role("a"), p(), Rule::not(p())]),
+            Rule::all([Rule::any([p(), Rule::role("b")]), Rule::fresh(5), p()]),
+            Rule::any([Rule::all([p(), Rule::fresh(5)]), Rule::not(Rule::role("a"))]),
+            Rule::all([p(), p(), p(), p(), p(), p()]),
+        ];
+        for (i, rule) in rules.iter().enumerate() {
+            let k = rule.policies().len();
+            for roles in [&[][..], &["a"][..], &["a", "b"][..]] {
+                let user = user(roles);
+                for now in [user.auth_time(), user.auth_time() + 10] {
+                    let evaluation = rule.evaluate(&user, now).expect("at most 6 policies");
+                    for bits in 0..1u32 << k {
+                        let full: Vec<_> = (0..k).map(|j| Some(bits >> j & 1 == 1)).collect();
+                        let kleene = rule.decide_kleene(&user, now, &full);
+                        assert!(kleene.is_some(), "case {i}: every policy answered");
+                        assert_eq!(
+                            evaluation.decide(&full),
+                            kleene,
+                            "case {i} {roles:?} {bits}"
+                        );
+                        for cut in 0..k {
+                            let mut partial = full.clone();
+                            partial[cut] = None;
+                            assert_eq!(
+                                evaluation.decide(&partial),
+                                rule.decide_kleene(&user, now, &partial),
+                                "case {i} {roles:?} {bits} without {cut}"
+                            );
+                        }
+                    }
+                }
+            }
+        }
+        let user = user(&[]);
+        // Seven policies: no evaluation; `decide` falls back to three-valued logic.
+        let seven = Rule::all((0..7).map(|_| p()));
+        assert!(seven.evaluate(&user, 0).is_none());
+        assert_eq!(seven.decide(Some(&user), 0, &[]), None);
+        assert_eq!(
+            seven.decide(Some(&user), 0, &[Some(false)]),
+            Some(Err(DenyKind::Forbidden))
+        );
+        assert_eq!(seven.decide(Some(&user), 0, &[Some(true); 7]), Some(Ok(())));
+    }
+
+    #[test]
+    fn policies_are_listed_in_evaluation_order() {
         let rule = Rule::any([
             Rule::role("a"),
             Rule::all([Rule::check(never), Rule::not(Rule::check(never))]),
             Rule::check(never),
         ]);
-        assert_eq!(rule.async_checks().len(), 3);
-        assert!(Rule::role("a").async_checks().is_empty());
+        assert_eq!(rule.policies().len(), 3);
+        assert!(Rule::role("a").policies().is_empty());
     }
 }

@@ -14,6 +14,7 @@ use crate::{
     config::Configuration,
     error::SessionError,
     events::SecurityEvent,
+    gate::Gate,
     live::{LiveUser, User},
     outgoing::{self, Write},
     random,
@@ -44,6 +45,8 @@ pub(crate) struct RequestState {
     /// middleware answers it as the response even when the extractor's error was swallowed by
     /// `Option<Current<U>>`, so a wiring mistake never reads as "nobody signed in".
     mistake: Mutex<Option<SessionError>>,
+    /// The gate of the last guard of this request that had to wait (see [`crate::gate`]).
+    gate: Mutex<Option<Gate>>,
 }
 
 /// The session a request arrived with, as the middleware found it.
@@ -121,7 +124,19 @@ impl RequestState {
             rotated: incoming.rotated,
             live: incoming.live,
             mistake: Mutex::new(None),
+            gate: Mutex::new(None),
         }
+    }
+
+    /// The gate of an earlier guard of this request that has not let it through yet.
+    pub(crate) fn shut_gate(&self) -> Option<Gate> {
+        let gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+        gate.as_ref().filter(|g| !g.is_open()).cloned()
+    }
+
+    /// Records the gate of a guard that has to wait; later guards wait for it.
+    pub(crate) fn set_gate(&self, gate: Gate) {
+        *self.gate.lock().unwrap_or_else(|e| e.into_inner()) = Some(gate);
     }
 
     /// Records a set-up mistake; see [`RequestState::take_mistake`].

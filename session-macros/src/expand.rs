@@ -222,6 +222,7 @@ fn rule_expr(rule: &RuleExpr) -> TokenStream {
             quote!(#rule_type::not(#rule))
         }
         RuleExpr::Check(_, path) => quote!(#rule_type::check(#path)),
+        RuleExpr::Policy(_, path) => quote!(#rule_type::policy(#path)),
     }
 }
 

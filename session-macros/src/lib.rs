@@ -50,6 +50,7 @@ mod context;
 mod coverage;
 mod expand;
 mod fallback;
+mod policy;
 mod rule;
 mod truth;
 mod validate;
@@ -239,9 +240,14 @@ pub fn require_permission(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   `session_core::PermissionName`), as for [`macro@require_permission`];
 /// - `any(rule, ..)`, `all(rule, ..)`: at least one rule each;
 /// - `not(rule)`;
-/// - `check = path::to::function`, a `fn(&AuthUser) -> bool`, or an
-///   `async fn(AuthUser, HttpRequest) -> bool` that can reach app state through the request
-///   (run only when the rest of the rule cannot decide without it).
+/// - `check = path::to::function`, a `fn(&AuthUser) -> bool` (decides without I/O); an `async fn`
+///   here is a policy, as below;
+/// - `policy = path::to::function`, a resource policy: an `async fn` whose parameters are
+///   extractors that never read the body (`AuthUser`, `Current<U>`, `web::Path<T>`,
+///   `web::Query<T>`, `web::Data<T>`, headers, `HttpRequest`; see [`macro@policy`]) returning
+///   `bool` or `Result<bool, E>`. Policies run last, only when the rest of the rule cannot decide
+///   without them; an extractor's failure is its own answer (a bad path segment: 404), `false`
+///   denies (403, or `status`), `Err` answers 503 with `Retry-After` and is logged.
 ///
 /// Options:
 /// - `fresh = SECS`: the user must also have signed in within the last `SECS` seconds; otherwise
@@ -285,4 +291,33 @@ pub fn authorize(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn public(args: TokenStream, item: TokenStream) -> TokenStream {
     coverage::public(args.into(), item.into()).into()
+}
+
+/// Marks an `async fn` as a resource policy for `policy = ..` in [`macro@authorize`] (or
+/// `session_core::Rule::policy` / `Require::policy`), and checks its signature where it is
+/// written: it is `async`, returns `bool` or `Result<bool, E>`, and every parameter is an
+/// extractor that never reads the request body (`session_core::BodyFree`). A policy runs
+/// before the handler, with an empty payload, so `web::Json`, `web::Form`, `Bytes` or `String`
+/// parameters are a compile error on the parameter.
+///
+/// ```
+/// use actix_web::{get, web, Responder};
+/// use session_core::prelude::*;
+///
+/// #[policy]
+/// async fn owns_note(user: AuthUser, id: web::Path<u32>, owners: web::Data<Vec<String>>) -> bool {
+///     owners.get(*id as usize).is_some_and(|owner| owner == user.id())
+/// }
+///
+/// #[get("/notes/{id}")]
+/// #[authorize(any(permission = "notes:read", policy = owns_note), status = 404)]
+/// async fn show(id: web::Path<u32>) -> impl Responder {
+///     format!("note {id}")
+/// }
+/// ```
+///
+/// The function is otherwise unchanged, and can still be called like any other.
+#[proc_macro_attribute]
+pub fn policy(args: TokenStream, item: TokenStream) -> TokenStream {
+    policy::policy(args.into(), item.into()).into()
 }

@@ -7,6 +7,7 @@
 //!       | any(rule, ..) | all(rule, ..)      at least one rule
 //!       | not(rule)                          exactly one rule
 //!       | check = path::to::function         fn(&AuthUser) -> bool, or async fn(AuthUser, HttpRequest) -> bool
+//!       | policy = path::to::function        async fn over body-free extractors -> bool | Result<bool, E>
 //! ```
 //!
 //! Only the shape is checked here; values (an empty role name, ...) are checked in `validate`,
@@ -26,7 +27,7 @@ use syn::{
 
 /// The rule keywords, for "expected ..." messages.
 pub(crate) const KEYWORDS: &str =
-    "`authenticated`, `role`, `permission`, `any`, `all`, `not` or `check`";
+    "`authenticated`, `role`, `permission`, `any`, `all`, `not`, `check` or `policy`";
 
 /// One node of a rule tree, holding the user's tokens so errors and generated code keep their
 /// spans.
@@ -39,6 +40,8 @@ pub(crate) enum RuleExpr {
     All(Ident, token::Paren, Vec<RuleExpr>),
     Not(Ident, token::Paren, Box<RuleExpr>),
     Check(Ident, ExprPath),
+    /// A resource policy: an `async fn` whose parameters are body-free extractors.
+    Policy(Ident, ExprPath),
 }
 
 /// A role: a string, or a path to a value whose type implements `RoleName`.
@@ -57,7 +60,8 @@ impl RuleExpr {
             | Self::Any(kw, ..)
             | Self::All(kw, ..)
             | Self::Not(kw, ..)
-            | Self::Check(kw, _) => kw.span(),
+            | Self::Check(kw, _)
+            | Self::Policy(kw, _) => kw.span(),
         }
     }
 
@@ -72,7 +76,8 @@ impl RuleExpr {
             Self::Role(_, Role::Name(name)) | Self::Permission(_, Role::Name(name)) => name.span(),
             Self::Role(_, Role::Typed(path))
             | Self::Permission(_, Role::Typed(path))
-            | Self::Check(_, path) => last(path),
+            | Self::Check(_, path)
+            | Self::Policy(_, path) => last(path),
             Self::Any(_, paren, _) | Self::All(_, paren, _) | Self::Not(_, paren, _) => {
                 paren.span.close()
             }
@@ -121,6 +126,18 @@ impl RuleExpr {
                         other,
                         "`check` expects a path to a function `fn(&AuthUser) -> bool` or \
                          `async fn(AuthUser, HttpRequest) -> bool`, such as `check = auth::is_owner`",
+                    )),
+                }
+            }
+            "policy" => {
+                let value = value_of(&keyword, input, "policy = path::to::function")?;
+                match value {
+                    Expr::Path(path) => Ok(Self::Policy(keyword, path)),
+                    other => Err(Error::new_spanned(
+                        other,
+                        "`policy` expects a path to an `async fn` whose parameters are body-free \
+                         extractors and which returns `bool` or `Result<bool, E>`, such as \
+                         `policy = notes::can_edit_note`",
                     )),
                 }
             }
@@ -290,6 +307,7 @@ mod tests {
             RuleExpr::All(_, _, rules) => format!("all({})", list(rules)),
             RuleExpr::Not(_, _, rule) => format!("not({})", show(rule)),
             RuleExpr::Check(_, path) => format!("check={}", quote::quote!(#path)),
+            RuleExpr::Policy(_, path) => format!("policy={}", quote::quote!(#path)),
         }
     }
 
@@ -305,6 +323,7 @@ mod tests {
                 "permission=Perm :: NotesEdit",
             ),
             ("check = auth::is_owner", "check=auth :: is_owner"),
+            ("policy = notes::can_edit", "policy=notes :: can_edit"),
             ("not(role = \"x\")", "not(role=\"x\")"),
             (
                 "any(role = \"a\", all(role = \"b\", not(authenticated)),)",
@@ -334,6 +353,14 @@ mod tests {
                 "`check` expects a path to a function",
             ),
             ("check = |u| true", "`check` expects a path to a function"),
+            (
+                "policy = \"can_edit\"",
+                "`policy` expects a path to an `async fn`",
+            ),
+            (
+                "policy = can_edit()",
+                "`policy` expects a path to an `async fn`",
+            ),
             ("role = 5", "expected a role"),
             ("role", "`role` expects a value"),
             ("any", "`any` expects rules in parentheses"),

@@ -46,6 +46,7 @@ enum Atom {
     Permission(String),
     TypedPermission(String),
     Check(String),
+    Policy(String),
 }
 
 /// The rule with its atoms numbered.
@@ -62,8 +63,12 @@ pub(crate) fn meaning(rule: &RuleExpr) -> (Meaning, Names) {
     let mut atoms = BTreeMap::new();
     let node = Node::of(rule, &mut atoms);
     let names = Names {
-        roles: atoms.keys().any(|atom| !matches!(atom, Atom::Check(_))),
-        checks: atoms.keys().any(|atom| matches!(atom, Atom::Check(_))),
+        roles: atoms
+            .keys()
+            .any(|atom| !matches!(atom, Atom::Check(_) | Atom::Policy(_))),
+        checks: atoms
+            .keys()
+            .any(|atom| matches!(atom, Atom::Check(_) | Atom::Policy(_))),
     };
     if atoms.len() > MAX_ATOMS {
         return (Meaning::Unknown, names);
@@ -99,6 +104,7 @@ impl Node {
             RuleExpr::Permission(_, Role::Name(name)) => atom(Atom::Permission(name.value())),
             RuleExpr::Permission(_, Role::Typed(path)) => atom(Atom::TypedPermission(tokens(path))),
             RuleExpr::Check(_, path) => atom(Atom::Check(tokens(path))),
+            RuleExpr::Policy(_, path) => atom(Atom::Policy(tokens(path))),
             RuleExpr::Any(_, _, rules) => {
                 Node::Any(rules.iter().map(|r| Node::of(r, atoms)).collect())
             }
@@ -165,6 +171,12 @@ mod tests {
             ("all(role = \"p\", not(permission = \"p\"))", Depends),
             ("all(permission = Perm::P, not(permission = \"p\"))", Depends),
             ("any(check = auth::f, not(check = auth::f))", Always),
+            ("policy = notes::can_edit", Depends),
+            ("all(policy = can_edit, not(policy = can_edit))", Never),
+            ("any(policy = can_edit, not(policy = can_edit))", Always),
+            // A check and a policy naming the same function are different atoms.
+            ("all(check = can_edit, not(policy = can_edit))", Depends),
+            ("any(permission = \"notes:edit\", policy = can_edit)", Depends),
             ("all(check = auth::f, not(check = crate::auth::f))", Depends),
             (
                 "not(any(role = \"banned\", not(authenticated)))",
@@ -199,6 +211,8 @@ mod tests {
             ("any(role = \"a\", not(role = \"a\"))", true, false),
             ("any(role = Role::A, not(check = f))", true, true),
             ("not(check = f)", false, true),
+            ("any(permission = \"p\", policy = f)", true, true),
+            ("not(policy = f)", false, true),
         ];
         for (text, roles, checks) in cases {
             assert_eq!(meaning_of(text).1, Names { roles, checks }, "{text}");

@@ -174,7 +174,8 @@ fn rule_values(rule: &RuleExpr, errors: &mut Errors) {
         RuleExpr::Authenticated(_)
         | RuleExpr::Role(_, Role::Typed(_))
         | RuleExpr::Permission(_, Role::Typed(_))
-        | RuleExpr::Check(..) => {}
+        | RuleExpr::Check(..)
+        | RuleExpr::Policy(..) => {}
     }
 }
 

@@ -504,3 +504,327 @@ async fn htmx_requests_get_hx_redirect_and_fragments() {
     assert_eq!(res.status(), StatusCode::SEE_OTHER);
     assert!(res.headers().get("hx-redirect").is_none());
 }
+
+/// Notes by id and their owners, for the resource-policy tests; `down` makes the policy fail,
+/// `runs` counts its runs.
+#[derive(Default)]
+struct Notes {
+    owners: HashMap<u32, String>,
+    down: std::sync::atomic::AtomicBool,
+    runs: std::sync::atomic::AtomicUsize,
+}
+
+#[derive(Debug)]
+struct DbDown;
+
+impl std::fmt::Display for DbDown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection refused to db-secret-host")
+    }
+}
+
+/// The owner of the note at `/{id}` may edit it.
+#[session_core::policy]
+async fn can_edit_note(
+    user: AuthUser,
+    id: web::Path<u32>,
+    notes: web::Data<Notes>,
+) -> Result<bool, DbDown> {
+    use std::sync::atomic::Ordering;
+    notes.runs.fetch_add(1, Ordering::SeqCst);
+    if notes.down.load(Ordering::SeqCst) {
+        return Err(DbDown);
+    }
+    Ok(notes
+        .owners
+        .get(&id)
+        .is_some_and(|owner| owner == user.id()))
+}
+
+/// Takes the JSON body: a denied request with a broken body gets the denial, not a 400.
+#[actix_web::post("/p/notes/{id}")]
+#[authorize(policy = can_edit_note)]
+async fn p_edit(id: web::Path<u32>, body: web::Json<serde_json::Value>) -> impl Responder {
+    format!("{id}: {body}")
+}
+
+#[get("/p/hidden/{id}")]
+#[authorize(policy = can_edit_note, status = 404)]
+async fn p_hidden(id: web::Path<u32>) -> impl Responder {
+    format!("note {id}")
+}
+
+#[get("/p/any/{id}")]
+#[authorize(any(permission = "notes:edit", policy = can_edit_note))]
+async fn p_any(id: web::Path<u32>) -> impl Responder {
+    format!("note {id}")
+}
+
+#[get("/p/all/{id}")]
+#[authorize(all(permission = "notes:read", policy = can_edit_note))]
+async fn p_all(id: web::Path<u32>) -> impl Responder {
+    format!("note {id}")
+}
+
+/// Alice owns note 1; the routes above, and `GET /s/notes/{id}` behind `Require::policy`.
+async fn policy_app(auth: AuthSession) -> (TestApp, web::Data<Notes>) {
+    let notes = web::Data::new(Notes {
+        owners: HashMap::from([(1, "alice".to_owned())]),
+        ..Notes::default()
+    });
+    let data = notes.clone();
+    let app = test_app(auth, move |cfg| {
+        routes(cfg);
+        cfg.app_data(data)
+            .service(p_edit)
+            .service(p_hidden)
+            .service(p_any)
+            .service(p_all)
+            .service(
+                web::scope("/s/notes/{id}")
+                    .wrap(Require::policy(can_edit_note))
+                    .route(
+                        "",
+                        web::get().to(|| async { HttpResponse::Ok().body("in") }),
+                    ),
+            );
+    })
+    .await;
+    (app, notes)
+}
+
+fn runs(notes: &Notes) -> usize {
+    notes.runs.load(std::sync::atomic::Ordering::SeqCst)
+}
+
+/// `Ok(false)` answers 403, `status = 404` makes it the answer for a missing id, a scope
+/// guarded by `Require::policy` answers the same; anonymous requests never run the policy.
+#[actix_web::test]
+async fn policies_decide_on_the_path_parameter() {
+    let (app, notes) = policy_app(with_roles(&clock())).await;
+    let alice = login(&app, "/login?id=alice").await;
+    let bob = login(&app, "/login?id=bob").await;
+    let cases = [
+        (&alice, "/p/hidden/1", StatusCode::OK),
+        (&bob, "/p/hidden/1", StatusCode::NOT_FOUND),
+        (&bob, "/p/hidden/2", StatusCode::NOT_FOUND),
+        (&alice, "/p/hidden/2", StatusCode::NOT_FOUND),
+        (&alice, "/s/notes/1", StatusCode::OK),
+        (&bob, "/s/notes/1", StatusCode::FORBIDDEN),
+        (&alice, "/s/notes/2", StatusCode::FORBIDDEN),
+    ];
+    for (cookie, path, want) in cases {
+        let res = call(&app, get(path).cookie(cookie.clone())).await;
+        assert_eq!(res.status(), want, "{} on {path}", cookie.value());
+    }
+    // A hidden note is the same answer as a missing one, body included.
+    let body = |path| {
+        let bob = bob.clone();
+        let app = &app;
+        async move {
+            let res = call(app, get(path).cookie(bob)).await;
+            actix_web::test::read_body(res).await
+        }
+    };
+    assert_eq!(body("/p/hidden/1").await, body("/p/hidden/2").await);
+    let before = runs(&notes);
+    // `status = 404` is the answer to every denial, anonymous ones included.
+    assert_eq!(
+        call(&app, get("/p/hidden/1")).await.status(),
+        StatusCode::NOT_FOUND
+    );
+    assert_eq!(
+        call(&app, get("/s/notes/1")).await.status(),
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(runs(&notes), before, "anonymous: no policy runs");
+}
+
+/// A policy's extractor failure is the extractor's own answer: a path segment that is not a
+/// number is a 404 (from `web::Path`), before any policy logic runs.
+#[actix_web::test]
+async fn a_policy_extractor_failure_answers_as_the_extractor() {
+    let (app, notes) = policy_app(with_roles(&clock())).await;
+    let alice = login(&app, "/login?id=alice").await;
+    for path in ["/p/hidden/abc", "/s/notes/abc", "/p/any/abc"] {
+        let res = call(&app, get(path).cookie(alice.clone())).await;
+        assert_eq!(res.status(), StatusCode::NOT_FOUND, "{path}");
+    }
+    assert_eq!(runs(&notes), 0);
+}
+
+/// The guard answers before the body is read: a denied request with a broken JSON body gets
+/// 403, an allowed one the JSON extractor's 400, and a good body reaches the handler.
+#[actix_web::test]
+async fn a_denied_request_never_has_its_body_read() {
+    use actix_web::http::header;
+    let (app, _) = policy_app(with_roles(&clock())).await;
+    let alice = login(&app, "/login?id=alice").await;
+    let bob = login(&app, "/login?id=bob").await;
+    let send = |cookie: &actix_web::cookie::Cookie<'static>, body: &'static str| {
+        tests::post("/p/notes/1")
+            .cookie(cookie.clone())
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload(body)
+    };
+    assert_eq!(
+        call(&app, send(&bob, "{broken")).await.status(),
+        StatusCode::FORBIDDEN
+    );
+    assert_eq!(
+        call(&app, send(&alice, "{broken")).await.status(),
+        StatusCode::BAD_REQUEST
+    );
+    let res = call(&app, send(&alice, r#"{"title":"t"}"#)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(actix_web::test::read_body(res).await, r#"1: {"title":"t"}"#);
+}
+
+/// `Err` from a policy is a 503 with `Retry-After`, negotiated like the store errors, and never
+/// shows the error; a browser gets a page.
+#[actix_web::test]
+async fn a_policy_error_is_a_503_with_retry_after_and_no_detail() {
+    use actix_web::http::header;
+    let (app, notes) = policy_app(with_roles(&clock())).await;
+    notes.down.store(true, std::sync::atomic::Ordering::SeqCst);
+    let alice = login(&app, "/login?id=alice").await;
+    for path in ["/p/hidden/1", "/s/notes/1"] {
+        let res = call(&app, get(path).cookie(alice.clone())).await;
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE, "{path}");
+        assert_eq!(res.headers().get(header::RETRY_AFTER).unwrap(), "1");
+        let body = actix_web::test::read_body(res).await;
+        assert_eq!(body, r#"{"error":"policy_unavailable"}"#);
+    }
+    let res = call(
+        &app,
+        get("/p/hidden/1")
+            .cookie(alice)
+            .insert_header((header::ACCEPT, "text/html")),
+    )
+    .await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body = String::from_utf8(actix_web::test::read_body(res).await.to_vec()).unwrap();
+    assert!(body.contains("503"), "{body}");
+    assert!(!body.contains("db-secret-host"), "{body}");
+}
+
+/// `any(permission, policy)`: the permission decides without running the policy; the policy
+/// decides for the others. `all(permission, policy)`: a missing permission denies without it.
+#[actix_web::test]
+async fn permissions_and_policies_combine() {
+    let (app, notes) = policy_app(with_roles(&clock())).await;
+    // (user, roles, path, status, whether the policy ran)
+    let cases = [
+        ("carol", "editor", "/p/any/1", StatusCode::OK, false),
+        ("alice", "", "/p/any/1", StatusCode::OK, true),
+        ("bob", "", "/p/any/1", StatusCode::FORBIDDEN, true),
+        ("alice", "viewer", "/p/all/1", StatusCode::OK, true),
+        ("alice", "", "/p/all/1", StatusCode::FORBIDDEN, false),
+        ("bob", "viewer", "/p/all/1", StatusCode::FORBIDDEN, true),
+        ("carol", "admin", "/p/all/1", StatusCode::FORBIDDEN, true),
+    ];
+    for (id, roles, path, want, ran) in cases {
+        let cookie = login(&app, &format!("/login?id={id}&roles={roles}")).await;
+        let before = runs(&notes);
+        let res = call(&app, get(path).cookie(cookie)).await;
+        assert_eq!(res.status(), want, "{id} ({roles}) on {path}");
+        assert_eq!(runs(&notes) > before, ran, "{id} ({roles}) on {path}: ran");
+    }
+}
+
+/// The denial event of a policy names it: `policy=can_edit_note`.
+#[actix_web::test]
+async fn policy_denials_name_the_policy() {
+    use session_core::events::SecurityEvent;
+    use std::sync::Mutex;
+
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&events);
+    let auth = builder(&clock())
+        .authorization(roles())
+        .on_security_event(move |event| {
+            if let SecurityEvent::Denied { decided_by, .. } = event {
+                sink.lock().unwrap().push(decided_by.clone());
+            }
+        })
+        .build()
+        .unwrap();
+    let (app, _) = policy_app(auth).await;
+    let bob = login(&app, "/login?id=bob&roles=viewer").await;
+    let cases = [
+        ("/p/hidden/1", "policy=can_edit_note"),
+        ("/s/notes/1", "policy=can_edit_note"),
+        ("/p/all/1", "policy=can_edit_note"),
+        (
+            "/p/any/1",
+            "any(permission=notes:edit, policy=can_edit_note)",
+        ),
+    ];
+    for (path, want) in cases {
+        call(&app, get(path).cookie(bob.clone())).await;
+        assert_eq!(
+            events.lock().unwrap().pop(),
+            Some(Some(want.to_owned())),
+            "{path}"
+        );
+    }
+    assert_eq!(
+        Rule::all([Rule::role("viewer"), Rule::policy(can_edit_note)]).to_string(),
+        "all(role=viewer, policy=can_edit_note)"
+    );
+}
+
+/// Like `can_edit_note`, but waits once first, as a policy asking a database does: actix polls a
+/// handler's other extractors while one is pending.
+async fn slow_can_edit_note(
+    user: AuthUser,
+    id: web::Path<u32>,
+    notes: web::Data<Notes>,
+) -> Result<bool, DbDown> {
+    actix_web::rt::task::yield_now().await;
+    can_edit_note(user, id, notes).await
+}
+
+#[actix_web::post("/slow/notes/{id}")]
+#[authorize(policy = slow_can_edit_note, status = 404)]
+#[authorize(role = "admin")]
+async fn slow_edit(id: web::Path<u32>, body: web::Json<serde_json::Value>) -> impl Responder {
+    format!("{id}: {body}")
+}
+
+/// While a policy is pending, the body waits behind it (a broken body is not read, so the
+/// denial is the answer, not the JSON extractor's 400) and a later stacked guard waits too (the
+/// first guard's 404 is the answer, not the second's 403).
+#[actix_web::test]
+async fn a_pending_policy_holds_back_the_body_and_later_guards() {
+    use actix_web::http::header;
+    let notes = web::Data::new(Notes {
+        owners: HashMap::from([(1, "alice".to_owned())]),
+        ..Notes::default()
+    });
+    let data = notes.clone();
+    let app = test_app(with_roles(&clock()), move |cfg| {
+        routes(cfg);
+        cfg.app_data(data).service(slow_edit);
+    })
+    .await;
+    let send = |cookie: &actix_web::cookie::Cookie<'static>, body: &'static str| {
+        tests::post("/slow/notes/1")
+            .cookie(cookie.clone())
+            .insert_header((header::CONTENT_TYPE, "application/json"))
+            .set_payload(body)
+    };
+    let cases = [
+        ("bob", "", "{broken", StatusCode::NOT_FOUND),
+        ("bob", "admin", "{broken", StatusCode::NOT_FOUND),
+        ("alice", "", "{broken", StatusCode::FORBIDDEN),
+        ("alice", "admin", "{broken", StatusCode::BAD_REQUEST),
+        ("alice", "admin", r#"{"a":1}"#, StatusCode::OK),
+    ];
+    for (id, roles, body, want) in cases {
+        let cookie = login(&app, &format!("/login?id={id}&roles={roles}")).await;
+        let res = call(&app, send(&cookie, body)).await;
+        assert_eq!(res.status(), want, "{id} ({roles}) with {body}");
+    }
+    assert_eq!(runs(&notes), 5);
+}

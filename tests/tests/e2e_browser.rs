@@ -225,6 +225,27 @@ async fn type_into(browser: &Client, css: &str, text: &str) {
     within(&format!("typing into {css}"), STEP, element.send_keys(text)).await;
 }
 
+/// Replaces the text of the field `css`.
+async fn replace_text(browser: &Client, css: &str, text: &str) {
+    let element = within(css, STEP, browser.find(Locator::Css(css))).await;
+    within(&format!("clearing {css}"), STEP, element.clear()).await;
+    within(&format!("typing into {css}"), STEP, element.send_keys(text)).await;
+}
+
+/// Waits (bounded) until the browser shows a note's page, `/notes/{id}`; returns that path.
+async fn wait_for_note(browser: &Client) -> String {
+    let started = Instant::now();
+    loop {
+        let now = location(browser).await;
+        let id = now.strip_prefix("/notes/").unwrap_or_default();
+        if !id.is_empty() && id.bytes().all(|b| b.is_ascii_digit()) {
+            return now;
+        }
+        assert!(started.elapsed() < STEP, "no note page, still on {now}");
+        actix_web::rt::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 async fn goto(browser: &Client, url: &str) {
     within(&format!("opening {url}"), STEP, browser.goto(url)).await;
 }
@@ -411,6 +432,58 @@ async fn a_person_signs_up_is_refused_signs_out_and_back_in_in_chromium() {
     // Ann's session was never touched by Bob's.
     goto(&ann, &format!("{base}/dashboard")).await;
     assert!(text_of(&ann, "#welcome").await.starts_with("Welcome, ann"));
+
+    // Notes: Bob writes and edits one; Carol (on the phone's browser) gets 404 for it until Ann
+    // makes her an editor; then she edits it but has no delete button; Ann deletes it.
+    goto(&bob, &format!("{base}/notes")).await;
+    type_into(&bob, "#title", "Bob's <b>plan</b>").await;
+    type_into(&bob, "#body", "step one").await;
+    click(&bob, "#save-note").await;
+    let note = wait_for_note(&bob).await;
+    assert_eq!(text_of(&bob, "#note-title").await, "Bob's <b>plan</b>");
+    replace_text(&bob, "#edit-note #title", "Bob's plan, take two").await;
+    click(&bob, "#save-note").await;
+    wait_for_location(&bob, &note).await;
+    assert_eq!(text_of(&bob, "#note-title").await, "Bob's plan, take two");
+    phase("bob wrote and edited a note");
+
+    register(&phone, &base, "carol", "carol horse battery").await;
+    assert_eq!(status_of(&phone, &note).await, 404);
+    goto(&phone, &format!("{base}{note}")).await;
+    let page = within("reading the page", STEP, phone.source()).await;
+    assert!(!page.contains("take two"), "{page}");
+    phase("carol got 404 on bob's note");
+
+    goto(&ann, &format!("{base}/admin")).await;
+    let grant = "//tr[td[contains(., 'carol')]]//button[starts-with(@id, 'editor-grant-')]";
+    let button = within(
+        "carol's editor button",
+        STEP,
+        ann.find(Locator::XPath(grant)),
+    )
+    .await;
+    within("granting editor", STEP, button.click()).await;
+    wait_for_location(&ann, "/admin?done=editor-granted").await;
+    goto(&phone, &format!("{base}{note}")).await;
+    assert_eq!(text_of(&phone, "#note-title").await, "Bob's plan, take two");
+    replace_text(&phone, "#edit-note #title", "Edited by carol").await;
+    click(&phone, "#save-note").await;
+    wait_for_location(&phone, &note).await;
+    assert_eq!(text_of(&phone, "#note-title").await, "Edited by carol");
+    let delete = within(
+        "delete buttons",
+        STEP,
+        phone.find_all(Locator::Css("#delete-note")),
+    )
+    .await;
+    assert!(delete.is_empty(), "an editor is not offered delete");
+    phase("carol, editor, edited the note");
+
+    goto(&ann, &format!("{base}{note}")).await;
+    click(&ann, "#delete-note-button").await;
+    wait_for_location(&ann, "/notes").await;
+    assert_eq!(status_of(&bob, &note).await, 404);
+    phase("ann, admin, deleted the note");
 
     within("closing the first browser", STEP, ann.close()).await;
     within("closing the second browser", STEP, bob.close()).await;

@@ -692,8 +692,8 @@ async fn admin_page_lists_every_account_with_its_action_forms() {
         );
     }
     let token_fields = format!(r#"name="{}" value="{}""#, csrf::FIELD, page.csrf());
-    // The sign-out form, and two forms per account.
-    assert_eq!(page.body.matches(&token_fields).count(), 5);
+    // The sign-out form, and three forms per account (admin, editor, delete).
+    assert_eq!(page.body.matches(&token_fields).count(), 7);
 }
 
 #[actix_web::test]
@@ -1358,4 +1358,164 @@ async fn after_a_password_change_only_this_browser_is_listed() {
     let page = laptop.get("/settings").await;
     assert_eq!(page.body.matches("<tr><td>").count(), 1, "{}", page.body);
     assert_eq!(page.body.matches(r#"id="this-device""#).count(), 1);
+}
+
+// ---- notes: owner, editor, admin ---------------------------------------------------------------
+
+/// The admin page's editor form for the account `uid` (`action=grant` or `revoke`).
+fn editor_url(uid: &str) -> String {
+    format!("/admin/users/{uid}/editor")
+}
+
+/// Writes a note with the form on `/notes`; returns its address (`/notes/{id}`).
+async fn write_note(browser: &mut Client<'_>, title: &str, body: &str) -> String {
+    let reply = browser
+        .submit("/notes", "/notes", &[("title", title), ("body", body)])
+        .await;
+    assert_eq!(reply.status, StatusCode::SEE_OTHER, "{reply:?}");
+    let location = reply.location.expect("a note's address");
+    assert!(location.starts_with("/notes/"), "{location}");
+    location
+}
+
+/// The owner writes and edits; another member gets 404 for every verb, the same as for a
+/// missing note, and never sees the title; an editor reads and edits but may not delete (403);
+/// the admin deletes.
+#[actix_web::test]
+async fn notes_belong_to_their_owner_editors_edit_and_admins_delete() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (mut ann, mut bob) = ann_and_bob(&app).await;
+    let mut carol = browser(&app);
+    carol.register("carol", "purple monkey dishwasher").await;
+
+    let note = write_note(&mut bob, "Bob's plan", "step one").await;
+    let page = bob.get(&note).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains("Bob&#39;s plan") || page.body.contains("Bob's plan"));
+    let edit = format!("{note}/edit");
+    let delete = format!("{note}/delete");
+    let reply = bob
+        .submit(
+            &note,
+            &edit,
+            &[("title", "Bob's new plan"), ("body", "step two")],
+        )
+        .await;
+    assert!(reply.redirects_to(&note), "{reply:?}");
+    assert!(bob.get(&note).await.body.contains("step two"));
+    assert!(bob.get("/notes").await.body.contains("new plan"));
+
+    // Carol, a member: 404 for every verb, like a note that does not exist.
+    let missing = "/notes/999999";
+    for path in [note.as_str(), missing] {
+        let page = carol.get(path).await;
+        assert_eq!(page.status, StatusCode::NOT_FOUND, "{path}");
+        assert!(!page.body.contains("plan") && !page.body.contains("step two"));
+    }
+    for (action, fields) in [
+        (edit.as_str(), &[("title", "mine now"), ("body", "x")][..]),
+        (delete.as_str(), &[][..]),
+        ("/notes/999999/edit", &[("title", "t"), ("body", "x")][..]),
+        ("/notes/999999/delete", &[][..]),
+    ] {
+        let reply = carol.submit("/notes", action, fields).await;
+        assert_eq!(
+            reply.status,
+            StatusCode::NOT_FOUND,
+            "{action}: {}",
+            reply.body
+        );
+    }
+    assert!(!carol.get("/notes").await.body.contains("plan"));
+    assert!(
+        bob.get(&note).await.body.contains("Bob&#39;s new plan")
+            || bob.get(&note).await.body.contains("Bob's new plan")
+    );
+
+    // The admin makes carol an editor: she reads and edits, but may not delete.
+    let uid = site.uid("carol");
+    let reply = ann
+        .submit("/admin", &editor_url(&uid), &[("action", "grant")])
+        .await;
+    assert!(
+        reply.redirects_to("/admin?done=editor-granted"),
+        "{reply:?}"
+    );
+    assert!(site.user("carol").unwrap().editor);
+    assert_eq!(carol.get(&note).await.status, StatusCode::OK);
+    let reply = carol
+        .submit(
+            &note,
+            &edit,
+            &[("title", "Edited by carol"), ("body", "step three")],
+        )
+        .await;
+    assert!(reply.redirects_to(&note), "{reply:?}");
+    assert!(bob.get(&note).await.body.contains("Edited by carol"));
+    let reply = carol.submit(&note, &delete, &[]).await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(bob.get(&note).await.status, StatusCode::OK, "still there");
+    // An editor's missing note is a 404 too.
+    assert_eq!(carol.get(missing).await.status, StatusCode::NOT_FOUND);
+
+    // Revoked: back to 404.
+    let reply = ann
+        .submit("/admin", &editor_url(&uid), &[("action", "revoke")])
+        .await;
+    assert!(
+        reply.redirects_to("/admin?done=editor-revoked"),
+        "{reply:?}"
+    );
+    assert_eq!(carol.get(&note).await.status, StatusCode::NOT_FOUND);
+
+    // The admin (who includes editor) deletes.
+    let reply = ann.submit(&note, &delete, &[]).await;
+    assert!(reply.redirects_to("/notes"), "{reply:?}");
+    assert_eq!(bob.get(&note).await.status, StatusCode::NOT_FOUND);
+}
+
+#[actix_web::test]
+async fn notes_need_a_signed_in_user_and_a_valid_token() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (_ann, mut bob) = ann_and_bob(&app).await;
+    let note = write_note(&mut bob, "t", "b").await;
+    let mut anonymous = browser(&app);
+    for path in ["/notes", note.as_str()] {
+        let page = anonymous.get(path).await;
+        assert_eq!(page.status, StatusCode::SEE_OTHER, "{path}");
+        assert!(page.location.unwrap().starts_with("/login?next="), "{path}");
+    }
+    let reply = bob
+        .post_form(&format!("{note}/delete"), &[(csrf::FIELD, "forged")])
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    assert_eq!(bob.get(&note).await.status, StatusCode::OK, "not deleted");
+    let reply = bob
+        .post_form(
+            "/notes",
+            &[(csrf::FIELD, "forged"), ("title", "x"), ("body", "y")],
+        )
+        .await;
+    assert_eq!(reply.status, StatusCode::FORBIDDEN);
+    let reply = bob.get("/notes/abc").await;
+    assert_eq!(reply.status, StatusCode::NOT_FOUND);
+}
+
+/// Titles and bodies are text: markup in them is shown, never run (the templates escape).
+#[actix_web::test]
+async fn markup_in_a_note_is_escaped() {
+    let site = Site::new(cheap());
+    let app = site.service().await;
+    let (_ann, mut bob) = ann_and_bob(&app).await;
+    let title = "<script>alert(1)</script>";
+    let body = "\"><img src=x onerror=alert(2)>";
+    let note = write_note(&mut bob, title, body).await;
+    for page in [bob.get(&note).await, bob.get("/notes").await] {
+        assert!(!page.body.contains("<script>alert"), "{}", page.body);
+        assert!(!page.body.contains("<img src=x"), "{}", page.body);
+        assert!(page.body.contains("&lt;script&gt;alert(1)&lt;/script&gt;"));
+    }
+    assert!(bob.get(&note).await.body.contains("&lt;img src=x"));
 }

@@ -24,7 +24,19 @@ CREATE TABLE IF NOT EXISTS users (
     password_hash TEXT    NOT NULL,
     role          TEXT    NOT NULL CHECK (role IN ('admin', 'member')),
     created_at    INTEGER NOT NULL
-);";
+);
+-- Accounts holding the `editor` role beside their admin/member role.
+CREATE TABLE IF NOT EXISTS editors (
+    uid TEXT PRIMARY KEY
+);
+CREATE TABLE IF NOT EXISTS notes (
+    id         INTEGER PRIMARY KEY,
+    owner      TEXT    NOT NULL,
+    title      TEXT    NOT NULL,
+    body       TEXT    NOT NULL,
+    created_at INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS notes_by_owner ON notes (owner);";
 
 /// A user's role; the session carries it as a role name.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -69,6 +81,8 @@ pub struct User {
     pub username: String,
     /// Admin or member.
     pub role: Role,
+    /// Holds the `editor` role too (reads and edits every note).
+    pub editor: bool,
     /// Unix seconds.
     pub created_at: i64,
 }
@@ -208,7 +222,7 @@ impl Db {
         ))?;
         let found = stmt
             .query_row([uid], |row| {
-                Ok(Account::new(row_to_user(row)?, row.get(5)?))
+                Ok(Account::new(row_to_user(row)?, row.get(6)?))
             })
             .optional()?;
         Ok(found)
@@ -221,7 +235,7 @@ impl Db {
             "SELECT {COLUMNS}, password_hash FROM users WHERE username = ?1"
         ))?;
         let found = stmt
-            .query_row([username], |row| Ok((row_to_user(row)?, row.get(5)?)))
+            .query_row([username], |row| Ok((row_to_user(row)?, row.get(6)?)))
             .optional()?;
         Ok(found)
     }
@@ -303,11 +317,89 @@ impl Db {
             }
             Change::Delete => {
                 tx.execute("DELETE FROM users WHERE id = ?1", [user.id])?;
+                tx.execute("DELETE FROM editors WHERE uid = ?1", [&user.uid])?;
                 user
             }
         };
         tx.commit()?;
         Ok(Ok(user))
+    }
+
+    /// Gives (`true`) or takes away the `editor` role of the user `uid`; `None` when there is
+    /// no such user.
+    pub fn set_editor(&self, uid: &str, editor: bool) -> Result<Option<User>, DbError> {
+        let mut conn = self.conn();
+        let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+        let exists = tx
+            .query_row("SELECT 1 FROM users WHERE uid = ?1", [uid], |_| Ok(()))
+            .optional()?
+            .is_some();
+        if !exists {
+            return Ok(None);
+        }
+        match editor {
+            true => tx.execute("INSERT OR IGNORE INTO editors (uid) VALUES (?1)", [uid])?,
+            false => tx.execute("DELETE FROM editors WHERE uid = ?1", [uid])?,
+        };
+        let user = tx
+            .prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE uid = ?1"))?
+            .query_row([uid], row_to_user)?;
+        tx.commit()?;
+        Ok(Some(user))
+    }
+
+    /// Adds a note owned by `owner` (a uid); returns its id.
+    pub fn create_note(&self, owner: &str, title: &str, body: &str) -> Result<i64, DbError> {
+        let conn = self.conn();
+        conn.execute(
+            "INSERT INTO notes (owner, title, body, created_at) VALUES (?1, ?2, ?3, ?4)",
+            params![owner, title, body, unix_now()],
+        )?;
+        Ok(conn.last_insert_rowid())
+    }
+
+    /// The note `id`.
+    pub fn note(&self, id: i64) -> Result<Option<Note>, DbError> {
+        let conn = self.conn();
+        let mut stmt =
+            conn.prepare_cached(&format!("SELECT {NOTE_COLUMNS} FROM notes WHERE id = ?1"))?;
+        Ok(stmt.query_row([id], row_to_note).optional()?)
+    }
+
+    /// The owner (a uid) of note `id`: what the notes policy asks.
+    pub fn note_owner(&self, id: i64) -> Result<Option<String>, DbError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached("SELECT owner FROM notes WHERE id = ?1")?;
+        Ok(stmt.query_row([id], |row| row.get(0)).optional()?)
+    }
+
+    /// The notes of `owner`, newest first.
+    pub fn notes_of(&self, owner: &str) -> Result<Vec<Note>, DbError> {
+        let conn = self.conn();
+        let mut stmt = conn.prepare_cached(&format!(
+            "SELECT {NOTE_COLUMNS} FROM notes WHERE owner = ?1 ORDER BY id DESC"
+        ))?;
+        let notes = stmt
+            .query_map([owner], row_to_note)?
+            .collect::<Result<_, _>>()?;
+        Ok(notes)
+    }
+
+    /// Replaces the title and body of note `id`; `false` when there is no such note.
+    pub fn update_note(&self, id: i64, title: &str, body: &str) -> Result<bool, DbError> {
+        let changed = self.conn().execute(
+            "UPDATE notes SET title = ?2, body = ?3 WHERE id = ?1",
+            params![id, title, body],
+        )?;
+        Ok(changed == 1)
+    }
+
+    /// Deletes note `id`; `false` when there is no such note.
+    pub fn delete_note(&self, id: i64) -> Result<bool, DbError> {
+        Ok(self
+            .conn()
+            .execute("DELETE FROM notes WHERE id = ?1", [id])?
+            == 1)
     }
 
     /// Every user, oldest first.
@@ -320,7 +412,8 @@ impl Db {
 }
 
 /// The columns [`row_to_user`] reads, in its order.
-const COLUMNS: &str = "id, uid, username, role, created_at";
+const COLUMNS: &str = "id, uid, username, role, created_at, \
+                       EXISTS (SELECT 1 FROM editors WHERE editors.uid = users.uid)";
 
 fn row_to_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -328,6 +421,34 @@ fn row_to_user(row: &rusqlite::Row<'_>) -> rusqlite::Result<User> {
         uid: row.get(1)?,
         username: row.get(2)?,
         role: Role::parse(&row.get::<_, String>(3)?)?,
+        created_at: row.get(4)?,
+        editor: row.get(5)?,
+    })
+}
+
+/// A note as the pages show it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Note {
+    /// Row id, the `{id}` of `/notes/{id}`.
+    pub id: i64,
+    /// The owner's uid.
+    pub owner: String,
+    /// Plain text.
+    pub title: String,
+    /// Plain text.
+    pub body: String,
+    /// Unix seconds.
+    pub created_at: i64,
+}
+
+const NOTE_COLUMNS: &str = "id, owner, title, body, created_at";
+
+fn row_to_note(row: &rusqlite::Row<'_>) -> rusqlite::Result<Note> {
+    Ok(Note {
+        id: row.get(0)?,
+        owner: row.get(1)?,
+        title: row.get(2)?,
+        body: row.get(3)?,
         created_at: row.get(4)?,
     })
 }
@@ -455,6 +576,7 @@ mod tests {
             username: "u".into(),
             role,
             created_at: 0,
+            editor: false,
         };
         let (admin, member) = (user(Role::Admin), user(Role::Member));
         let table = [

@@ -34,10 +34,10 @@ const USERNAME: &str = "username";
 /// Session data key: whether the user ticked "remember me" (kept when they re-authenticate).
 const REMEMBER: &str = "remember";
 
-type Page = Result<HttpResponse, AppError>;
+pub(super) type Page = Result<HttpResponse, AppError>;
 
 /// Refuses the request (403, nothing changed) unless `submitted` is the session's token.
-fn require_csrf(session: &Session, submitted: &str) -> Result<(), AppError> {
+pub(super) fn require_csrf(session: &Session, submitted: &str) -> Result<(), AppError> {
     if csrf::verify(session, submitted) {
         Ok(())
     } else {
@@ -308,6 +308,8 @@ fn admin_notice(done: &str) -> Option<&'static str> {
         "granted" => Some("The account is now an admin."),
         "revoked" => Some("The account is no longer an admin."),
         "deleted" => Some("The account was deleted."),
+        "editor-granted" => Some("The account is now an editor."),
+        "editor-revoked" => Some("The account is no longer an editor."),
         _ => None,
     }
 }
@@ -413,6 +415,34 @@ pub(super) async fn change_role(
         Ok(_) if grant => Ok(see_other("/admin?done=granted")),
         Ok(_) => Ok(see_other("/admin?done=revoked")),
         Err(refusal) => admin_refused(&state, &session, &user, refusal).await,
+    }
+}
+
+/// `POST /admin/users/{uid}/editor`: gives the account the `editor` role (`action=grant`) or
+/// takes it away (`action=revoke`); its sessions see the change on their next request.
+#[require_role("admin")]
+pub(super) async fn change_editor(
+    state: web::Data<AppState>,
+    session: Session,
+    user: AuthUser,
+    uid: web::Path<String>,
+    form: web::Form<RoleForm>,
+) -> Page {
+    require_csrf(&session, &form.csrf_token)?;
+    let grant = match form.action.as_str() {
+        "grant" => true,
+        "revoke" => false,
+        _ => {
+            let status = StatusCode::UNPROCESSABLE_ENTITY;
+            let error = Some("Unknown action.");
+            return admin_page(&state, &session, &user, status, None, error).await;
+        }
+    };
+    let uid = uid.into_inner();
+    match blocking(&state, move |state| state.db().set_editor(&uid, grant)).await? {
+        Some(_) if grant => Ok(see_other("/admin?done=editor-granted")),
+        Some(_) => Ok(see_other("/admin?done=editor-revoked")),
+        None => admin_refused(&state, &session, &user, Refusal::NoSuchUser).await,
     }
 }
 

@@ -32,6 +32,7 @@ pub mod accounts;
 pub mod args;
 pub mod db;
 mod handlers;
+pub mod notes;
 pub mod pages;
 pub mod store;
 
@@ -54,7 +55,8 @@ use actix_web::{
 };
 use session_core::{
     clock::Clock, csrf, revocation::MemoryRevocations, throttle::Throttle, AuthError, AuthSession,
-    AuthSessionBuilder, AuthUser, ConfigError, Key, Session, SessionError,
+    AuthSessionBuilder, AuthUser, Authorization, AuthorizationBuilder, ConfigError, Key, Session,
+    SessionError,
 };
 
 use self::{
@@ -173,6 +175,21 @@ impl Throttles {
     }
 }
 
+/// The role an admin gives on the admin page: reads and edits every note.
+pub const EDITOR: &str = "editor";
+
+/// The app's role table: `admin` includes `editor` and may delete notes; `editor` reads and edits
+/// every note; `member` is every account's base role.
+pub fn authorization() -> AuthorizationBuilder {
+    Authorization::builder()
+        .role(db::Role::Admin.as_str())
+        .includes([EDITOR])
+        .grants(["notes:delete"])
+        .role(EDITOR)
+        .grants(["notes:read", "notes:edit"])
+        .role(db::Role::Member.as_str())
+}
+
 /// The session settings of this app: users read live from `state`'s database, sign-in at
 /// `/login`, password confirmation at `/reauth`, home at `/dashboard`, the app's own 403 page,
 /// the cookie's `Secure` flag as given, and revocations with the lists of sessions in this
@@ -185,6 +202,7 @@ impl Throttles {
 pub fn auth_builder(key: Key, secure_cookies: bool, state: &AppState) -> AuthSessionBuilder {
     AuthSession::builder(key)
         .users(state.clone())
+        .authorization(authorization())
         .revocations(Arc::new(MemoryRevocations::new()))
         .secure(secure_cookies)
         .login_url("/login")
@@ -242,7 +260,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(web::resource("/dashboard").get(dashboard))
         .service(web::resource("/admin").get(admin))
         .service(web::resource("/admin/users/{uid}/admin").post(change_role))
+        .service(web::resource("/admin/users/{uid}/editor").post(change_editor))
         .service(web::resource("/admin/users/{uid}/delete").post(delete_account))
+        .service(web::resource("/notes").get(notes::list).post(notes::create))
+        .service(web::resource("/notes/{id}").get(notes::show))
+        .service(web::resource("/notes/{id}/edit").post(notes::edit))
+        .service(web::resource("/notes/{id}/delete").post(notes::delete))
         .service(
             web::resource("/settings")
                 .get(settings)
@@ -322,6 +345,8 @@ fn see_other(location: &str) -> HttpResponse {
 pub enum AppError {
     /// The form's CSRF token is missing or wrong: 403, nothing changed.
     Csrf,
+    /// What the address names does not exist: 404.
+    NotFound,
     /// Anything else: 500 with a generic page; the detail goes to the log only.
     Internal(String),
 }
@@ -330,6 +355,7 @@ impl std::fmt::Display for AppError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         match self {
             AppError::Csrf => f.write_str("invalid or missing CSRF token"),
+            AppError::NotFound => f.write_str("not found"),
             AppError::Internal(detail) => write!(f, "internal error: {detail}"),
         }
     }
@@ -339,6 +365,7 @@ impl ResponseError for AppError {
     fn status_code(&self) -> StatusCode {
         match self {
             AppError::Csrf => StatusCode::FORBIDDEN,
+            AppError::NotFound => StatusCode::NOT_FOUND,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -350,6 +377,7 @@ impl ResponseError for AppError {
                 "This form was not sent from this site, or your session changed since it was \
                  shown. Go back, reload the page and try again.",
             ),
+            AppError::NotFound => ("Not found", "There is no page at this address."),
             AppError::Internal(detail) => {
                 tracing::error!(%detail, "request failed");
                 (

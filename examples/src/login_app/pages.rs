@@ -1,28 +1,16 @@
 //! Server-rendered HTML: one layout, one small inline stylesheet, no JavaScript.
 //!
-//! Every value from a user or the database goes through [`esc`].
+//! Every page is a [maud](https://maud.lambda.xyz) template: Rust the compiler checks, in which
+//! every value inserted with `(..)` is HTML-escaped (element text and attribute values alike).
+//! The only markup not escaped is this module's own constant stylesheet (`PreEscaped(CSS)`).
 
-use std::fmt::Write as _;
-
+use maud::{html, Markup, PreEscaped, DOCTYPE};
 use session_core::{csrf, revocation::ActiveSession};
 
-use super::db::{Role, User};
-
-/// HTML-escapes text for element content and quoted attribute values.
-pub fn esc(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
-}
+use super::{
+    db::{Note, Role, User},
+    notes::{MAX_BODY, MAX_TITLE},
+};
 
 /// Unix seconds as `2026-11-02 14:03 UTC`.
 pub fn utc(unix: i64) -> String {
@@ -62,7 +50,7 @@ h1{font-size:1.55rem;margin:0 0 .35rem}
 h2{font-size:1.1rem;margin:0 0 .8rem}
 p{margin:.4rem 0 1rem}
 label{display:block;font-weight:600;margin:.95rem 0 .3rem}
-input[type=text],input[type=password]{width:100%;padding:.6rem .75rem;border:1px solid #d1d5db;
+input[type=text],input[type=password],textarea{width:100%;padding:.6rem .75rem;border:1px solid #d1d5db;
 border-radius:9px;font:inherit;background:#fff}
 input:focus{outline:2px solid var(--accent);outline-offset:1px;border-color:transparent}
 label.check{display:flex;gap:.55rem;align-items:center;font-weight:400}
@@ -114,98 +102,92 @@ pub enum Nav {
 }
 
 /// A whole page: `<head>`, navigation and `main`.
-pub fn layout(title: &str, nav: &Nav, main: &str) -> String {
+pub fn layout(title: &str, nav: &Nav, main: Markup) -> String {
     let links = match nav {
-        Nav::Anonymous => r#"<a href="/dashboard">Dashboard</a>
-            <a href="/login" id="nav-login">Sign in</a>
-            <a href="/register" id="nav-register">Create account</a>"#
-            .to_owned(),
+        Nav::Anonymous => html! {
+            a href="/dashboard" { "Dashboard" }
+            a href="/login" id="nav-login" { "Sign in" }
+            a href="/register" id="nav-register" { "Create account" }
+        },
         Nav::SignedIn {
             username,
             admin,
             csrf,
-        } => format!(
-            r#"<a href="/dashboard">Dashboard</a>{admin}
-            <a href="/settings">Settings</a>
-            <span class="muted small">{user}</span>
-            <form method="post" action="/logout" id="logout-form">
-              <input type="hidden" name="{field}" value="{csrf}">
-              <button type="submit" class="link" id="logout">Sign out</button>
-            </form>"#,
-            admin = if *admin {
-                r#"<a href="/admin">Admin</a>"#
-            } else {
-                ""
-            },
-            user = esc(username),
-            field = csrf::FIELD,
-            csrf = esc(csrf),
-        ),
+        } => html! {
+            a href="/dashboard" { "Dashboard" }
+            @if *admin { a href="/admin" { "Admin" } }
+            a href="/notes" id="nav-notes" { "Notes" }
+            a href="/settings" { "Settings" }
+            span.muted.small { (username) }
+            form method="post" action="/logout" id="logout-form" {
+                (csrf_input(csrf))
+                button type="submit" class="link" id="logout" { "Sign out" }
+            }
+        },
     };
-    format!(
-        r#"<!doctype html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title} · session-core login app</title>
-<style>{CSS}</style>
-</head>
-<body>
-<header><nav class="bar"><a class="brand" href="/"><span class="logo"></span>session-core</a>
-{links}
-</nav></header>
-<main>
-{main}
-</main>
-</body>
-</html>
-"#,
-        title = esc(title),
-    )
+    html! {
+        (DOCTYPE)
+        html lang="en" {
+            head {
+                meta charset="utf-8";
+                meta name="viewport" content="width=device-width, initial-scale=1";
+                title { (title) " · session-core login app" }
+                style { (PreEscaped(CSS)) }
+            }
+            body {
+                header {
+                    nav.bar {
+                        a.brand href="/" { span.logo {} "session-core" }
+                        (links)
+                    }
+                }
+                main { (main) }
+            }
+        }
+    }
+    .into_string()
 }
 
-fn csrf_field(csrf: &str) -> String {
-    format!(
-        r#"<input type="hidden" name="{}" value="{}">"#,
-        csrf::FIELD,
-        esc(csrf)
-    )
+/// The hidden CSRF field of a form.
+fn csrf_input(csrf: &str) -> Markup {
+    html! { input type="hidden" name=(csrf::FIELD) value=(csrf); }
 }
 
-fn message(class: &str, text: Option<&str>) -> String {
-    text.map(|t| format!(r#"<p class="{class}" role="status">{}</p>"#, esc(t)))
-        .unwrap_or_default()
+/// A notice or error paragraph, if there is a text.
+fn message(class: &str, text: Option<&str>) -> Markup {
+    html! { @if let Some(text) = text { p class=(class) role="status" { (text) } } }
 }
 
-fn next_field(next: Option<&str>) -> String {
-    next.map(|n| format!(r#"<input type="hidden" name="next" value="{}">"#, esc(n)))
-        .unwrap_or_default()
+/// The hidden `next` field, if there is one.
+fn next_input(next: Option<&str>) -> Markup {
+    html! { @if let Some(next) = next { input type="hidden" name="next" value=(next); } }
 }
 
 /// `/`: what the app is, and where to go.
 pub fn home(nav: &Nav, signed_out: bool) -> String {
-    let notice = message("notice", signed_out.then_some("You have been signed out."));
-    let actions = match nav {
-        Nav::Anonymous => {
-            r#"<a class="button" href="/register">Create an account</a>
-            <a class="button secondary" href="/login">Sign in</a>"#
+    let main = html! {
+        (message("notice", signed_out.then_some("You have been signed out.")))
+        section.card {
+            h1 { "A login app on session-core" }
+            p {
+                "Users live in an SQLite file, passwords are hashed with argon2id, and the session \
+                 is a signed cookie checked by attribute macros: "
+                code { "#[login_required]" } " on the dashboard, "
+                code { "#[require_role(\"admin\")]" } " on the admin page, "
+                code { "#[authorize(authenticated, fresh = 300)]" } " on the settings and a resource policy on the notes."
+            }
+            p.muted { "The first account created becomes the admin." }
+            @match nav {
+                Nav::Anonymous => {
+                    a.button href="/register" { "Create an account" }
+                    " "
+                    a.button.secondary href="/login" { "Sign in" }
+                }
+                Nav::SignedIn { .. } => a.button href="/dashboard" { "Go to your dashboard" },
+            }
         }
-        Nav::SignedIn { .. } => r#"<a class="button" href="/dashboard">Go to your dashboard</a>"#,
     };
-    let main = format!(
-        r#"{notice}
-<section class="card">
-<h1>A login app on session-core</h1>
-<p>Users live in an SQLite file, passwords are hashed with argon2id, and the session is a signed
-cookie checked by attribute macros: <code>#[login_required]</code> on the dashboard,
-<code>#[require_role("admin")]</code> on the admin page and
-<code>#[authorize(authenticated, fresh = 300)]</code> on the settings.</p>
-<p class="muted">The first account created becomes the admin.</p>
-{actions}
-</section>"#
-    );
-    layout("Welcome", nav, &main)
+    layout("Welcome", nav, main)
 }
 
 /// The login form (`next` is kept in a hidden field).
@@ -224,56 +206,51 @@ pub struct LoginPage<'a> {
 
 /// `/login`.
 pub fn login(page: &LoginPage<'_>) -> String {
-    let main = format!(
-        r#"<section class="card narrow">
-<h1>Sign in</h1>
-{notice}{error}
-<form method="post" action="/login" id="login-form">
-{csrf}{next}
-<label for="username">Username</label>
-<input type="text" id="username" name="username" value="{username}" autocomplete="username" required autofocus>
-<label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required>
-<label class="check"><input type="checkbox" name="remember" value="on" id="remember"> Remember me on this device</label>
-<button type="submit" id="submit">Sign in</button>
-</form>
-<p class="muted small">No account yet? <a href="/register">Create one</a>.</p>
-</section>"#,
-        notice = message("notice", page.notice),
-        error = message("error", page.error),
-        csrf = csrf_field(page.csrf),
-        next = next_field(page.next),
-        username = esc(page.username),
-    );
-    layout("Sign in", &Nav::Anonymous, &main)
+    let main = html! {
+        section.card.narrow {
+            h1 { "Sign in" }
+            (message("notice", page.notice))
+            (message("error", page.error))
+            form method="post" action="/login" id="login-form" {
+                (csrf_input(page.csrf))
+                (next_input(page.next))
+                label for="username" { "Username" }
+                input type="text" id="username" name="username" value=(page.username) autocomplete="username" required autofocus;
+                label for="password" { "Password" }
+                input type="password" id="password" name="password" autocomplete="current-password" required;
+                label.check { input type="checkbox" name="remember" value="on" id="remember"; " Remember me on this device" }
+                button type="submit" id="submit" { "Sign in" }
+            }
+            p.muted.small { "No account yet? " a href="/register" { "Create one" } "." }
+        }
+    };
+    layout("Sign in", &Nav::Anonymous, main)
 }
 
 /// `/register`.
 pub fn register(csrf: &str, username: &str, error: Option<&str>) -> String {
-    let main = format!(
-        r#"<section class="card narrow">
-<h1>Create an account</h1>
-<p class="muted small">3–32 letters, digits, <code>.</code>, <code>_</code> or <code>-</code>;
-a password of at least {min} characters.</p>
-{error}
-<form method="post" action="/register" id="register-form">
-{csrf}
-<label for="username">Username</label>
-<input type="text" id="username" name="username" value="{username}" autocomplete="username" required autofocus>
-<label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="new-password" required>
-<label for="confirm_password">Password again</label>
-<input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>
-<button type="submit" id="submit">Create account</button>
-</form>
-<p class="muted small">Already registered? <a href="/login">Sign in</a>.</p>
-</section>"#,
-        min = super::accounts::MIN_PASSWORD_LEN,
-        error = message("error", error),
-        csrf = csrf_field(csrf),
-        username = esc(username),
-    );
-    layout("Create an account", &Nav::Anonymous, &main)
+    let main = html! {
+        section.card.narrow {
+            h1 { "Create an account" }
+            p.muted.small {
+                "3–32 letters, digits, " code { "." } ", " code { "_" } " or " code { "-" }
+                "; a password of at least " (super::accounts::MIN_PASSWORD_LEN) " characters."
+            }
+            (message("error", error))
+            form method="post" action="/register" id="register-form" {
+                (csrf_input(csrf))
+                label for="username" { "Username" }
+                input type="text" id="username" name="username" value=(username) autocomplete="username" required autofocus;
+                label for="password" { "Password" }
+                input type="password" id="password" name="password" autocomplete="new-password" required;
+                label for="confirm_password" { "Password again" }
+                input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required;
+                button type="submit" id="submit" { "Create account" }
+            }
+            p.muted.small { "Already registered? " a href="/login" { "Sign in" } "." }
+        }
+    };
+    layout("Create an account", &Nav::Anonymous, main)
 }
 
 /// What the dashboard shows about the session.
@@ -288,52 +265,48 @@ pub struct SessionFacts {
     pub remembered: bool,
 }
 
-fn role_badge(role: Role) -> String {
+fn role_badge(role: Role) -> Markup {
     let class = match role {
         Role::Admin => "badge admin",
         Role::Member => "badge",
     };
-    format!(r#"<span class="{class}">{}</span>"#, role.as_str())
+    html! { span class=(class) { (role.as_str()) } }
 }
 
 /// `/dashboard`.
 pub fn dashboard(nav: &Nav, user: &User, facts: &SessionFacts) -> String {
-    let admin_tile = if user.role == Role::Admin {
-        r#"<a class="tile" href="/admin" id="admin-link"><strong>Admin</strong>
-<span class="muted small">Every account, for the <code>admin</code> role only.</span></a>"#
-    } else {
-        r#"<a class="tile" href="/admin" id="admin-link"><strong>Admin</strong>
-<span class="muted small">Not for you: try it to see the 403 page.</span></a>"#
+    let main = html! {
+        section.card {
+            h1 id="welcome" { "Welcome, " (user.username) " " (role_badge(user.role)) }
+            p.muted { "Member since " (utc(user.created_at)) "." }
+            dl {
+                dt { "Signed in" } dd { (utc(facts.signed_in_at)) }
+                dt { "Session ends if unused" } dd { (utc(facts.expires_at)) }
+                dt { "Session id" } dd { code { (facts.session_id) "…" } }
+                dt { "Cookie" }
+                dd { (if facts.remembered { "remembered on this device" } else { "until the browser closes" }) }
+            }
+        }
+        div.tiles {
+            a.tile href="/admin" id="admin-link" {
+                strong { "Admin" }
+                @if user.role == Role::Admin {
+                    span.muted.small { "Every account, for the " code { "admin" } " role only." }
+                } @else {
+                    span.muted.small { "Not for you: try it to see the 403 page." }
+                }
+            }
+            a.tile href="/notes" id="notes-link" {
+                strong { "Notes" }
+                span.muted.small { "Yours only; editors and admins see them all." }
+            }
+            a.tile href="/settings" {
+                strong { "Sensitive settings" }
+                span.muted.small { "Asks for your password again after 5 minutes." }
+            }
+        }
     };
-    let main = format!(
-        r#"<section class="card">
-<h1 id="welcome">Welcome, {name} {badge}</h1>
-<p class="muted">Member since {since}.</p>
-<dl>
-<dt>Signed in</dt><dd>{signed_in}</dd>
-<dt>Session ends if unused</dt><dd>{expires}</dd>
-<dt>Session id</dt><dd><code>{sid}…</code></dd>
-<dt>Cookie</dt><dd>{cookie}</dd>
-</dl>
-</section>
-<div class="tiles">
-{admin_tile}
-<a class="tile" href="/settings"><strong>Sensitive settings</strong>
-<span class="muted small">Asks for your password again after 5 minutes.</span></a>
-</div>"#,
-        name = esc(&user.username),
-        badge = role_badge(user.role),
-        since = utc(user.created_at),
-        signed_in = utc(facts.signed_in_at),
-        expires = utc(facts.expires_at),
-        sid = esc(&facts.session_id),
-        cookie = if facts.remembered {
-            "remembered on this device"
-        } else {
-            "until the browser closes"
-        },
-    );
-    layout("Dashboard", nav, &main)
+    layout("Dashboard", nav, main)
 }
 
 /// What the admin page shows.
@@ -350,103 +323,112 @@ pub struct AdminPage<'a> {
     pub error: Option<&'a str>,
 }
 
-/// The forms of one row: make or remove admin, and delete (each a CSRF-protected POST).
-fn account_actions(csrf: &str, user: &User) -> String {
+/// The forms of one row: make or remove admin, make or remove editor, and delete (each a
+/// CSRF-protected POST).
+fn account_actions(csrf: &str, user: &User) -> Markup {
     let (action, label) = match user.role {
         Role::Admin => ("revoke", "Remove admin"),
         Role::Member => ("grant", "Make admin"),
     };
-    let uid = esc(&user.uid);
-    format!(
-        r#"<form method="post" action="/admin/users/{uid}/admin" class="inline">{csrf}<input type="hidden" name="action" value="{action}"><button type="submit" class="small" id="{action}-{uid}">{label}</button></form>
-<form method="post" action="/admin/users/{uid}/delete" class="inline">{csrf}<button type="submit" class="small danger" id="delete-{uid}">Delete account</button></form>"#,
-        csrf = csrf_field(csrf),
-    )
+    let (editor_action, editor_label) = match user.editor {
+        true => ("revoke", "Remove editor"),
+        false => ("grant", "Make editor"),
+    };
+    let uid = &user.uid;
+    html! {
+        form method="post" action={"/admin/users/" (uid) "/admin"} class="inline" {
+            (csrf_input(csrf))
+            input type="hidden" name="action" value=(action);
+            button type="submit" class="small" id={(action) "-" (uid)} { (label) }
+        }
+        form method="post" action={"/admin/users/" (uid) "/editor"} class="inline" {
+            (csrf_input(csrf))
+            input type="hidden" name="action" value=(editor_action);
+            button type="submit" class="small" id={"editor-" (editor_action) "-" (uid)} { (editor_label) }
+        }
+        form method="post" action={"/admin/users/" (uid) "/delete"} class="inline" {
+            (csrf_input(csrf))
+            button type="submit" class="small danger" id={"delete-" (uid)} { "Delete account" }
+        }
+    }
 }
 
 /// `/admin`: every account, with role and delete actions.
 pub fn admin(nav: &Nav, page: &AdminPage<'_>) -> String {
-    let mut rows = String::new();
-    for user in page.users {
-        let you = if user.uid == page.me {
-            r#" <span class="muted small">(you)</span>"#
-        } else {
-            ""
-        };
-        let _ = write!(
-            rows,
-            "<tr><td>{}</td><td>{}{you}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-            user.id,
-            esc(&user.username),
-            role_badge(user.role),
-            utc(user.created_at),
-            account_actions(page.csrf, user),
-        );
-    }
-    let main = format!(
-        r#"<section class="card">
-<h1 id="admin-title">Admin: all accounts</h1>
-<p class="muted">Only users with the <code>admin</code> role get this page. The last admin can
-neither lose the role nor be deleted.</p>
-{notice}{error}
-<table id="users">
-<thead><tr><th>#</th><th>Username</th><th>Role</th><th>Registered</th><th>Actions</th></tr></thead>
-<tbody>{rows}</tbody>
-</table>
-</section>"#,
-        notice = message("notice", page.notice),
-        error = message("error", page.error),
-    );
-    layout("Admin", nav, &main)
+    let main = html! {
+        section.card {
+            h1 id="admin-title" { "Admin: all accounts" }
+            p.muted {
+                "Only users with the " code { "admin" } " role get this page. The last admin can \
+                 neither lose the role nor be deleted. Editors read and edit every note."
+            }
+            (message("notice", page.notice))
+            (message("error", page.error))
+            table id="users" {
+                thead { tr { th { "#" } th { "Username" } th { "Role" } th { "Registered" } th { "Actions" } } }
+                tbody {
+                    @for user in page.users {
+                        tr {
+                            td { (user.id) }
+                            td {
+                                (user.username)
+                                @if user.uid == page.me { " " span.muted.small { "(you)" } }
+                            }
+                            td {
+                                (role_badge(user.role))
+                                @if user.editor { " " span.badge { "editor" } }
+                            }
+                            td { (utc(user.created_at)) }
+                            td { (account_actions(page.csrf, user)) }
+                        }
+                    }
+                }
+            }
+        }
+    };
+    layout("Admin", nav, main)
 }
 
 /// The sessions section of `/settings`: the account's sessions, or why they cannot be shown.
 pub type SessionList = Result<Vec<ActiveSession>, String>;
 
 /// One row of the sessions table: device, address, times, and "this device" or an End form.
-fn session_row(csrf: &str, n: usize, session: &ActiveSession) -> String {
-    let action = if session.current {
-        r#"<span class="badge" id="this-device">this device</span>"#.to_owned()
-    } else {
-        format!(
-            r#"<form method="post" action="/settings/sessions/end" class="inline">{csrf}<input type="hidden" name="session" value="{sid}"><button type="submit" class="small danger" id="end-{n}">End</button></form>"#,
-            csrf = csrf_field(csrf),
-            sid = esc(&session.id),
-        )
-    };
-    format!(
-        "<tr><td>{device}</td><td>{address}</td><td>{started}</td><td>{refreshed}</td><td>{action}</td></tr>",
-        device = esc(&session.device),
-        address = esc(session.address.as_deref().unwrap_or("unknown")),
-        started = utc(session.started),
-        refreshed = utc(session.refreshed),
-    )
+fn session_row(csrf: &str, n: usize, session: &ActiveSession) -> Markup {
+    html! {
+        tr {
+            td { (session.device) }
+            td { (session.address.as_deref().unwrap_or("unknown")) }
+            td { (utc(session.started)) }
+            td { (utc(session.refreshed)) }
+            td {
+                @if session.current {
+                    span.badge id="this-device" { "this device" }
+                } @else {
+                    form method="post" action="/settings/sessions/end" class="inline" {
+                        (csrf_input(csrf))
+                        input type="hidden" name="session" value=(session.id);
+                        button type="submit" class="small danger" id={"end-" (n)} { "End" }
+                    }
+                }
+            }
+        }
+    }
 }
 
-fn sessions_section(csrf: &str, sessions: &SessionList) -> String {
-    let body = match sessions {
-        Ok(list) => {
-            let rows: String = list
-                .iter()
-                .enumerate()
-                .map(|(n, s)| session_row(csrf, n, s))
-                .collect();
-            format!(
-                r#"<table id="sessions">
-<thead><tr><th>Device</th><th>Address</th><th>Signed in</th><th>Last refreshed</th><th></th></tr></thead>
-<tbody>{rows}</tbody>
-</table>"#
-            )
+fn sessions_section(csrf: &str, sessions: &SessionList) -> Markup {
+    html! {
+        section.card {
+            h2 { "Your sessions" }
+            p.muted.small { "Every browser signed in to your account. Ending one signs it out at once." }
+            @match sessions {
+                Ok(list) => table id="sessions" {
+                    thead { tr { th { "Device" } th { "Address" } th { "Signed in" } th { "Last refreshed" } th {} } }
+                    tbody { @for (n, session) in list.iter().enumerate() { (session_row(csrf, n, session)) } }
+                },
+                Err(why) => (message("error", Some(why))),
+            }
         }
-        Err(why) => message("error", Some(why)),
-    };
-    format!(
-        r#"<section class="card">
-<h2>Your sessions</h2>
-<p class="muted small">Every browser signed in to your account. Ending one signs it out at once.</p>
-{body}
-</section>"#
-    )
+    }
 }
 
 /// `/settings`: the password form, and the account's sessions.
@@ -457,29 +439,26 @@ pub fn settings(
     notice: Option<&str>,
     error: Option<&str>,
 ) -> String {
-    let main = format!(
-        r#"<section class="card narrow">
-<h1>Sensitive settings</h1>
-<p class="muted small">This page needs a sign-in from the last 5 minutes.</p>
-{notice}{error}
-<form method="post" action="/settings" id="password-form">
-{csrf_field}
-<label for="current_password">Current password</label>
-<input type="password" id="current_password" name="current_password" autocomplete="current-password" required>
-<label for="new_password">New password</label>
-<input type="password" id="new_password" name="new_password" autocomplete="new-password" required>
-<label for="confirm_password">New password again</label>
-<input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required>
-<button type="submit" id="submit">Change password</button>
-</form>
-</section>
-{sessions}"#,
-        notice = message("notice", notice),
-        error = message("error", error),
-        csrf_field = csrf_field(csrf),
-        sessions = sessions_section(csrf, sessions),
-    );
-    layout("Settings", nav, &main)
+    let main = html! {
+        section.card.narrow {
+            h1 { "Sensitive settings" }
+            p.muted.small { "This page needs a sign-in from the last 5 minutes." }
+            (message("notice", notice))
+            (message("error", error))
+            form method="post" action="/settings" id="password-form" {
+                (csrf_input(csrf))
+                label for="current_password" { "Current password" }
+                input type="password" id="current_password" name="current_password" autocomplete="current-password" required;
+                label for="new_password" { "New password" }
+                input type="password" id="new_password" name="new_password" autocomplete="new-password" required;
+                label for="confirm_password" { "New password again" }
+                input type="password" id="confirm_password" name="confirm_password" autocomplete="new-password" required;
+                button type="submit" id="submit" { "Change password" }
+            }
+        }
+        (sessions_section(csrf, sessions))
+    };
+    layout("Settings", nav, main)
 }
 
 /// `/reauth`: the signed-in user confirms their password.
@@ -490,52 +469,119 @@ pub fn reauth(
     next: Option<&str>,
     error: Option<&str>,
 ) -> String {
-    let main = format!(
-        r#"<section class="card narrow">
-<h1>Confirm it's you</h1>
-<p class="notice">Please enter your password again to continue, {name}.</p>
-{error}
-<form method="post" action="/reauth" id="reauth-form">
-{csrf}{next}
-<label for="password">Password</label>
-<input type="password" id="password" name="password" autocomplete="current-password" required autofocus>
-<button type="submit" id="submit">Continue</button>
-</form>
-</section>"#,
-        name = esc(username),
-        error = message("error", error),
-        csrf = csrf_field(csrf),
-        next = next_field(next),
-    );
-    layout("Confirm your password", nav, &main)
+    let main = html! {
+        section.card.narrow {
+            h1 { "Confirm it's you" }
+            p.notice { "Please enter your password again to continue, " (username) "." }
+            (message("error", error))
+            form method="post" action="/reauth" id="reauth-form" {
+                (csrf_input(csrf))
+                (next_input(next))
+                label for="password" { "Password" }
+                input type="password" id="password" name="password" autocomplete="current-password" required autofocus;
+                button type="submit" id="submit" { "Continue" }
+            }
+        }
+    };
+    layout("Confirm your password", nav, main)
+}
+
+/// `/notes`: the user's own notes, and the form to write one.
+pub fn notes(nav: &Nav, csrf: &str, notes: &[Note], error: Option<&str>) -> String {
+    let main = html! {
+        section.card {
+            h1 id="notes-title" { "Your notes" }
+            p.muted { "Only you, editors and admins can open them." }
+            @if notes.is_empty() {
+                p.muted id="no-notes" { "No notes yet." }
+            } @else {
+                ul id="notes" {
+                    @for note in notes {
+                        li { a href={"/notes/" (note.id)} { (note.title) } " " span.muted.small { (utc(note.created_at)) } }
+                    }
+                }
+            }
+        }
+        section.card {
+            h2 { "Write a note" }
+            @if let Some(error) = error { p.error role="status" { (error) } }
+            form method="post" action="/notes" id="new-note" {
+                (csrf_input(csrf))
+                label for="title" { "Title" }
+                input type="text" id="title" name="title" required maxlength=(MAX_TITLE);
+                label for="body" { "Text" }
+                textarea id="body" name="body" rows="6" maxlength=(MAX_BODY) {}
+                button type="submit" id="save-note" { "Save" }
+            }
+        }
+    };
+    layout("Notes", nav, main)
+}
+
+/// What the page of one note shows.
+pub struct NoteView<'a> {
+    /// The session's CSRF token, for the forms.
+    pub csrf: &'a str,
+    /// The note.
+    pub note: &'a Note,
+    /// Shows the edit form (the owner, editors, admins).
+    pub can_edit: bool,
+    /// Shows the delete button (the owner, admins).
+    pub can_delete: bool,
+    /// Why the last edit was refused.
+    pub error: Option<&'a str>,
+}
+
+/// `/notes/{id}`: the note, and the forms the user may use.
+pub fn note(nav: &Nav, view: &NoteView<'_>) -> String {
+    let note = view.note;
+    let main = html! {
+        section.card id="note" {
+            h1 id="note-title" { (note.title) }
+            p.muted.small { "Written " (utc(note.created_at)) }
+            div id="note-body" style="white-space:pre-wrap" { (note.body) }
+        }
+        @if view.can_edit {
+            section.card {
+                h2 { "Edit" }
+                @if let Some(error) = view.error { p.error role="status" { (error) } }
+                form method="post" action={"/notes/" (note.id) "/edit"} id="edit-note" {
+                    (csrf_input(view.csrf))
+                    label for="title" { "Title" }
+                    input type="text" id="title" name="title" required maxlength=(MAX_TITLE) value=(note.title);
+                    label for="body" { "Text" }
+                    textarea id="body" name="body" rows="6" maxlength=(MAX_BODY) { (note.body) }
+                    button type="submit" id="save-note" { "Save changes" }
+                }
+            }
+        }
+        @if view.can_delete {
+            form method="post" action={"/notes/" (note.id) "/delete"} id="delete-note" {
+                (csrf_input(view.csrf))
+                button type="submit" class="danger" id="delete-note-button" { "Delete this note" }
+            }
+        }
+        p { a href="/notes" { "Back to your notes" } }
+    };
+    layout(&note.title, nav, main)
 }
 
 /// An error page (403, 404, 500) with a way back.
 pub fn error(nav: &Nav, status: u16, title: &str, explanation: &str) -> String {
-    let main = format!(
-        r#"<section class="card narrow" id="error-page">
-<p class="big">{status}</p>
-<h1>{title}</h1>
-<p>{explanation}</p>
-<a class="button secondary" href="/dashboard">Back to the dashboard</a>
-</section>"#,
-        title = esc(title),
-        explanation = esc(explanation),
-    );
-    layout(title, nav, &main)
+    let main = html! {
+        section.card.narrow id="error-page" {
+            p.big { (status) }
+            h1 { (title) }
+            p { (explanation) }
+            a.button.secondary href="/dashboard" { "Back to the dashboard" }
+        }
+    };
+    layout(title, nav, main)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn esc_neutralizes_markup_and_attribute_quotes() {
-        assert_eq!(
-            esc(r#"<a href="x" onclick='y'>&</a>"#),
-            "&lt;a href=&quot;x&quot; onclick=&#39;y&#39;&gt;&amp;&lt;/a&gt;"
-        );
-    }
 
     #[test]
     fn utc_formats_unix_seconds() {
@@ -549,10 +595,11 @@ mod tests {
             "device": "<i>", "address": "<u>", "current": false
         }))
         .unwrap();
-        let row = session_row("t", 0, &session);
+        let row = session_row("t", 0, &session).into_string();
         for raw in ["<b>", "<i>", "<u>"] {
             assert!(!row.contains(raw), "{raw} leaked into {row}");
         }
+        assert!(row.contains(r#"value="&quot;&gt;&lt;b&gt;""#), "{row}");
     }
 
     #[test]
@@ -565,6 +612,15 @@ mod tests {
             notice: None,
         });
         for raw in ["<script>", "<b>", "<i>", "\"c\""] {
+            assert!(!page.contains(raw), "{raw} leaked into {page}");
+        }
+        let nav = Nav::SignedIn {
+            username: "<u>".into(),
+            admin: false,
+            csrf: "\"x".into(),
+        };
+        let page = error(&nav, 404, "<t>", "<e>");
+        for raw in ["<u>", "<t>", "<e>", "\"x"] {
             assert!(!page.contains(raw), "{raw} leaked into {page}");
         }
     }

@@ -22,7 +22,10 @@ pub struct Account {
 impl Account {
     /// `user` with its stored password hash.
     pub fn new(user: User, password_hash: String) -> Self {
-        let roles = vec![user.role.as_str().to_owned()];
+        let mut roles = vec![user.role.as_str().to_owned()];
+        if user.editor {
+            roles.push(super::EDITOR.to_owned());
+        }
         Self {
             user,
             roles,
