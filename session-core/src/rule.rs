@@ -1001,7 +1001,7 @@ mod tests {
                     let evaluation = rule.evaluate(&user, now).expect("at most 6 policies");
                     for bits in 0..1u32 << k {
                         let full: Vec<_> = (0..k).map(|j| Some(bits >> j & 1 == 1)).collect();
-                        let kleene = rule.decide_kleene(&user, now, &full);
+                        let kleene = rule.decide_kleene(&user, now, &full, true);
                         assert!(kleene.is_some(), "case {i}: every policy answered");
                         assert_eq!(
                             evaluation.decide(&full),
@@ -1013,7 +1013,7 @@ mod tests {
                             partial[cut] = None;
                             assert_eq!(
                                 evaluation.decide(&partial),
-                                rule.decide_kleene(&user, now, &partial),
+                                rule.decide_kleene(&user, now, &partial, true),
                                 "case {i} {roles:?} {bits} without {cut}"
                             );
                         }
