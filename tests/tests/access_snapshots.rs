@@ -24,9 +24,12 @@ fn login_app_access_table() {
         Principal::anonymous(),
         Principal::user("member"),
         Principal::user("member, signed in long ago").stale(),
+        Principal::user("editor").roles(["editor"]),
         Principal::user("admin").roles(["admin"]),
     ];
-    let table = access::table(entries("examples::login_app"), &principals, None);
+    // The app's own role table: admin includes editor, and the notes permissions come from it.
+    let roles = examples::login_app::authorization().build().unwrap();
+    let table = access::table(entries("examples::login_app"), &principals, Some(&roles));
     insta::assert_snapshot!("login_app", table.markdown());
 }
 
