@@ -17,7 +17,7 @@ use crate::{
     key::Key,
     live::{FingerprintKey, UserStore, UsersConfig},
     refresh::Refresh,
-    revocation::{RevocationError, Revocations},
+    revocation::{AnyRevocations, RevocationError, Revocations},
     storage::{cookie::CookieStorage, Storage},
     AuthSession,
 };
@@ -64,7 +64,7 @@ pub(crate) type ForbiddenPage = Arc<dyn Fn(&HttpRequest) -> String + Send + Sync
 
 /// The revocation backend and how to behave when it cannot answer.
 pub(crate) struct RevocationConfig {
-    pub(crate) store: Arc<dyn Revocations>,
+    pub(crate) store: Arc<dyn AnyRevocations>,
     pub(crate) timeout: Duration,
     pub(crate) fail_open: bool,
 }
@@ -123,7 +123,7 @@ pub struct AuthSessionBuilder {
     forbidden_page: Option<ForbiddenPage>,
     security_hook: Option<Hook>,
     clock: Arc<dyn Clock>,
-    revocations: Option<Arc<dyn Revocations>>,
+    revocations: Option<Arc<dyn AnyRevocations>>,
     revocation_timeout: Duration,
     fail_open: bool,
     users: Option<UsersConfig>,
@@ -179,9 +179,9 @@ impl AuthSessionBuilder {
 
     /// A revocation store, checked on every authenticated request; `Session::logout` revokes
     /// its session id there and [`AuthSession::revoke_user`] works. Default: none (a cookie is
-    /// valid until it expires).
-    pub fn revocations(mut self, store: Arc<dyn Revocations>) -> Self {
-        self.revocations = Some(store);
+    /// valid until it expires). `Arc<S>` is a store too, so the app may keep a handle.
+    pub fn revocations(mut self, store: impl Revocations) -> Self {
+        self.revocations = Some(Arc::new(store));
         self
     }
 

@@ -24,7 +24,7 @@ use crate::{
     events::SecurityEvent,
     key::Key,
     live::{self, LiveUser, Resolved, UserCache},
-    revocation::{device_label, ActiveSession, RevocationError, SessionRecord},
+    revocation::{device_label, store::SessionRecord, ActiveSession, RevocationError},
     session::{Incoming, Outgoing, RequestState},
     storage::cookie::verify,
 };

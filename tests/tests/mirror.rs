@@ -37,7 +37,7 @@ async fn mirror(redis: &RedisServer, prefix: &str, clock: &Arc<ManualClock>) -> 
         .expect("the mirror syncs")
 }
 
-async fn app(store: Arc<dyn Revocations>, clock: &Arc<ManualClock>) -> TestApp {
+async fn app(store: impl Revocations, clock: &Arc<ManualClock>) -> TestApp {
     let auth: AuthSession = builder(clock).revocations(store).build().unwrap();
     test_app(auth, routes).await
 }
@@ -375,7 +375,7 @@ async fn entries_leave_the_mirror_at_their_deadline() {
     other.revoke_user("alice", now + 10, now).await.unwrap();
     eventually("pushed", BOUND, async || m.len() == 101).await;
     // Past the deadline and the skew allowance, every shard is purged within 16 heartbeats.
-    c.set(now + 10 + session_core::revocation::MAX_SKEW_SECS);
+    c.set(now + 10 + session_core::revocation::store::MAX_SKEW_SECS);
     eventually("purged", Duration::from_secs(5), async || m.is_empty()).await;
 }
 

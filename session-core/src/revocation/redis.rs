@@ -16,7 +16,10 @@ use redis::{
     AsyncCommands, Client, RedisError, Script,
 };
 
-use super::{keep_until, BoxFuture, RevocationError, Revocations, SessionRecord};
+use super::{
+    store::{keep_until, SessionRecord},
+    RevocationError, Revocations,
+};
 use crate::{
     events::TARGET,
     redis_conn::{cluster_prefix, Conn},
@@ -78,11 +81,10 @@ return {redis.call('GET', KEYS[1]) or '0', string.format('%d', micros)}
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use std::sync::Arc;
 /// use session_core::{revocation::RedisRevocations, AuthSession, Key};
 /// let store = RedisRevocations::connect("redis://127.0.0.1:6379").await?.prefix("myapp:");
 /// let auth = AuthSession::builder(Key::from_env("SESSION_SECRET")?)
-///     .revocations(Arc::new(store))
+///     .revocations(store)
 ///     .build()?;
 /// # Ok(()) }
 /// ```
@@ -519,108 +521,80 @@ fn ttl(until: i64, now: i64) -> u64 {
 }
 
 impl Revocations for RedisRevocations {
-    fn revoke_session<'a>(
-        &'a self,
-        sid: &'a str,
-        until: i64,
-        now: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let written = Script::new(REVOKE_SESSION)
-                .key(self.sid_key(sid))
-                .arg(ttl(until, now))
-                .arg(self.channel())
-                .arg(sid)
-                .invoke_async::<i64>(&mut conn)
-                .await;
-            self.observe(written).map(drop)
-        })
+    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), RevocationError> {
+        let mut conn = self.conn.clone();
+        let written = Script::new(REVOKE_SESSION)
+            .key(self.sid_key(sid))
+            .arg(ttl(until, now))
+            .arg(self.channel())
+            .arg(sid)
+            .invoke_async::<i64>(&mut conn)
+            .await;
+        self.observe(written).map(drop)
     }
 
-    fn revoke_user<'a>(
-        &'a self,
-        user: &'a str,
-        until: i64,
-        now: i64,
-    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let written = Script::new(REVOKE_USER)
-                .key(self.user_key(user))
-                .arg(ttl(until, now))
-                .arg(self.channel())
-                .arg(user)
-                .invoke_async(&mut conn)
-                .await;
-            let generation = self.observe(written)?;
-            let mut revoked_here = self.revoked_here.lock().unwrap_or_else(|e| e.into_inner());
-            if revoked_here.len() >= REVOKED_HERE_MAX {
-                revoked_here.clear();
-            }
-            revoked_here.insert(user.to_owned(), (generation, Instant::now()));
-            Ok(generation)
-        })
+    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, RevocationError> {
+        let mut conn = self.conn.clone();
+        let written = Script::new(REVOKE_USER)
+            .key(self.user_key(user))
+            .arg(ttl(until, now))
+            .arg(self.channel())
+            .arg(user)
+            .invoke_async(&mut conn)
+            .await;
+        let generation = self.observe(written)?;
+        let mut revoked_here = self.revoked_here.lock().unwrap_or_else(|e| e.into_inner());
+        if revoked_here.len() >= REVOKED_HERE_MAX {
+            revoked_here.clear();
+        }
+        revoked_here.insert(user.to_owned(), (generation, Instant::now()));
+        Ok(generation)
     }
 
-    fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let generation: Option<u64> = self.observe(conn.get(self.user_key(user)).await)?;
-            Ok(generation.unwrap_or(0))
-        })
+    async fn generation(&self, user: &str) -> Result<u64, RevocationError> {
+        let mut conn = self.conn.clone();
+        let generation: Option<u64> = self.observe(conn.get(self.user_key(user)).await)?;
+        Ok(generation.unwrap_or(0))
     }
 
-    fn login_generation<'a>(
-        &'a self,
-        user: &'a str,
+    async fn login_generation(
+        &self,
+        user: &str,
         began: std::time::Instant,
-    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        Box::pin(async move {
-            let (_, stamp) = self.login_generation_parts(user, began).await?;
-            Ok(stamp)
-        })
+    ) -> Result<u64, RevocationError> {
+        let (_, stamp) = self.login_generation_parts(user, began).await?;
+        Ok(stamp)
     }
 
-    fn is_revoked<'a>(
-        &'a self,
-        sid: &'a str,
-        user: &'a str,
+    async fn is_revoked(
+        &self,
+        sid: &str,
+        user: &str,
         generation: u64,
         _now: i64,
-    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let keys = [self.sid_key(sid), self.user_key(user)];
-            let (session, current): (Option<i64>, Option<u64>) =
-                self.observe(conn.mget(&keys).await)?;
-            Ok(session.is_some() || current.is_some_and(|current| generation < current))
-        })
+    ) -> Result<bool, RevocationError> {
+        let mut conn = self.conn.clone();
+        let keys = [self.sid_key(sid), self.user_key(user)];
+        let (session, current): (Option<i64>, Option<u64>) =
+            self.observe(conn.mget(&keys).await)?;
+        Ok(session.is_some() || current.is_some_and(|current| generation < current))
     }
 
-    fn record_session<'a>(
-        &'a self,
-        user: &'a str,
-        session: &'a SessionRecord,
+    async fn record_session(
+        &self,
+        user: &str,
+        session: &SessionRecord,
         now: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        Box::pin(self.record_listed(user, session, now))
+    ) -> Result<(), RevocationError> {
+        self.record_listed(user, session, now).await
     }
 
-    fn sessions<'a>(
-        &'a self,
-        user: &'a str,
-        now: i64,
-    ) -> BoxFuture<'a, Result<Vec<SessionRecord>, RevocationError>> {
-        Box::pin(self.listed(user, now))
+    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, RevocationError> {
+        self.listed(user, now).await
     }
 
-    fn forget_session<'a>(
-        &'a self,
-        user: &'a str,
-        sid: &'a str,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        Box::pin(self.forget_listed(user, sid))
+    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), RevocationError> {
+        self.forget_listed(user, sid).await
     }
 }
 
@@ -723,7 +697,7 @@ impl RedisRevocations {
             .arg(serde_json::to_string(&times).expect("plain fields serialize"))
             .arg(serde_json::to_string(&origin).expect("plain fields serialize"))
             .arg(now)
-            .arg(super::MAX_LISTED_SESSIONS)
+            .arg(super::store::MAX_LISTED_SESSIONS)
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)

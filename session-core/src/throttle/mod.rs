@@ -32,7 +32,7 @@
 //! #     .unwrap();
 //! ```
 //!
-//! What is counted (the exact rules: [`decide`]):
+//! What is counted (the exact rules: [`store::decide`]):
 //! - every attempt let through is charged to its account's and its address's counters *before*
 //!   the password is checked, so however many attempts arrive at once, at most `max_failures`
 //!   per window reach the password check; a success forgets the account's counter and refunds
@@ -54,31 +54,34 @@
 //! all four: failures, not requests, should count; a successful sign-in should clear them; a
 //! guesser should wait longer and longer; instances behind a load balancer should share the
 //! count. So this is a failure counter per fixed window with a growing lock, decided by pure
-//! functions ([`decide`]) that the memory store runs in Rust and the Redis store in Lua.
+//! functions ([`store::decide`]) that the memory store runs in Rust and the Redis store in Lua.
 
 mod address;
 mod answer;
+mod backend;
 mod counter;
 mod memory;
 mod policy;
 #[cfg(feature = "redis")]
 mod redis;
-mod store;
+pub mod store;
 
 use std::{fmt, future::Future, net::IpAddr, sync::Arc, time::Duration};
 
 use actix_web::{http::header::HeaderName, HttpRequest};
 
-use self::counter::Keyring;
 #[cfg(feature = "redis")]
 pub use self::redis::RedisThrottleStore;
 pub use self::{
     address::ClientAddress,
     answer::{wait_text, ThrottleError, ThrottleErrorKind},
-    counter::{normalize_account, Counter, CounterKey},
-    memory::{MemoryThrottleStore, DEFAULT_CAPACITY},
-    policy::{decide, Entry, Limit, Verdict},
-    store::{BoxFuture, ThrottleStore, ThrottleStoreError},
+    backend::ThrottleStore,
+    memory::MemoryThrottleStore,
+};
+use self::{
+    backend::AnyThrottleStore,
+    counter::Keyring,
+    store::{Counter, CounterKey, Limit, ThrottleStoreError, Verdict},
 };
 use crate::{
     clock::{secs, Clock, SystemClock},
@@ -121,7 +124,7 @@ struct Inner {
     account: Option<Limit>,
     address: Option<Limit>,
     client_address: ClientAddress,
-    store: Arc<dyn ThrottleStore>,
+    store: Arc<dyn AnyThrottleStore>,
     clock: Arc<dyn Clock>,
     timeout: Duration,
     fail_open: bool,
@@ -280,7 +283,7 @@ pub struct ThrottleBuilder {
     address: Option<(u32, Duration)>,
     lockout: (Duration, Duration),
     client_address: Result<ClientAddress, ConfigError>,
-    store: Option<Arc<dyn ThrottleStore>>,
+    store: Option<Arc<dyn AnyThrottleStore>>,
     clock: Arc<dyn Clock>,
     timeout: Duration,
     fail_open: bool,
@@ -372,10 +375,11 @@ impl ThrottleBuilder {
         self
     }
 
-    /// Where counters are kept. Default: a [`MemoryThrottleStore`] of [`DEFAULT_CAPACITY`]
-    /// counters, private to this throttle.
-    pub fn store(mut self, store: Arc<dyn ThrottleStore>) -> Self {
-        self.store = Some(store);
+    /// Where counters are kept (`Arc<S>` is a store too, so throttles may share one). Default:
+    /// a [`MemoryThrottleStore`] of [`MemoryThrottleStore::DEFAULT_CAPACITY`] counters, private
+    /// to this throttle.
+    pub fn store(mut self, store: impl ThrottleStore) -> Self {
+        self.store = Some(Arc::new(store));
         self
     }
 
