@@ -9,6 +9,7 @@ use actix_web::{
 
 use crate::{
     authz::{Authorization, IntoAuthorization, SharedRoles},
+    bound::Bound,
     clock::{secs, Clock, SystemClock},
     codec::Codec,
     deny::Deny,
@@ -65,8 +66,8 @@ pub(crate) type ForbiddenPage = Arc<dyn Fn(&HttpRequest) -> String + Send + Sync
 /// The revocation backend and how to behave when it cannot answer.
 pub(crate) struct RevocationConfig {
     pub(crate) store: Arc<dyn AnyRevocations>,
-    pub(crate) timeout: Duration,
-    pub(crate) fail_open: bool,
+    /// The revocation timeout, and whether a failing store fails open.
+    pub(crate) bound: Bound,
 }
 
 impl Configuration {
@@ -539,7 +540,7 @@ impl AuthSessionBuilder {
             roles,
             codec: self.codec(),
             users: self.users.map(|users| UsersConfig {
-                timeout: self.users_timeout,
+                bound: Bound::closed(self.users_timeout),
                 cache_ttl: users_cache_ttl,
                 ..users
             }),
@@ -562,8 +563,7 @@ impl AuthSessionBuilder {
             clock: self.clock,
             revocation: self.revocations.map(|store| RevocationConfig {
                 store,
-                timeout: self.revocation_timeout,
-                fail_open: self.fail_open,
+                bound: Bound::new(self.revocation_timeout, self.fail_open),
             }),
             storage,
         }))

@@ -6,13 +6,13 @@ use std::time::Instant;
 
 use session_core::{
     revocation::{
-        store::SessionRecord, MemoryRevocations, RedisRevocations, RevocationError,
-        RevocationMirror, Revocations,
+        store::SessionRecord, MemoryRevocations, RedisRevocations, RevocationMirror, Revocations,
     },
     throttle::{
-        store::{Counter, CounterKey, ThrottleStoreError, Verdict},
+        store::{Counter, CounterKey, Verdict},
         MemoryThrottleStore, RedisThrottleStore, ThrottleStore,
     },
+    StoreError,
 };
 
 /// One of the revocation stores: memory, Redis (one server or a cluster), or a mirror.
@@ -55,19 +55,19 @@ macro_rules! each {
 }
 
 impl Revocations for AnyRevocations {
-    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), RevocationError> {
+    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), StoreError> {
         each!(self, s => s.revoke_session(sid, until, now))
     }
 
-    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, RevocationError> {
+    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, StoreError> {
         each!(self, s => s.revoke_user(user, until, now))
     }
 
-    async fn generation(&self, user: &str) -> Result<u64, RevocationError> {
+    async fn generation(&self, user: &str) -> Result<u64, StoreError> {
         each!(self, s => s.generation(user))
     }
 
-    async fn login_generation(&self, user: &str, began: Instant) -> Result<u64, RevocationError> {
+    async fn login_generation(&self, user: &str, began: Instant) -> Result<u64, StoreError> {
         each!(self, s => s.login_generation(user, began))
     }
 
@@ -77,7 +77,7 @@ impl Revocations for AnyRevocations {
         user: &str,
         generation: u64,
         now: i64,
-    ) -> Result<bool, RevocationError> {
+    ) -> Result<bool, StoreError> {
         each!(self, s => s.is_revoked(sid, user, generation, now))
     }
 
@@ -86,15 +86,15 @@ impl Revocations for AnyRevocations {
         user: &str,
         session: &SessionRecord,
         now: i64,
-    ) -> Result<(), RevocationError> {
+    ) -> Result<(), StoreError> {
         each!(self, s => s.record_session(user, session, now))
     }
 
-    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, RevocationError> {
+    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
         each!(self, s => s.sessions(user, now))
     }
 
-    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), RevocationError> {
+    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), StoreError> {
         each!(self, s => s.forget_session(user, sid))
     }
 }
@@ -120,7 +120,7 @@ impl From<RedisThrottleStore> for AnyThrottleStore {
 }
 
 impl ThrottleStore for AnyThrottleStore {
-    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, ThrottleStoreError> {
+    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, StoreError> {
         match self {
             Self::Memory(s) => s.attempt(counters, now).await,
             Self::Redis(s) => s.attempt(counters, now).await,
@@ -133,7 +133,7 @@ impl ThrottleStore for AnyThrottleStore {
         refund: &[Counter],
         charged_at: i64,
         now: i64,
-    ) -> Result<(), ThrottleStoreError> {
+    ) -> Result<(), StoreError> {
         match self {
             Self::Memory(s) => s.succeeded(forget, refund, charged_at, now).await,
             Self::Redis(s) => s.succeeded(forget, refund, charged_at, now).await,

@@ -11,8 +11,8 @@ use std::{
 use actix_web::{cookie::Cookie, http::StatusCode};
 use session_core::{
     clock::ManualClock,
-    revocation::{RedisRevocations, RevocationError, RevocationMirror, Revocations},
-    AuthSession,
+    revocation::{RedisRevocations, RevocationMirror, Revocations},
+    AuthSession, StoreError,
 };
 use tests::{
     builder, call, clock, get, login, post, redis_server::RedisServer, routes, test_app, TestApp,
@@ -388,7 +388,7 @@ async fn a_mirror_needs_a_store_made_from_a_url() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, RevocationError::Unavailable(m) if m.contains("RedisRevocations::connect")),
+        matches!(&err, StoreError::Unavailable(m) if m.contains("RedisRevocations::connect")),
         "{err}"
     );
 }

@@ -13,7 +13,7 @@ use session_core::{
     revocation::{
         MemoryRevocations, RedisRevocations, RevocationError, RevocationMirror, Revocations,
     },
-    AuthSession,
+    AuthSession, StoreError,
 };
 use tests::{
     builder, call, clock, free_port, get, http::request, login, post, redis_cluster::RedisCluster,
@@ -255,7 +255,7 @@ async fn redis_keys_use_the_prefix_and_expire_by_themselves() {
 }
 
 /// Polls a memory store's call once: it is ready at once, and succeeds.
-fn poll_ready(f: impl std::future::Future<Output = Result<(), RevocationError>>) {
+fn poll_ready(f: impl std::future::Future<Output = Result<(), StoreError>>) {
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     let mut f = std::pin::pin!(f);
     assert!(matches!(
@@ -281,26 +281,26 @@ struct Broken {
 }
 
 impl Revocations for Broken {
-    async fn revoke_session(&self, _: &str, _: i64, _: i64) -> Result<(), RevocationError> {
+    async fn revoke_session(&self, _: &str, _: i64, _: i64) -> Result<(), StoreError> {
         self.fail().await
     }
-    async fn revoke_user(&self, _: &str, _: i64, _: i64) -> Result<u64, RevocationError> {
+    async fn revoke_user(&self, _: &str, _: i64, _: i64) -> Result<u64, StoreError> {
         self.fail().await
     }
-    async fn generation(&self, _: &str) -> Result<u64, RevocationError> {
+    async fn generation(&self, _: &str) -> Result<u64, StoreError> {
         self.fail().await
     }
-    async fn is_revoked(&self, _: &str, _: &str, _: u64, _: i64) -> Result<bool, RevocationError> {
+    async fn is_revoked(&self, _: &str, _: &str, _: u64, _: i64) -> Result<bool, StoreError> {
         self.fail().await
     }
 }
 
 impl Broken {
-    async fn fail<T>(&self) -> Result<T, RevocationError> {
+    async fn fail<T>(&self) -> Result<T, StoreError> {
         if self.hang {
             pending().await
         } else {
-            Err(RevocationError::Unavailable("connection refused".into()))
+            Err(StoreError::Unavailable("connection refused".into()))
         }
     }
 }
@@ -691,7 +691,7 @@ async fn connect_cluster_refuses_a_dead_address_and_a_plain_redis() {
         let started = Instant::now();
         let result = RedisRevocations::connect_cluster([url]).await;
         assert!(
-            matches!(result, Err(RevocationError::Unavailable(_))),
+            matches!(result, Err(StoreError::Unavailable(_))),
             "{name}: {result:?}"
         );
         assert!(

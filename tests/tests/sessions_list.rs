@@ -21,7 +21,7 @@ use session_core::{
         store::{SessionRecord, MAX_LISTED_SESSIONS},
         MemoryRevocations, RedisRevocations, RevocationError, RevocationMirror, Revocations,
     },
-    AuthSession, Login, Session,
+    AuthSession, Login, Session, StoreError,
 };
 use tests::{
     builder, clock, free_port,
@@ -43,7 +43,7 @@ fn refused(e: &RevocationError) -> HttpResponse {
         RevocationError::NotSignedIn => StatusCode::UNAUTHORIZED,
         RevocationError::UnknownSession => StatusCode::NOT_FOUND,
         RevocationError::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
-        RevocationError::Unsupported => StatusCode::NOT_IMPLEMENTED,
+        RevocationError::Store(StoreError::Unsupported) => StatusCode::NOT_IMPLEMENTED,
         _ => StatusCode::SERVICE_UNAVAILABLE,
     };
     HttpResponse::build(status).body(e.to_string())
@@ -484,13 +484,13 @@ impl Spy {
 }
 
 impl Revocations for Spy {
-    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), RevocationError> {
+    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), StoreError> {
         self.inner.revoke_session(sid, until, now).await
     }
-    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, RevocationError> {
+    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, StoreError> {
         self.inner.revoke_user(user, until, now).await
     }
-    async fn generation(&self, user: &str) -> Result<u64, RevocationError> {
+    async fn generation(&self, user: &str) -> Result<u64, StoreError> {
         self.inner.generation(user).await
     }
     async fn is_revoked(
@@ -499,7 +499,7 @@ impl Revocations for Spy {
         user: &str,
         generation: u64,
         now: i64,
-    ) -> Result<bool, RevocationError> {
+    ) -> Result<bool, StoreError> {
         self.inner.is_revoked(sid, user, generation, now).await
     }
     async fn record_session(
@@ -507,24 +507,24 @@ impl Revocations for Spy {
         user: &str,
         session: &SessionRecord,
         now: i64,
-    ) -> Result<(), RevocationError> {
+    ) -> Result<(), StoreError> {
         self.records.fetch_add(1, Ordering::SeqCst);
         if !self.lists {
-            return Err(RevocationError::Unsupported);
+            return Err(StoreError::Unsupported);
         }
         if self.fail_records.load(Ordering::SeqCst) {
-            return Err(RevocationError::Unavailable("down".into()));
+            return Err(StoreError::Unavailable("down".into()));
         }
         self.inner.record_session(user, session, now).await
     }
-    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, RevocationError> {
+    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
         self.listings.fetch_add(1, Ordering::SeqCst);
         if !self.lists {
-            return Err(RevocationError::Unsupported);
+            return Err(StoreError::Unsupported);
         }
         self.inner.sessions(user, now).await
     }
-    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), RevocationError> {
+    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), StoreError> {
         self.forgets.fetch_add(1, Ordering::SeqCst);
         self.inner.forget_session(user, sid).await
     }

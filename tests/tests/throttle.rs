@@ -17,10 +17,11 @@ use actix_web::{
 use session_core::{
     clock::ManualClock,
     throttle::{
-        store::{Counter, CounterKey, ThrottleStoreError, Verdict},
+        store::{Counter, CounterKey, Verdict},
         MemoryThrottleStore, RedisThrottleStore, Throttle, ThrottleBuilder, ThrottleError,
         ThrottleErrorKind, ThrottleStore,
     },
+    StoreError,
 };
 use tests::{
     clock, key, redis_cluster::RedisCluster, redis_server::RedisServer, stores::AnyThrottleStore,
@@ -540,7 +541,7 @@ async fn connect_cluster_refuses_a_dead_address_and_a_plain_redis() {
         let started = Instant::now();
         let result = RedisThrottleStore::connect_cluster([url]).await;
         assert!(
-            matches!(result, Err(ThrottleStoreError::Unavailable(_))),
+            matches!(result, Err(StoreError::Unavailable(_))),
             "{name}: {result:?}"
         );
         assert!(
@@ -670,17 +671,17 @@ impl Broken {
 }
 
 impl Broken {
-    async fn fail<T>(&self) -> Result<T, ThrottleStoreError> {
+    async fn fail<T>(&self) -> Result<T, StoreError> {
         if self.hang {
             pending().await
         } else {
-            Err(ThrottleStoreError::Unavailable("connection refused".into()))
+            Err(StoreError::Unavailable("connection refused".into()))
         }
     }
 }
 
 impl ThrottleStore for Broken {
-    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, ThrottleStoreError> {
+    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, StoreError> {
         match &self.attempts {
             Some(store) => store.attempt(counters, now).await,
             None => self.fail().await,
@@ -693,7 +694,7 @@ impl ThrottleStore for Broken {
         _: &[Counter],
         _: i64,
         _: i64,
-    ) -> Result<(), ThrottleStoreError> {
+    ) -> Result<(), StoreError> {
         self.fail().await
     }
 }

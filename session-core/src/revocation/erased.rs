@@ -4,10 +4,11 @@
 
 use std::{future::Future, pin::Pin, time::Instant};
 
-use super::{store::SessionRecord, RevocationError, Revocations};
+use super::{store::SessionRecord, Revocations};
+use crate::bound::StoreError;
 
 /// A store call's future, boxed once.
-pub(crate) type Call<'a, T> = Pin<Box<dyn Future<Output = Result<T, RevocationError>> + Send + 'a>>;
+pub(crate) type Call<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// [`Revocations`], object safe.
 pub(crate) trait AnyRevocations: Send + Sync {

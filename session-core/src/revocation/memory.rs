@@ -5,8 +5,9 @@ use std::{collections::HashMap, sync::Mutex, time::Instant};
 use super::{
     list,
     store::{keep_until, SessionRecord, MAX_LISTED_SESSIONS},
-    RevocationError, Revocations,
+    Revocations,
 };
+use crate::bound::StoreError;
 
 /// Revocations in this process's memory: for single-instance apps and tests.
 ///
@@ -93,7 +94,7 @@ impl Entries {
 }
 
 impl Revocations for MemoryRevocations {
-    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), RevocationError> {
+    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), StoreError> {
         let mut entries = self.entries();
         entries.purge(now);
         let until = keep_until(until);
@@ -104,7 +105,7 @@ impl Revocations for MemoryRevocations {
         Ok(())
     }
 
-    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, RevocationError> {
+    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, StoreError> {
         let mut entries = self.entries();
         entries.purge(now);
         entries.last += 1;
@@ -118,11 +119,11 @@ impl Revocations for MemoryRevocations {
         Ok(generation)
     }
 
-    async fn generation(&self, user: &str) -> Result<u64, RevocationError> {
+    async fn generation(&self, user: &str) -> Result<u64, StoreError> {
         Ok(self.entries().generation(user))
     }
 
-    async fn login_generation(&self, user: &str, began: Instant) -> Result<u64, RevocationError> {
+    async fn login_generation(&self, user: &str, began: Instant) -> Result<u64, StoreError> {
         Ok(self.entries().login_generation(user, began))
     }
 
@@ -132,7 +133,7 @@ impl Revocations for MemoryRevocations {
         user: &str,
         generation: u64,
         now: i64,
-    ) -> Result<bool, RevocationError> {
+    ) -> Result<bool, StoreError> {
         let revoked = self.entries().is_revoked(sid, user, generation, now);
         Ok(revoked)
     }
@@ -142,7 +143,7 @@ impl Revocations for MemoryRevocations {
         user: &str,
         session: &SessionRecord,
         now: i64,
-    ) -> Result<(), RevocationError> {
+    ) -> Result<(), StoreError> {
         let mut entries = self.entries();
         entries.purge(now);
         let list = entries.lists.entry(user.to_owned()).or_default();
@@ -160,7 +161,7 @@ impl Revocations for MemoryRevocations {
         Ok(())
     }
 
-    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, RevocationError> {
+    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
         let mut entries = self.entries();
         let generation = entries
             .users
@@ -179,7 +180,7 @@ impl Revocations for MemoryRevocations {
         Ok(listed)
     }
 
-    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), RevocationError> {
+    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), StoreError> {
         let mut entries = self.entries();
         if let Some(list) = entries.lists.get_mut(user) {
             list.remove(sid);

@@ -53,9 +53,12 @@ use sha2::{Digest, Sha256};
 
 use super::{
     store::{keep_until, SessionRecord},
-    RedisRevocations, RevocationError, Revocations,
+    RedisRevocations, Revocations,
 };
-use crate::clock::{Clock, SystemClock};
+use crate::{
+    bound::StoreError,
+    clock::{Clock, SystemClock},
+};
 
 /// The sessions table is split so that a purge or a burst of writes never holds every lookup.
 const SHARDS: usize = 16;
@@ -117,7 +120,7 @@ type BeforeLoad =
 
 impl RevocationMirror {
     /// A mirror of `store` with the default bound (one second); see [`Self::builder`].
-    pub async fn start(store: RedisRevocations) -> Result<Self, RevocationError> {
+    pub async fn start(store: RedisRevocations) -> Result<Self, StoreError> {
         Self::builder(store).start().await
     }
 
@@ -197,9 +200,9 @@ impl RevocationMirrorBuilder {
 
     /// Subscribes, loads the set and starts following it; returns once the mirror is in sync,
     /// or with the error that kept it from getting there within the start timeout.
-    pub async fn start(self) -> Result<RevocationMirror, RevocationError> {
+    pub async fn start(self) -> Result<RevocationMirror, StoreError> {
         let Some(client) = self.store.client().cloned() else {
-            return Err(RevocationError::Unavailable(
+            return Err(StoreError::Unavailable(
                 "a RevocationMirror needs a store made with RedisRevocations::connect or \
                  connect_cluster"
                     .into(),
@@ -235,10 +238,10 @@ impl RevocationMirrorBuilder {
         match tokio::time::timeout(self.start_timeout, first_rx).await {
             Ok(Ok(Ok(()))) => Ok(RevocationMirror { shared }),
             Ok(Ok(Err(e))) => Err(e),
-            Ok(Err(_)) => Err(RevocationError::Unavailable(
+            Ok(Err(_)) => Err(StoreError::Unavailable(
                 "the mirror's task ended before its first load".into(),
             )),
-            Err(_) => Err(RevocationError::Timeout),
+            Err(_) => Err(StoreError::Timeout),
         }
     }
 }
@@ -432,10 +435,10 @@ impl Table {
 }
 
 /// Why a subscription ended.
-type Lost = RevocationError;
+type Lost = StoreError;
 
 fn lost(what: &str, e: impl std::fmt::Display) -> Lost {
-    RevocationError::Unavailable(format!("revocation mirror: {what}: {e}"))
+    StoreError::Unavailable(format!("revocation mirror: {what}: {e}"))
 }
 
 /// `call` within `bound`; a timeout or an error is the loss of `what`.
@@ -500,7 +503,7 @@ impl Source {
 struct Follower {
     shared: Weak<Shared>,
     source: Source,
-    first: Option<tokio::sync::oneshot::Sender<Result<(), RevocationError>>>,
+    first: Option<tokio::sync::oneshot::Sender<Result<(), StoreError>>>,
     #[cfg(feature = "test-util")]
     before_load: Option<BeforeLoad>,
 }
@@ -679,7 +682,7 @@ fn glob_escape(prefix: &str) -> String {
 }
 
 impl Revocations for RevocationMirror {
-    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), RevocationError> {
+    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), StoreError> {
         self.shared.store.revoke_session(sid, until, now).await?;
         self.shared
             .table
@@ -687,7 +690,7 @@ impl Revocations for RevocationMirror {
         Ok(())
     }
 
-    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, RevocationError> {
+    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, StoreError> {
         let generation = self.shared.store.revoke_user(user, until, now).await?;
         self.shared
             .table
@@ -695,7 +698,7 @@ impl Revocations for RevocationMirror {
         Ok(generation)
     }
 
-    async fn generation(&self, user: &str) -> Result<u64, RevocationError> {
+    async fn generation(&self, user: &str) -> Result<u64, StoreError> {
         // Read at login only. Redis's answer is exact even when the mirror is behind; the
         // table's is larger only when Redis lost the key, and then a session started under
         // Redis's answer would be refused by this very table.
@@ -704,7 +707,7 @@ impl Revocations for RevocationMirror {
         Ok(stored.max(known))
     }
 
-    async fn login_generation(&self, user: &str, began: Instant) -> Result<u64, RevocationError> {
+    async fn login_generation(&self, user: &str, began: Instant) -> Result<u64, StoreError> {
         // Redis decides whether a revocation ran during the request; the table's generation
         // stands in only for one Redis lost (see `generation`).
         let (current, stamp) = self
@@ -722,15 +725,15 @@ impl Revocations for RevocationMirror {
         user: &str,
         session: &SessionRecord,
         now: i64,
-    ) -> Result<(), RevocationError> {
+    ) -> Result<(), StoreError> {
         self.shared.store.record_session(user, session, now).await
     }
 
-    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, RevocationError> {
+    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
         self.shared.store.sessions(user, now).await
     }
 
-    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), RevocationError> {
+    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), StoreError> {
         self.shared.store.forget_session(user, sid).await
     }
 
@@ -740,7 +743,7 @@ impl Revocations for RevocationMirror {
         user: &str,
         generation: u64,
         now: i64,
-    ) -> Result<bool, RevocationError> {
+    ) -> Result<bool, StoreError> {
         // The trust first (acquire), then the table: every entry the trust covers is seen (see
         // the invariants). A revoked entry is refused, trusted or not.
         let trusted = self.shared.trusted();

@@ -33,7 +33,7 @@
 //! A backend may also keep each user's list of active sessions ("My sessions", see
 //! [`list`](self#my-sessions)): [`Revocations::record_session`], [`Revocations::sessions`] and
 //! [`Revocations::forget_session`]. Both backends here do; a third-party backend that does not
-//! keeps compiling (the default methods answer [`RevocationError::Unsupported`]) and the
+//! keeps compiling (the default methods answer [`StoreError::Unsupported`]) and the
 //! middleware then records nothing.
 //!
 //! A backend is a type implementing [`Revocations`] with plain `async fn`s; what only backend
@@ -61,11 +61,16 @@ mod list;
 mod memory;
 #[cfg(feature = "redis")]
 mod mirror;
+mod policy;
 #[cfg(feature = "redis")]
 mod redis;
 pub mod store;
 
 pub(crate) use self::erased::AnyRevocations;
+pub(crate) use self::policy::{
+    active_sessions, drop_revoked, end_session, revoke_session, revoke_user, sessions_of, settle,
+    unavailable,
+};
 use self::store::SessionRecord;
 pub use self::{
     list::{device_label, ActiveSession},
@@ -76,6 +81,7 @@ pub use self::{
     mirror::{RevocationMirror, RevocationMirrorBuilder},
     redis::{DurabilityRisk, RedisRevocations},
 };
+use crate::bound::StoreError;
 
 /// Where revocations are kept. Implemented by [`MemoryRevocations`] (one process) and, with the
 /// `redis` feature, `RedisRevocations` (shared by every instance of an app) and
@@ -86,19 +92,19 @@ pub use self::{
 /// implements the methods with plain `async fn`:
 ///
 /// ```
-/// use session_core::revocation::{RevocationError, Revocations};
+/// use session_core::{revocation::Revocations, StoreError};
 ///
 /// /// Never revokes anything: a sketch of the shape, not a store to use.
 /// struct Nothing;
 ///
 /// impl Revocations for Nothing {
-///     async fn revoke_session(&self, _: &str, _: i64, _: i64) -> Result<(), RevocationError> {
+///     async fn revoke_session(&self, _: &str, _: i64, _: i64) -> Result<(), StoreError> {
 ///         Ok(())
 ///     }
-///     async fn revoke_user(&self, _: &str, _: i64, _: i64) -> Result<u64, RevocationError> {
+///     async fn revoke_user(&self, _: &str, _: i64, _: i64) -> Result<u64, StoreError> {
 ///         Ok(1)
 ///     }
-///     async fn generation(&self, _: &str) -> Result<u64, RevocationError> {
+///     async fn generation(&self, _: &str) -> Result<u64, StoreError> {
 ///         Ok(0)
 ///     }
 ///     async fn is_revoked(
@@ -107,7 +113,7 @@ pub use self::{
 ///         _user: &str,
 ///         _generation: u64,
 ///         _now: i64,
-///     ) -> Result<bool, RevocationError> {
+///     ) -> Result<bool, StoreError> {
 ///         Ok(false)
 ///     }
 /// }
@@ -120,7 +126,7 @@ pub trait Revocations: Send + Sync + 'static {
         sid: &str,
         until: i64,
         now: i64,
-    ) -> impl Future<Output = Result<(), RevocationError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 
     /// Revokes every session of `user` started before this call: moves the user's generation
     /// past every generation handed out before, keeps it at least until `until` (plus
@@ -130,10 +136,10 @@ pub trait Revocations: Send + Sync + 'static {
         user: &str,
         until: i64,
         now: i64,
-    ) -> impl Future<Output = Result<u64, RevocationError>> + Send;
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// The user's current generation (0 when none is stored), carried by a session started now.
-    fn generation(&self, user: &str) -> impl Future<Output = Result<u64, RevocationError>> + Send;
+    fn generation(&self, user: &str) -> impl Future<Output = Result<u64, StoreError>> + Send;
 
     /// The generation a session of `user` started by a request that began at `began` (this
     /// process's monotonic clock) carries: the current one, or, when the generation moved after
@@ -147,7 +153,7 @@ pub trait Revocations: Send + Sync + 'static {
         &self,
         user: &str,
         began: Instant,
-    ) -> impl Future<Output = Result<u64, RevocationError>> + Send {
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         let _ = began;
         self.generation(user)
     }
@@ -160,48 +166,48 @@ pub trait Revocations: Send + Sync + 'static {
         user: &str,
         generation: u64,
         now: i64,
-    ) -> impl Future<Output = Result<bool, RevocationError>> + Send;
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
     /// Records `session` in `user`'s list of active sessions, or updates it when it is there
     /// (keeping the device and address of its first record). Called when the session's cookie
     /// is issued: at login and at every re-issue. Keeps at most
     /// [`MAX_LISTED_SESSIONS`](store::MAX_LISTED_SESSIONS) per user (the most recently issued), and nothing past the latest `expires` of the list.
     ///
-    /// The default answers [`RevocationError::Unsupported`]: the middleware then records nothing.
+    /// The default answers [`StoreError::Unsupported`]: the middleware then records nothing.
     fn record_session(
         &self,
         user: &str,
         session: &SessionRecord,
         now: i64,
-    ) -> impl Future<Output = Result<(), RevocationError>> + Send {
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         let _ = (user, session, now);
-        ready(Err(RevocationError::Unsupported))
+        ready(Err(StoreError::Unsupported))
     }
 
     /// `user`'s active sessions at `now`: every recorded session that
     /// [`SessionRecord::is_listed`] (not expired, its id not revoked, its generation not below the
     /// user's), in no particular order. Sessions found ended may be dropped from the store.
     ///
-    /// The default answers [`RevocationError::Unsupported`].
+    /// The default answers [`StoreError::Unsupported`].
     fn sessions(
         &self,
         user: &str,
         now: i64,
-    ) -> impl Future<Output = Result<Vec<SessionRecord>, RevocationError>> + Send {
+    ) -> impl Future<Output = Result<Vec<SessionRecord>, StoreError>> + Send {
         let _ = (user, now);
-        ready(Err(RevocationError::Unsupported))
+        ready(Err(StoreError::Unsupported))
     }
 
     /// Drops session `sid` from `user`'s list (it was ended; revoking it is a separate call).
     ///
-    /// The default answers [`RevocationError::Unsupported`].
+    /// The default answers [`StoreError::Unsupported`].
     fn forget_session(
         &self,
         user: &str,
         sid: &str,
-    ) -> impl Future<Output = Result<(), RevocationError>> + Send {
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         let _ = (user, sid);
-        ready(Err(RevocationError::Unsupported))
+        ready(Err(StoreError::Unsupported))
     }
 }
 
@@ -212,7 +218,7 @@ impl<S: Revocations> Revocations for Arc<S> {
         sid: &str,
         until: i64,
         now: i64,
-    ) -> impl Future<Output = Result<(), RevocationError>> + Send {
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).revoke_session(sid, until, now)
     }
 
@@ -221,11 +227,11 @@ impl<S: Revocations> Revocations for Arc<S> {
         user: &str,
         until: i64,
         now: i64,
-    ) -> impl Future<Output = Result<u64, RevocationError>> + Send {
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         (**self).revoke_user(user, until, now)
     }
 
-    fn generation(&self, user: &str) -> impl Future<Output = Result<u64, RevocationError>> + Send {
+    fn generation(&self, user: &str) -> impl Future<Output = Result<u64, StoreError>> + Send {
         (**self).generation(user)
     }
 
@@ -233,7 +239,7 @@ impl<S: Revocations> Revocations for Arc<S> {
         &self,
         user: &str,
         began: Instant,
-    ) -> impl Future<Output = Result<u64, RevocationError>> + Send {
+    ) -> impl Future<Output = Result<u64, StoreError>> + Send {
         (**self).login_generation(user, began)
     }
 
@@ -243,7 +249,7 @@ impl<S: Revocations> Revocations for Arc<S> {
         user: &str,
         generation: u64,
         now: i64,
-    ) -> impl Future<Output = Result<bool, RevocationError>> + Send {
+    ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).is_revoked(sid, user, generation, now)
     }
 
@@ -252,7 +258,7 @@ impl<S: Revocations> Revocations for Arc<S> {
         user: &str,
         session: &SessionRecord,
         now: i64,
-    ) -> impl Future<Output = Result<(), RevocationError>> + Send {
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).record_session(user, session, now)
     }
 
@@ -260,7 +266,7 @@ impl<S: Revocations> Revocations for Arc<S> {
         &self,
         user: &str,
         now: i64,
-    ) -> impl Future<Output = Result<Vec<SessionRecord>, RevocationError>> + Send {
+    ) -> impl Future<Output = Result<Vec<SessionRecord>, StoreError>> + Send {
         (**self).sessions(user, now)
     }
 
@@ -268,43 +274,51 @@ impl<S: Revocations> Revocations for Arc<S> {
         &self,
         user: &str,
         sid: &str,
-    ) -> impl Future<Output = Result<(), RevocationError>> + Send {
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).forget_session(user, sid)
     }
 }
 
-/// The revocation backend could not answer.
+/// Why a revocation call failed: the store's failure, or a call that cannot be made here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RevocationError {
-    /// The backend failed (connection refused, protocol error, ...).
-    Unavailable(String),
-    /// The backend did not answer within the configured timeout.
-    Timeout,
+    /// The revocation store could not answer, or keeps no lists of sessions
+    /// ([`StoreError::Unsupported`] from [`Revocations::sessions`]).
+    Store(StoreError),
     /// No backend is configured on this [`crate::AuthSession`].
     NotConfigured,
     /// The call needs a signed-in session, and the request has none.
     NotSignedIn,
-    /// The store keeps no lists of sessions ([`Revocations::sessions`] is not implemented).
-    Unsupported,
     /// No active session of the signed-in user has this id ([`crate::Session::end_session`]):
     /// it ended already, or it belongs to someone else.
     UnknownSession,
 }
 
+impl From<StoreError> for RevocationError {
+    fn from(e: StoreError) -> Self {
+        Self::Store(e)
+    }
+}
+
 impl fmt::Display for RevocationError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Unavailable(e) => write!(f, "revocation store unavailable: {e}"),
-            Self::Timeout => f.write_str("revocation store did not answer in time"),
+            Self::Store(e) => write!(f, "revocation {e}"),
             Self::NotConfigured => f.write_str(
                 "no revocation store configured: use AuthSession::builder(..).revocations(..)",
             ),
             Self::NotSignedIn => f.write_str("no user is signed in to this session"),
-            Self::Unsupported => f.write_str("this revocation store keeps no lists of sessions"),
             Self::UnknownSession => f.write_str("no active session of this user has this id"),
         }
     }
 }
 
-impl std::error::Error for RevocationError {}
+impl std::error::Error for RevocationError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}

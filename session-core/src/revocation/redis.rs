@@ -18,9 +18,10 @@ use redis::{
 
 use super::{
     store::{keep_until, SessionRecord},
-    RevocationError, Revocations,
+    Revocations,
 };
 use crate::{
+    bound::StoreError,
     events::TARGET,
     redis_conn::{cluster_prefix, Conn},
 };
@@ -128,7 +129,7 @@ impl std::fmt::Debug for RedisRevocations {
 
 impl RedisRevocations {
     /// Connects to `url` (`redis://host:port/db`) with the default prefix `"session-core:"`.
-    pub async fn connect(url: &str) -> Result<Self, RevocationError> {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let client = Client::open(url).map_err(unavailable)?;
         let conn = crate::redis_conn::manage(client.clone())
             .await
@@ -164,7 +165,7 @@ impl RedisRevocations {
     /// # let _ = store;
     /// # Ok(()) }
     /// ```
-    pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, RevocationError>
+    pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, StoreError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -221,7 +222,7 @@ impl RedisRevocations {
     /// `CONFIG GET` (on a cluster, from the node the command is routed to): empty when Redis
     /// keeps them. A server that refuses `CONFIG` (some managed services rename it) is an
     /// error: the risk is unknown.
-    pub async fn durability(&self) -> Result<Vec<DurabilityRisk>, RevocationError> {
+    pub async fn durability(&self) -> Result<Vec<DurabilityRisk>, StoreError> {
         durability(&mut self.conn.clone())
             .await
             .map_err(unavailable)
@@ -242,13 +243,13 @@ impl RedisRevocations {
     /// ```
     ///
     /// Settings changed later are reported by the warning event after a reconnection only.
-    pub async fn require_durable(self) -> Result<Self, RevocationError> {
+    pub async fn require_durable(self) -> Result<Self, StoreError> {
         let risks = self.durability().await?;
         if risks.is_empty() {
             return Ok(self);
         }
         let risks: Vec<String> = risks.iter().map(ToString::to_string).collect();
-        Err(RevocationError::Unavailable(format!(
+        Err(StoreError::Unavailable(format!(
             "Redis can lose revocations: {}",
             risks.join("; ")
         )))
@@ -263,7 +264,7 @@ impl RedisRevocations {
     /// What every call does with its connection's outcome: a failure marks the connection as
     /// reconnecting; the first success after that checks the (possibly new) server's settings
     /// in the background.
-    fn observe<T>(&self, result: Result<T, RedisError>) -> Result<T, RevocationError> {
+    fn observe<T>(&self, result: Result<T, RedisError>) -> Result<T, StoreError> {
         match result {
             Ok(value) => {
                 if self.reconnecting.load(Ordering::Relaxed)
@@ -302,7 +303,7 @@ impl RedisRevocations {
         &self,
         user: &str,
         began: std::time::Instant,
-    ) -> Result<(u64, u64), RevocationError> {
+    ) -> Result<(u64, u64), StoreError> {
         let mut conn = self.conn.clone();
         let read = Script::new(LOGIN_GENERATION)
             .key(self.user_key(user))
@@ -350,7 +351,7 @@ impl RedisRevocations {
 
     /// On a cluster, the address (`host:port`) of the master that owns the store's one slot
     /// now, from `CLUSTER KEYSLOT` and `CLUSTER SLOTS`.
-    pub(crate) async fn slot_owner(&self) -> Result<String, RevocationError> {
+    pub(crate) async fn slot_owner(&self) -> Result<String, StoreError> {
         let mut conn = self.conn.clone();
         let slot: i64 = redis::cmd("CLUSTER")
             .arg("KEYSLOT")
@@ -390,7 +391,7 @@ impl RedisRevocations {
                 return Ok(format!("{host}:{port}"));
             }
         }
-        Err(RevocationError::Unavailable(format!(
+        Err(StoreError::Unavailable(format!(
             "no master owns slot {slot} of the revocation store"
         )))
     }
@@ -410,8 +411,8 @@ impl RedisRevocations {
     }
 }
 
-fn unavailable(e: redis::RedisError) -> RevocationError {
-    RevocationError::Unavailable(e.to_string())
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
 }
 
 /// A server setting under which Redis can lose or evict a revocation store's keys, found by
@@ -521,7 +522,7 @@ fn ttl(until: i64, now: i64) -> u64 {
 }
 
 impl Revocations for RedisRevocations {
-    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), RevocationError> {
+    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         let written = Script::new(REVOKE_SESSION)
             .key(self.sid_key(sid))
@@ -533,7 +534,7 @@ impl Revocations for RedisRevocations {
         self.observe(written).map(drop)
     }
 
-    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, RevocationError> {
+    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
         let written = Script::new(REVOKE_USER)
             .key(self.user_key(user))
@@ -551,7 +552,7 @@ impl Revocations for RedisRevocations {
         Ok(generation)
     }
 
-    async fn generation(&self, user: &str) -> Result<u64, RevocationError> {
+    async fn generation(&self, user: &str) -> Result<u64, StoreError> {
         let mut conn = self.conn.clone();
         let generation: Option<u64> = self.observe(conn.get(self.user_key(user)).await)?;
         Ok(generation.unwrap_or(0))
@@ -561,7 +562,7 @@ impl Revocations for RedisRevocations {
         &self,
         user: &str,
         began: std::time::Instant,
-    ) -> Result<u64, RevocationError> {
+    ) -> Result<u64, StoreError> {
         let (_, stamp) = self.login_generation_parts(user, began).await?;
         Ok(stamp)
     }
@@ -572,7 +573,7 @@ impl Revocations for RedisRevocations {
         user: &str,
         generation: u64,
         _now: i64,
-    ) -> Result<bool, RevocationError> {
+    ) -> Result<bool, StoreError> {
         let mut conn = self.conn.clone();
         let keys = [self.sid_key(sid), self.user_key(user)];
         let (session, current): (Option<i64>, Option<u64>) =
@@ -585,15 +586,15 @@ impl Revocations for RedisRevocations {
         user: &str,
         session: &SessionRecord,
         now: i64,
-    ) -> Result<(), RevocationError> {
+    ) -> Result<(), StoreError> {
         self.record_listed(user, session, now).await
     }
 
-    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, RevocationError> {
+    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
         self.listed(user, now).await
     }
 
-    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), RevocationError> {
+    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), StoreError> {
         self.forget_listed(user, sid).await
     }
 }
@@ -678,7 +679,7 @@ impl RedisRevocations {
         user: &str,
         session: &SessionRecord,
         now: i64,
-    ) -> Result<(), RevocationError> {
+    ) -> Result<(), StoreError> {
         let times = Times {
             started: session.started,
             refreshed: session.refreshed,
@@ -705,7 +706,7 @@ impl RedisRevocations {
 
     /// Reads the list, asks which of its sessions are revoked (one `MGET` with the user's
     /// generation), and drops the ended ones from the hash.
-    async fn listed(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, RevocationError> {
+    async fn listed(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
         let mut conn = self.conn.clone();
         let key = self.list_key(user);
         let fields: std::collections::HashMap<String, String> =
@@ -757,7 +758,7 @@ impl RedisRevocations {
         Ok(listed)
     }
 
-    async fn forget_listed(&self, user: &str, sid: &str) -> Result<(), RevocationError> {
+    async fn forget_listed(&self, user: &str, sid: &str) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         let fields = [format!("t:{sid}"), format!("o:{sid}")];
         conn.hdel::<_, _, ()>(self.list_key(user), &fields)

@@ -3,7 +3,8 @@
 
 use std::{future::Future, pin::Pin, sync::Arc};
 
-use super::store::{Counter, CounterKey, ThrottleStoreError, Verdict};
+use super::store::{Counter, CounterKey, Verdict};
+use crate::bound::StoreError;
 
 /// Where counters are kept. Implemented by [`super::MemoryThrottleStore`] (one process,
 /// bounded) and, with the `redis` feature, `RedisThrottleStore` (shared by every instance);
@@ -13,16 +14,19 @@ use super::store::{Counter, CounterKey, ThrottleStoreError, Verdict};
 /// Times are Unix seconds from the throttle's clock; backends need no clock of their own.
 ///
 /// ```
-/// use session_core::throttle::{
-///     store::{Counter, CounterKey, ThrottleStoreError, Verdict},
-///     ThrottleStore,
+/// use session_core::{
+///     throttle::{
+///         store::{Counter, CounterKey, Verdict},
+///         ThrottleStore,
+///     },
+///     StoreError,
 /// };
 ///
 /// /// Lets every attempt through: a sketch of the shape, not a store to use.
 /// struct Open;
 ///
 /// impl ThrottleStore for Open {
-///     async fn attempt(&self, _: &[Counter], _: i64) -> Result<Verdict, ThrottleStoreError> {
+///     async fn attempt(&self, _: &[Counter], _: i64) -> Result<Verdict, StoreError> {
 ///         Ok(Verdict::Allowed)
 ///     }
 ///     async fn succeeded(
@@ -31,7 +35,7 @@ use super::store::{Counter, CounterKey, ThrottleStoreError, Verdict};
 ///         _: &[Counter],
 ///         _: i64,
 ///         _: i64,
-///     ) -> Result<(), ThrottleStoreError> {
+///     ) -> Result<(), StoreError> {
 ///         Ok(())
 ///     }
 /// }
@@ -44,7 +48,7 @@ pub trait ThrottleStore: Send + Sync + 'static {
         &self,
         counters: &[Counter],
         now: i64,
-    ) -> impl Future<Output = Result<Verdict, ThrottleStoreError>> + Send;
+    ) -> impl Future<Output = Result<Verdict, StoreError>> + Send;
 
     /// Records a success of the attempt charged at `charged_at`: the `forget` counters are
     /// removed (a success resets an account), the `refund` counters give back that attempt if
@@ -56,7 +60,7 @@ pub trait ThrottleStore: Send + Sync + 'static {
         refund: &[Counter],
         charged_at: i64,
         now: i64,
-    ) -> impl Future<Output = Result<(), ThrottleStoreError>> + Send;
+    ) -> impl Future<Output = Result<(), StoreError>> + Send;
 }
 
 /// A shared store is a store.
@@ -65,7 +69,7 @@ impl<S: ThrottleStore> ThrottleStore for Arc<S> {
         &self,
         counters: &[Counter],
         now: i64,
-    ) -> impl Future<Output = Result<Verdict, ThrottleStoreError>> + Send {
+    ) -> impl Future<Output = Result<Verdict, StoreError>> + Send {
         (**self).attempt(counters, now)
     }
 
@@ -75,14 +79,13 @@ impl<S: ThrottleStore> ThrottleStore for Arc<S> {
         refund: &[Counter],
         charged_at: i64,
         now: i64,
-    ) -> impl Future<Output = Result<(), ThrottleStoreError>> + Send {
+    ) -> impl Future<Output = Result<(), StoreError>> + Send {
         (**self).succeeded(forget, refund, charged_at, now)
     }
 }
 
 /// A store call's future, boxed once.
-pub(crate) type Call<'a, T> =
-    Pin<Box<dyn Future<Output = Result<T, ThrottleStoreError>> + Send + 'a>>;
+pub(crate) type Call<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// [`ThrottleStore`], object safe: what the throttle holds.
 pub(crate) trait AnyThrottleStore: Send + Sync {

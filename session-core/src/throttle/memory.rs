@@ -6,9 +6,10 @@ use std::{
 };
 
 use super::{
-    store::{decide, Counter, CounterKey, Entry, Limit, ThrottleStoreError, Verdict},
+    store::{decide, Counter, CounterKey, Entry, Limit, Verdict},
     ThrottleStore,
 };
+use crate::bound::StoreError;
 
 /// Counters in this process's memory: for single-instance apps and tests. Instances behind a
 /// load balancer each count on their own; share a `RedisThrottleStore` (feature `redis`)
@@ -23,7 +24,7 @@ use super::{
 ///
 /// **Eviction never lifts a running lock.** When every stored counter (but the attempt's own)
 /// is locked right now, an attempt that needs a new counter gets
-/// [`ThrottleStoreError::Unavailable`], which the throttle answers as it answers any store
+/// [`StoreError::Unavailable`], which the throttle answers as it answers any store
 /// fault: 503 (fail closed, the default) or uncounted (`fail_open(true)`). Evicting a counter
 /// whose lock ended forgets its strikes (its next lock starts at the first length again); see
 /// SECURITY.md for what eviction can give an attacker.
@@ -183,11 +184,11 @@ impl Table {
 }
 
 impl ThrottleStore for MemoryThrottleStore {
-    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, ThrottleStoreError> {
+    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, StoreError> {
         let mut table = self.table();
         let keys: Vec<CounterKey> = counters.iter().map(|c| c.key).collect();
         if !table.make_room(&keys, now) {
-            return Err(ThrottleStoreError::Unavailable(
+            return Err(StoreError::Unavailable(
                 "the memory throttle store is full of running locks".to_owned(),
             ));
         }
@@ -208,7 +209,7 @@ impl ThrottleStore for MemoryThrottleStore {
         refund: &[Counter],
         charged_at: i64,
         now: i64,
-    ) -> Result<(), ThrottleStoreError> {
+    ) -> Result<(), StoreError> {
         let mut table = self.table();
         for key in forget {
             table.remove(key);

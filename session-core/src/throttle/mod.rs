@@ -66,7 +66,7 @@ mod policy;
 mod redis;
 pub mod store;
 
-use std::{fmt, future::Future, net::IpAddr, sync::Arc, time::Duration};
+use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 
 use actix_web::{http::header::HeaderName, HttpRequest};
 
@@ -81,9 +81,10 @@ pub use self::{
 use self::{
     backend::AnyThrottleStore,
     counter::Keyring,
-    store::{Counter, CounterKey, Limit, ThrottleStoreError, Verdict},
+    store::{Counter, CounterKey, Limit, Verdict},
 };
 use crate::{
+    bound::Bound,
     clock::{secs, Clock, SystemClock},
     deny::wants_html,
     error::ConfigError,
@@ -126,8 +127,8 @@ struct Inner {
     client_address: ClientAddress,
     store: Arc<dyn AnyThrottleStore>,
     clock: Arc<dyn Clock>,
-    timeout: Duration,
-    fail_open: bool,
+    /// The store's timeout, and whether a failing store lets attempts through uncounted.
+    bound: Bound,
 }
 
 impl fmt::Debug for Throttle {
@@ -193,9 +194,11 @@ impl Throttle {
         if counters.is_empty() {
             return Ok(attempt);
         }
-        match self.bounded(inner.store.attempt(&counters, now)).await {
-            Ok(Verdict::Allowed) => Ok(attempt),
-            Ok(Verdict::Refused { retry_after }) => {
+        let decided = async { inner.store.attempt(&counters, now).await.map(Some) };
+        let what = "throttle store failed";
+        match inner.bound.call_or(decided, None, what).await {
+            Ok(Some(Verdict::Allowed)) => Ok(attempt),
+            Ok(Some(Verdict::Refused { retry_after })) => {
                 tracing::warn!(
                     scope = inner.keyring.scope(),
                     retry_after,
@@ -203,13 +206,11 @@ impl Throttle {
                 );
                 Err(ThrottleError::too_many_attempts(retry_after))
             }
-            Err(e) if inner.fail_open => {
-                tracing::warn!(error = %e, "throttle store failed; failing open");
-                Ok(Attempt {
-                    throttle: None,
-                    ..attempt
-                })
-            }
+            // Failed open (logged): let through, counted nowhere.
+            Ok(None) => Ok(Attempt {
+                throttle: None,
+                ..attempt
+            }),
             Err(e) => {
                 tracing::error!(error = %e, "throttle store failed; failing closed");
                 Err(ThrottleError::unavailable())
@@ -221,16 +222,6 @@ impl Throttle {
     /// header's ([`ClientAddress`]); `None` when neither is known.
     pub fn client_address(&self, req: &HttpRequest) -> Option<IpAddr> {
         self.inner.client_address.of(req)
-    }
-
-    /// Runs a store call under the configured timeout.
-    async fn bounded<T>(
-        &self,
-        call: impl Future<Output = Result<T, ThrottleStoreError>>,
-    ) -> Result<T, ThrottleStoreError> {
-        actix_web::rt::time::timeout(self.inner.timeout, call)
-            .await
-            .unwrap_or(Err(ThrottleStoreError::Timeout))
     }
 }
 
@@ -265,7 +256,7 @@ impl Attempt {
             .inner
             .store
             .succeeded(&forget, &refund, self.charged_at, now);
-        if let Err(e) = throttle.bounded(call).await {
+        if let Err(e) = throttle.inner.bound.call(call).await {
             tracing::warn!(error = %e, "throttle store failed to record a success");
         }
     }
@@ -474,8 +465,7 @@ impl ThrottleBuilder {
                     .store
                     .unwrap_or_else(|| Arc::new(MemoryThrottleStore::new())),
                 clock: self.clock,
-                timeout: self.timeout,
-                fail_open: self.fail_open,
+                bound: Bound::new(self.timeout, self.fail_open),
             }),
         })
     }

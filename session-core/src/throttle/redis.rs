@@ -3,10 +3,13 @@
 use redis::{aio::ConnectionManager, cluster_async::ClusterConnection, Script};
 
 use super::{
-    store::{Counter, CounterKey, ThrottleStoreError, Verdict},
+    store::{Counter, CounterKey, Verdict},
     ThrottleStore,
 };
-use crate::redis_conn::{cluster_prefix, Conn};
+use crate::{
+    bound::StoreError,
+    redis_conn::{cluster_prefix, Conn},
+};
 
 /// The default prefix on one server.
 const PREFIX: &str = "session-core:throttle:";
@@ -149,7 +152,7 @@ impl std::fmt::Debug for RedisThrottleStore {
 impl RedisThrottleStore {
     /// Connects to `url` (`redis://host:port/db`) with the default prefix
     /// `"session-core:throttle:"`.
-    pub async fn connect(url: &str) -> Result<Self, ThrottleStoreError> {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let conn = crate::redis_conn::connect(url).await.map_err(unavailable)?;
         Ok(Self::from_manager(conn))
     }
@@ -170,7 +173,7 @@ impl RedisThrottleStore {
     /// # let _ = store;
     /// # Ok(()) }
     /// ```
-    pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, ThrottleStoreError>
+    pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, StoreError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -219,12 +222,12 @@ impl RedisThrottleStore {
     }
 }
 
-fn unavailable(e: redis::RedisError) -> ThrottleStoreError {
-    ThrottleStoreError::Unavailable(e.to_string())
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
 }
 
 impl ThrottleStore for RedisThrottleStore {
-    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, ThrottleStoreError> {
+    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, StoreError> {
         let mut invocation = self.attempt.prepare_invoke();
         invocation.arg(now);
         for counter in counters {
@@ -253,7 +256,7 @@ impl ThrottleStore for RedisThrottleStore {
         refund: &[Counter],
         charged_at: i64,
         now: i64,
-    ) -> Result<(), ThrottleStoreError> {
+    ) -> Result<(), StoreError> {
         let mut invocation = self.succeeded.prepare_invoke();
         invocation.arg(now).arg(forget.len()).arg(charged_at);
         for key in forget {
