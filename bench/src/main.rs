@@ -41,7 +41,7 @@ use actix_web::{
 use examples::login_app::{store::Account, AppState};
 use session_core::{
     prelude::*,
-    revocation::{RedisRevocations, RevocationMirror, Revocations},
+    revocation::{RedisRevocations, RevocationMirror},
     AuthSessionBuilder, User, UserStore,
 };
 
@@ -254,19 +254,23 @@ fn arg(args: &[String], name: &str) -> Option<String> {
 /// The revocation store of `core-revocations` (a [`RevocationMirror`] of the Redis store: no
 /// network call per request while in sync), or with `lookup` of `core-revocations-lookup`: the
 /// Redis store itself, asked once (one `MGET`) per authenticated request.
-async fn revocations(url: &str, lookup: bool) -> std::io::Result<Arc<dyn Revocations>> {
+async fn revocations(
+    builder: AuthSessionBuilder,
+    url: &str,
+    lookup: bool,
+) -> std::io::Result<AuthSessionBuilder> {
     let store = RedisRevocations::connect(url)
         .await
         .map_err(std::io::Error::other)?;
     if lookup {
-        return Ok(Arc::new(store));
+        return Ok(builder.revocations(store));
     }
     // `start` returns once the mirror has loaded and its first heartbeat came back: from the
     // first measured request on, answers come from memory.
     let mirror = RevocationMirror::start(store)
         .await
         .map_err(std::io::Error::other)?;
-    Ok(Arc::new(mirror))
+    Ok(builder.revocations(mirror))
 }
 
 const MODES: [&str; 13] = [
@@ -310,8 +314,8 @@ async fn main() -> std::io::Result<()> {
     let core_variant = match mode.as_str() {
         "core-revocations" | "core-revocations-lookup" => {
             let lookup = mode == "core-revocations-lookup";
-            let store = revocations(&need_redis()?, lookup).await?;
-            let auth = auth(false).revocations(store).build().map_err(invalid)?;
+            let with_store = revocations(auth(false), &need_redis()?, lookup).await?;
+            let auth = with_store.build().map_err(invalid)?;
             Some(auth)
         }
         "core-session-store" => {

@@ -9,6 +9,7 @@ use actix_web::{
 
 use crate::{
     authz::{Authorization, IntoAuthorization, SharedRoles},
+    bound::Bound,
     clock::{secs, Clock, SystemClock},
     codec::Codec,
     deny::Deny,
@@ -17,7 +18,7 @@ use crate::{
     key::Key,
     live::{FingerprintKey, UserStore, UsersConfig},
     refresh::Refresh,
-    revocation::{RevocationError, Revocations},
+    revocation::{AnyRevocations, RevocationError, Revocations},
     storage::{cookie::CookieStorage, Storage},
     AuthSession,
 };
@@ -64,9 +65,9 @@ pub(crate) type ForbiddenPage = Arc<dyn Fn(&HttpRequest) -> String + Send + Sync
 
 /// The revocation backend and how to behave when it cannot answer.
 pub(crate) struct RevocationConfig {
-    pub(crate) store: Arc<dyn Revocations>,
-    pub(crate) timeout: Duration,
-    pub(crate) fail_open: bool,
+    pub(crate) store: Arc<dyn AnyRevocations>,
+    /// The revocation timeout, and whether a failing store fails open.
+    pub(crate) bound: Bound,
 }
 
 impl Configuration {
@@ -123,7 +124,7 @@ pub struct AuthSessionBuilder {
     forbidden_page: Option<ForbiddenPage>,
     security_hook: Option<Hook>,
     clock: Arc<dyn Clock>,
-    revocations: Option<Arc<dyn Revocations>>,
+    revocations: Option<Arc<dyn AnyRevocations>>,
     revocation_timeout: Duration,
     fail_open: bool,
     users: Option<UsersConfig>,
@@ -179,9 +180,9 @@ impl AuthSessionBuilder {
 
     /// A revocation store, checked on every authenticated request; `Session::logout` revokes
     /// its session id there and [`AuthSession::revoke_user`] works. Default: none (a cookie is
-    /// valid until it expires).
-    pub fn revocations(mut self, store: Arc<dyn Revocations>) -> Self {
-        self.revocations = Some(store);
+    /// valid until it expires). `Arc<S>` is a store too, so the app may keep a handle.
+    pub fn revocations(mut self, store: impl Revocations) -> Self {
+        self.revocations = Some(Arc::new(store));
         self
     }
 
@@ -539,7 +540,7 @@ impl AuthSessionBuilder {
             roles,
             codec: self.codec(),
             users: self.users.map(|users| UsersConfig {
-                timeout: self.users_timeout,
+                bound: Bound::closed(self.users_timeout),
                 cache_ttl: users_cache_ttl,
                 ..users
             }),
@@ -562,8 +563,7 @@ impl AuthSessionBuilder {
             clock: self.clock,
             revocation: self.revocations.map(|store| RevocationConfig {
                 store,
-                timeout: self.revocation_timeout,
-                fail_open: self.fail_open,
+                bound: Bound::new(self.revocation_timeout, self.fail_open),
             }),
             storage,
         }))

@@ -42,6 +42,7 @@
 
 pub mod access;
 mod authz;
+mod bound;
 mod cache;
 mod claims;
 pub mod clock;
@@ -79,6 +80,7 @@ pub mod __private;
 
 pub use crate::{
     authz::{Authorization, AuthorizationBuilder, IntoAuthorization, PermissionName},
+    bound::StoreError,
     codec::{Rejection, MAX_COOKIE_LEN},
     config::AuthSessionBuilder,
     deny::{AuthError, Deny, DenyKind},

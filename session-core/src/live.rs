@@ -29,7 +29,12 @@ use sha2::Sha256;
 use subtle::ConstantTimeEq;
 
 use crate::{
-    claims::Claims, deny::DenyKind, error::SessionError, guard::deny_for, session::RequestState,
+    bound::{Bound, StoreError},
+    claims::Claims,
+    deny::DenyKind,
+    error::SessionError,
+    guard::deny_for,
+    session::RequestState,
 };
 
 /// The app's user type, as the session layer needs to see it.
@@ -177,7 +182,7 @@ impl<U: User> AnyUser for U {
 /// The user loaded for one request.
 pub(crate) type LiveUser = Arc<dyn AnyUser>;
 
-type Loading<'a> = Pin<Box<dyn Future<Output = Result<Option<LiveUser>, String>> + Send + 'a>>;
+type Loading<'a> = Pin<Box<dyn Future<Output = Result<Option<LiveUser>, StoreError>> + Send + 'a>>;
 
 /// A [`UserStore`] with its types erased, so the middleware stays non-generic.
 pub(crate) trait AnyStore: Send + Sync {
@@ -189,7 +194,7 @@ impl<S: UserStore> AnyStore for S {
         Box::pin(async move {
             match UserStore::load(self, id).await {
                 Ok(user) => Ok(user.map(|u| Arc::new(u) as LiveUser)),
-                Err(e) => Err(e.to_string()),
+                Err(e) => Err(StoreError::Unavailable(e.to_string())),
             }
         })
     }
@@ -198,7 +203,8 @@ impl<S: UserStore> AnyStore for S {
 /// The configured store and how to use it.
 pub(crate) struct UsersConfig {
     pub(crate) store: Arc<dyn AnyStore>,
-    pub(crate) timeout: Duration,
+    /// The timeout; a failure always fails closed (503, the session kept).
+    pub(crate) bound: Bound,
     /// Seconds a worker may reuse a loaded record; 0 = load on every request.
     pub(crate) cache_ttl: i64,
 }
@@ -208,7 +214,7 @@ impl UsersConfig {
     pub(crate) fn new<S: UserStore>(store: S) -> Self {
         Self {
             store: Arc::new(store),
-            timeout: Duration::MAX,
+            bound: Bound::closed(Duration::MAX),
             cache_ttl: 0,
         }
     }
@@ -223,22 +229,6 @@ pub(crate) enum Resolved {
     Ended(&'static str),
 }
 
-/// Why the store could not answer: the request gets a 503.
-#[derive(Debug)]
-pub(crate) enum StoreFailure {
-    Failed(String),
-    TimedOut(Duration),
-}
-
-impl fmt::Display for StoreFailure {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Failed(e) => write!(f, "user store failed: {e}"),
-            Self::TimedOut(after) => write!(f, "user store did not answer within {after:?}"),
-        }
-    }
-}
-
 /// Loads the user of `claims` (from this worker's cache when allowed) and judges the session.
 pub(crate) async fn resolve(
     users: &UsersConfig,
@@ -246,16 +236,12 @@ pub(crate) async fn resolve(
     cache: &UserCache,
     claims: &Claims,
     now: i64,
-) -> Result<Resolved, StoreFailure> {
+) -> Result<Resolved, StoreError> {
     let id = claims.sub.as_deref().unwrap_or_default();
     let loaded = match cache.get(id, now, users.cache_ttl) {
         Some(user) => Some(user),
         None => {
-            let load = users.store.load(id);
-            let loaded = actix_web::rt::time::timeout(users.timeout, load)
-                .await
-                .map_err(|_| StoreFailure::TimedOut(users.timeout))?
-                .map_err(StoreFailure::Failed)?;
+            let loaded = users.bound.call(users.store.load(id)).await?;
             if let Some(user) = &loaded {
                 cache.insert(id, user, now, users.cache_ttl);
             }

@@ -11,20 +11,18 @@ use std::{
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
-    http::header,
-    Error, HttpMessage, HttpRequest, HttpResponse,
+    Error, HttpMessage, HttpResponse,
 };
 
 use crate::{
     cache::VerifiedCache,
-    claims::Claims,
     codec::Rejection,
-    config::{AuthSessionBuilder, Configuration, RevocationConfig},
+    config::{AuthSessionBuilder, Configuration},
     deny::unavailable,
     events::SecurityEvent,
     key::Key,
-    live::{self, LiveUser, Resolved, UserCache},
-    revocation::{device_label, ActiveSession, RevocationError, SessionRecord},
+    live::{self, Resolved, UserCache},
+    revocation::{self, ActiveSession, RevocationError},
     session::{Incoming, Outgoing, RequestState},
     storage::cookie::verify,
 };
@@ -91,7 +89,7 @@ impl AuthSession {
     /// its mirror) a login whose request began within about one Redis round trip after the
     /// call returned may be refused too (it cannot be told apart); sign in again.
     pub async fn revoke_user(&self, user: &str) -> Result<(), RevocationError> {
-        revoke_user(&self.config, user).await?;
+        revocation::revoke_user(&self.config, user).await?;
         self.config.emit(SecurityEvent::SignedOutEverywhere {
             user: user.to_owned(),
             kept_current: false,
@@ -103,31 +101,16 @@ impl AuthSession {
     /// current, for an administrator's view. With a user store, sessions bound to credentials
     /// the user no longer has are left out, and a user the store does not know has none.
     ///
-    /// Fails with [`RevocationError::NotConfigured`] without a revocation store,
-    /// [`RevocationError::Unsupported`] when it keeps no lists, or the store's error (a user
-    /// store's failure is [`RevocationError::Unavailable`]).
+    /// Fails with [`RevocationError::NotConfigured`] without a revocation store, or
+    /// [`RevocationError::Store`]: the revocation store's failure
+    /// ([`crate::StoreError::Unsupported`] when it keeps no lists) or the user store's.
     pub async fn sessions(&self, user: &str) -> Result<Vec<ActiveSession>, RevocationError> {
-        let live = match &self.config.users {
-            Some(users) => {
-                let load = actix_web::rt::time::timeout(users.timeout, users.store.load(user));
-                match load.await {
-                    Ok(Ok(Some(record))) => Some(record),
-                    Ok(Ok(None)) => return Ok(Vec::new()),
-                    Ok(Err(e)) => return Err(RevocationError::Unavailable(e)),
-                    Err(_) => return Err(RevocationError::Timeout),
-                }
-            }
-            None => None,
-        };
-        active_sessions(&self.config, user, live.as_ref(), None).await
+        revocation::sessions_of(&self.config, user).await
     }
 
     /// Revokes one session by its id ([`crate::AuthUser::session_id`]).
     pub async fn revoke_session(&self, sid: &str) -> Result<(), RevocationError> {
-        let revocation = self.config.revocation()?;
-        let now = self.config.clock.now();
-        let until = now.saturating_add(self.config.absolute_timeout);
-        with_timeout(revocation, revocation.store.revoke_session(sid, until, now)).await
+        revocation::revoke_session(&self.config, sid).await
     }
 
     pub(crate) fn config(&self) -> &Configuration {
@@ -138,173 +121,6 @@ impl AuthSession {
     pub(crate) fn shared_config(&self) -> Arc<Configuration> {
         Arc::clone(&self.config)
     }
-}
-
-/// Revokes every session of `user` started before the call; the user's new generation.
-pub(crate) async fn revoke_user(
-    config: &Configuration,
-    user: &str,
-) -> Result<u64, RevocationError> {
-    let revocation = config.revocation()?;
-    let now = config.clock.now();
-    let until = now.saturating_add(config.absolute_timeout);
-    with_timeout(revocation, revocation.store.revoke_user(user, until, now)).await
-}
-
-/// `user`'s listed sessions, newest sign-in first, with `current_sid` marked; with a `live`
-/// record, only those bound to its current credentials (a credential change ended the others).
-pub(crate) async fn active_sessions(
-    config: &Configuration,
-    user: &str,
-    live: Option<&LiveUser>,
-    current_sid: Option<&str>,
-) -> Result<Vec<ActiveSession>, RevocationError> {
-    let revocation = config.revocation()?;
-    let now = config.clock.now();
-    let listed = with_timeout(revocation, revocation.store.sessions(user, now)).await?;
-    let mut sessions: Vec<_> = listed
-        .into_iter()
-        .filter(|s| {
-            live.is_none_or(|live| {
-                live::fingerprint_matches(live.as_ref(), s.fp.as_deref(), &config.fingerprint_keys)
-            })
-        })
-        .map(|s| ActiveSession::new(s, current_sid))
-        .collect();
-    sessions.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| a.id.cmp(&b.id)));
-    Ok(sessions)
-}
-
-/// Stamps a session started in this request with its user's revocation generation as it stood
-/// when the request began, so a `revoke_user` (on any instance) that returned after the request
-/// began covers it, even one that ran while the handler was running. A store failure fails closed (503) or, when
-/// failing open, leaves the session at generation 0, which any past `revoke_user` covers.
-async fn stamp_generation(
-    state: &RequestState,
-    outgoing: &mut Outgoing,
-) -> Result<(), RevocationError> {
-    let (Some(revocation), Outgoing::Issue(claims)) = (&state.config.revocation, outgoing) else {
-        return Ok(());
-    };
-    let started_now = claims.auth_time == state.now && claims.gen.is_none();
-    let Some(user) = claims.sub.as_deref().filter(|_| started_now) else {
-        return Ok(());
-    };
-    let read = revocation.store.login_generation(user, state.began);
-    let read = with_timeout(revocation, read).await;
-    claims.gen = fail_open_or(
-        revocation,
-        read.map(Some),
-        None,
-        "revocation generation unread",
-    )?;
-    Ok(())
-}
-
-/// Records the signed-in session `outgoing` issues in its user's list ("My sessions"): at login
-/// and at every re-issue, so a request that writes no cookie costs the list nothing. Device and
-/// address come from this request: the `User-Agent` header, reduced to a fixed label, and the
-/// TCP peer (never a forwarded-for header, which any client can send).
-///
-/// What the response then writes, and its error. Failing closed, a session the list cannot
-/// show is never issued (invariant: every cookie issued while the store answers is listed until
-/// its `exp`): a new session is not started (503, as when its generation is unread); a changed
-/// session is not re-issued (503, the change is lost); a plain refresh or rotation re-issue is
-/// skipped and the client keeps its cookie, whose list entry still holds. A store that keeps no
-/// lists records nothing.
-async fn record_issued(
-    state: &RequestState,
-    req: &HttpRequest,
-    outgoing: Outgoing,
-) -> (Option<Outgoing>, Result<(), RevocationError>) {
-    let (Some(revocation), Outgoing::Issue(claims)) = (&state.config.revocation, &outgoing) else {
-        return (Some(outgoing), Ok(()));
-    };
-    let Some(user) = claims.sub.as_deref() else {
-        return (Some(outgoing), Ok(()));
-    };
-    let user_agent = req.headers().get(header::USER_AGENT);
-    let record = SessionRecord {
-        sid: claims.sid.clone(),
-        started: claims.auth_time,
-        refreshed: claims.iat,
-        expires: claims.exp,
-        gen: claims.gen.unwrap_or(0),
-        fp: claims.fp.clone(),
-        device: device_label(user_agent.and_then(|v| v.to_str().ok())),
-        address: req.peer_addr().map(|addr| addr.ip().to_string()),
-    };
-    let write = revocation.store.record_session(user, &record, state.now);
-    let written = match with_timeout(revocation, write).await {
-        Err(RevocationError::Unsupported) => Ok(()),
-        other => other,
-    };
-    let what = "could not record the session in its user's list";
-    let Err(e) = fail_open_or(revocation, written, (), what) else {
-        return (Some(outgoing), Ok(()));
-    };
-    let new_session = state
-        .incoming
-        .as_deref()
-        .is_none_or(|c| c.sid != claims.sid);
-    if new_session {
-        (Some(Outgoing::Remove), Err(e))
-    } else if state.handler_changed() {
-        (None, Err(e))
-    } else {
-        tracing::warn!(error = %e, "{what}; the session is not re-issued");
-        (None, Ok(()))
-    }
-}
-
-/// Runs a revocation-store call under the configured timeout.
-pub(crate) async fn with_timeout<T>(
-    revocation: &RevocationConfig,
-    call: impl Future<Output = Result<T, RevocationError>>,
-) -> Result<T, RevocationError> {
-    actix_web::rt::time::timeout(revocation.timeout, call)
-        .await
-        .unwrap_or(Err(RevocationError::Timeout))
-}
-
-/// Whether an authenticated session was revoked. A store failure is an error when failing
-/// closed; when failing open it is logged and the session counts as not revoked.
-async fn is_revoked(
-    config: &Configuration,
-    claims: &Claims,
-    now: i64,
-) -> Result<bool, RevocationError> {
-    let (Some(revocation), Some(user)) = (&config.revocation, &claims.sub) else {
-        return Ok(false);
-    };
-    let check = revocation
-        .store
-        .is_revoked(&claims.sid, user, claims.gen.unwrap_or(0), now);
-    let checked = with_timeout(revocation, check).await;
-    fail_open_or(revocation, checked, false, "revocation check failed")
-}
-
-/// A store call's result under the fail-open policy: failing open, an error is logged and
-/// `fallback` stands in for the answer; failing closed, the error stands.
-fn fail_open_or<T>(
-    revocation: &RevocationConfig,
-    result: Result<T, RevocationError>,
-    fallback: T,
-    what: &str,
-) -> Result<T, RevocationError> {
-    match result {
-        Err(e) if revocation.fail_open => {
-            tracing::warn!(error = %e, "{what}; failing open");
-            Ok(fallback)
-        }
-        other => other,
-    }
-}
-
-/// The 503 answer when the revocation store cannot answer and the app fails closed.
-fn store_unavailable(req: &HttpRequest, e: &RevocationError) -> HttpResponse {
-    tracing::error!(error = %e, "revocation store unavailable; failing closed");
-    unavailable(req, "session_store_unavailable")
 }
 
 /// The session `req` arrives with: verified, in time, not revoked, and (with a user store) its
@@ -320,16 +136,8 @@ async fn incoming_session(
         return Err(unavailable(req.request(), "session_store_unavailable"));
     };
     // Revoked sessions drop out before the choice: a planted dead cookie never hides a live one.
-    let mut i = 0;
-    while i < sessions.len() {
-        match is_revoked(config, &sessions[i].0, now).await {
-            Ok(false) => i += 1,
-            Ok(true) => {
-                config.emit(SecurityEvent::SessionRefused { reason: "revoked" });
-                sessions.swap_remove(i);
-            }
-            Err(e) => return Err(store_unavailable(req.request(), &e)),
-        }
+    if let Err(e) = revocation::drop_revoked(config, &mut sessions, now).await {
+        return Err(revocation::unavailable(req.request(), &e));
     }
     // Two different live sessions in one request: one of them was planted (cookie tossing from a
     // sibling domain or a plain-HTTP page). Neither is used, and neither is re-issued.
@@ -436,38 +244,19 @@ where
                 // handler): answer the mistake, and write no cookie.
                 return Ok(res.error_response(mistake).map_into_right_body());
             }
-            let Some(mut outgoing) = state.outgoing() else {
+            let Some(outgoing) = state.outgoing() else {
                 return Ok(res.map_into_left_body());
             };
-            if let Some((sid, until)) = state.ended_session(&outgoing) {
-                // Invariant: a session change that ends a session (logout, renew, a login over
-                // another session) says it worked only when the old session is revoked. If the
-                // store cannot revoke it, the answer is 503, nothing is written (the client
-                // keeps its cookie and may retry) and no sign-out is announced.
-                if let Err(e) = revoke_ended(&state, sid, until).await {
-                    let unavailable = store_unavailable(res.request(), &e);
-                    return Ok(res.into_response(unavailable).map_into_right_body());
-                }
-            }
-            let revoked = match stamp_generation(&state, &mut outgoing).await {
-                Err(e) => {
-                    // The new session cannot be bound to its generation: it is not issued.
-                    outgoing = Outgoing::Remove;
-                    Err(e)
-                }
-                Ok(()) => Ok(()),
-            };
-            let (outgoing, revoked) = match revoked {
-                Ok(()) => record_issued(&state, res.request(), outgoing).await,
-                Err(e) => (Some(outgoing), Err(e)),
-            };
+            // Revocation first (end, stamp, record): a change the store cannot back is not
+            // written, and a sign-out it cannot make is not announced.
+            let (outgoing, revoked) = revocation::settle(&state, res.request(), outgoing).await;
             if let Some(outgoing) = &outgoing {
                 announce(&state, outgoing);
             }
             let mut res = match revoked {
                 Ok(()) => res.map_into_left_body(),
                 Err(e) => {
-                    let unavailable = store_unavailable(res.request(), &e);
+                    let unavailable = revocation::unavailable(res.request(), &e);
                     res.into_response(unavailable).map_into_right_body()
                 }
             };
@@ -515,20 +304,4 @@ async fn deliver<B>(
         .write(state, &req, res.headers_mut(), outgoing)
         .get()
         .await
-}
-
-/// Revokes the session id a logout (or a login over another user's session) ended, so a copy
-/// of the old cookie is refused. Failing open logs and goes on.
-async fn revoke_ended(state: &RequestState, sid: &str, until: i64) -> Result<(), RevocationError> {
-    let Some(revocation) = &state.config.revocation else {
-        return Ok(());
-    };
-    let write = revocation.store.revoke_session(sid, until, state.now);
-    let written = with_timeout(revocation, write).await;
-    fail_open_or(
-        revocation,
-        written,
-        (),
-        "could not revoke the ended session",
-    )
 }

@@ -566,7 +566,7 @@ impl Session {
             current.and_then(|c| c.sub.clone())
         };
         let user = user.ok_or(RevocationError::NotSignedIn)?;
-        let generation = crate::middleware::revoke_user(&self.state.config, &user).await?;
+        let generation = crate::revocation::revoke_user(&self.state.config, &user).await?;
         self.state.config.emit(SecurityEvent::SignedOutEverywhere {
             user,
             kept_current: true,
@@ -588,7 +588,8 @@ impl Session {
     ///
     /// Fails with [`RevocationError::NotSignedIn`] on an anonymous request,
     /// [`RevocationError::NotConfigured`] without a revocation store,
-    /// [`RevocationError::Unsupported`] when the store keeps no lists, or the store's error.
+    /// or [`RevocationError::Store`]: the store's failure ([`crate::StoreError::Unsupported`]
+    /// when it keeps no lists).
     ///
     /// ```no_run
     /// use actix_web::{error::ErrorServiceUnavailable, get, HttpResponse};
@@ -604,7 +605,7 @@ impl Session {
         let me = self.state.signed_in().ok_or(RevocationError::NotSignedIn)?;
         let user = me.sub.as_deref().unwrap_or_default();
         let live = self.state.live.as_ref();
-        crate::middleware::active_sessions(&self.state.config, user, live, Some(&me.sid)).await
+        crate::revocation::active_sessions(&self.state.config, user, live, Some(&me.sid)).await
     }
 
     /// Ends one session of the signed-in user, by its id ([`ActiveSession::id`]): its cookie
@@ -614,37 +615,19 @@ impl Session {
     /// Invariant: only a session in the signed-in user's own list can be ended; any other id,
     /// another user's session among them, fails with [`RevocationError::UnknownSession`] and
     /// changes nothing. Also fails with [`RevocationError::NotSignedIn`],
-    /// [`RevocationError::NotConfigured`], [`RevocationError::Unsupported`] or the store's error
-    /// (then the session may still be valid: nothing was ended).
+    /// [`RevocationError::NotConfigured`] or [`RevocationError::Store`] (`Unsupported`
+    /// included; then the session may still be valid: nothing was ended).
     pub async fn end_session(&self, sid: &str) -> Result<(), RevocationError> {
         let me = self.state.signed_in().ok_or(RevocationError::NotSignedIn)?;
         let config = &self.state.config;
-        let revocation = config.revocation()?;
+        config.revocation()?;
         if sid == me.sid {
             self.logout();
             return Ok(());
         }
         let user = me.sub.as_deref().unwrap_or_default();
         let live = self.state.live.as_ref();
-        let listed = crate::middleware::active_sessions(config, user, live, None).await?;
-        let ended = listed
-            .iter()
-            .find(|s| s.id == sid)
-            .ok_or(RevocationError::UnknownSession)?;
-        // The last moment a cookie of it could be valid: its sign-in plus the absolute timeout.
-        let until = ended.started.saturating_add(config.absolute_timeout);
-        let now = config.clock.now();
-        let revoke = revocation.store.revoke_session(sid, until, now);
-        crate::middleware::with_timeout(revocation, revoke).await?;
-        // The list leaves revoked sessions out anyway; forgetting it is only tidying up.
-        let forget = revocation.store.forget_session(user, sid);
-        if let Err(e) = crate::middleware::with_timeout(revocation, forget).await {
-            tracing::debug!(error = %e, "ended session left in its user's list until listed");
-        }
-        config.emit(SecurityEvent::SessionEnded {
-            user: user.to_owned(),
-        });
-        Ok(())
+        crate::revocation::end_session(config, user, live, sid).await
     }
 
     /// Reports a security event the app observed (a failed sign-in, ...) to `tracing` and the

@@ -9,7 +9,8 @@
 //! - [`free_port`] and [`http::request`] are for real servers on 127.0.0.1;
 //! - [`redis_server::RedisServer`] and [`redis_cluster::RedisCluster`] start a real Redis and a
 //!   real 3-master Redis Cluster on 127.0.0.1;
-//! - [`props`] holds the strategies and mutations of the property tests.
+//! - [`props`] holds the strategies and mutations of the property tests;
+//! - [`stores`] makes the revocation and throttle stores of a behaviour matrix one type each.
 
 use std::sync::Arc;
 
@@ -22,6 +23,7 @@ pub mod modes;
 pub mod props;
 pub mod redis_cluster;
 pub mod redis_server;
+pub mod stores;
 
 pub use client::{Client, Reply};
 pub use harness::{call, get, login, post, serve, session_value, test_app, TestApp};

@@ -11,8 +11,8 @@ use std::{
 use actix_web::{cookie::Cookie, http::StatusCode};
 use session_core::{
     clock::ManualClock,
-    revocation::{RedisRevocations, RevocationError, RevocationMirror, Revocations},
-    AuthSession,
+    revocation::{RedisRevocations, RevocationMirror, Revocations},
+    AuthSession, StoreError,
 };
 use tests::{
     builder, call, clock, get, login, post, redis_server::RedisServer, routes, test_app, TestApp,
@@ -37,7 +37,7 @@ async fn mirror(redis: &RedisServer, prefix: &str, clock: &Arc<ManualClock>) -> 
         .expect("the mirror syncs")
 }
 
-async fn app(store: Arc<dyn Revocations>, clock: &Arc<ManualClock>) -> TestApp {
+async fn app(store: impl Revocations, clock: &Arc<ManualClock>) -> TestApp {
     let auth: AuthSession = builder(clock).revocations(store).build().unwrap();
     test_app(auth, routes).await
 }
@@ -375,7 +375,7 @@ async fn entries_leave_the_mirror_at_their_deadline() {
     other.revoke_user("alice", now + 10, now).await.unwrap();
     eventually("pushed", BOUND, async || m.len() == 101).await;
     // Past the deadline and the skew allowance, every shard is purged within 16 heartbeats.
-    c.set(now + 10 + session_core::revocation::MAX_SKEW_SECS);
+    c.set(now + 10 + session_core::revocation::store::MAX_SKEW_SECS);
     eventually("purged", Duration::from_secs(5), async || m.is_empty()).await;
 }
 
@@ -388,7 +388,7 @@ async fn a_mirror_needs_a_store_made_from_a_url() {
         .await
         .unwrap_err();
     assert!(
-        matches!(&err, RevocationError::Unavailable(m) if m.contains("RedisRevocations::connect")),
+        matches!(&err, StoreError::Unavailable(m) if m.contains("RedisRevocations::connect")),
         "{err}"
     );
 }

@@ -2,7 +2,7 @@
 //! cookie, and with `session_store` over actix-session's cookie store and over its Redis store (a
 //! real `redis-server`).
 
-use std::{sync::Arc, time::Duration};
+use std::time::Duration;
 
 use actix_web::{
     http::{header, StatusCode},
@@ -11,9 +11,8 @@ use actix_web::{
 };
 use serde_json::{json, Value};
 use session_core::{
-    authorize, login_required, require_role,
-    revocation::{MemoryRevocations, Revocations},
-    skip_if_authenticated, AuthUser, Login, Refresh, Require, Rule, Session, SessionError,
+    authorize, login_required, require_role, revocation::MemoryRevocations, skip_if_authenticated,
+    AuthUser, Login, Refresh, Require, Rule, Session, SessionError,
 };
 use tests::{
     builder, clock, get,
@@ -290,12 +289,9 @@ async fn redis_store_logout_purges_a_captured_copy() {
 /// configured, which refuses the ended session id.
 #[actix_web::test]
 async fn cookie_store_logout_leaves_a_captured_copy_valid_unless_revocations_are_on() {
-    let cases: [(Option<Arc<dyn Revocations>>, StatusCode); 2] = [
+    let cases: [(Option<MemoryRevocations>, StatusCode); 2] = [
         (None, StatusCode::OK),
-        (
-            Some(Arc::new(MemoryRevocations::new())),
-            StatusCode::UNAUTHORIZED,
-        ),
+        (Some(MemoryRevocations::new()), StatusCode::UNAUTHORIZED),
     ];
     for (revocations, after_logout) in cases {
         let on = revocations.is_some();

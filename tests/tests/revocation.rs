@@ -11,14 +11,14 @@ use std::{
 use actix_web::{http::StatusCode, test::read_body_json, web, App, HttpResponse, HttpServer};
 use session_core::{
     revocation::{
-        BoxFuture, MemoryRevocations, RedisRevocations, RevocationError, RevocationMirror,
-        Revocations,
+        MemoryRevocations, RedisRevocations, RevocationError, RevocationMirror, Revocations,
     },
-    AuthSession,
+    AuthSession, StoreError,
 };
 use tests::{
     builder, call, clock, free_port, get, http::request, login, post, redis_cluster::RedisCluster,
-    redis_server::RedisServer, routes, session_cookie, test_app, TestApp, COOKIE,
+    redis_server::RedisServer, routes, session_cookie, stores::AnyRevocations, test_app, TestApp,
+    COOKIE,
 };
 
 /// `POST /revoke-user?id=..` → `AuthSession::revoke_user`.
@@ -48,7 +48,7 @@ async fn revocation_app(auth: AuthSession) -> TestApp {
 async fn stores(
     redis: &RedisServer,
     cluster: &RedisCluster,
-) -> Vec<(&'static str, Arc<dyn Revocations>)> {
+) -> Vec<(&'static str, AnyRevocations)> {
     let store = RedisRevocations::connect(&redis.url())
         .await
         .expect("redis is up");
@@ -77,17 +77,14 @@ async fn stores(
     .await
     .expect("the mirror syncs on the cluster");
     vec![
-        ("memory", Arc::new(MemoryRevocations::new())),
-        (
-            "redis",
-            Arc::new(store.prefix(format!("t{}:", free_port()))),
-        ),
-        ("mirror", Arc::new(mirror)),
+        ("memory", MemoryRevocations::new().into()),
+        ("redis", store.prefix(format!("t{}:", free_port())).into()),
+        ("mirror", mirror.into()),
         (
             "cluster",
-            Arc::new(on_cluster.prefix(format!("t{}:", free_port()))),
+            on_cluster.prefix(format!("t{}:", free_port())).into(),
         ),
-        ("cluster-mirror", Arc::new(cluster_mirror)),
+        ("cluster-mirror", cluster_mirror.into()),
     ]
 }
 
@@ -241,7 +238,7 @@ async fn redis_keys_use_the_prefix_and_expire_by_themselves() {
         Some(":1")
     );
     // Both keys outlive the sessions they revoke by the clock-skew allowance, and no more.
-    let skew = session_core::revocation::MAX_SKEW_SECS;
+    let skew = session_core::revocation::store::MAX_SKEW_SECS;
     for key in ["myapp:user:alice".to_owned(), format!("myapp:sid:{sid}")] {
         let ttl = redis.command(&format!("TTL {key}")).unwrap();
         let ttl: i64 = ttl.trim_start_matches(':').parse().unwrap();
@@ -257,22 +254,24 @@ async fn redis_keys_use_the_prefix_and_expire_by_themselves() {
     );
 }
 
+/// Polls a memory store's call once: it is ready at once, and succeeds.
+fn poll_ready(f: impl std::future::Future<Output = Result<(), StoreError>>) {
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    let mut f = std::pin::pin!(f);
+    assert!(matches!(
+        f.as_mut().poll(&mut cx),
+        std::task::Poll::Ready(Ok(()))
+    ));
+}
+
 #[test]
 fn memory_store_growth_is_bounded() {
     let store = MemoryRevocations::new();
-    let poll = |f: BoxFuture<'_, Result<(), RevocationError>>| {
-        let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-        let mut f = f;
-        assert!(matches!(
-            f.as_mut().poll(&mut cx),
-            std::task::Poll::Ready(Ok(()))
-        ));
-    };
     for i in 0..100 {
-        poll(store.revoke_session(&format!("s{i}"), 200, 100));
+        poll_ready(store.revoke_session(&format!("s{i}"), 200, 100));
     }
     assert_eq!(store.len(), 100);
-    poll(store.revoke_session("late", 400, 300));
+    poll_ready(store.revoke_session("late", 400, 300));
     assert_eq!(store.len(), 1, "entries past their deadline are dropped");
 }
 
@@ -282,42 +281,26 @@ struct Broken {
 }
 
 impl Revocations for Broken {
-    fn revoke_session<'a>(
-        &'a self,
-        _: &'a str,
-        _: i64,
-        _: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        self.fail()
+    async fn revoke_session(&self, _: &str, _: i64, _: i64) -> Result<(), StoreError> {
+        self.fail().await
     }
-    fn revoke_user<'a>(
-        &'a self,
-        _: &'a str,
-        _: i64,
-        _: i64,
-    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        self.fail()
+    async fn revoke_user(&self, _: &str, _: i64, _: i64) -> Result<u64, StoreError> {
+        self.fail().await
     }
-    fn generation<'a>(&'a self, _: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        self.fail()
+    async fn generation(&self, _: &str) -> Result<u64, StoreError> {
+        self.fail().await
     }
-    fn is_revoked<'a>(
-        &'a self,
-        _: &'a str,
-        _: &'a str,
-        _: u64,
-        _: i64,
-    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
-        self.fail()
+    async fn is_revoked(&self, _: &str, _: &str, _: u64, _: i64) -> Result<bool, StoreError> {
+        self.fail().await
     }
 }
 
 impl Broken {
-    fn fail<T: Send + 'static>(&self) -> BoxFuture<'static, Result<T, RevocationError>> {
+    async fn fail<T>(&self) -> Result<T, StoreError> {
         if self.hang {
-            Box::pin(pending())
+            pending().await
         } else {
-            Box::pin(async { Err(RevocationError::Unavailable("connection refused".into())) })
+            Err(StoreError::Unavailable("connection refused".into()))
         }
     }
 }
@@ -409,8 +392,7 @@ async fn a_logout_redis_cannot_record_is_a_503_that_keeps_the_cookie() {
     .start()
     .await
     .unwrap();
-    let stores: [(&str, Arc<dyn Revocations>); 2] =
-        [("redis", Arc::new(writer)), ("mirror", Arc::new(mirror))];
+    let stores: [(&str, AnyRevocations); 2] = [("redis", writer.into()), ("mirror", mirror.into())];
     for (name, store) in stores {
         let c = clock();
         let events = Arc::new(Mutex::new(Vec::new()));
@@ -709,7 +691,7 @@ async fn connect_cluster_refuses_a_dead_address_and_a_plain_redis() {
         let started = Instant::now();
         let result = RedisRevocations::connect_cluster([url]).await;
         assert!(
-            matches!(result, Err(RevocationError::Unavailable(_))),
+            matches!(result, Err(StoreError::Unavailable(_))),
             "{name}: {result:?}"
         );
         assert!(
@@ -772,6 +754,7 @@ async fn cluster_master_down_fails_closed_then_recovers_without_restart() {
 async fn revoke_user_holds_across_instances_with_skewed_clocks() {
     let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
     for (name, store) in stores(&redis, &cluster).await {
+        let store = Arc::new(store);
         let fast = clock();
         let slow = Arc::new(session_core::clock::ManualClock::new(tests::T0 - 5));
         let a = revocation_app(builder(&fast).revocations(store.clone()).build().unwrap()).await;

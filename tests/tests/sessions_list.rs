@@ -18,16 +18,18 @@ use serde_json::Value;
 use session_core::{
     clock::{Clock as _, ManualClock},
     revocation::{
-        BoxFuture, MemoryRevocations, RedisRevocations, RevocationError, RevocationMirror,
-        Revocations, SessionRecord, MAX_LISTED_SESSIONS,
+        store::{SessionRecord, MAX_LISTED_SESSIONS},
+        MemoryRevocations, RedisRevocations, RevocationError, RevocationMirror, Revocations,
     },
-    AuthSession, Login, Session,
+    AuthSession, Login, Session, StoreError,
 };
 use tests::{
     builder, clock, free_port,
     live::{Account, Directory},
     redis_server::RedisServer,
-    routes, test_app, Client, TestApp, T0,
+    routes,
+    stores::AnyRevocations,
+    test_app, Client, TestApp, T0,
 };
 
 const FIREFOX: &str = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
@@ -41,7 +43,7 @@ fn refused(e: &RevocationError) -> HttpResponse {
         RevocationError::NotSignedIn => StatusCode::UNAUTHORIZED,
         RevocationError::UnknownSession => StatusCode::NOT_FOUND,
         RevocationError::NotConfigured => StatusCode::INTERNAL_SERVER_ERROR,
-        RevocationError::Unsupported => StatusCode::NOT_IMPLEMENTED,
+        RevocationError::Store(StoreError::Unsupported) => StatusCode::NOT_IMPLEMENTED,
         _ => StatusCode::SERVICE_UNAVAILABLE,
     };
     HttpResponse::build(status).body(e.to_string())
@@ -110,7 +112,7 @@ async fn app(auth: AuthSession) -> TestApp {
 
 /// The stores every behaviour runs against: memory, a real Redis and a mirror of it (a fresh
 /// prefix each).
-async fn stores(redis: &RedisServer) -> Vec<(&'static str, Arc<dyn Revocations>)> {
+async fn stores(redis: &RedisServer) -> Vec<(&'static str, AnyRevocations)> {
     let store = RedisRevocations::connect(&redis.url())
         .await
         .expect("redis is up");
@@ -125,12 +127,9 @@ async fn stores(redis: &RedisServer) -> Vec<(&'static str, Arc<dyn Revocations>)
     .await
     .expect("the mirror syncs");
     vec![
-        ("memory", Arc::new(MemoryRevocations::new())),
-        (
-            "redis",
-            Arc::new(store.prefix(format!("t{}:", free_port()))),
-        ),
-        ("mirror", Arc::new(mirror)),
+        ("memory", MemoryRevocations::new().into()),
+        ("redis", store.prefix(format!("t{}:", free_port())).into()),
+        ("mirror", mirror.into()),
     ]
 }
 
@@ -453,8 +452,8 @@ async fn a_refresh_moves_last_refreshed_and_keeps_where_the_session_signed_in() 
 
 /// A store around another that counts the list calls and can be made to fail them.
 struct Spy {
-    inner: Arc<dyn Revocations>,
-    /// Whether it keeps lists at all (else the trait's defaults answer).
+    inner: MemoryRevocations,
+    /// Whether it keeps lists at all (else it answers as the trait's defaults do).
     lists: bool,
     fail_records: AtomicBool,
     records: AtomicUsize,
@@ -465,7 +464,7 @@ struct Spy {
 impl Spy {
     fn new(lists: bool) -> Arc<Self> {
         Arc::new(Self {
-            inner: Arc::new(MemoryRevocations::new()),
+            inner: MemoryRevocations::new(),
             lists,
             fail_records: AtomicBool::new(false),
             records: AtomicUsize::new(0),
@@ -482,74 +481,52 @@ impl Spy {
             self.forgets.load(Ordering::SeqCst),
         )
     }
-
-    fn unsupported<'a, T: Send + 'a>() -> BoxFuture<'a, Result<T, RevocationError>> {
-        Box::pin(async { Err(RevocationError::Unsupported) })
-    }
 }
 
 impl Revocations for Spy {
-    fn revoke_session<'a>(
-        &'a self,
-        sid: &'a str,
-        until: i64,
-        now: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        self.inner.revoke_session(sid, until, now)
+    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), StoreError> {
+        self.inner.revoke_session(sid, until, now).await
     }
-    fn revoke_user<'a>(
-        &'a self,
-        user: &'a str,
-        until: i64,
-        now: i64,
-    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        self.inner.revoke_user(user, until, now)
+    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, StoreError> {
+        self.inner.revoke_user(user, until, now).await
     }
-    fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        self.inner.generation(user)
+    async fn generation(&self, user: &str) -> Result<u64, StoreError> {
+        self.inner.generation(user).await
     }
-    fn is_revoked<'a>(
-        &'a self,
-        sid: &'a str,
-        user: &'a str,
+    async fn is_revoked(
+        &self,
+        sid: &str,
+        user: &str,
         generation: u64,
         now: i64,
-    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
-        self.inner.is_revoked(sid, user, generation, now)
+    ) -> Result<bool, StoreError> {
+        self.inner.is_revoked(sid, user, generation, now).await
     }
-    fn record_session<'a>(
-        &'a self,
-        user: &'a str,
-        session: &'a SessionRecord,
+    async fn record_session(
+        &self,
+        user: &str,
+        session: &SessionRecord,
         now: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+    ) -> Result<(), StoreError> {
         self.records.fetch_add(1, Ordering::SeqCst);
         if !self.lists {
-            return Self::unsupported();
+            return Err(StoreError::Unsupported);
         }
         if self.fail_records.load(Ordering::SeqCst) {
-            return Box::pin(async { Err(RevocationError::Unavailable("down".into())) });
+            return Err(StoreError::Unavailable("down".into()));
         }
-        self.inner.record_session(user, session, now)
+        self.inner.record_session(user, session, now).await
     }
-    fn sessions<'a>(
-        &'a self,
-        user: &'a str,
-        now: i64,
-    ) -> BoxFuture<'a, Result<Vec<SessionRecord>, RevocationError>> {
+    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
         self.listings.fetch_add(1, Ordering::SeqCst);
         if !self.lists {
-            return Self::unsupported();
+            return Err(StoreError::Unsupported);
         }
-        self.inner.sessions(user, now)
+        self.inner.sessions(user, now).await
     }
-    fn forget_session<'a>(
-        &'a self,
-        user: &'a str,
-        sid: &'a str,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
+    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), StoreError> {
         self.forgets.fetch_add(1, Ordering::SeqCst);
-        self.inner.forget_session(user, sid)
+        self.inner.forget_session(user, sid).await
     }
 }
 

@@ -17,17 +17,20 @@ use actix_web::{
 use session_core::{
     clock::ManualClock,
     throttle::{
-        BoxFuture, Counter, CounterKey, MemoryThrottleStore, RedisThrottleStore, Throttle,
-        ThrottleBuilder, ThrottleError, ThrottleErrorKind, ThrottleStore, ThrottleStoreError,
-        Verdict, DEFAULT_CAPACITY,
+        store::{Counter, CounterKey, Verdict},
+        MemoryThrottleStore, RedisThrottleStore, Throttle, ThrottleBuilder, ThrottleError,
+        ThrottleErrorKind, ThrottleStore,
     },
+    StoreError,
 };
-use tests::{clock, key, redis_cluster::RedisCluster, redis_server::RedisServer};
+use tests::{
+    clock, key, redis_cluster::RedisCluster, redis_server::RedisServer, stores::AnyThrottleStore,
+};
 
 const MINUTE: Duration = Duration::from_secs(60);
 
 /// 3 failures per account and 10 per address per minute; locks of 10 s doubling to 60 s.
-fn builder(c: &Arc<ManualClock>, store: Arc<dyn ThrottleStore>) -> ThrottleBuilder {
+fn builder(c: &Arc<ManualClock>, store: impl ThrottleStore) -> ThrottleBuilder {
     Throttle::builder(&key(7))
         .per_account(3, MINUTE)
         .per_address(10, MINUTE)
@@ -36,7 +39,7 @@ fn builder(c: &Arc<ManualClock>, store: Arc<dyn ThrottleStore>) -> ThrottleBuild
         .clock(c.clone())
 }
 
-fn throttle(c: &Arc<ManualClock>, store: Arc<dyn ThrottleStore>) -> Throttle {
+fn throttle(c: &Arc<ManualClock>, store: impl ThrottleStore) -> Throttle {
     builder(c, store).build().expect("test settings are valid")
 }
 
@@ -45,7 +48,7 @@ fn throttle(c: &Arc<ManualClock>, store: Arc<dyn ThrottleStore>) -> Throttle {
 async fn stores(
     redis: &RedisServer,
     cluster: &RedisCluster,
-) -> Vec<(&'static str, Arc<dyn ThrottleStore>)> {
+) -> Vec<(&'static str, AnyThrottleStore)> {
     let store = RedisThrottleStore::connect(&redis.url())
         .await
         .expect("redis is up");
@@ -53,14 +56,16 @@ async fn stores(
         .await
         .expect("the redis cluster is up");
     vec![
-        ("memory", Arc::new(MemoryThrottleStore::new())),
+        ("memory", MemoryThrottleStore::new().into()),
         (
             "redis",
-            Arc::new(store.prefix(format!("t{}:", tests::free_port()))),
+            store.prefix(format!("t{}:", tests::free_port())).into(),
         ),
         (
             "cluster",
-            Arc::new(on_cluster.prefix(format!("t{}:", tests::free_port()))),
+            on_cluster
+                .prefix(format!("t{}:", tests::free_port()))
+                .into(),
         ),
     ]
 }
@@ -407,8 +412,7 @@ async fn redis_holds_keyed_hashes_that_expire_by_themselves() {
 #[actix_web::test]
 async fn redis_stopped_fails_closed_or_open_then_recovers_without_restart() {
     let mut redis = RedisServer::start();
-    let store: Arc<dyn ThrottleStore> =
-        Arc::new(RedisThrottleStore::connect(&redis.url()).await.unwrap());
+    let store = Arc::new(RedisThrottleStore::connect(&redis.url()).await.unwrap());
     let c = clock();
     let closed = throttle(&c, store.clone());
     let open = builder(&c, store).fail_open(true).build().unwrap();
@@ -537,7 +541,7 @@ async fn connect_cluster_refuses_a_dead_address_and_a_plain_redis() {
         let started = Instant::now();
         let result = RedisThrottleStore::connect_cluster([url]).await;
         assert!(
-            matches!(result, Err(ThrottleStoreError::Unavailable(_))),
+            matches!(result, Err(StoreError::Unavailable(_))),
             "{name}: {result:?}"
         );
         assert!(
@@ -567,9 +571,13 @@ async fn a_flood_of_distinct_names_stays_within_the_memory_cap_and_keeps_locks()
             .await
             .unwrap()
             .failed();
-        assert!(store.len() <= DEFAULT_CAPACITY, "{i}: {}", store.len());
+        assert!(
+            store.len() <= MemoryThrottleStore::DEFAULT_CAPACITY,
+            "{i}: {}",
+            store.len()
+        );
     }
-    assert_eq!(store.len(), DEFAULT_CAPACITY);
+    assert_eq!(store.len(), MemoryThrottleStore::DEFAULT_CAPACITY);
     assert_eq!(
         fail(&t, "victim", AWAY).await,
         Err(10),
@@ -663,35 +671,31 @@ impl Broken {
 }
 
 impl Broken {
-    fn fail<T: Send + 'static>(&self) -> BoxFuture<'static, Result<T, ThrottleStoreError>> {
+    async fn fail<T>(&self) -> Result<T, StoreError> {
         if self.hang {
-            Box::pin(pending())
+            pending().await
         } else {
-            Box::pin(async { Err(ThrottleStoreError::Unavailable("connection refused".into())) })
+            Err(StoreError::Unavailable("connection refused".into()))
         }
     }
 }
 
 impl ThrottleStore for Broken {
-    fn attempt<'a>(
-        &'a self,
-        counters: &'a [Counter],
-        now: i64,
-    ) -> BoxFuture<'a, Result<Verdict, ThrottleStoreError>> {
+    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, StoreError> {
         match &self.attempts {
-            Some(store) => store.attempt(counters, now),
-            None => self.fail(),
+            Some(store) => store.attempt(counters, now).await,
+            None => self.fail().await,
         }
     }
 
-    fn succeeded<'a>(
-        &'a self,
-        _: &'a [CounterKey],
-        _: &'a [Counter],
+    async fn succeeded(
+        &self,
+        _: &[CounterKey],
+        _: &[Counter],
         _: i64,
         _: i64,
-    ) -> BoxFuture<'a, Result<(), ThrottleStoreError>> {
-        self.fail()
+    ) -> Result<(), StoreError> {
+        self.fail().await
     }
 }
 

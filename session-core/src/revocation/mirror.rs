@@ -32,11 +32,10 @@
 //! - an entry is applied (under the table's lock) before the heartbeat that covers it is
 //!   recorded (with release ordering), so a request that sees the trust sees the entry;
 //! - entries leave the mirror only when their deadline has passed on the mirror's clock, the
-//!   same deadline (with [`super::MAX_SKEW_SECS`]) after which Redis expires the key.
+//!   same deadline (with [`super::store::MAX_SKEW_SECS`]) after which Redis expires the key.
 
 use std::{
     collections::HashMap,
-    future::ready,
     sync::{
         atomic::{AtomicU64, AtomicUsize, Ordering},
         Arc, RwLock, RwLockReadGuard, RwLockWriteGuard, Weak,
@@ -52,8 +51,14 @@ use redis::{
 };
 use sha2::{Digest, Sha256};
 
-use super::{BoxFuture, RedisRevocations, RevocationError, Revocations, SessionRecord};
-use crate::clock::{Clock, SystemClock};
+use super::{
+    store::{keep_until, SessionRecord},
+    RedisRevocations, Revocations,
+};
+use crate::{
+    bound::StoreError,
+    clock::{Clock, SystemClock},
+};
 
 /// The sessions table is split so that a purge or a burst of writes never holds every lookup.
 const SHARDS: usize = 16;
@@ -69,12 +74,12 @@ const MIN_BOUND: Duration = Duration::from_millis(100);
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use std::{sync::Arc, time::Duration};
+/// use std::time::Duration;
 /// use session_core::{revocation::{RedisRevocations, RevocationMirror}, AuthSession, Key};
 /// let store = RedisRevocations::connect("redis://127.0.0.1:6379").await?.prefix("myapp:");
 /// let mirror = RevocationMirror::builder(store).bound(Duration::from_secs(1)).start().await?;
 /// let auth = AuthSession::builder(Key::from_env("SESSION_SECRET")?)
-///     .revocations(Arc::new(mirror))
+///     .revocations(mirror)
 ///     .build()?;
 /// # Ok(()) }
 /// ```
@@ -110,11 +115,12 @@ pub struct RevocationMirrorBuilder {
 }
 
 #[cfg(feature = "test-util")]
-type BeforeLoad = Box<dyn FnOnce() -> BoxFuture<'static, ()> + Send>;
+type BeforeLoad =
+    Box<dyn FnOnce() -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send>> + Send>;
 
 impl RevocationMirror {
     /// A mirror of `store` with the default bound (one second); see [`Self::builder`].
-    pub async fn start(store: RedisRevocations) -> Result<Self, RevocationError> {
+    pub async fn start(store: RedisRevocations) -> Result<Self, StoreError> {
         Self::builder(store).start().await
     }
 
@@ -184,19 +190,19 @@ impl RevocationMirrorBuilder {
     /// Runs `hook` after the mirror has subscribed and before it loads the set: for tests that
     /// revoke during the load.
     #[cfg(feature = "test-util")]
-    pub fn before_load(
-        mut self,
-        hook: impl FnOnce() -> BoxFuture<'static, ()> + Send + 'static,
-    ) -> Self {
-        self.before_load = Some(Box::new(hook));
+    pub fn before_load<F>(mut self, hook: impl FnOnce() -> F + Send + 'static) -> Self
+    where
+        F: std::future::Future<Output = ()> + Send + 'static,
+    {
+        self.before_load = Some(Box::new(move || Box::pin(hook())));
         self
     }
 
     /// Subscribes, loads the set and starts following it; returns once the mirror is in sync,
     /// or with the error that kept it from getting there within the start timeout.
-    pub async fn start(self) -> Result<RevocationMirror, RevocationError> {
+    pub async fn start(self) -> Result<RevocationMirror, StoreError> {
         let Some(client) = self.store.client().cloned() else {
-            return Err(RevocationError::Unavailable(
+            return Err(StoreError::Unavailable(
                 "a RevocationMirror needs a store made with RedisRevocations::connect or \
                  connect_cluster"
                     .into(),
@@ -232,10 +238,10 @@ impl RevocationMirrorBuilder {
         match tokio::time::timeout(self.start_timeout, first_rx).await {
             Ok(Ok(Ok(()))) => Ok(RevocationMirror { shared }),
             Ok(Ok(Err(e))) => Err(e),
-            Ok(Err(_)) => Err(RevocationError::Unavailable(
+            Ok(Err(_)) => Err(StoreError::Unavailable(
                 "the mirror's task ended before its first load".into(),
             )),
-            Err(_) => Err(RevocationError::Timeout),
+            Err(_) => Err(StoreError::Timeout),
         }
     }
 }
@@ -429,10 +435,10 @@ impl Table {
 }
 
 /// Why a subscription ended.
-type Lost = RevocationError;
+type Lost = StoreError;
 
 fn lost(what: &str, e: impl std::fmt::Display) -> Lost {
-    RevocationError::Unavailable(format!("revocation mirror: {what}: {e}"))
+    StoreError::Unavailable(format!("revocation mirror: {what}: {e}"))
 }
 
 /// `call` within `bound`; a timeout or an error is the loss of `what`.
@@ -497,7 +503,7 @@ impl Source {
 struct Follower {
     shared: Weak<Shared>,
     source: Source,
-    first: Option<tokio::sync::oneshot::Sender<Result<(), RevocationError>>>,
+    first: Option<tokio::sync::oneshot::Sender<Result<(), StoreError>>>,
     #[cfg(feature = "test-util")]
     before_load: Option<BeforeLoad>,
 }
@@ -676,106 +682,79 @@ fn glob_escape(prefix: &str) -> String {
 }
 
 impl Revocations for RevocationMirror {
-    fn revoke_session<'a>(
-        &'a self,
-        sid: &'a str,
-        until: i64,
-        now: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        Box::pin(async move {
-            self.shared.store.revoke_session(sid, until, now).await?;
-            self.shared
-                .table
-                .add_session(sid, super::keep_until(until).max(now));
-            Ok(())
-        })
+    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), StoreError> {
+        self.shared.store.revoke_session(sid, until, now).await?;
+        self.shared
+            .table
+            .add_session(sid, keep_until(until).max(now));
+        Ok(())
     }
 
-    fn revoke_user<'a>(
-        &'a self,
-        user: &'a str,
-        until: i64,
-        now: i64,
-    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        Box::pin(async move {
-            let generation = self.shared.store.revoke_user(user, until, now).await?;
-            self.shared
-                .table
-                .add_user(user, generation, super::keep_until(until).max(now));
-            Ok(generation)
-        })
+    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, StoreError> {
+        let generation = self.shared.store.revoke_user(user, until, now).await?;
+        self.shared
+            .table
+            .add_user(user, generation, keep_until(until).max(now));
+        Ok(generation)
     }
 
-    fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
+    async fn generation(&self, user: &str) -> Result<u64, StoreError> {
         // Read at login only. Redis's answer is exact even when the mirror is behind; the
         // table's is larger only when Redis lost the key, and then a session started under
         // Redis's answer would be refused by this very table.
-        Box::pin(async move {
-            let stored = self.shared.store.generation(user).await?;
-            let known = self.shared.table.generation(user, self.shared.clock.now());
-            Ok(stored.max(known))
-        })
+        let stored = self.shared.store.generation(user).await?;
+        let known = self.shared.table.generation(user, self.shared.clock.now());
+        Ok(stored.max(known))
     }
 
-    fn login_generation<'a>(
-        &'a self,
-        user: &'a str,
-        began: Instant,
-    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
+    async fn login_generation(&self, user: &str, began: Instant) -> Result<u64, StoreError> {
         // Redis decides whether a revocation ran during the request; the table's generation
         // stands in only for one Redis lost (see `generation`).
-        Box::pin(async move {
-            let (current, stamp) = self
-                .shared
-                .store
-                .login_generation_parts(user, began)
-                .await?;
-            let known = self.shared.table.generation(user, self.shared.clock.now());
-            Ok(if known > current { known } else { stamp })
-        })
+        let (current, stamp) = self
+            .shared
+            .store
+            .login_generation_parts(user, began)
+            .await?;
+        let known = self.shared.table.generation(user, self.shared.clock.now());
+        Ok(if known > current { known } else { stamp })
     }
 
     // The sessions lists live in Redis only: written at login and refresh, read on demand.
-    fn record_session<'a>(
-        &'a self,
-        user: &'a str,
-        session: &'a SessionRecord,
+    async fn record_session(
+        &self,
+        user: &str,
+        session: &SessionRecord,
         now: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        self.shared.store.record_session(user, session, now)
+    ) -> Result<(), StoreError> {
+        self.shared.store.record_session(user, session, now).await
     }
 
-    fn sessions<'a>(
-        &'a self,
-        user: &'a str,
-        now: i64,
-    ) -> BoxFuture<'a, Result<Vec<SessionRecord>, RevocationError>> {
-        self.shared.store.sessions(user, now)
+    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
+        self.shared.store.sessions(user, now).await
     }
 
-    fn forget_session<'a>(
-        &'a self,
-        user: &'a str,
-        sid: &'a str,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        self.shared.store.forget_session(user, sid)
+    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), StoreError> {
+        self.shared.store.forget_session(user, sid).await
     }
 
-    fn is_revoked<'a>(
-        &'a self,
-        sid: &'a str,
-        user: &'a str,
+    async fn is_revoked(
+        &self,
+        sid: &str,
+        user: &str,
         generation: u64,
         now: i64,
-    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
+    ) -> Result<bool, StoreError> {
         // The trust first (acquire), then the table: every entry the trust covers is seen (see
         // the invariants). A revoked entry is refused, trusted or not.
         let trusted = self.shared.trusted();
         let known = self.shared.table.is_revoked(sid, user, generation, now);
         if known || trusted {
-            Box::pin(ready(Ok(known)))
+            Ok(known)
         } else {
-            self.shared.store.is_revoked(sid, user, generation, now)
+            self.shared
+                .store
+                .is_revoked(sid, user, generation, now)
+                .await
         }
     }
 }

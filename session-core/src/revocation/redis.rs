@@ -16,8 +16,12 @@ use redis::{
     AsyncCommands, Client, RedisError, Script,
 };
 
-use super::{keep_until, BoxFuture, RevocationError, Revocations, SessionRecord};
+use super::{
+    store::{keep_until, SessionRecord},
+    Revocations,
+};
 use crate::{
+    bound::StoreError,
     events::TARGET,
     redis_conn::{cluster_prefix, Conn},
 };
@@ -78,11 +82,10 @@ return {redis.call('GET', KEYS[1]) or '0', string.format('%d', micros)}
 ///
 /// ```no_run
 /// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
-/// use std::sync::Arc;
 /// use session_core::{revocation::RedisRevocations, AuthSession, Key};
 /// let store = RedisRevocations::connect("redis://127.0.0.1:6379").await?.prefix("myapp:");
 /// let auth = AuthSession::builder(Key::from_env("SESSION_SECRET")?)
-///     .revocations(Arc::new(store))
+///     .revocations(store)
 ///     .build()?;
 /// # Ok(()) }
 /// ```
@@ -126,7 +129,7 @@ impl std::fmt::Debug for RedisRevocations {
 
 impl RedisRevocations {
     /// Connects to `url` (`redis://host:port/db`) with the default prefix `"session-core:"`.
-    pub async fn connect(url: &str) -> Result<Self, RevocationError> {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let client = Client::open(url).map_err(unavailable)?;
         let conn = crate::redis_conn::manage(client.clone())
             .await
@@ -162,7 +165,7 @@ impl RedisRevocations {
     /// # let _ = store;
     /// # Ok(()) }
     /// ```
-    pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, RevocationError>
+    pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, StoreError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -219,7 +222,7 @@ impl RedisRevocations {
     /// `CONFIG GET` (on a cluster, from the node the command is routed to): empty when Redis
     /// keeps them. A server that refuses `CONFIG` (some managed services rename it) is an
     /// error: the risk is unknown.
-    pub async fn durability(&self) -> Result<Vec<DurabilityRisk>, RevocationError> {
+    pub async fn durability(&self) -> Result<Vec<DurabilityRisk>, StoreError> {
         durability(&mut self.conn.clone())
             .await
             .map_err(unavailable)
@@ -240,13 +243,13 @@ impl RedisRevocations {
     /// ```
     ///
     /// Settings changed later are reported by the warning event after a reconnection only.
-    pub async fn require_durable(self) -> Result<Self, RevocationError> {
+    pub async fn require_durable(self) -> Result<Self, StoreError> {
         let risks = self.durability().await?;
         if risks.is_empty() {
             return Ok(self);
         }
         let risks: Vec<String> = risks.iter().map(ToString::to_string).collect();
-        Err(RevocationError::Unavailable(format!(
+        Err(StoreError::Unavailable(format!(
             "Redis can lose revocations: {}",
             risks.join("; ")
         )))
@@ -261,7 +264,7 @@ impl RedisRevocations {
     /// What every call does with its connection's outcome: a failure marks the connection as
     /// reconnecting; the first success after that checks the (possibly new) server's settings
     /// in the background.
-    fn observe<T>(&self, result: Result<T, RedisError>) -> Result<T, RevocationError> {
+    fn observe<T>(&self, result: Result<T, RedisError>) -> Result<T, StoreError> {
         match result {
             Ok(value) => {
                 if self.reconnecting.load(Ordering::Relaxed)
@@ -300,7 +303,7 @@ impl RedisRevocations {
         &self,
         user: &str,
         began: std::time::Instant,
-    ) -> Result<(u64, u64), RevocationError> {
+    ) -> Result<(u64, u64), StoreError> {
         let mut conn = self.conn.clone();
         let read = Script::new(LOGIN_GENERATION)
             .key(self.user_key(user))
@@ -348,7 +351,7 @@ impl RedisRevocations {
 
     /// On a cluster, the address (`host:port`) of the master that owns the store's one slot
     /// now, from `CLUSTER KEYSLOT` and `CLUSTER SLOTS`.
-    pub(crate) async fn slot_owner(&self) -> Result<String, RevocationError> {
+    pub(crate) async fn slot_owner(&self) -> Result<String, StoreError> {
         let mut conn = self.conn.clone();
         let slot: i64 = redis::cmd("CLUSTER")
             .arg("KEYSLOT")
@@ -388,7 +391,7 @@ impl RedisRevocations {
                 return Ok(format!("{host}:{port}"));
             }
         }
-        Err(RevocationError::Unavailable(format!(
+        Err(StoreError::Unavailable(format!(
             "no master owns slot {slot} of the revocation store"
         )))
     }
@@ -408,8 +411,8 @@ impl RedisRevocations {
     }
 }
 
-fn unavailable(e: redis::RedisError) -> RevocationError {
-    RevocationError::Unavailable(e.to_string())
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
 }
 
 /// A server setting under which Redis can lose or evict a revocation store's keys, found by
@@ -519,108 +522,80 @@ fn ttl(until: i64, now: i64) -> u64 {
 }
 
 impl Revocations for RedisRevocations {
-    fn revoke_session<'a>(
-        &'a self,
-        sid: &'a str,
-        until: i64,
-        now: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let written = Script::new(REVOKE_SESSION)
-                .key(self.sid_key(sid))
-                .arg(ttl(until, now))
-                .arg(self.channel())
-                .arg(sid)
-                .invoke_async::<i64>(&mut conn)
-                .await;
-            self.observe(written).map(drop)
-        })
+    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), StoreError> {
+        let mut conn = self.conn.clone();
+        let written = Script::new(REVOKE_SESSION)
+            .key(self.sid_key(sid))
+            .arg(ttl(until, now))
+            .arg(self.channel())
+            .arg(sid)
+            .invoke_async::<i64>(&mut conn)
+            .await;
+        self.observe(written).map(drop)
     }
 
-    fn revoke_user<'a>(
-        &'a self,
-        user: &'a str,
-        until: i64,
-        now: i64,
-    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let written = Script::new(REVOKE_USER)
-                .key(self.user_key(user))
-                .arg(ttl(until, now))
-                .arg(self.channel())
-                .arg(user)
-                .invoke_async(&mut conn)
-                .await;
-            let generation = self.observe(written)?;
-            let mut revoked_here = self.revoked_here.lock().unwrap_or_else(|e| e.into_inner());
-            if revoked_here.len() >= REVOKED_HERE_MAX {
-                revoked_here.clear();
-            }
-            revoked_here.insert(user.to_owned(), (generation, Instant::now()));
-            Ok(generation)
-        })
+    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let written = Script::new(REVOKE_USER)
+            .key(self.user_key(user))
+            .arg(ttl(until, now))
+            .arg(self.channel())
+            .arg(user)
+            .invoke_async(&mut conn)
+            .await;
+        let generation = self.observe(written)?;
+        let mut revoked_here = self.revoked_here.lock().unwrap_or_else(|e| e.into_inner());
+        if revoked_here.len() >= REVOKED_HERE_MAX {
+            revoked_here.clear();
+        }
+        revoked_here.insert(user.to_owned(), (generation, Instant::now()));
+        Ok(generation)
     }
 
-    fn generation<'a>(&'a self, user: &'a str) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let generation: Option<u64> = self.observe(conn.get(self.user_key(user)).await)?;
-            Ok(generation.unwrap_or(0))
-        })
+    async fn generation(&self, user: &str) -> Result<u64, StoreError> {
+        let mut conn = self.conn.clone();
+        let generation: Option<u64> = self.observe(conn.get(self.user_key(user)).await)?;
+        Ok(generation.unwrap_or(0))
     }
 
-    fn login_generation<'a>(
-        &'a self,
-        user: &'a str,
+    async fn login_generation(
+        &self,
+        user: &str,
         began: std::time::Instant,
-    ) -> BoxFuture<'a, Result<u64, RevocationError>> {
-        Box::pin(async move {
-            let (_, stamp) = self.login_generation_parts(user, began).await?;
-            Ok(stamp)
-        })
+    ) -> Result<u64, StoreError> {
+        let (_, stamp) = self.login_generation_parts(user, began).await?;
+        Ok(stamp)
     }
 
-    fn is_revoked<'a>(
-        &'a self,
-        sid: &'a str,
-        user: &'a str,
+    async fn is_revoked(
+        &self,
+        sid: &str,
+        user: &str,
         generation: u64,
         _now: i64,
-    ) -> BoxFuture<'a, Result<bool, RevocationError>> {
-        Box::pin(async move {
-            let mut conn = self.conn.clone();
-            let keys = [self.sid_key(sid), self.user_key(user)];
-            let (session, current): (Option<i64>, Option<u64>) =
-                self.observe(conn.mget(&keys).await)?;
-            Ok(session.is_some() || current.is_some_and(|current| generation < current))
-        })
+    ) -> Result<bool, StoreError> {
+        let mut conn = self.conn.clone();
+        let keys = [self.sid_key(sid), self.user_key(user)];
+        let (session, current): (Option<i64>, Option<u64>) =
+            self.observe(conn.mget(&keys).await)?;
+        Ok(session.is_some() || current.is_some_and(|current| generation < current))
     }
 
-    fn record_session<'a>(
-        &'a self,
-        user: &'a str,
-        session: &'a SessionRecord,
+    async fn record_session(
+        &self,
+        user: &str,
+        session: &SessionRecord,
         now: i64,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        Box::pin(self.record_listed(user, session, now))
+    ) -> Result<(), StoreError> {
+        self.record_listed(user, session, now).await
     }
 
-    fn sessions<'a>(
-        &'a self,
-        user: &'a str,
-        now: i64,
-    ) -> BoxFuture<'a, Result<Vec<SessionRecord>, RevocationError>> {
-        Box::pin(self.listed(user, now))
+    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
+        self.listed(user, now).await
     }
 
-    fn forget_session<'a>(
-        &'a self,
-        user: &'a str,
-        sid: &'a str,
-    ) -> BoxFuture<'a, Result<(), RevocationError>> {
-        Box::pin(self.forget_listed(user, sid))
+    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), StoreError> {
+        self.forget_listed(user, sid).await
     }
 }
 
@@ -704,7 +679,7 @@ impl RedisRevocations {
         user: &str,
         session: &SessionRecord,
         now: i64,
-    ) -> Result<(), RevocationError> {
+    ) -> Result<(), StoreError> {
         let times = Times {
             started: session.started,
             refreshed: session.refreshed,
@@ -723,7 +698,7 @@ impl RedisRevocations {
             .arg(serde_json::to_string(&times).expect("plain fields serialize"))
             .arg(serde_json::to_string(&origin).expect("plain fields serialize"))
             .arg(now)
-            .arg(super::MAX_LISTED_SESSIONS)
+            .arg(super::store::MAX_LISTED_SESSIONS)
             .invoke_async(&mut conn)
             .await
             .map_err(unavailable)
@@ -731,7 +706,7 @@ impl RedisRevocations {
 
     /// Reads the list, asks which of its sessions are revoked (one `MGET` with the user's
     /// generation), and drops the ended ones from the hash.
-    async fn listed(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, RevocationError> {
+    async fn listed(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
         let mut conn = self.conn.clone();
         let key = self.list_key(user);
         let fields: std::collections::HashMap<String, String> =
@@ -783,7 +758,7 @@ impl RedisRevocations {
         Ok(listed)
     }
 
-    async fn forget_listed(&self, user: &str, sid: &str) -> Result<(), RevocationError> {
+    async fn forget_listed(&self, user: &str, sid: &str) -> Result<(), StoreError> {
         let mut conn = self.conn.clone();
         let fields = [format!("t:{sid}"), format!("o:{sid}")];
         conn.hdel::<_, _, ()>(self.list_key(user), &fields)

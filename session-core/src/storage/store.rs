@@ -31,6 +31,7 @@ use percent_encoding::percent_decode_str;
 
 use super::{cookie_for, in_time, put_cookie, session_cookies, Read, Step, Storage, StoreDown};
 use crate::{
+    bound::{Bound, StoreError},
     cache::VerifiedCache,
     claims::Claims,
     codec::store_key::StoreKeyMacs,
@@ -75,13 +76,14 @@ async fn bounded<T, E: fmt::Display>(
     req: &HttpRequest,
     call: impl Future<Output = Result<T, E>>,
 ) -> Result<T, Error> {
-    let failure = match actix_web::rt::time::timeout(STORE_TIMEOUT, call).await {
-        Ok(Ok(value)) => return Ok(value),
-        Ok(Err(e)) => e.to_string(),
-        Err(_) => format!("no answer within {STORE_TIMEOUT:?}"),
+    let call = async {
+        call.await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))
     };
-    tracing::error!(error = %failure, "session store unavailable");
-    Err(InternalError::from_response(failure, unavailable(req, "session_store_unavailable")).into())
+    Bound::closed(STORE_TIMEOUT).call(call).await.map_err(|e| {
+        tracing::error!(error = %e, "session store unavailable");
+        InternalError::from_response(e, unavailable(req, "session_store_unavailable")).into()
+    })
 }
 
 /// What a write of a continuing session found in the store.

@@ -2,25 +2,21 @@
 
 use std::{
     collections::{BTreeSet, HashMap},
-    future::ready,
     sync::{Mutex, MutexGuard},
 };
 
 use super::{
-    counter::{Counter, CounterKey},
-    policy::{decide, Entry, Limit, Verdict},
-    store::{BoxFuture, ThrottleStore, ThrottleStoreError},
+    store::{decide, Counter, CounterKey, Entry, Limit, Verdict},
+    ThrottleStore,
 };
-
-/// How many counters a [`MemoryThrottleStore::new`] keeps at most.
-pub const DEFAULT_CAPACITY: usize = 10_000;
+use crate::bound::StoreError;
 
 /// Counters in this process's memory: for single-instance apps and tests. Instances behind a
 /// load balancer each count on their own; share a `RedisThrottleStore` (feature `redis`)
 /// instead.
 ///
-/// **Bounded**: at most `capacity` counters ([`DEFAULT_CAPACITY`] by default), whatever a flood
-/// of names or addresses brings. A counter is a 16-byte key and a 32-byte entry in a hash table
+/// **Bounded**: at most `capacity` counters ([`Self::DEFAULT_CAPACITY`] by default), whatever a
+/// flood of names or addresses brings. A counter is a 16-byte key and a 32-byte entry in a hash table
 /// plus a 32-byte slot in a B-tree; with the table's and the tree's slack that is at most about
 /// 200 bytes on 64-bit platforms, so about 2 MB at the default capacity. When full, a new
 /// counter takes the place of, in this order: an expired one; the one closest to expiry among
@@ -28,7 +24,7 @@ pub const DEFAULT_CAPACITY: usize = 10_000;
 ///
 /// **Eviction never lifts a running lock.** When every stored counter (but the attempt's own)
 /// is locked right now, an attempt that needs a new counter gets
-/// [`ThrottleStoreError::Unavailable`], which the throttle answers as it answers any store
+/// [`StoreError::Unavailable`], which the throttle answers as it answers any store
 /// fault: 503 (fail closed, the default) or uncounted (`fail_open(true)`). Evicting a counter
 /// whose lock ended forgets its strikes (its next lock starts at the first length again); see
 /// SECURITY.md for what eviction can give an attacker.
@@ -75,9 +71,12 @@ impl Default for MemoryThrottleStore {
 }
 
 impl MemoryThrottleStore {
-    /// An empty store of [`DEFAULT_CAPACITY`] counters.
+    /// How many counters a [`MemoryThrottleStore::new`] keeps at most.
+    pub const DEFAULT_CAPACITY: usize = 10_000;
+
+    /// An empty store of [`Self::DEFAULT_CAPACITY`] counters.
     pub fn new() -> Self {
-        Self::with_capacity(DEFAULT_CAPACITY)
+        Self::with_capacity(Self::DEFAULT_CAPACITY)
     }
 
     /// An empty store of at most `capacity` counters (at least 2: one attempt may write two).
@@ -185,17 +184,13 @@ impl Table {
 }
 
 impl ThrottleStore for MemoryThrottleStore {
-    fn attempt<'a>(
-        &'a self,
-        counters: &'a [Counter],
-        now: i64,
-    ) -> BoxFuture<'a, Result<Verdict, ThrottleStoreError>> {
+    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, StoreError> {
         let mut table = self.table();
         let keys: Vec<CounterKey> = counters.iter().map(|c| c.key).collect();
         if !table.make_room(&keys, now) {
-            return Box::pin(ready(Err(ThrottleStoreError::Unavailable(
+            return Err(StoreError::Unavailable(
                 "the memory throttle store is full of running locks".to_owned(),
-            ))));
+            ));
         }
         let mut work: Vec<(Limit, Entry)> = counters
             .iter()
@@ -205,16 +200,16 @@ impl ThrottleStore for MemoryThrottleStore {
         for (key, (_, entry)) in keys.iter().zip(work) {
             table.put(*key, entry, now);
         }
-        Box::pin(ready(Ok(verdict)))
+        Ok(verdict)
     }
 
-    fn succeeded<'a>(
-        &'a self,
-        forget: &'a [CounterKey],
-        refund: &'a [Counter],
+    async fn succeeded(
+        &self,
+        forget: &[CounterKey],
+        refund: &[Counter],
         charged_at: i64,
         now: i64,
-    ) -> BoxFuture<'a, Result<(), ThrottleStoreError>> {
+    ) -> Result<(), StoreError> {
         let mut table = self.table();
         for key in forget {
             table.remove(key);
@@ -226,6 +221,6 @@ impl ThrottleStore for MemoryThrottleStore {
                 table.put(counter.key, entry, now);
             }
         }
-        Box::pin(ready(Ok(())))
+        Ok(())
     }
 }

@@ -32,7 +32,7 @@
 //! #     .unwrap();
 //! ```
 //!
-//! What is counted (the exact rules: [`decide`]):
+//! What is counted (the exact rules: [`store::decide`]):
 //! - every attempt let through is charged to its account's and its address's counters *before*
 //!   the password is checked, so however many attempts arrive at once, at most `max_failures`
 //!   per window reach the password check; a success forgets the account's counter and refunds
@@ -54,33 +54,37 @@
 //! all four: failures, not requests, should count; a successful sign-in should clear them; a
 //! guesser should wait longer and longer; instances behind a load balancer should share the
 //! count. So this is a failure counter per fixed window with a growing lock, decided by pure
-//! functions ([`decide`]) that the memory store runs in Rust and the Redis store in Lua.
+//! functions ([`store::decide`]) that the memory store runs in Rust and the Redis store in Lua.
 
 mod address;
 mod answer;
+mod backend;
 mod counter;
 mod memory;
 mod policy;
 #[cfg(feature = "redis")]
 mod redis;
-mod store;
+pub mod store;
 
-use std::{fmt, future::Future, net::IpAddr, sync::Arc, time::Duration};
+use std::{fmt, net::IpAddr, sync::Arc, time::Duration};
 
 use actix_web::{http::header::HeaderName, HttpRequest};
 
-use self::counter::Keyring;
 #[cfg(feature = "redis")]
 pub use self::redis::RedisThrottleStore;
 pub use self::{
     address::ClientAddress,
     answer::{wait_text, ThrottleError, ThrottleErrorKind},
-    counter::{normalize_account, Counter, CounterKey},
-    memory::{MemoryThrottleStore, DEFAULT_CAPACITY},
-    policy::{decide, Entry, Limit, Verdict},
-    store::{BoxFuture, ThrottleStore, ThrottleStoreError},
+    backend::ThrottleStore,
+    memory::MemoryThrottleStore,
+};
+use self::{
+    backend::AnyThrottleStore,
+    counter::Keyring,
+    store::{Counter, CounterKey, Limit, Verdict},
 };
 use crate::{
+    bound::Bound,
     clock::{secs, Clock, SystemClock},
     deny::wants_html,
     error::ConfigError,
@@ -121,10 +125,10 @@ struct Inner {
     account: Option<Limit>,
     address: Option<Limit>,
     client_address: ClientAddress,
-    store: Arc<dyn ThrottleStore>,
+    store: Arc<dyn AnyThrottleStore>,
     clock: Arc<dyn Clock>,
-    timeout: Duration,
-    fail_open: bool,
+    /// The store's timeout, and whether a failing store lets attempts through uncounted.
+    bound: Bound,
 }
 
 impl fmt::Debug for Throttle {
@@ -190,9 +194,11 @@ impl Throttle {
         if counters.is_empty() {
             return Ok(attempt);
         }
-        match self.bounded(inner.store.attempt(&counters, now)).await {
-            Ok(Verdict::Allowed) => Ok(attempt),
-            Ok(Verdict::Refused { retry_after }) => {
+        let decided = async { inner.store.attempt(&counters, now).await.map(Some) };
+        let what = "throttle store failed";
+        match inner.bound.call_or(decided, None, what).await {
+            Ok(Some(Verdict::Allowed)) => Ok(attempt),
+            Ok(Some(Verdict::Refused { retry_after })) => {
                 tracing::warn!(
                     scope = inner.keyring.scope(),
                     retry_after,
@@ -200,13 +206,11 @@ impl Throttle {
                 );
                 Err(ThrottleError::too_many_attempts(retry_after))
             }
-            Err(e) if inner.fail_open => {
-                tracing::warn!(error = %e, "throttle store failed; failing open");
-                Ok(Attempt {
-                    throttle: None,
-                    ..attempt
-                })
-            }
+            // Failed open (logged): let through, counted nowhere.
+            Ok(None) => Ok(Attempt {
+                throttle: None,
+                ..attempt
+            }),
             Err(e) => {
                 tracing::error!(error = %e, "throttle store failed; failing closed");
                 Err(ThrottleError::unavailable())
@@ -218,16 +222,6 @@ impl Throttle {
     /// header's ([`ClientAddress`]); `None` when neither is known.
     pub fn client_address(&self, req: &HttpRequest) -> Option<IpAddr> {
         self.inner.client_address.of(req)
-    }
-
-    /// Runs a store call under the configured timeout.
-    async fn bounded<T>(
-        &self,
-        call: impl Future<Output = Result<T, ThrottleStoreError>>,
-    ) -> Result<T, ThrottleStoreError> {
-        actix_web::rt::time::timeout(self.inner.timeout, call)
-            .await
-            .unwrap_or(Err(ThrottleStoreError::Timeout))
     }
 }
 
@@ -262,7 +256,7 @@ impl Attempt {
             .inner
             .store
             .succeeded(&forget, &refund, self.charged_at, now);
-        if let Err(e) = throttle.bounded(call).await {
+        if let Err(e) = throttle.inner.bound.call(call).await {
             tracing::warn!(error = %e, "throttle store failed to record a success");
         }
     }
@@ -280,7 +274,7 @@ pub struct ThrottleBuilder {
     address: Option<(u32, Duration)>,
     lockout: (Duration, Duration),
     client_address: Result<ClientAddress, ConfigError>,
-    store: Option<Arc<dyn ThrottleStore>>,
+    store: Option<Arc<dyn AnyThrottleStore>>,
     clock: Arc<dyn Clock>,
     timeout: Duration,
     fail_open: bool,
@@ -372,10 +366,11 @@ impl ThrottleBuilder {
         self
     }
 
-    /// Where counters are kept. Default: a [`MemoryThrottleStore`] of [`DEFAULT_CAPACITY`]
-    /// counters, private to this throttle.
-    pub fn store(mut self, store: Arc<dyn ThrottleStore>) -> Self {
-        self.store = Some(store);
+    /// Where counters are kept (`Arc<S>` is a store too, so throttles may share one). Default:
+    /// a [`MemoryThrottleStore`] of [`MemoryThrottleStore::DEFAULT_CAPACITY`] counters, private
+    /// to this throttle.
+    pub fn store(mut self, store: impl ThrottleStore) -> Self {
+        self.store = Some(Arc::new(store));
         self
     }
 
@@ -470,8 +465,7 @@ impl ThrottleBuilder {
                     .store
                     .unwrap_or_else(|| Arc::new(MemoryThrottleStore::new())),
                 clock: self.clock,
-                timeout: self.timeout,
-                fail_open: self.fail_open,
+                bound: Bound::new(self.timeout, self.fail_open),
             }),
         })
     }

@@ -3,11 +3,13 @@
 use redis::{aio::ConnectionManager, cluster_async::ClusterConnection, Script};
 
 use super::{
-    counter::{Counter, CounterKey},
-    policy::Verdict,
-    store::{BoxFuture, ThrottleStore, ThrottleStoreError},
+    store::{Counter, CounterKey, Verdict},
+    ThrottleStore,
 };
-use crate::redis_conn::{cluster_prefix, Conn};
+use crate::{
+    bound::StoreError,
+    redis_conn::{cluster_prefix, Conn},
+};
 
 /// The default prefix on one server.
 const PREFIX: &str = "session-core:throttle:";
@@ -150,7 +152,7 @@ impl std::fmt::Debug for RedisThrottleStore {
 impl RedisThrottleStore {
     /// Connects to `url` (`redis://host:port/db`) with the default prefix
     /// `"session-core:throttle:"`.
-    pub async fn connect(url: &str) -> Result<Self, ThrottleStoreError> {
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
         let conn = crate::redis_conn::connect(url).await.map_err(unavailable)?;
         Ok(Self::from_manager(conn))
     }
@@ -171,7 +173,7 @@ impl RedisThrottleStore {
     /// # let _ = store;
     /// # Ok(()) }
     /// ```
-    pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, ThrottleStoreError>
+    pub async fn connect_cluster<I, S>(urls: I) -> Result<Self, StoreError>
     where
         I: IntoIterator<Item = S>,
         S: AsRef<str>,
@@ -220,63 +222,55 @@ impl RedisThrottleStore {
     }
 }
 
-fn unavailable(e: redis::RedisError) -> ThrottleStoreError {
-    ThrottleStoreError::Unavailable(e.to_string())
+fn unavailable(e: redis::RedisError) -> StoreError {
+    StoreError::Unavailable(e.to_string())
 }
 
 impl ThrottleStore for RedisThrottleStore {
-    fn attempt<'a>(
-        &'a self,
-        counters: &'a [Counter],
-        now: i64,
-    ) -> BoxFuture<'a, Result<Verdict, ThrottleStoreError>> {
-        Box::pin(async move {
-            let mut invocation = self.attempt.prepare_invoke();
-            invocation.arg(now);
-            for counter in counters {
-                let limit = &counter.limit;
-                invocation
-                    .key(self.key(&counter.key))
-                    .arg(limit.max_failures())
-                    .arg(limit.window_secs())
-                    .arg(limit.first_lock_secs())
-                    .arg(limit.max_lock_secs());
-            }
-            let mut conn = self.conn.clone();
-            let retry_after: u64 = invocation
-                .invoke_async(&mut conn)
-                .await
-                .map_err(unavailable)?;
-            Ok(match retry_after {
-                0 => Verdict::Allowed,
-                retry_after => Verdict::Refused { retry_after },
-            })
+    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, StoreError> {
+        let mut invocation = self.attempt.prepare_invoke();
+        invocation.arg(now);
+        for counter in counters {
+            let limit = &counter.limit;
+            invocation
+                .key(self.key(&counter.key))
+                .arg(limit.max_failures())
+                .arg(limit.window_secs())
+                .arg(limit.first_lock_secs())
+                .arg(limit.max_lock_secs());
+        }
+        let mut conn = self.conn.clone();
+        let retry_after: u64 = invocation
+            .invoke_async(&mut conn)
+            .await
+            .map_err(unavailable)?;
+        Ok(match retry_after {
+            0 => Verdict::Allowed,
+            retry_after => Verdict::Refused { retry_after },
         })
     }
 
-    fn succeeded<'a>(
-        &'a self,
-        forget: &'a [CounterKey],
-        refund: &'a [Counter],
+    async fn succeeded(
+        &self,
+        forget: &[CounterKey],
+        refund: &[Counter],
         charged_at: i64,
         now: i64,
-    ) -> BoxFuture<'a, Result<(), ThrottleStoreError>> {
-        Box::pin(async move {
-            let mut invocation = self.succeeded.prepare_invoke();
-            invocation.arg(now).arg(forget.len()).arg(charged_at);
-            for key in forget {
-                invocation.key(self.key(key));
-            }
-            for counter in refund {
-                invocation
-                    .key(self.key(&counter.key))
-                    .arg(counter.limit.window_secs());
-            }
-            let mut conn = self.conn.clone();
+    ) -> Result<(), StoreError> {
+        let mut invocation = self.succeeded.prepare_invoke();
+        invocation.arg(now).arg(forget.len()).arg(charged_at);
+        for key in forget {
+            invocation.key(self.key(key));
+        }
+        for counter in refund {
             invocation
-                .invoke_async::<()>(&mut conn)
-                .await
-                .map_err(unavailable)
-        })
+                .key(self.key(&counter.key))
+                .arg(counter.limit.window_secs());
+        }
+        let mut conn = self.conn.clone();
+        invocation
+            .invoke_async::<()>(&mut conn)
+            .await
+            .map_err(unavailable)
     }
 }

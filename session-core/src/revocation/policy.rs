@@ -1,0 +1,275 @@
+//! Revocation policy: what the middleware, [`crate::Session`] and [`crate::AuthSession`] ask of
+//! the configured store, and what a store that cannot answer means for the request. The middleware
+//! only orders the steps: [`drop_revoked`] on the way in, [`settle`] on the way out.
+//!
+//! Every store call is bounded by the configured timeout ([`crate::bound::Bound`]); failing
+//! closed (the default), a failure answers 503 ([`unavailable`]); failing open, it is logged and
+//! the request goes on as stated beside each step.
+
+use actix_web::{http::header, HttpRequest, HttpResponse};
+
+use super::{device_label, store::SessionRecord, ActiveSession, RevocationError};
+use crate::{
+    bound::StoreError,
+    claims::Claims,
+    config::Configuration,
+    deny,
+    events::SecurityEvent,
+    live::{self, LiveUser},
+    session::{Outgoing, RequestState},
+};
+
+/// Revokes one session by its id, until the latest moment a cookie of it could be valid.
+pub(crate) async fn revoke_session(
+    config: &Configuration,
+    sid: &str,
+) -> Result<(), RevocationError> {
+    let revocation = config.revocation()?;
+    let now = config.clock.now();
+    let until = now.saturating_add(config.absolute_timeout);
+    let revoke = revocation.store.revoke_session(sid, until, now);
+    Ok(revocation.bound.call(revoke).await?)
+}
+
+/// `user`'s active sessions for an administrator's view, none marked current: with a user store,
+/// only those bound to the credentials the user has now, and none for a user it does not know.
+pub(crate) async fn sessions_of(
+    config: &Configuration,
+    user: &str,
+) -> Result<Vec<ActiveSession>, RevocationError> {
+    let live = match &config.users {
+        Some(users) => match users.bound.call(users.store.load(user)).await? {
+            Some(record) => Some(record),
+            None => return Ok(Vec::new()),
+        },
+        None => None,
+    };
+    active_sessions(config, user, live.as_ref(), None).await
+}
+
+/// Revokes every session of `user` started before the call; the user's new generation.
+pub(crate) async fn revoke_user(
+    config: &Configuration,
+    user: &str,
+) -> Result<u64, RevocationError> {
+    let revocation = config.revocation()?;
+    let now = config.clock.now();
+    let until = now.saturating_add(config.absolute_timeout);
+    let revoke = revocation.store.revoke_user(user, until, now);
+    Ok(revocation.bound.call(revoke).await?)
+}
+
+/// `user`'s listed sessions, newest sign-in first, with `current_sid` marked; with a `live`
+/// record, only those bound to its current credentials (a credential change ended the others).
+pub(crate) async fn active_sessions(
+    config: &Configuration,
+    user: &str,
+    live: Option<&LiveUser>,
+    current_sid: Option<&str>,
+) -> Result<Vec<ActiveSession>, RevocationError> {
+    let revocation = config.revocation()?;
+    let now = config.clock.now();
+    let listed = revocation
+        .bound
+        .call(revocation.store.sessions(user, now))
+        .await?;
+    let mut sessions: Vec<_> = listed
+        .into_iter()
+        .filter(|s| {
+            live.is_none_or(|live| {
+                live::fingerprint_matches(live.as_ref(), s.fp.as_deref(), &config.fingerprint_keys)
+            })
+        })
+        .map(|s| ActiveSession::new(s, current_sid))
+        .collect();
+    sessions.sort_by(|a, b| b.started.cmp(&a.started).then_with(|| a.id.cmp(&b.id)));
+    Ok(sessions)
+}
+
+/// Ends session `sid` of `user` ([`crate::Session::end_session`] for a session other than the
+/// request's own).
+///
+/// Invariant: only a session in `user`'s own list can be ended; any other id, another user's
+/// session among them, fails with [`RevocationError::UnknownSession`] and changes nothing.
+pub(crate) async fn end_session(
+    config: &Configuration,
+    user: &str,
+    live: Option<&LiveUser>,
+    sid: &str,
+) -> Result<(), RevocationError> {
+    let revocation = config.revocation()?;
+    let listed = active_sessions(config, user, live, None).await?;
+    let ended = listed
+        .iter()
+        .find(|s| s.id == sid)
+        .ok_or(RevocationError::UnknownSession)?;
+    // The last moment a cookie of it could be valid: its sign-in plus the absolute timeout.
+    let until = ended.started.saturating_add(config.absolute_timeout);
+    let now = config.clock.now();
+    let revoke = revocation.store.revoke_session(sid, until, now);
+    revocation.bound.call(revoke).await?;
+    // The list leaves revoked sessions out anyway; forgetting it is only tidying up.
+    let forget = revocation.store.forget_session(user, sid);
+    if let Err(e) = revocation.bound.call(forget).await {
+        tracing::debug!(error = %e, "ended session left in its user's list until listed");
+    }
+    config.emit(SecurityEvent::SessionEnded {
+        user: user.to_owned(),
+    });
+    Ok(())
+}
+
+/// Drops the revoked sessions from those a request arrived with, each announced as refused.
+/// Revoked sessions drop out before the middleware chooses one, so a planted dead cookie never
+/// hides a live one. A store failure is an error when failing closed; failing open, it is
+/// logged and the session counts as not revoked.
+pub(crate) async fn drop_revoked<T>(
+    config: &Configuration,
+    sessions: &mut Vec<(std::sync::Arc<Claims>, T)>,
+    now: i64,
+) -> Result<(), StoreError> {
+    let mut i = 0;
+    while i < sessions.len() {
+        if is_revoked(config, &sessions[i].0, now).await? {
+            config.emit(SecurityEvent::SessionRefused { reason: "revoked" });
+            sessions.swap_remove(i);
+        } else {
+            i += 1;
+        }
+    }
+    Ok(())
+}
+
+/// Whether an authenticated session was revoked (see [`drop_revoked`] for failures).
+async fn is_revoked(config: &Configuration, claims: &Claims, now: i64) -> Result<bool, StoreError> {
+    let (Some(revocation), Some(user)) = (&config.revocation, &claims.sub) else {
+        return Ok(false);
+    };
+    let generation = claims.gen.unwrap_or(0);
+    let check = revocation
+        .store
+        .is_revoked(&claims.sid, user, generation, now);
+    let what = "revocation check failed";
+    revocation.bound.call_or(check, false, what).await
+}
+
+/// The revocation steps of a response that changes the session, in order: revoke the session
+/// it ends, stamp a new session with its generation, record the issued session in its user's
+/// list. What the response then writes (`None`: nothing), and the store failure to answer 503
+/// with.
+///
+/// Invariant: a session change that ends a session (logout, renew, a login over another
+/// session) says it worked only when the old session is revoked. If the store cannot revoke
+/// it, the answer is 503, nothing is written (the client keeps its cookie and may retry) and no
+/// sign-out is announced.
+pub(crate) async fn settle(
+    state: &RequestState,
+    req: &HttpRequest,
+    mut outgoing: Outgoing,
+) -> (Option<Outgoing>, Result<(), StoreError>) {
+    if let Some((sid, until)) = state.ended_session(&outgoing) {
+        if let Err(e) = revoke_ended(state, sid, until).await {
+            return (None, Err(e));
+        }
+    }
+    if let Err(e) = stamp_generation(state, &mut outgoing).await {
+        // The new session cannot be bound to its generation: it is not issued.
+        return (Some(Outgoing::Remove), Err(e));
+    }
+    record_issued(state, req, outgoing).await
+}
+
+/// Revokes the session id a logout (or a login over another user's session) ended, so a copy
+/// of the old cookie is refused. Failing open logs and goes on.
+async fn revoke_ended(state: &RequestState, sid: &str, until: i64) -> Result<(), StoreError> {
+    let Some(revocation) = &state.config.revocation else {
+        return Ok(());
+    };
+    let write = revocation.store.revoke_session(sid, until, state.now);
+    let what = "could not revoke the ended session";
+    revocation.bound.call_or(write, (), what).await
+}
+
+/// Stamps a session started in this request with its user's revocation generation as it stood
+/// when the request began, so a `revoke_user` (on any instance) that returned after the request
+/// began covers it, even one that ran while the handler was running. A store failure fails
+/// closed (503) or, when failing open, leaves the session at generation 0, which any past
+/// `revoke_user` covers.
+async fn stamp_generation(state: &RequestState, outgoing: &mut Outgoing) -> Result<(), StoreError> {
+    let (Some(revocation), Outgoing::Issue(claims)) = (&state.config.revocation, outgoing) else {
+        return Ok(());
+    };
+    let started_now = claims.auth_time == state.now && claims.gen.is_none();
+    let Some(user) = claims.sub.as_deref().filter(|_| started_now) else {
+        return Ok(());
+    };
+    let read = async {
+        let generation = revocation.store.login_generation(user, state.began).await;
+        generation.map(Some)
+    };
+    let what = "revocation generation unread";
+    claims.gen = revocation.bound.call_or(read, None, what).await?;
+    Ok(())
+}
+
+/// Records the signed-in session `outgoing` issues in its user's list ("My sessions"): at login
+/// and at every re-issue, so a request that writes no cookie costs the list nothing. Device and
+/// address come from this request: the `User-Agent` header, reduced to a fixed label, and the
+/// TCP peer (never a forwarded-for header, which any client can send).
+///
+/// What the response then writes, and its error. Failing closed, a session the list cannot
+/// show is never issued (invariant: every cookie issued while the store answers is listed until
+/// its `exp`): a new session is not started (503, as when its generation is unread); a changed
+/// session is not re-issued (503, the change is lost); a plain refresh or rotation re-issue is
+/// skipped and the client keeps its cookie, whose list entry still holds. A store that keeps no
+/// lists records nothing.
+async fn record_issued(
+    state: &RequestState,
+    req: &HttpRequest,
+    outgoing: Outgoing,
+) -> (Option<Outgoing>, Result<(), StoreError>) {
+    let (Some(revocation), Outgoing::Issue(claims)) = (&state.config.revocation, &outgoing) else {
+        return (Some(outgoing), Ok(()));
+    };
+    let Some(user) = claims.sub.as_deref() else {
+        return (Some(outgoing), Ok(()));
+    };
+    let user_agent = req.headers().get(header::USER_AGENT);
+    let record = SessionRecord {
+        sid: claims.sid.clone(),
+        started: claims.auth_time,
+        refreshed: claims.iat,
+        expires: claims.exp,
+        gen: claims.gen.unwrap_or(0),
+        fp: claims.fp.clone(),
+        device: device_label(user_agent.and_then(|v| v.to_str().ok())),
+        address: req.peer_addr().map(|addr| addr.ip().to_string()),
+    };
+    let write = revocation.store.record_session(user, &record, state.now);
+    let written = match revocation.bound.call(write).await {
+        Err(StoreError::Unsupported) => Ok(()),
+        other => other,
+    };
+    let what = "could not record the session in its user's list";
+    let Err(e) = revocation.bound.settle(written, (), what) else {
+        return (Some(outgoing), Ok(()));
+    };
+    let new_session = state
+        .incoming
+        .as_deref()
+        .is_none_or(|c| c.sid != claims.sid);
+    if new_session {
+        (Some(Outgoing::Remove), Err(e))
+    } else if state.handler_changed() {
+        (None, Err(e))
+    } else {
+        tracing::warn!(error = %e, "{what}; the session is not re-issued");
+        (None, Ok(()))
+    }
+}
+
+/// The 503 answer when the revocation store cannot answer and the app fails closed.
+pub(crate) fn unavailable(req: &HttpRequest, e: &StoreError) -> HttpResponse {
+    tracing::error!(error = %e, "revocation store unavailable; failing closed");
+    deny::unavailable(req, "session_store_unavailable")
+}

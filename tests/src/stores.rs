@@ -1,0 +1,142 @@
+//! The stores the behaviour matrices run against, each as one type: the store traits are
+//! implemented with `async fn` (not object safe; the builders erase a store once), so a list
+//! of different stores needs a sum type. Each delegates every method, the optional ones too.
+
+use std::time::Instant;
+
+use session_core::{
+    revocation::{
+        store::SessionRecord, MemoryRevocations, RedisRevocations, RevocationMirror, Revocations,
+    },
+    throttle::{
+        store::{Counter, CounterKey, Verdict},
+        MemoryThrottleStore, RedisThrottleStore, ThrottleStore,
+    },
+    StoreError,
+};
+
+/// One of the revocation stores: memory, Redis (one server or a cluster), or a mirror.
+pub enum AnyRevocations {
+    /// [`MemoryRevocations`].
+    Memory(MemoryRevocations),
+    /// [`RedisRevocations`].
+    Redis(RedisRevocations),
+    /// [`RevocationMirror`].
+    Mirror(RevocationMirror),
+}
+
+impl From<MemoryRevocations> for AnyRevocations {
+    fn from(store: MemoryRevocations) -> Self {
+        Self::Memory(store)
+    }
+}
+
+impl From<RedisRevocations> for AnyRevocations {
+    fn from(store: RedisRevocations) -> Self {
+        Self::Redis(store)
+    }
+}
+
+impl From<RevocationMirror> for AnyRevocations {
+    fn from(store: RevocationMirror) -> Self {
+        Self::Mirror(store)
+    }
+}
+
+/// `store.call.await` on whichever store `self` holds.
+macro_rules! each {
+    ($self:ident, $store:ident => $call:expr) => {
+        match $self {
+            Self::Memory($store) => $call.await,
+            Self::Redis($store) => $call.await,
+            Self::Mirror($store) => $call.await,
+        }
+    };
+}
+
+impl Revocations for AnyRevocations {
+    async fn revoke_session(&self, sid: &str, until: i64, now: i64) -> Result<(), StoreError> {
+        each!(self, s => s.revoke_session(sid, until, now))
+    }
+
+    async fn revoke_user(&self, user: &str, until: i64, now: i64) -> Result<u64, StoreError> {
+        each!(self, s => s.revoke_user(user, until, now))
+    }
+
+    async fn generation(&self, user: &str) -> Result<u64, StoreError> {
+        each!(self, s => s.generation(user))
+    }
+
+    async fn login_generation(&self, user: &str, began: Instant) -> Result<u64, StoreError> {
+        each!(self, s => s.login_generation(user, began))
+    }
+
+    async fn is_revoked(
+        &self,
+        sid: &str,
+        user: &str,
+        generation: u64,
+        now: i64,
+    ) -> Result<bool, StoreError> {
+        each!(self, s => s.is_revoked(sid, user, generation, now))
+    }
+
+    async fn record_session(
+        &self,
+        user: &str,
+        session: &SessionRecord,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        each!(self, s => s.record_session(user, session, now))
+    }
+
+    async fn sessions(&self, user: &str, now: i64) -> Result<Vec<SessionRecord>, StoreError> {
+        each!(self, s => s.sessions(user, now))
+    }
+
+    async fn forget_session(&self, user: &str, sid: &str) -> Result<(), StoreError> {
+        each!(self, s => s.forget_session(user, sid))
+    }
+}
+
+/// One of the throttle stores: memory or Redis (one server or a cluster).
+pub enum AnyThrottleStore {
+    /// [`MemoryThrottleStore`].
+    Memory(MemoryThrottleStore),
+    /// [`RedisThrottleStore`].
+    Redis(RedisThrottleStore),
+}
+
+impl From<MemoryThrottleStore> for AnyThrottleStore {
+    fn from(store: MemoryThrottleStore) -> Self {
+        Self::Memory(store)
+    }
+}
+
+impl From<RedisThrottleStore> for AnyThrottleStore {
+    fn from(store: RedisThrottleStore) -> Self {
+        Self::Redis(store)
+    }
+}
+
+impl ThrottleStore for AnyThrottleStore {
+    async fn attempt(&self, counters: &[Counter], now: i64) -> Result<Verdict, StoreError> {
+        match self {
+            Self::Memory(s) => s.attempt(counters, now).await,
+            Self::Redis(s) => s.attempt(counters, now).await,
+        }
+    }
+
+    async fn succeeded(
+        &self,
+        forget: &[CounterKey],
+        refund: &[Counter],
+        charged_at: i64,
+        now: i64,
+    ) -> Result<(), StoreError> {
+        match self {
+            Self::Memory(s) => s.succeeded(forget, refund, charged_at, now).await,
+            Self::Redis(s) => s.succeeded(forget, refund, charged_at, now).await,
+        }
+    }
+}
