@@ -375,6 +375,23 @@ pub(super) struct RoleForm {
     action: String,
 }
 
+impl RoleForm {
+    /// `Some(true)` for `grant`, `Some(false)` for `revoke`, `None` for anything else.
+    fn grant(&self) -> Option<bool> {
+        match self.action.as_str() {
+            "grant" => Some(true),
+            "revoke" => Some(false),
+            _ => None,
+        }
+    }
+}
+
+/// The admin page again, 422, for a role form whose `action` is neither `grant` nor `revoke`.
+async fn unknown_action(state: &web::Data<AppState>, session: &Session, user: &AuthUser) -> Page {
+    let status = StatusCode::UNPROCESSABLE_ENTITY;
+    admin_page(state, session, user, status, None, Some("Unknown action.")).await
+}
+
 /// `POST /admin/users/{uid}/admin`: makes the account an admin (`action=grant`) or a member
 /// (`action=revoke`). The account's sessions see the new role on their next request.
 #[require_role("admin")]
@@ -386,21 +403,8 @@ pub(super) async fn change_role(
     form: web::Form<RoleForm>,
 ) -> Page {
     require_csrf(&session, &form.csrf_token)?;
-    let grant = match form.action.as_str() {
-        "grant" => true,
-        "revoke" => false,
-        _ => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            return admin_page(
-                &state,
-                &session,
-                &user,
-                status,
-                None,
-                Some("Unknown action."),
-            )
-            .await;
-        }
+    let Some(grant) = form.grant() else {
+        return unknown_action(&state, &session, &user).await;
     };
     let (by, uid) = (user.id().to_owned(), uid.into_inner());
     let changed = blocking(&state, move |state| {
@@ -429,14 +433,8 @@ pub(super) async fn change_editor(
     form: web::Form<RoleForm>,
 ) -> Page {
     require_csrf(&session, &form.csrf_token)?;
-    let grant = match form.action.as_str() {
-        "grant" => true,
-        "revoke" => false,
-        _ => {
-            let status = StatusCode::UNPROCESSABLE_ENTITY;
-            let error = Some("Unknown action.");
-            return admin_page(&state, &session, &user, status, None, error).await;
-        }
+    let Some(grant) = form.grant() else {
+        return unknown_action(&state, &session, &user).await;
     };
     let uid = uid.into_inner();
     match blocking(&state, move |state| state.db().set_editor(&uid, grant)).await? {
