@@ -40,6 +40,7 @@ use actix_web::{
 };
 use examples::login_app::{store::Account, AppState};
 use session_core::{
+    config::Content,
     prelude::*,
     revocation::{RedisRevocations, RevocationMirror},
     AuthSessionBuilder, User, UserStore,
@@ -240,9 +241,10 @@ fn session_middleware() -> SessionMiddleware<CookieSessionStore> {
 }
 
 fn auth(encrypted: bool) -> AuthSessionBuilder {
-    AuthSession::builder(Key::from_bytes(SECRET).expect("64 bytes"))
-        .secure(false)
-        .encrypted(encrypted)
+    AuthSession::builder(Key::from_bytes(SECRET).expect("64 bytes")).cookie(|c| match encrypted {
+        true => c.secure(false).content(Content::Sealed),
+        false => c.secure(false),
+    })
 }
 
 fn arg(args: &[String], name: &str) -> Option<String> {
@@ -326,7 +328,7 @@ async fn main() -> std::io::Result<()> {
                 .await
                 .map_err(|e| std::io::Error::other(e.to_string()))?;
             let auth = AuthSession::builder(Key::from_bytes(SECRET).expect("64 bytes"))
-                .secure(false)
+                .cookie(|c| c.secure(false))
                 .session_store(store)
                 .build()
                 .map_err(invalid)?;

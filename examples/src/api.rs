@@ -159,7 +159,7 @@ impl UserStore for ApiState {
 pub fn auth_builder(key: Key, secure_cookies: bool, state: &ApiState) -> AuthSessionBuilder {
     AuthSession::builder(key)
         .users(state.clone())
-        .secure(secure_cookies)
+        .cookie(|c| c.secure(secure_cookies))
         .deny(Deny::Json)
 }
 

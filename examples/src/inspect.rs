@@ -92,7 +92,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(T0));
         let auth = AuthSession::builder(key(1))
             .clock(clock.clone())
-            .max_age(Duration::from_secs(3600))
+            .lifetime(|l| l.max_age(Duration::from_secs(3600)))
             .build()
             .unwrap();
         let app = actix_test::init_service(App::new().wrap(auth.clone()).route(

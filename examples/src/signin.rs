@@ -168,7 +168,7 @@ mod tests {
         let clock = Arc::new(ManualClock::new(1_800_000_000));
         let auth = AuthSession::builder(key.clone())
             .clock(clock.clone())
-            .secure(false)
+            .cookie(|c| c.secure(false))
             .build()
             .unwrap();
         let throttle = web::Data::new(Throttle::builder(&key).build().unwrap());

@@ -11,7 +11,10 @@ use session_core::{__private::bench, AuthSession, Key, Rule};
 fn auth(encrypted: bool) -> AuthSession {
     let builder = AuthSession::builder(Key::from_bytes(&[7u8; 32]).expect("32 bytes"));
     #[cfg(feature = "encrypted")]
-    let builder = builder.encrypted(encrypted);
+    let builder = builder.cookie(|c| match encrypted {
+        true => c.content(session_core::config::Content::Sealed),
+        false => c,
+    });
     #[cfg(not(feature = "encrypted"))]
     assert!(
         !encrypted,

@@ -4,7 +4,7 @@
 //! `mac = HMAC-SHA256(signing key, header "." payload)` and the header is exactly
 //! `{"alg":"HS256","kid":"<kid>","typ":"JWT"}` for one of the configured keys.
 //!
-//! With the feature `encrypted` and `AuthSessionBuilder::encrypted(true)`, the claims are sealed
+//! With the feature `encrypted` and `.cookie(|c| c.content(Content::Sealed))`, the claims are sealed
 //! instead (a JWE, see `codec/jwe.rs`); everything below holds for both formats.
 //!
 //! Invariants (each has a test below, in `codec/jwe.rs` or in `tests/`):

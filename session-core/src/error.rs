@@ -196,8 +196,6 @@ pub enum SessionError {
         /// The type asked for.
         requested: &'static str,
     },
-    /// [`crate::Session::sign_out_other_devices`] was given another user than the one signed in.
-    UserMismatch,
     /// A guard's rule that the role table ([`crate::Authorization`]) makes impossible (a role
     /// excluded by a rule that also requires a role including it) or met by every signed-in
     /// user; raised at the guard's first evaluation, so it never silently refuses everyone.
@@ -232,9 +230,6 @@ impl fmt::Display for SessionError {
             Self::UserType { requested } => write!(
                 f,
                 "Current<{requested}> does not match the configured user store's `User` type"
-            ),
-            Self::UserMismatch => f.write_str(
-                "sign_out_other_devices was given a user other than the one signed in to this session",
             ),
             Self::RuleUnderRoleTable { rule, problem } => write!(
                 f,

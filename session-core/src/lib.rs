@@ -47,7 +47,7 @@ mod cache;
 mod claims;
 pub mod clock;
 mod codec;
-mod config;
+pub mod config;
 pub mod csrf;
 mod deny;
 mod error;

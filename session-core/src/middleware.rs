@@ -80,7 +80,7 @@ impl AuthSession {
     /// Revokes every session of `user` started before this call, on every instance sharing the
     /// revocation store ("log out all my devices", "kill every session on password change"),
     /// whatever the instances' clocks say (see [`crate::revocation`]). To keep the calling
-    /// session, use [`crate::Session::revoke_other_sessions`].
+    /// session, use [`crate::Session::sign_out_other_devices`].
     ///
     /// The exact guarantee: once this returns `Ok`, every session of `user` whose sign-in
     /// request reached the middleware before it returned is refused, on every instance, from

@@ -436,35 +436,6 @@ impl Session {
         })
     }
 
-    /// Keeps this session signed in after `user`'s credential fingerprint changed (a password
-    /// change, or a bumped "sessions epoch" to sign out other devices), and ends every other
-    /// session of the user: they still carry the old fingerprint and end on their next request.
-    /// This session gets a new id bound to the new fingerprint. Needs no revocation store.
-    ///
-    /// Fails with [`SessionError::UserMismatch`] when `user` is not the user signed in.
-    pub fn sign_out_other_devices<U: User>(&self, user: &U) -> Result<(), SessionError> {
-        let fp = self.state.config.fingerprint_mac(user.fingerprint());
-        let signed_in = {
-            let pending = self.state.lock();
-            let current = pending.current(self.state.incoming.as_deref());
-            current.and_then(|c| c.sub.clone())
-        };
-        if signed_in.as_deref() != Some(user.id()) {
-            return Err(SessionError::UserMismatch);
-        }
-        self.state.update(|claims| {
-            if let Some(c) = claims {
-                c.sid = random::session_id();
-                c.fp = fp;
-            }
-        })?;
-        self.state.config.emit(SecurityEvent::SignedOutEverywhere {
-            user: user.id().to_owned(),
-            kept_current: true,
-        });
-        Ok(())
-    }
-
     /// What a login of `id` keeps of the current session's data (see [`Session::login`]).
     fn carried_data(&self, id: &str) -> Map<String, Value> {
         let pending = self.state.lock();
@@ -553,29 +524,71 @@ impl Session {
         });
     }
 
-    /// Revokes every other session of the signed-in user, on every instance sharing the
-    /// revocation store, and keeps this one ("sign out everywhere else"): the user's revocation
-    /// generation moves on and this session is re-issued under the new one.
+    /// Signs out every other session of the signed-in user and keeps this one ("sign out my
+    /// other devices"), in the way the configuration allows:
     ///
-    /// Fails with [`RevocationError::NotSignedIn`] on an anonymous session,
-    /// [`RevocationError::NotConfigured`] without a revocation store, or the store's error.
-    pub async fn revoke_other_sessions(&self) -> Result<(), RevocationError> {
-        let user = {
+    /// - with a user store ([`crate::AuthSessionBuilder::users`]), the user's record is loaded
+    ///   afresh; if its credential fingerprint changed (a password change, or a bumped "sessions
+    ///   epoch" that [`User::fingerprint`] includes: change the record first, then call this),
+    ///   this session is re-bound to it with a new id, and every other session, still carrying
+    ///   the old fingerprint, ends on its next request (its cookie removed). Workers that cache
+    ///   records ([`crate::config::Users::cache_ttl`]) see the change within the cache's TTL;
+    /// - otherwise, with a revocation store ([`crate::AuthSessionBuilder::revocations`]), the
+    ///   user's revocation generation moves on, on every instance sharing the store, and this
+    ///   session is re-issued under the new one.
+    ///
+    /// Fails with [`RevocationError::NotSignedIn`] on an anonymous session (or when the user
+    /// store no longer has the user), [`RevocationError::NotConfigured`] with neither store,
+    /// [`RevocationError::CredentialsUnchanged`] when the fingerprint is unchanged and there is no
+    /// revocation store (nothing would sign the others out), or [`RevocationError::Store`] when a
+    /// store fails (nothing is changed then).
+    pub async fn sign_out_other_devices(&self) -> Result<(), RevocationError> {
+        let config = &self.state.config;
+        let (user, fp) = {
             let pending = self.state.lock();
             let current = pending.current(self.state.incoming.as_deref());
-            current.and_then(|c| c.sub.clone())
+            current
+                .and_then(|c| Some((c.sub.clone()?, c.fp.clone())))
+                .ok_or(RevocationError::NotSignedIn)?
         };
-        let user = user.ok_or(RevocationError::NotSignedIn)?;
-        let generation = crate::revocation::revoke_user(&self.state.config, &user).await?;
-        self.state.config.emit(SecurityEvent::SignedOutEverywhere {
+        if config.revocation.is_none() && config.users.is_none() {
+            return Err(RevocationError::NotConfigured);
+        }
+        // The fingerprint of the user's record as it is now (never a worker's cached copy):
+        // re-bound to when it changed, which ends the other sessions.
+        let rebind = match &config.users {
+            Some(users) => {
+                let record = users.bound.call(users.store.load(&user)).await?;
+                let record = record
+                    .filter(|r| r.id() == user)
+                    .ok_or(RevocationError::NotSignedIn)?;
+                let new_fp = config.fingerprint_mac(record.fingerprint());
+                if new_fp == fp && config.revocation.is_none() {
+                    return Err(RevocationError::CredentialsUnchanged);
+                }
+                (new_fp != fp).then_some(new_fp)
+            }
+            None => None,
+        };
+        let generation = match (&rebind, &config.revocation) {
+            (None, Some(_)) => Some(crate::revocation::revoke_user(config, &user).await?),
+            _ => None,
+        };
+        config.emit(SecurityEvent::SignedOutEverywhere {
             user,
             kept_current: true,
         });
-        // Fails only for a cookie at its size limit, which then stays at the old generation and
-        // is revoked with the others: never the other way round.
+        // Fails only for a cookie at its size limit, which then keeps its old fingerprint and
+        // generation and ends with the others: never the other way round.
         let _ = self.state.update(|claims| {
             if let Some(c) = claims {
-                c.gen = Some(generation);
+                if let Some(fp) = rebind {
+                    c.sid = random::session_id();
+                    c.fp = fp;
+                }
+                if generation.is_some() {
+                    c.gen = generation;
+                }
             }
         });
         Ok(())

@@ -97,7 +97,10 @@ async fn the_largest_issued_cookie_fits_with_its_name() {
     for &format in FORMATS {
         for name in [COOKIE, "a-much-longer-session-cookie-name-of-the-app"] {
             let clock = tests::clock();
-            let auth = builder(format, &clock).cookie_name(name).build().unwrap();
+            let auth = builder(format, &clock)
+                .cookie(|c| c.name(name))
+                .build()
+                .unwrap();
             let app = size_app(auth.clone()).await;
             let fits = |n: usize| call(&app, post(&format!("/login-blob/{n}")));
             let (mut lo, mut hi) = (0, MAX_COOKIE_LEN); // lo fits, hi does not
@@ -364,18 +367,20 @@ fn attribute_configs() -> Vec<AttributeConfig> {
         ),
         (
             "plain http keeps the plain name",
-            |b| b.secure(false),
+            |b| b.cookie(|c| c.secure(false)),
             expect("session", "/", None, false, true, SameSite::Lax),
         ),
         (
             "everything changed",
             |b| {
-                b.cookie_name("sid")
-                    .path("/app")
-                    .domain("example.com")
-                    .same_site(SameSite::Strict)
-                    .secure(false)
-                    .http_only(false)
+                b.cookie(|c| {
+                    c.name("sid")
+                        .path("/app")
+                        .domain("example.com")
+                        .same_site(SameSite::Strict)
+                        .secure(false)
+                        .http_only(false)
+                })
             },
             expect(
                 "sid",
@@ -389,10 +394,12 @@ fn attribute_configs() -> Vec<AttributeConfig> {
         (
             "cross-site",
             |b| {
-                b.same_site(SameSite::None)
-                    .secure(true)
-                    .domain("auth.example.org")
-                    .path("/a/b")
+                b.cookie(|c| {
+                    c.same_site(SameSite::None)
+                        .secure(true)
+                        .domain("auth.example.org")
+                        .path("/a/b")
+                })
             },
             expect(
                 "session",
@@ -405,7 +412,7 @@ fn attribute_configs() -> Vec<AttributeConfig> {
         ),
         (
             "lax over http",
-            |b| b.secure(false).cookie_name("__app_session"),
+            |b| b.cookie(|c| c.secure(false).name("__app_session")),
             expect("__app_session", "/", None, false, true, SameSite::Lax),
         ),
     ]

@@ -24,7 +24,7 @@ async fn issue(auth: AuthSession) -> String {
 fn encrypted() -> AuthSession {
     AuthSession::builder(key(7))
         .clock(clock())
-        .encrypted(true)
+        .cookie(|c| c.content(session_core::config::Content::Sealed))
         .build()
         .unwrap()
 }

@@ -49,7 +49,7 @@ async fn the_hook_sees_every_kind_of_event() {
         .route(
             "/elsewhere",
             web::post().to(|session: Session| async move {
-                session.revoke_other_sessions().await.unwrap();
+                session.sign_out_other_devices().await.unwrap();
                 HttpResponse::Ok().finish()
             }),
         );

@@ -28,37 +28,37 @@ fn prefixed_names_must_keep_the_browsers_rules() {
         ("default", |b| b, None),
         (
             "__Host- over http",
-            |b| b.cookie_name("__Host-s").secure(false),
+            |b| b.cookie(|c| c.name("__Host-s").secure(false)),
             Some("requires secure(true)"),
         ),
         (
             "__Host- with a domain",
-            |b| b.cookie_name("__Host-s").domain("example.com"),
+            |b| b.cookie(|c| c.name("__Host-s").domain("example.com")),
             Some("cannot have a domain"),
         ),
         (
             "__Host- under a path",
-            |b| b.cookie_name("__Host-s").path("/app"),
+            |b| b.cookie(|c| c.name("__Host-s").path("/app")),
             Some("requires the path \"/\""),
         ),
         (
             "__Secure- over http",
-            |b| b.cookie_name("__Secure-s").secure(false),
+            |b| b.cookie(|c| c.name("__Secure-s").secure(false)),
             Some("__Secure-"),
         ),
         (
             "__Secure- with a domain",
-            |b| b.cookie_name("__Secure-s").domain("example.com"),
+            |b| b.cookie(|c| c.name("__Secure-s").domain("example.com")),
             None,
         ),
         (
             "plain name over http",
-            |b| b.cookie_name("sid").secure(false),
+            |b| b.cookie(|c| c.name("sid").secure(false)),
             None,
         ),
         (
             "default name with a domain",
-            |b| b.domain("example.com"),
+            |b| b.cookie(|c| c.domain("example.com")),
             None,
         ),
     ];
@@ -82,9 +82,9 @@ async fn the_default_name_is_host_prefixed_only_for_host_only_secure_cookies() {
     let c = clock();
     let cases: [(Configure, &str); 4] = [
         (|b| b, "__Host-session"),
-        (|b| b.secure(false), "session"),
-        (|b| b.path("/app"), "session"),
-        (|b| b.domain("example.com"), "session"),
+        (|b| b.cookie(|c| c.secure(false)), "session"),
+        (|b| b.cookie(|c| c.path("/app")), "session"),
+        (|b| b.cookie(|c| c.domain("example.com")), "session"),
     ];
     for (configure, want) in cases {
         let auth = configure(builder(&c)).build().unwrap();

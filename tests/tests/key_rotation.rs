@@ -19,7 +19,7 @@ fn auth(format: Format, clock: &Arc<ManualClock>, current: u8, previous: &[u8]) 
     let builder = AuthSession::builder(key(current))
         .previous_keys(previous.iter().map(|&b| key(b)))
         .clock(clock.clone())
-        .refresh(Refresh::Never);
+        .lifetime(|l| l.refresh(Refresh::Never));
     format.configure(builder).build().unwrap()
 }
 

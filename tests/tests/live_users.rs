@@ -19,7 +19,8 @@ use actix_web::{
 };
 use base64::Engine as _;
 use session_core::{
-    clock::ManualClock, prelude::*, test_util::signed_in_cookie, AuthSessionBuilder, Current,
+    clock::ManualClock, config::Users, prelude::*, revocation::RevocationError,
+    test_util::signed_in_cookie, AuthSessionBuilder, Current,
 };
 use tests::{
     builder, call, clock, get,
@@ -71,9 +72,12 @@ async fn change_password(
     session: Session,
     account: Current<Account>,
     dir: web::Data<Arc<Directory>>,
-) -> Result<HttpResponse, SessionError> {
-    let updated = dir.update(&account.id, |a| a.password_hash.push('!'));
-    session.sign_out_other_devices(&updated)?;
+) -> actix_web::Result<HttpResponse> {
+    dir.update(&account.id, |a| a.password_hash.push('!'));
+    session
+        .sign_out_other_devices()
+        .await
+        .map_err(actix_web::error::ErrorInternalServerError)?;
     Ok(HttpResponse::Ok().finish())
 }
 
@@ -301,26 +305,96 @@ async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
     );
 }
 
-#[actix_web::test]
-async fn sign_out_other_devices_refuses_another_user() {
-    let (c, dir) = (clock(), directory());
-    #[post("/wrong")]
-    async fn wrong(session: Session, dir: web::Data<Arc<Directory>>) -> HttpResponse {
-        match session.sign_out_other_devices(&dir.get("bob").unwrap()) {
-            Err(SessionError::UserMismatch) => HttpResponse::Conflict().finish(),
-            other => panic!("{other:?}"),
+/// `POST /elsewhere` → `Session::sign_out_other_devices` without a credential change first:
+/// 409 with the error's name, 200 when it signed the others out.
+#[post("/elsewhere")]
+async fn elsewhere(session: Session) -> HttpResponse {
+    match session.sign_out_other_devices().await {
+        Ok(()) => HttpResponse::Ok().finish(),
+        Err(RevocationError::CredentialsUnchanged) => {
+            HttpResponse::Conflict().body("credentials_unchanged")
         }
+        Err(RevocationError::NotConfigured) => HttpResponse::Conflict().body("not_configured"),
+        Err(RevocationError::NotSignedIn) => HttpResponse::Conflict().body("not_signed_in"),
+        Err(e) => HttpResponse::ServiceUnavailable().body(e.to_string()),
     }
-    let app = test_app(live(&c, &dir).build().unwrap(), |cfg| {
+}
+
+#[actix_web::test]
+async fn signing_out_other_devices_refuses_what_would_leave_them_signed_in() {
+    let (c, dir) = (clock(), directory());
+    let register = |cfg: &mut web::ServiceConfig| {
         cfg.app_data(web::Data::new(Arc::clone(&dir)))
             .service(sign_in)
-            .service(wrong);
+            .service(me)
+            .service(elsewhere);
+    };
+    let refused = |body: &'static str| {
+        move |res: actix_web::dev::ServiceResponse| async move {
+            assert_eq!(res.status(), StatusCode::CONFLICT, "{body}");
+            assert!(session_cookie(&res).is_none(), "{body}: nothing re-issued");
+            assert_eq!(read_body(res).await, body.as_bytes());
+        }
+    };
+
+    // Only a user store, and the record's fingerprint is the session's: the others would stay.
+    let app = test_app(live(&c, &dir).build().unwrap(), register).await;
+    let alice = login(&app, "/login/alice").await;
+    let phone = login(&app, "/login/alice").await;
+    refused("credentials_unchanged")(call(&app, post("/elsewhere").cookie(alice.clone())).await)
+        .await;
+    assert_eq!(
+        call(&app, get("/me").cookie(phone)).await.status(),
+        StatusCode::OK,
+        "nothing changed"
+    );
+    refused("not_signed_in")(call(&app, post("/elsewhere")).await).await;
+
+    // Neither a user store nor a revocation store: nothing can sign the others out.
+    let app = test_app(builder(&c).build().unwrap(), register).await;
+    let bare = login(&app, "/login/alice").await;
+    refused("not_configured")(call(&app, post("/elsewhere").cookie(bare)).await).await;
+
+    // The user store no longer has the user: the session ended before the handler ran.
+    let app = test_app(live(&c, &dir).build().unwrap(), register).await;
+    let bob = login(&app, "/login/bob").await;
+    dir.delete("bob");
+    let res = call(&app, post("/elsewhere").cookie(bob)).await;
+    assert_eq!(res.status(), StatusCode::CONFLICT);
+    assert!(is_removal(&session_cookie(&res).expect("removal")));
+    assert_eq!(read_body(res).await, "not_signed_in".as_bytes());
+}
+
+#[actix_web::test]
+async fn with_a_revocation_store_other_devices_are_signed_out_without_a_credential_change() {
+    let (c, dir) = (clock(), directory());
+    let auth = live(&c, &dir)
+        .revocations(session_core::revocation::MemoryRevocations::new())
+        .build()
+        .unwrap();
+    let app = test_app(auth, |cfg| {
+        cfg.app_data(web::Data::new(Arc::clone(&dir)))
+            .service(sign_in)
+            .service(me)
+            .service(elsewhere);
     })
     .await;
-    let alice = login(&app, "/login/alice").await;
-    let res = call(&app, post("/wrong").cookie(alice)).await;
-    assert_eq!(res.status(), StatusCode::CONFLICT);
-    assert!(session_cookie(&res).is_none(), "nothing re-issued");
+    let laptop = login(&app, "/login/alice").await;
+    let phone = login(&app, "/login/alice").await;
+    c.advance(Duration::from_secs(1));
+    let res = call(&app, post("/elsewhere").cookie(laptop.clone())).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let laptop = session_cookie(&res).expect("re-issued under the new generation");
+    assert_eq!(
+        call(&app, get("/me").cookie(laptop)).await.status(),
+        StatusCode::OK,
+        "this session stays"
+    );
+    assert_eq!(
+        call(&app, get("/me").cookie(phone)).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the other one is revoked"
+    );
 }
 
 #[actix_web::test]
@@ -382,7 +456,7 @@ async fn a_failing_store_answers_503_and_keeps_the_session() {
 async fn a_hanging_store_times_out_with_503() {
     let (c, dir) = (clock(), directory());
     let auth = live(&c, &dir)
-        .users_timeout(Duration::from_millis(200))
+        .users(Users::new(Arc::clone(&dir)).timeout(Duration::from_millis(200)))
         .build()
         .unwrap();
     let app = app(auth, &dir).await;
@@ -417,7 +491,7 @@ async fn the_user_cache_is_off_by_default_and_bounded_by_its_ttl() {
 
     let (c, dir) = (clock(), directory());
     let auth = live(&c, &dir)
-        .users_cache_ttl(Duration::from_secs(5))
+        .users(Users::new(Arc::clone(&dir)).cache_ttl(Duration::from_secs(5)))
         .build()
         .unwrap();
     let app = app(auth, &dir).await;
@@ -575,7 +649,7 @@ async fn the_app_draws_its_403_page_and_fresh_failures_go_to_reauth_url() {
     }
     let (c, dir) = (clock(), directory());
     let auth = live(&c, &dir)
-        .reauth_url("/confirm")
+        .redirects(|r| r.reauth_url("/confirm"))
         .forbidden_page(|req| {
             let user = user_name(req);
             format!("<h1>no entry for {user} at {}</h1>", req.path())

@@ -166,9 +166,8 @@ async fn typed_data_is_read_from_auth_user(mode: Mode) {
 
 async fn idle_timeout_ends_the_session(mode: Mode) {
     let c = clock();
-    let auth = builder(&c)
-        .max_age(Duration::from_secs(3600))
-        .refresh(Refresh::Never);
+    let auth =
+        builder(&c).lifetime(|l| l.max_age(Duration::from_secs(3600)).refresh(Refresh::Never));
     let (app, _redis) = app(mode, auth, none).await;
     let mut jar = Client::new(&app);
     jar.post("/login?id=a").await;
@@ -181,10 +180,11 @@ async fn idle_timeout_ends_the_session(mode: Mode) {
 async fn refresh_never_extends_past_the_absolute_deadline(mode: Mode) {
     let c = clock();
     let hour = Duration::from_secs(3600);
-    let auth = builder(&c)
-        .max_age(hour)
-        .absolute_timeout(2 * hour)
-        .refresh(Refresh::EveryRequest);
+    let auth = builder(&c).lifetime(|l| {
+        l.max_age(hour)
+            .absolute_timeout(2 * hour)
+            .refresh(Refresh::EveryRequest)
+    });
     let (app, _redis) = app(mode, auth, none).await;
     let mut jar = Client::new(&app);
     jar.post("/login?id=a").await;
@@ -335,7 +335,7 @@ async fn redis_store_cookie_carries_no_claims() {
 /// minute later.
 async fn parallel_requests_straddling_a_refresh_and_a_renew_all_succeed(mode: Mode) {
     let c = clock();
-    let auth = builder(&c).refresh(Refresh::EveryRequest);
+    let auth = builder(&c).lifetime(|l| l.refresh(Refresh::EveryRequest));
     let (app, _redis) = app(mode, auth, none).await;
     let cookie = tests::login(&app, "/login?id=alice").await;
     c.advance(Duration::from_secs(60));

@@ -10,6 +10,7 @@ use std::{
 
 use actix_web::{http::StatusCode, test::read_body_json, web, App, HttpResponse, HttpServer};
 use session_core::{
+    config::Revocation,
     revocation::{
         MemoryRevocations, RedisRevocations, RevocationError, RevocationMirror, Revocations,
     },
@@ -315,8 +316,7 @@ async fn broken_store_fails_closed_with_503_or_open_when_configured() {
         let timeout = Duration::from_millis(50);
         let closed = revocation_app(
             builder(&c)
-                .revocations(Arc::new(Broken { hang }))
-                .revocation_timeout(timeout)
+                .revocations(Revocation::new(Arc::new(Broken { hang })).timeout(timeout))
                 .build()
                 .unwrap(),
         )
@@ -346,9 +346,11 @@ async fn broken_store_fails_closed_with_503_or_open_when_configured() {
         );
         let open = revocation_app(
             builder(&c)
-                .revocations(Arc::new(Broken { hang }))
-                .revocation_timeout(timeout)
-                .fail_open(true)
+                .revocations(
+                    Revocation::new(Arc::new(Broken { hang }))
+                        .timeout(timeout)
+                        .fail_open(true),
+                )
                 .build()
                 .unwrap(),
         )
@@ -473,8 +475,7 @@ async fn redis_stopped_mid_run_fails_closed_then_recovers_without_restart() {
     let closed = revocation_app(builder(&c).revocations(store.clone()).build().unwrap()).await;
     let open = revocation_app(
         builder(&c)
-            .revocations(store)
-            .fail_open(true)
+            .revocations(Revocation::new(store).fail_open(true))
             .build()
             .unwrap(),
     )
@@ -812,9 +813,9 @@ async fn revoke_user_holds_across_instances_with_skewed_clocks() {
     }
 }
 
-/// `POST /sign-out-elsewhere` → `Session::revoke_other_sessions`.
+/// `POST /sign-out-elsewhere` → `Session::sign_out_other_devices`.
 async fn sign_out_elsewhere(session: session_core::Session) -> HttpResponse {
-    match session.revoke_other_sessions().await {
+    match session.sign_out_other_devices().await {
         Ok(()) => HttpResponse::Ok().finish(),
         Err(RevocationError::NotSignedIn) => HttpResponse::Unauthorized().finish(),
         Err(e) => HttpResponse::ServiceUnavailable().body(e.to_string()),
@@ -822,7 +823,7 @@ async fn sign_out_elsewhere(session: session_core::Session) -> HttpResponse {
 }
 
 #[actix_web::test]
-async fn revoke_other_sessions_keeps_only_the_calling_one() {
+async fn sign_out_other_devices_keeps_only_the_calling_one() {
     let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
     for (name, store) in stores(&redis, &cluster).await {
         let c = clock();

@@ -25,9 +25,11 @@ fn builder(
 ) -> AuthSessionBuilder {
     let builder = AuthSession::builder(key(7))
         .clock(clock.clone())
-        .max_age(Duration::from_secs(max_age))
-        .absolute_timeout(Duration::from_secs(absolute))
-        .refresh(Refresh::EveryRequest);
+        .lifetime(|l| {
+            l.max_age(Duration::from_secs(max_age))
+                .absolute_timeout(Duration::from_secs(absolute))
+                .refresh(Refresh::EveryRequest)
+        });
     format.configure(builder)
 }
 
@@ -240,7 +242,7 @@ async fn key_rotation_reissue_keeps_the_deadline() {
         let clock = Arc::new(ManualClock::new(T0));
         let old = test_app(
             builder(*format, &clock, MAX_AGE, ABSOLUTE)
-                .refresh(Refresh::Never)
+                .lifetime(|l| l.refresh(Refresh::Never))
                 .build()
                 .unwrap(),
             routes,
@@ -252,9 +254,11 @@ async fn key_rotation_reissue_keeps_the_deadline() {
                 AuthSession::builder(key(8))
                     .previous_keys([key(7)])
                     .clock(clock.clone())
-                    .max_age(Duration::from_secs(MAX_AGE))
-                    .absolute_timeout(Duration::from_secs(ABSOLUTE))
-                    .refresh(Refresh::Never),
+                    .lifetime(|l| {
+                        l.max_age(Duration::from_secs(MAX_AGE))
+                            .absolute_timeout(Duration::from_secs(ABSOLUTE))
+                            .refresh(Refresh::Never)
+                    }),
             )
             .build()
             .unwrap();

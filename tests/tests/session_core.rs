@@ -65,23 +65,41 @@ fn inconsistent_settings_are_refused_with_the_setting_named() {
     let cases: Vec<(&str, Result<AuthSession, ConfigError>)> = vec![
         (
             "same_site",
-            builder(&c).same_site(SameSite::None).secure(false).build(),
+            builder(&c)
+                .cookie(|c| c.same_site(SameSite::None).secure(false))
+                .build(),
         ),
         (
             "absolute_timeout",
-            builder(&c).max_age(2 * day).absolute_timeout(day).build(),
+            builder(&c)
+                .lifetime(|l| l.max_age(2 * day).absolute_timeout(day))
+                .build(),
         ),
-        ("max_age", builder(&c).max_age(Duration::ZERO).build()),
-        ("cookie_name", builder(&c).cookie_name("a b").build()),
-        ("cookie_name", builder(&c).cookie_name("").build()),
-        ("path", builder(&c).path("relative").build()),
-        ("path", builder(&c).path("/a;b").build()),
-        ("domain", builder(&c).domain("ex ample.com").build()),
-        ("login_url", builder(&c).login_url("//evil.com").build()),
-        ("login_url", builder(&c).login_url("").build()),
+        (
+            "max_age",
+            builder(&c).lifetime(|l| l.max_age(Duration::ZERO)).build(),
+        ),
+        ("cookie_name", builder(&c).cookie(|c| c.name("a b")).build()),
+        ("cookie_name", builder(&c).cookie(|c| c.name("")).build()),
+        ("path", builder(&c).cookie(|c| c.path("relative")).build()),
+        ("path", builder(&c).cookie(|c| c.path("/a;b")).build()),
+        (
+            "domain",
+            builder(&c).cookie(|c| c.domain("ex ample.com")).build(),
+        ),
+        (
+            "login_url",
+            builder(&c).redirects(|r| r.login_url("//evil.com")).build(),
+        ),
+        (
+            "login_url",
+            builder(&c).redirects(|r| r.login_url("")).build(),
+        ),
         (
             "home_url",
-            builder(&c).home_url("javascript:alert(1)").build(),
+            builder(&c)
+                .redirects(|r| r.home_url("javascript:alert(1)"))
+                .build(),
         ),
     ];
     for (setting, result) in cases {
@@ -91,12 +109,11 @@ fn inconsistent_settings_are_refused_with_the_setting_named() {
         }
     }
     assert!(builder(&c)
-        .same_site(SameSite::None)
-        .secure(true)
+        .cookie(|c| c.same_site(SameSite::None).secure(true))
         .build()
         .is_ok());
     assert!(builder(&c)
-        .login_url("https://id.example.com/login")
+        .redirects(|r| r.login_url("https://id.example.com/login"))
         .build()
         .is_ok());
 }
@@ -106,8 +123,7 @@ fn urls_accept_runtime_strings() {
     let from_config: String = format!("/{}", "signin");
     let c = clock();
     assert!(builder(&c)
-        .login_url(from_config.clone())
-        .home_url(from_config)
+        .redirects(|r| r.login_url(from_config.clone()).home_url(from_config))
         .build()
         .is_ok());
 }
@@ -142,12 +158,14 @@ async fn login_cookie_has_secure_defaults() {
 async fn configured_attributes_are_on_issue_and_on_logout() {
     let c = clock();
     let auth = builder(&c)
-        .cookie_name("sid")
-        .path("/")
-        .domain("example.com")
-        .same_site(SameSite::Strict)
-        .http_only(false)
-        .secure(false)
+        .cookie(|c| {
+            c.name("sid")
+                .path("/")
+                .domain("example.com")
+                .same_site(SameSite::Strict)
+                .http_only(false)
+                .secure(false)
+        })
         .build()
         .unwrap();
     let app = test_app(auth, routes).await;
@@ -345,9 +363,11 @@ async fn refreshed_cookie_max_age_stops_at_the_absolute_deadline() {
     let hour = Duration::from_secs(3600);
     let app = test_app(
         builder(&c)
-            .max_age(hour)
-            .absolute_timeout(2 * hour)
-            .refresh(Refresh::EveryRequest)
+            .lifetime(|l| {
+                l.max_age(hour)
+                    .absolute_timeout(2 * hour)
+                    .refresh(Refresh::EveryRequest)
+            })
             .build()
             .unwrap(),
         routes,
@@ -373,8 +393,7 @@ async fn near_expiry_refresh_happens_at_the_window_boundary() {
     let hour = Duration::from_secs(3600);
     let app = test_app(
         builder(&c)
-            .max_age(4 * hour)
-            .refresh(Refresh::NearExpiry(hour))
+            .lifetime(|l| l.max_age(4 * hour).refresh(Refresh::NearExpiry(hour)))
             .build()
             .unwrap(),
         routes,
@@ -403,14 +422,24 @@ async fn near_expiry_refresh_happens_at_the_window_boundary() {
 async fn every_request_and_never_policies() {
     let c = clock();
     let app = test_app(
-        builder(&c).refresh(Refresh::EveryRequest).build().unwrap(),
+        builder(&c)
+            .lifetime(|l| l.refresh(Refresh::EveryRequest))
+            .build()
+            .unwrap(),
         routes,
     )
     .await;
     let cookie = login(&app, "/login?id=a").await;
     c.advance(Duration::from_secs(1));
     assert!(session_cookie(&call(&app, get("/public").cookie(cookie.clone())).await).is_some());
-    let app = test_app(builder(&c).refresh(Refresh::Never).build().unwrap(), routes).await;
+    let app = test_app(
+        builder(&c)
+            .lifetime(|l| l.refresh(Refresh::Never))
+            .build()
+            .unwrap(),
+        routes,
+    )
+    .await;
     let cookie = login(&app, "/login?id=a").await;
     c.advance(Duration::from_secs(7 * 86_400 - 1));
     assert!(session_cookie(&call(&app, get("/public").cookie(cookie.clone())).await).is_none());

@@ -1,7 +1,7 @@
 //! "My sessions": a user lists their active sessions and ends any one of them, over the memory
 //! store and a real Redis. Three clients (each its own User-Agent and address) sign in as the
 //! same user; what ends a session (ending it from another, logout, revoke_user,
-//! revoke_other_sessions, expiry, a credential change) takes it off the list; another user's
+//! sign_out_other_devices, expiry, a credential change) takes it off the list; another user's
 //! session cannot be ended; the store is asked only when a cookie is issued.
 
 use std::{
@@ -17,6 +17,7 @@ use actix_web::{http::StatusCode, web, HttpResponse};
 use serde_json::Value;
 use session_core::{
     clock::{Clock as _, ManualClock},
+    config::Revocation,
     revocation::{
         store::{SessionRecord, MAX_LISTED_SESSIONS},
         MemoryRevocations, RedisRevocations, RevocationError, RevocationMirror, Revocations,
@@ -87,9 +88,9 @@ async fn revoke_user(
     }
 }
 
-/// `POST /sign-out-elsewhere` → `Session::revoke_other_sessions`.
+/// `POST /sign-out-elsewhere` → `Session::sign_out_other_devices`.
 async fn sign_out_elsewhere(session: Session) -> HttpResponse {
-    match session.revoke_other_sessions().await {
+    match session.sign_out_other_devices().await {
         Ok(()) => HttpResponse::Ok().finish(),
         Err(e) => refused(&e),
     }
@@ -354,7 +355,7 @@ async fn revoke_user_unlists_every_session_and_later_logins_are_listed() {
 }
 
 #[actix_web::test]
-async fn revoke_other_sessions_leaves_only_the_calling_one() {
+async fn sign_out_other_devices_leaves_only_the_calling_one() {
     let redis = RedisServer::start();
     for (name, store) in stores(&redis).await {
         let c = clock();
@@ -383,8 +384,10 @@ async fn expired_sessions_are_not_listed() {
         let c = clock();
         let auth = builder(&c)
             .revocations(store)
-            .max_age(Duration::from_secs(3600))
-            .absolute_timeout(Duration::from_secs(3 * 3600))
+            .lifetime(|l| {
+                l.max_age(Duration::from_secs(3600))
+                    .absolute_timeout(Duration::from_secs(3 * 3600))
+            })
             .build()
             .unwrap();
         let app = app(auth).await;
@@ -601,8 +604,7 @@ async fn failing_open_a_session_the_list_cannot_record_is_issued_anyway() {
     spy.fail_records.store(true, Ordering::SeqCst);
     let c = clock();
     let auth = builder(&c)
-        .revocations(spy.clone())
-        .fail_open(true)
+        .revocations(Revocation::new(spy.clone()).fail_open(true))
         .build()
         .unwrap();
     let app = app(auth).await;

@@ -20,14 +20,16 @@ async fn a_session_store_takes_the_cookie_settings_but_not_encrypted() {
 
     let c = clock();
     let cases: [(&str, Configure); 7] = [
-        ("cookie_name", |b| b.cookie_name("sid")),
-        ("secure", |b| b.secure(false)),
-        ("http_only", |b| b.http_only(false)),
+        ("cookie_name", |b| b.cookie(|c| c.name("sid"))),
+        ("secure", |b| b.cookie(|c| c.secure(false))),
+        ("http_only", |b| b.cookie(|c| c.http_only(false))),
         ("same_site", |b| {
-            b.same_site(actix_web::cookie::SameSite::Strict)
+            b.cookie(|c| c.same_site(actix_web::cookie::SameSite::Strict))
         }),
-        ("path", |b| b.path("/app").secure(false)),
-        ("domain", |b| b.domain("example.com").secure(false)),
+        ("path", |b| b.cookie(|c| c.path("/app").secure(false))),
+        ("domain", |b| {
+            b.cookie(|c| c.domain("example.com").secure(false))
+        }),
         ("previous_keys", |b| b.previous_keys([tests::key(1)])),
     ];
     for (setting, configure) in cases {
@@ -39,11 +41,11 @@ async fn a_session_store_takes_the_cookie_settings_but_not_encrypted() {
     #[cfg(feature = "encrypted")]
     assert!(matches!(
         builder(&c)
-            .encrypted(true)
+            .cookie(|c| c.content(session_core::config::Content::Sealed))
             .session_store(CookieSessionStore::default())
             .build(),
         Err(ConfigError::Invalid {
-            setting: "encrypted",
+            setting: "content",
             ..
         })
     ));

@@ -95,7 +95,7 @@ fn server(redis: String, prefix: &'static str) -> std::io::Result<SocketAddr> {
                     .await
                     .map_err(std::io::Error::other)?;
                 let auth = AuthSession::builder(Key::from_bytes(SECRET).expect("64 bytes"))
-                    .secure(false)
+                    .cookie(|c| c.secure(false))
                     .revocations(Arc::new(mirror))
                     .build()
                     .map_err(|e| std::io::Error::other(e.to_string()))?;

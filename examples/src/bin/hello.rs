@@ -74,7 +74,7 @@ async fn main() -> std::io::Result<()> {
     });
     // Plain HTTP on localhost, so the cookie cannot be `Secure` here; keep the default in production.
     let auth = AuthSession::builder(key)
-        .secure(false)
+        .cookie(|c| c.secure(false))
         .build()
         .map_err(std::io::Error::other)?;
     tracing::info!("listening on http://{bind}/");

@@ -618,8 +618,8 @@ pub(super) async fn change_password(
         )
     })
     .await?;
-    let updated = match changed {
-        Ok(updated) => updated,
+    match changed {
+        Ok(_updated) => {}
         Err(ChangeRefused::ChangedMeanwhile) => {
             // The current password was right: no failed guess to count.
             let refused = ChangeRefused::ChangedMeanwhile.to_string();
@@ -642,7 +642,10 @@ pub(super) async fn change_password(
     attempt.succeeded().await;
     // The new hash is the new fingerprint: this session is re-bound to it (with a new id), every
     // other session of the account ends on its next request. Then a new CSRF token.
-    session.sign_out_other_devices(&updated)?;
+    session
+        .sign_out_other_devices()
+        .await
+        .map_err(|e| AppError::Internal(e.to_string()))?;
     csrf::rotate(&session)?;
     tracing::info!(user_id = %user.id(), "password changed");
     Ok(see_other("/settings?changed=1"))

@@ -204,10 +204,12 @@ pub fn auth_builder(key: Key, secure_cookies: bool, state: &AppState) -> AuthSes
         .users(state.clone())
         .authorization(authorization())
         .revocations(Arc::new(MemoryRevocations::new()))
-        .secure(secure_cookies)
-        .login_url("/login")
-        .reauth_url("/reauth")
-        .home_url("/dashboard")
+        .cookie(|c| c.secure(secure_cookies))
+        .redirects(|r| {
+            r.login_url("/login")
+                .reauth_url("/reauth")
+                .home_url("/dashboard")
+        })
         .forbidden_page(forbidden_page)
 }
 

@@ -19,7 +19,7 @@ use serde::{Deserialize, Serialize};
 
 /// The most sessions a user's list keeps: the most recently (re-)issued ones. A user with more
 /// live sessions than this sees only these; "sign out everywhere else"
-/// ([`crate::Session::revoke_other_sessions`]) still ends every one.
+/// ([`crate::Session::sign_out_other_devices`]) still ends every one.
 pub const MAX_LISTED_SESSIONS: usize = 64;
 
 /// One session of a user as a [`super::Revocations`] backend keeps it for the list.

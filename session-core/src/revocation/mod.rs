@@ -293,6 +293,11 @@ pub enum RevocationError {
     /// No active session of the signed-in user has this id ([`crate::Session::end_session`]):
     /// it ended already, or it belongs to someone else.
     UnknownSession,
+    /// [`crate::Session::sign_out_other_devices`] without a revocation store, and the user
+    /// store's record still has this session's credential fingerprint: the other sessions
+    /// would stay signed in. Change the credentials (or a sessions epoch that
+    /// [`crate::User::fingerprint`] includes) first, or configure a revocation store.
+    CredentialsUnchanged,
 }
 
 impl From<StoreError> for RevocationError {
@@ -310,6 +315,10 @@ impl fmt::Display for RevocationError {
             ),
             Self::NotSignedIn => f.write_str("no user is signed in to this session"),
             Self::UnknownSession => f.write_str("no active session of this user has this id"),
+            Self::CredentialsUnchanged => f.write_str(
+                "the user's credential fingerprint has not changed and no revocation store is \
+                 configured: other sessions would stay signed in",
+            ),
         }
     }
 }

@@ -340,7 +340,7 @@ where
     }
 
     fn unused_settings(&self) -> &'static [&'static str] {
-        &["encrypted"]
+        &["content"]
     }
 
     fn unused_because(&self) -> &'static str {

@@ -9,7 +9,7 @@ use session_core::AuthSessionBuilder;
 pub enum Format {
     /// HS256 JWS (the default).
     Signed,
-    /// `dir` + A256GCM JWE (`AuthSessionBuilder::encrypted(true)`).
+    /// `dir` + A256GCM JWE (`Content::Sealed`).
     #[cfg(feature = "encrypted")]
     Encrypted,
 }
@@ -27,7 +27,7 @@ impl Format {
         match self {
             Self::Signed => builder,
             #[cfg(feature = "encrypted")]
-            Self::Encrypted => builder.encrypted(true),
+            Self::Encrypted => builder.cookie(|c| c.content(session_core::config::Content::Sealed)),
         }
     }
 }
