@@ -38,6 +38,8 @@
 //! `#[public]`, [`Require::deny_unlisted`] answers 401/403 at run time to routes nobody declared,
 //! and [`access::manifest`] / [`access::table`] list who can reach what, from the attributes.
 #![forbid(unsafe_code)]
+// docs.rs (nightly, `--cfg docsrs`): mark each feature-gated item with the feature it needs.
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![deny(missing_docs)]
 
 pub mod access;
