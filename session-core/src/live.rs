@@ -238,16 +238,18 @@ pub(crate) async fn resolve(
     now: i64,
 ) -> Result<Resolved, StoreError> {
     let id = claims.sub.as_deref().unwrap_or_default();
-    let loaded = match cache.get(id, now, users.cache_ttl) {
-        Some(user) => Some(user),
-        None => {
-            let loaded = users.bound.call(users.store.load(id)).await?;
-            if let Some(user) = &loaded {
-                cache.insert(id, user, now, users.cache_ttl);
-            }
-            loaded
+    if let Some(cached) = cache.get(id, now, users.cache_ttl) {
+        // A cached record may only keep a session going: one that would end it (the session
+        // was re-bound to credentials changed since the record was cached, on this worker or
+        // another) is loaded again, so a session never ends on a stale copy.
+        if let verdict @ Resolved::Live(_) = judge(claims, Some(cached), fingerprint_keys) {
+            return Ok(verdict);
         }
-    };
+    }
+    let loaded = users.bound.call(users.store.load(id)).await?;
+    if let Some(user) = &loaded {
+        cache.insert(id, user, now, users.cache_ttl);
+    }
     Ok(judge(claims, loaded, fingerprint_keys))
 }
 

@@ -275,6 +275,45 @@ async fn a_deleted_users_session_ends_and_its_cookie_is_removed() {
 }
 
 #[actix_web::test]
+async fn with_a_user_cache_the_session_that_changed_the_password_stays_signed_in() {
+    let (c, dir) = (clock(), directory());
+    let auth = live(&c, &dir)
+        .users(Users::new(Arc::clone(&dir)).cache_ttl(Duration::from_secs(60)))
+        .build()
+        .unwrap();
+    let app = app(auth, &dir).await;
+    let laptop = login(&app, "/login/alice").await;
+    let phone = login(&app, "/login/alice").await;
+    // The worker caches alice's record, old password hash included.
+    assert_eq!(
+        call(&app, get("/me").cookie(phone.clone())).await.status(),
+        StatusCode::OK
+    );
+    let res = call(&app, post("/password").cookie(laptop)).await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let laptop = session_cookie(&res).expect("re-bound to the new hash");
+    // The cached record disagrees with the re-bound cookie: it is loaded again rather than
+    // trusted to end the session.
+    let loads = dir.loads();
+    assert_eq!(
+        call(&app, get("/me").cookie(laptop.clone())).await.status(),
+        StatusCode::OK,
+        "the session that changed the password stays"
+    );
+    assert_eq!(dir.loads(), loads + 1, "one fresh load");
+    assert_eq!(
+        call(&app, get("/me").cookie(laptop)).await.status(),
+        StatusCode::OK
+    );
+    assert_eq!(dir.loads(), loads + 1, "then the cache again");
+    assert_eq!(
+        call(&app, get("/me").cookie(phone)).await.status(),
+        StatusCode::UNAUTHORIZED,
+        "the other device is out, cache or not"
+    );
+}
+
+#[actix_web::test]
 async fn a_password_change_ends_the_other_sessions_and_keeps_this_one() {
     let (c, dir) = (clock(), directory());
     let app = app(live(&c, &dir).build().unwrap(), &dir).await;
