@@ -8,9 +8,11 @@
 //! - [`Client`] is the cookie-jar browser, answering with a [`Reply`];
 //! - [`free_port`] and [`http::request`] are for real servers on 127.0.0.1;
 //! - [`redis_server::RedisServer`] and [`redis_cluster::RedisCluster`] start a real Redis and a
-//!   real 3-master Redis Cluster on 127.0.0.1;
+//!   real 3-master Redis Cluster on 127.0.0.1 (and [`redis_cluster`] checks that a store's
+//!   `connect_cluster` refuses what is not a cluster);
 //! - [`props`] holds the strategies and mutations of the property tests;
-//! - [`stores`] makes the revocation and throttle stores of a behaviour matrix one type each.
+//! - [`stores`] makes the revocation and throttle stores of a behaviour matrix one type each,
+//!   and lists the revocation stores the matrices run over.
 
 use std::sync::Arc;
 

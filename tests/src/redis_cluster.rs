@@ -12,6 +12,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use session_core::StoreError;
+
 use crate::{free_port, redis_server};
 
 /// How long the cluster may take to come up (or back) before the test fails.
@@ -193,6 +195,29 @@ impl Drop for RedisCluster {
             self.stop(node);
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+/// Checks that `connect_cluster` (a store's, given the one address to try) answers at once with
+/// [`StoreError::Unavailable`] when no node answers or the server is not a cluster, instead of
+/// returning a store that fails on every request.
+pub async fn assert_connect_cluster_refuses_a_dead_address_and_a_plain_redis<T: std::fmt::Debug>(
+    connect_cluster: impl AsyncFn(String) -> Result<T, StoreError>,
+) {
+    let redis = redis_server::RedisServer::start();
+    let nowhere = format!("redis://127.0.0.1:{}", free_port());
+    for (name, url) in [("nothing listening", nowhere), ("plain redis", redis.url())] {
+        let started = Instant::now();
+        let result = connect_cluster(url).await;
+        assert!(
+            matches!(result, Err(StoreError::Unavailable(_))),
+            "{name}: {result:?}"
+        );
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "{name}: bounded, {:?}",
+            started.elapsed()
+        );
     }
 }
 

@@ -1,8 +1,10 @@
 //! The stores the behaviour matrices run against, each as one type: the store traits are
 //! implemented with `async fn` (not object safe; the builders erase a store once), so a list
 //! of different stores needs a sum type. Each delegates every method, the optional ones too.
+//! [`revocation_stores`] and [`revocation_stores_with_cluster`] make the list;
+//! [`unavailable_or_pending`] is what a broken store answers.
 
-use std::time::Instant;
+use std::{future::pending, time::Instant};
 
 use session_core::{
     revocation::{
@@ -14,6 +16,72 @@ use session_core::{
     },
     StoreError,
 };
+
+use crate::{clock, free_port, redis_cluster::RedisCluster, redis_server::RedisServer};
+
+/// The revocation stores a behaviour test runs against: memory, a real Redis and a mirror of
+/// it, each Redis store under a fresh prefix of its own. The mirror's deadlines are on a test
+/// clock at [`crate::T0`], like the apps' (the tests that move clocks stay far inside every
+/// deadline).
+pub async fn revocation_stores(redis: &RedisServer) -> Vec<(&'static str, AnyRevocations)> {
+    let store = RedisRevocations::connect(&redis.url())
+        .await
+        .expect("redis is up");
+    let mirror = RevocationMirror::builder(
+        RedisRevocations::connect(&redis.url())
+            .await
+            .expect("redis is up")
+            .prefix(format!("t{}:", free_port())),
+    )
+    .clock(clock())
+    .start()
+    .await
+    .expect("the mirror syncs");
+    vec![
+        ("memory", MemoryRevocations::new().into()),
+        ("redis", store.prefix(format!("t{}:", free_port())).into()),
+        ("mirror", mirror.into()),
+    ]
+}
+
+/// [`revocation_stores`], then a real Redis Cluster and a mirror of it (each under a fresh
+/// prefix of its own).
+pub async fn revocation_stores_with_cluster(
+    redis: &RedisServer,
+    cluster: &RedisCluster,
+) -> Vec<(&'static str, AnyRevocations)> {
+    let mut stores = revocation_stores(redis).await;
+    let on_cluster = RedisRevocations::connect_cluster(cluster.urls())
+        .await
+        .expect("the redis cluster is up");
+    let cluster_mirror = RevocationMirror::builder(
+        RedisRevocations::connect_cluster(cluster.urls())
+            .await
+            .expect("the redis cluster is up")
+            .prefix(format!("t{}:", free_port())),
+    )
+    .clock(clock())
+    .start()
+    .await
+    .expect("the mirror syncs on the cluster");
+    stores.extend([
+        (
+            "cluster",
+            on_cluster.prefix(format!("t{}:", free_port())).into(),
+        ),
+        ("cluster-mirror", cluster_mirror.into()),
+    ]);
+    stores
+}
+
+/// What a broken store answers: [`StoreError::Unavailable`] at once, or, when `hang`, never.
+pub async fn unavailable_or_pending<T>(hang: bool) -> Result<T, StoreError> {
+    if hang {
+        pending().await
+    } else {
+        Err(StoreError::Unavailable("connection refused".into()))
+    }
+}
 
 /// One of the revocation stores: memory, Redis (one server or a cluster), or a mirror.
 pub enum AnyRevocations {

@@ -114,9 +114,10 @@ fn small_app_access_table() {
     );
 }
 
-/// The checked-in snapshot `name`, without insta's header.
+/// The checked-in snapshot `name`, without insta's header. insta names the file after the module
+/// path (`integration::access_snapshots`), with `__` for `::`.
 fn stored_snapshot(name: &str) -> String {
-    let file = format!("access_snapshots__{name}.snap");
+    let file = format!("{}__{name}.snap", module_path!().replace("::", "__"));
     let path = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/snapshots")
         .join(file);

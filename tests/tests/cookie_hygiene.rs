@@ -21,8 +21,6 @@ use tests::{
 
 use crate::formats::{Format, FORMATS};
 
-mod formats;
-
 fn builder(format: Format, clock: &Arc<ManualClock>) -> AuthSessionBuilder {
     builder_with(format, clock, 7)
 }

@@ -11,8 +11,6 @@ use tests::{call, get, key, login, post, routes, session_cookie, session_value, 
 
 use crate::formats::{Format, FORMATS};
 
-mod formats;
-
 /// An `AuthSession` signing with `current`, verifying `previous` too; no rolling refresh, so
 /// every cookie a response sets comes from rotation (or from the handler).
 fn auth(format: Format, clock: &Arc<ManualClock>, current: u8, previous: &[u8]) -> AuthSession {

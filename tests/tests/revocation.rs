@@ -2,7 +2,6 @@
 //! Redis Cluster, two instances.
 
 use std::{
-    future::pending,
     net::SocketAddr,
     sync::Arc,
     time::{Duration, Instant},
@@ -17,9 +16,16 @@ use session_core::{
     AuthSession, StoreError,
 };
 use tests::{
-    builder, call, clock, free_port, get, http::request, login, post, redis_cluster::RedisCluster,
-    redis_server::RedisServer, routes, session_cookie, stores::AnyRevocations, test_app, TestApp,
-    COOKIE,
+    builder, call, clock, free_port, get,
+    http::request,
+    login, post,
+    redis_cluster::{
+        assert_connect_cluster_refuses_a_dead_address_and_a_plain_redis, RedisCluster,
+    },
+    redis_server::RedisServer,
+    routes, session_cookie,
+    stores::{revocation_stores_with_cluster, unavailable_or_pending, AnyRevocations},
+    test_app, TestApp, COOKIE,
 };
 
 /// `POST /revoke-user?id=..` → `AuthSession::revoke_user`.
@@ -44,55 +50,10 @@ async fn revocation_app(auth: AuthSession) -> TestApp {
     .await
 }
 
-/// The stores every behaviour test runs against: memory, a real Redis, a real Redis Cluster,
-/// and a mirror of each (each under a prefix of its own).
-async fn stores(
-    redis: &RedisServer,
-    cluster: &RedisCluster,
-) -> Vec<(&'static str, AnyRevocations)> {
-    let store = RedisRevocations::connect(&redis.url())
-        .await
-        .expect("redis is up");
-    let mirrored = RedisRevocations::connect(&redis.url())
-        .await
-        .expect("redis is up")
-        .prefix(format!("t{}:", free_port()));
-    // The mirror's deadlines on a test clock at T0, like the apps' (the tests that move clocks
-    // stay far inside every deadline).
-    let mirror = RevocationMirror::builder(mirrored)
-        .clock(clock())
-        .start()
-        .await
-        .expect("the mirror syncs");
-    let on_cluster = RedisRevocations::connect_cluster(cluster.urls())
-        .await
-        .expect("the redis cluster is up");
-    let cluster_mirror = RevocationMirror::builder(
-        RedisRevocations::connect_cluster(cluster.urls())
-            .await
-            .expect("the redis cluster is up")
-            .prefix(format!("t{}:", free_port())),
-    )
-    .clock(clock())
-    .start()
-    .await
-    .expect("the mirror syncs on the cluster");
-    vec![
-        ("memory", MemoryRevocations::new().into()),
-        ("redis", store.prefix(format!("t{}:", free_port())).into()),
-        ("mirror", mirror.into()),
-        (
-            "cluster",
-            on_cluster.prefix(format!("t{}:", free_port())).into(),
-        ),
-        ("cluster-mirror", cluster_mirror.into()),
-    ]
-}
-
 #[actix_web::test]
 async fn logout_revokes_a_captured_copy_of_the_cookie() {
     let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
-    for (name, store) in stores(&redis, &cluster).await {
+    for (name, store) in revocation_stores_with_cluster(&redis, &cluster).await {
         let c = clock();
         let app = revocation_app(builder(&c).revocations(store).build().unwrap()).await;
         let cookie = login(&app, "/login?id=alice").await;
@@ -120,7 +81,7 @@ async fn logout_revokes_a_captured_copy_of_the_cookie() {
 #[actix_web::test]
 async fn revoke_user_refuses_every_device_and_later_logins_work() {
     let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
-    for (name, store) in stores(&redis, &cluster).await {
+    for (name, store) in revocation_stores_with_cluster(&redis, &cluster).await {
         let c = clock();
         let app = revocation_app(builder(&c).revocations(store).build().unwrap()).await;
         let phone = login(&app, "/login?id=alice").await;
@@ -172,7 +133,7 @@ async fn slow_login(
 #[actix_web::test]
 async fn revoke_user_covers_a_login_whose_handler_ran_during_the_call() {
     let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
-    for (name, store) in stores(&redis, &cluster).await {
+    for (name, store) in revocation_stores_with_cluster(&redis, &cluster).await {
         let c = clock();
         let auth = builder(&c).revocations(store).build().unwrap();
         let gate = web::Data::new(tokio::sync::Barrier::new(2));
@@ -298,11 +259,7 @@ impl Revocations for Broken {
 
 impl Broken {
     async fn fail<T>(&self) -> Result<T, StoreError> {
-        if self.hang {
-            pending().await
-        } else {
-            Err(StoreError::Unavailable("connection refused".into()))
-        }
+        unavailable_or_pending(self.hang).await
     }
 }
 
@@ -686,21 +643,10 @@ async fn cluster_keys_share_one_slot_on_the_master_owning_it() {
 /// a cluster, instead of a store that fails on every request.
 #[actix_web::test]
 async fn connect_cluster_refuses_a_dead_address_and_a_plain_redis() {
-    let redis = RedisServer::start();
-    let nowhere = format!("redis://127.0.0.1:{}", free_port());
-    for (name, url) in [("nothing listening", nowhere), ("plain redis", redis.url())] {
-        let started = Instant::now();
-        let result = RedisRevocations::connect_cluster([url]).await;
-        assert!(
-            matches!(result, Err(StoreError::Unavailable(_))),
-            "{name}: {result:?}"
-        );
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "{name}: bounded, {:?}",
-            started.elapsed()
-        );
-    }
+    assert_connect_cluster_refuses_a_dead_address_and_a_plain_redis(async |url| {
+        RedisRevocations::connect_cluster([url]).await
+    })
+    .await;
 }
 
 /// The master owning the store's slot crashes: requests fail closed (503) within the timeout,
@@ -754,7 +700,7 @@ async fn cluster_master_down_fails_closed_then_recovers_without_restart() {
 #[actix_web::test]
 async fn revoke_user_holds_across_instances_with_skewed_clocks() {
     let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
-    for (name, store) in stores(&redis, &cluster).await {
+    for (name, store) in revocation_stores_with_cluster(&redis, &cluster).await {
         let store = Arc::new(store);
         let fast = clock();
         let slow = Arc::new(session_core::clock::ManualClock::new(tests::T0 - 5));
@@ -825,7 +771,7 @@ async fn sign_out_elsewhere(session: session_core::Session) -> HttpResponse {
 #[actix_web::test]
 async fn sign_out_other_devices_keeps_only_the_calling_one() {
     let (redis, cluster) = (RedisServer::start(), RedisCluster::shared());
-    for (name, store) in stores(&redis, &cluster).await {
+    for (name, store) in revocation_stores_with_cluster(&redis, &cluster).await {
         let c = clock();
         let auth = builder(&c).revocations(store).build().unwrap();
         let app = test_app(auth, |cfg| {

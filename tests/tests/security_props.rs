@@ -7,7 +7,7 @@
 //!
 //! CI runs [`CI_CASES`] cases per property (over 100,000 in all). The long run, a million cases
 //! split in the same proportions (about 10 s in release, 3 min in debug, both formats), is
-//! `PROPTEST_CASES=1000000 cargo test --release -p tests --features encrypted --test security_props -- --ignored`.
+//! `PROPTEST_CASES=1000000 cargo test --release -p tests --features encrypted --test integration security_props::million_cases -- --ignored`.
 //!
 //! The inputs live in the support library: random claims and noise in `tests::props::strategies`,
 //! the ways to change a cookie in `tests::props::mutation`. This file keeps the subjects (one app
@@ -38,8 +38,6 @@ use tests::{
 };
 
 use crate::formats::{Format, FORMATS};
-
-mod formats;
 
 // ---------------------------------------------------------------- the subjects
 
@@ -355,7 +353,7 @@ fn random_cookie_headers_leave_the_request_anonymous() {
 
 /// The long run: `PROPTEST_CASES` cases (default 1,000,000) over all properties.
 #[test]
-#[ignore = "long: PROPTEST_CASES=1000000 cargo test --release -p tests --test security_props -- --ignored"]
+#[ignore = "long: PROPTEST_CASES=1000000 cargo test --release -p tests --test integration security_props::million_cases -- --ignored"]
 fn million_cases() {
     let total = std::env::var("PROPTEST_CASES")
         .ok()

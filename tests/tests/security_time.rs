@@ -12,8 +12,6 @@ use tests::{call, get, key, login, post, routes, session_cookie, session_value, 
 
 use crate::formats::{Format, FORMATS};
 
-mod formats;
-
 const HOUR: u64 = 3600;
 const DAY: u64 = 24 * HOUR;
 

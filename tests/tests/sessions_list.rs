@@ -20,16 +20,16 @@ use session_core::{
     config::Revocation,
     revocation::{
         store::{SessionRecord, MAX_LISTED_SESSIONS},
-        MemoryRevocations, RedisRevocations, RevocationError, RevocationMirror, Revocations,
+        MemoryRevocations, RedisRevocations, RevocationError, Revocations,
     },
     AuthSession, Login, Session, StoreError,
 };
 use tests::{
-    builder, clock, free_port,
+    builder, clock,
     live::{Account, Directory},
     redis_server::RedisServer,
     routes,
-    stores::AnyRevocations,
+    stores::revocation_stores,
     test_app, Client, TestApp, T0,
 };
 
@@ -111,29 +111,6 @@ async fn app(auth: AuthSession) -> TestApp {
     .await
 }
 
-/// The stores every behaviour runs against: memory, a real Redis and a mirror of it (a fresh
-/// prefix each).
-async fn stores(redis: &RedisServer) -> Vec<(&'static str, AnyRevocations)> {
-    let store = RedisRevocations::connect(&redis.url())
-        .await
-        .expect("redis is up");
-    let mirror = RevocationMirror::builder(
-        RedisRevocations::connect(&redis.url())
-            .await
-            .expect("redis is up")
-            .prefix(format!("t{}:", free_port())),
-    )
-    .clock(clock())
-    .start()
-    .await
-    .expect("the mirror syncs");
-    vec![
-        ("memory", MemoryRevocations::new().into()),
-        ("redis", store.prefix(format!("t{}:", free_port())).into()),
-        ("mirror", mirror.into()),
-    ]
-}
-
 /// Three devices of one user: a laptop, a phone and a script, each with its own address.
 fn devices(app: &TestApp) -> [Client<'_>; 3] {
     [
@@ -179,7 +156,7 @@ async fn sid(client: &mut Client<'_>) -> String {
 #[actix_web::test]
 async fn three_devices_are_listed_with_their_device_address_and_the_current_one_marked() {
     let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    for (name, store) in revocation_stores(&redis).await {
         let c = clock();
         let app = app(builder(&c).revocations(store).build().unwrap()).await;
         let mut clients = devices(&app);
@@ -211,7 +188,7 @@ async fn three_devices_are_listed_with_their_device_address_and_the_current_one_
 #[actix_web::test]
 async fn ending_a_session_from_another_signs_it_out_at_once_and_unlists_it() {
     let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    for (name, store) in revocation_stores(&redis).await {
         let c = clock();
         let app = app(builder(&c).revocations(store).build().unwrap()).await;
         let mut clients = devices(&app);
@@ -247,7 +224,7 @@ async fn ending_a_session_from_another_signs_it_out_at_once_and_unlists_it() {
 #[actix_web::test]
 async fn ending_the_current_session_is_a_logout() {
     let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    for (name, store) in revocation_stores(&redis).await {
         let c = clock();
         let app = app(builder(&c).revocations(store).build().unwrap()).await;
         let mut clients = devices(&app);
@@ -276,7 +253,7 @@ async fn ending_the_current_session_is_a_logout() {
 #[actix_web::test]
 async fn another_users_session_cannot_be_ended() {
     let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    for (name, store) in revocation_stores(&redis).await {
         let c = clock();
         let app = app(builder(&c).revocations(store).build().unwrap()).await;
         let mut alice = Client::new(&app);
@@ -306,7 +283,7 @@ async fn another_users_session_cannot_be_ended() {
 #[actix_web::test]
 async fn logout_unlists_the_session() {
     let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    for (name, store) in revocation_stores(&redis).await {
         let c = clock();
         let app = app(builder(&c).revocations(store).build().unwrap()).await;
         let mut clients = devices(&app);
@@ -323,7 +300,7 @@ async fn logout_unlists_the_session() {
 #[actix_web::test]
 async fn revoke_user_unlists_every_session_and_later_logins_are_listed() {
     let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    for (name, store) in revocation_stores(&redis).await {
         let c = clock();
         let auth = builder(&c).revocations(store).build().unwrap();
         let app = app(auth).await;
@@ -357,7 +334,7 @@ async fn revoke_user_unlists_every_session_and_later_logins_are_listed() {
 #[actix_web::test]
 async fn sign_out_other_devices_leaves_only_the_calling_one() {
     let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    for (name, store) in revocation_stores(&redis).await {
         let c = clock();
         let app = app(builder(&c).revocations(store).build().unwrap()).await;
         let mut clients = devices(&app);
@@ -380,7 +357,7 @@ async fn sign_out_other_devices_leaves_only_the_calling_one() {
 #[actix_web::test]
 async fn expired_sessions_are_not_listed() {
     let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    for (name, store) in revocation_stores(&redis).await {
         let c = clock();
         let auth = builder(&c)
             .revocations(store)
@@ -429,7 +406,7 @@ async fn expired_sessions_are_not_listed() {
 #[actix_web::test]
 async fn a_refresh_moves_last_refreshed_and_keeps_where_the_session_signed_in() {
     let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    for (name, store) in revocation_stores(&redis).await {
         let c = clock();
         let app = app(builder(&c).revocations(store).build().unwrap()).await;
         let mut laptop = Client::new(&app).user_agent(FIREFOX).from_ip("192.0.2.10");
@@ -671,7 +648,7 @@ async fn app_without_store(c: &Arc<ManualClock>) -> TestApp {
 #[actix_web::test]
 async fn a_user_keeps_at_most_the_most_recent_sixty_four() {
     let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    for (name, store) in revocation_stores(&redis).await {
         let c = clock();
         let app = app(builder(&c).revocations(store).build().unwrap()).await;
         let mut first = Client::new(&app);
@@ -755,7 +732,7 @@ async fn login_live(
 #[actix_web::test]
 async fn with_a_user_store_sessions_of_old_credentials_are_not_listed() {
     let redis = RedisServer::start();
-    for (name, store) in stores(&redis).await {
+    for (name, store) in revocation_stores(&redis).await {
         let c = clock();
         let dir = Arc::new(Directory::new([Account::new("alice", &[])]));
         let auth = builder(&c)

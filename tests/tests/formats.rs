@@ -1,6 +1,6 @@
 //! The cookie formats the security tests run over: the signed JWS always, and the sealed JWE when
-//! this crate's `encrypted` feature is on. Each security test file includes it with `mod formats;`
-//! so one table or property covers every format, rather than a copy per format.
+//! this crate's `encrypted` feature is on. Each security test module uses it (`crate::formats`), so
+//! one table or property covers every format, rather than a copy per format.
 
 use session_core::AuthSessionBuilder;
 
