@@ -42,6 +42,7 @@
 
 pub mod access;
 mod authz;
+mod base64url;
 mod bound;
 mod cache;
 mod claims;
