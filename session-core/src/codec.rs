@@ -27,7 +27,7 @@ use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use crate::{claims::Claims, key::Key};
+use crate::{base64url::b64, claims::Claims, key::Key};
 
 #[cfg(feature = "encrypted")]
 mod jwe;
@@ -44,16 +44,6 @@ pub const MAX_COOKIE_LEN: usize = 4096;
 const MAC_B64_LEN: usize = 43;
 
 type HmacSha256 = Hmac<Sha256>;
-
-pub(crate) fn b64(bytes: &[u8]) -> String {
-    URL_SAFE_NO_PAD.encode(bytes)
-}
-
-/// Strict base64url: no padding, no non-zero trailing bits, nothing outside the alphabet.
-#[cfg(feature = "actix-session")]
-pub(crate) fn b64_decode(text: &str) -> Option<Vec<u8>> {
-    URL_SAFE_NO_PAD.decode(text).ok()
-}
 
 /// Why a cookie value was refused before its claims were trusted.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -47,14 +47,11 @@ use subtle::ConstantTimeEq as _;
 
 use crate::{error::SessionError, events::SecurityEvent, random, session::Session};
 
-/// The session data key the token is stored under. Reserved: do not write it yourself.
-pub const SESSION_KEY: &str = "_csrf";
+// Defined beside the login that rotates the token, below this module (see the crate's layers).
+pub use crate::session::CSRF_SESSION_KEY as SESSION_KEY;
 
 /// The conventional name of the hidden form field that carries the token.
 pub const FIELD: &str = "csrf_token";
-
-/// Token length in bytes before encoding (128 bits).
-const TOKEN_BYTES: usize = 16;
 
 /// The session's CSRF token: the stored one, or a new random 128-bit token (base64url, 22
 /// characters) stored in the session, starting an anonymous session if there is none.
@@ -87,16 +84,9 @@ pub fn token(session: &Session) -> Result<String, SessionError> {
 /// # Ok(()) }
 /// ```
 pub fn rotate(session: &Session) -> Result<String, SessionError> {
-    let token = new_token();
+    let token = random::new_token();
     session.insert(SESSION_KEY, &token)?;
     Ok(token)
-}
-
-/// A new random token.
-pub(crate) fn new_token() -> String {
-    let mut bytes = [0u8; TOKEN_BYTES];
-    random::fill(&mut bytes);
-    crate::codec::b64(&bytes)
 }
 
 /// Whether `submitted` equals the session's token. Compared in constant time; `false` when the

@@ -5,6 +5,10 @@ use std::fmt;
 use actix_web::{http::StatusCode, HttpResponse, ResponseError};
 use session_rules::StatusProblem;
 
+/// The minimum length of a master secret, in bytes (re-exported by `key`, which enforces it;
+/// it lives here because [`ConfigError`]'s messages state it).
+pub const MIN_SECRET_LEN: usize = 32;
+
 /// A configuration that cannot be used. Returned by [`crate::Key`] constructors and
 /// [`crate::AuthSessionBuilder::build`]; nothing in configuration panics.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -74,7 +78,7 @@ impl fmt::Display for ConfigError {
             Self::MissingEnv { var } => write!(
                 f,
                 "environment variable {var} is not set; it must hold a session secret of at least {} bytes",
-                crate::key::MIN_SECRET_LEN
+                MIN_SECRET_LEN
             ),
             Self::NotUnicode { var } => {
                 write!(f, "environment variable {var} is not valid UTF-8")

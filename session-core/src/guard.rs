@@ -22,13 +22,13 @@ use actix_web::{dev::Payload, error::InternalError, Error, FromRequest, HttpRequ
 use session_rules::{denial_status, same_origin_path, RedirectProblem, StatusProblem};
 
 use crate::{
-    deny::{is_htmx, unavailable, wants_html, AuthError, DenyContext, DenyKind, Overrides},
+    deny::{unavailable, DenyKind, Overrides},
     error::{GuardError, SessionError},
     events::SecurityEvent,
     gate::Gate,
     policy::{PolicyFailure, PolicyFn},
     rule::{Evaluation, Rule},
-    session::RequestState,
+    session::{deny_for, RequestState},
     user::AuthUser,
 };
 
@@ -505,34 +505,6 @@ where
 /// What [`checking`] returns.
 pub(crate) type Checking =
     Either<Ready<Result<(), Error>>, Pin<Box<dyn Future<Output = Result<(), Error>>>>>;
-
-/// The denial of `kind` for `req` under the app's configuration.
-pub(crate) fn deny_for(
-    req: &HttpRequest,
-    state: &RequestState,
-    kind: DenyKind,
-    overrides: &Overrides,
-) -> AuthError {
-    let config = &state.config;
-    let next = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
-    let denial = AuthError::new(
-        kind,
-        overrides,
-        &DenyContext {
-            mode: config.deny,
-            login_url: &config.login_url,
-            reauth_url: config.reauth_url.as_deref(),
-            home_url: &config.home_url,
-            wants_html: wants_html(req),
-            htmx: is_htmx(req),
-            next,
-        },
-    );
-    match &config.forbidden_page {
-        Some(page) if denial.is_forbidden_page() => denial.with_page(page(req)),
-        _ => denial,
-    }
-}
 
 /// A guard known by type, so it can be an extractor parameter. Implemented by macro-generated
 /// types; `guard()` returns the guard built once, at first use.

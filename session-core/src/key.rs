@@ -11,9 +11,7 @@ use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
 use crate::error::ConfigError;
-
-/// The minimum length of a master secret, in bytes.
-pub const MIN_SECRET_LEN: usize = 32;
+pub use crate::error::MIN_SECRET_LEN;
 
 // Keep these in sync with docs/cookie-format.md ("Keys"): changing a label invalidates every
 // cookie, and the known-answer vectors (`codec/vectors.rs`, `scripts/check_vectors.py`) fail.
@@ -103,7 +101,7 @@ impl Key {
             throttle: label_hmac(secret, THROTTLE_LABEL),
             #[cfg(feature = "actix-session")]
             store_key: label_hmac(secret, STORE_KEY_LABEL),
-            kid: crate::codec::b64(&kid_bytes[..6]),
+            kid: crate::base64url::b64(&kid_bytes[..6]),
         }
     }
 

@@ -37,6 +37,26 @@
 //! [`access::guarded`] refuses at compile time a handler without a guard attribute or
 //! `#[public]`, [`Require::deny_unlisted`] answers 401/403 at run time to routes nobody declared,
 //! and [`access::manifest`] / [`access::table`] list who can reach what, from the attributes.
+//!
+//! # Layers
+//!
+//! The modules form layers, bottom first; each uses only modules of the layers below it (the
+//! test `tests/layers.rs` reads the list below and checks it):
+//!
+//! 1. `base64url`, `bound`, `claims`, `clock`, `error`, `gate`, `redirect`, `redis_conn`: leaves
+//! 2. `authz`, `cache`, `deny`, `random`, `refresh`: role table, verified-cookie cache, denials,
+//!    randomness, refresh decisions
+//! 3. `events`, `key`, `outgoing`: security events, keys, the response's cookie decision
+//! 4. `codec`: the cookie format
+//! 5. `config`, `live`, `middleware`, `revocation`, `session`, `storage`, `user`: still one
+//!    import circle, to be broken into request state, storage / live users, and the middleware
+//!    on top
+//! 6. `csrf`, `policy`, `test_util`, `throttle`: CSRF tokens, resource policies, test cookies,
+//!    login throttling
+//! 7. `rule`: guard rules and their evaluation
+//! 8. `guard`: guards and the guard extractor
+//! 9. `access`: route coverage
+//! 10. `__private`, `require`: what generated code calls, the scope middleware
 #![forbid(unsafe_code)]
 // docs.rs (nightly, `--cfg docsrs`): mark each feature-gated item with the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -44,6 +64,7 @@
 
 pub mod access;
 mod authz;
+mod base64url;
 mod bound;
 mod cache;
 mod claims;

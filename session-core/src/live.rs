@@ -33,8 +33,7 @@ use crate::{
     claims::Claims,
     deny::DenyKind,
     error::SessionError,
-    guard::deny_for,
-    session::RequestState,
+    session::{deny_for, RequestState},
 };
 
 /// The app's user type, as the session layer needs to see it.
@@ -545,7 +544,7 @@ mod tests {
         let mut reference = Hmac::<Sha256>::new_from_slice(&NEW).unwrap();
         reference.update(b"$argon2id$v=19$secret-hash");
         let tag = reference.finalize().into_bytes();
-        assert_eq!(mac, crate::codec::b64(&tag[..16]));
+        assert_eq!(mac, crate::base64url::b64(&tag[..16]));
         assert!(new.matches(b"$argon2id$v=19$secret-hash", &mac));
         assert!(!new.matches(b"$argon2id$v=19$secret-hash", &mac[..21]));
     }

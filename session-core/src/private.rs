@@ -5,14 +5,11 @@ pub use std::sync::LazyLock;
 pub use inventory;
 
 pub use crate::{
-    access::{Access, Covered, Entry, Route},
+    access::{guarded::CoverageSeal, Access, Covered, Entry, Route},
     guard::{Answer, CheckedAnswer, Guard, GuardSpec, Guarded},
     rule::{RoleName, Rule},
     user::AuthUser,
 };
-
-/// The seal of [`Covered`]: implemented, with it, by the attributes only.
-pub trait CoverageSeal {}
 
 /// Nothing at run time; `#[policy]` calls it once per parameter so that a parameter that may
 /// read the body is a compile error on that parameter.

@@ -12,5 +12,15 @@ pub(crate) fn fill(buf: &mut [u8]) {
 pub(crate) fn session_id() -> String {
     let mut id = [0u8; 16];
     fill(&mut id);
-    crate::codec::b64(&id)
+    crate::base64url::b64(&id)
+}
+
+/// Token length in bytes before encoding (128 bits).
+const TOKEN_BYTES: usize = 16;
+
+/// A new random CSRF token (see `csrf`).
+pub(crate) fn new_token() -> String {
+    let mut bytes = [0u8; TOKEN_BYTES];
+    fill(&mut bytes);
+    crate::base64url::b64(&bytes)
 }

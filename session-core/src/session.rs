@@ -12,6 +12,7 @@ use serde_json::{Map, Value};
 use crate::{
     claims::Claims,
     config::Configuration,
+    deny::{is_htmx, wants_html, AuthError, DenyContext, DenyKind, Overrides},
     error::SessionError,
     events::SecurityEvent,
     gate::Gate,
@@ -277,6 +278,34 @@ impl RequestState {
     }
 }
 
+/// The denial of `kind` for `req` under the app's configuration.
+pub(crate) fn deny_for(
+    req: &HttpRequest,
+    state: &RequestState,
+    kind: DenyKind,
+    overrides: &Overrides,
+) -> AuthError {
+    let config = &state.config;
+    let next = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let denial = AuthError::new(
+        kind,
+        overrides,
+        &DenyContext {
+            mode: config.deny,
+            login_url: &config.login_url,
+            reauth_url: config.reauth_url.as_deref(),
+            home_url: &config.home_url,
+            wants_html: wants_html(req),
+            htmx: is_htmx(req),
+            next,
+        },
+    );
+    match &config.forbidden_page {
+        Some(page) if denial.is_forbidden_page() => denial.with_page(page(req)),
+        _ => denial,
+    }
+}
+
 /// The `Set-Cookie` a response to `login` would carry under `config`, minted without a request
 /// (for [`crate::test_util`]).
 #[cfg(feature = "test-util")]
@@ -301,6 +330,10 @@ pub(crate) fn mint(
         outgoing,
     ))
 }
+
+// Public as `csrf::SESSION_KEY`; here because a login rotates the token.
+/// The session data key the token is stored under. Reserved: do not write it yourself.
+pub const CSRF_SESSION_KEY: &str = "_csrf";
 
 /// A login to record with [`Session::login`].
 ///
@@ -444,9 +477,9 @@ impl Session {
             Some(c) if c.sub.as_deref().is_none_or(|sub| sub == id) => c.data.clone(),
             _ => Map::new(),
         };
-        if data.remove(crate::csrf::SESSION_KEY).is_some() {
-            let token = Value::String(crate::csrf::new_token());
-            data.insert(crate::csrf::SESSION_KEY.to_owned(), token);
+        if data.remove(CSRF_SESSION_KEY).is_some() {
+            let token = Value::String(random::new_token());
+            data.insert(CSRF_SESSION_KEY.to_owned(), token);
         }
         data
     }

@@ -15,9 +15,8 @@ use crate::{
     claims::Claims,
     deny::DenyKind,
     error::SessionError,
-    guard::deny_for,
     live::{LiveUser, User},
-    session::{from_value, RequestState},
+    session::{deny_for, from_value, RequestState},
 };
 
 /// The signed-in user of the current request.

@@ -15,7 +15,11 @@ use actix_web::{dev::HttpServiceFactory, web::ServiceConfig};
     note = "add a guard (`#[login_required]`, `#[require_role(..)]`, `#[require_permission(..)]`, `#[authorize(..)]`, `#[skip_if_authenticated]`) or `#[public]` to the handler, ABOVE its route attribute: `#[login_required]` then `#[get(\"/path\")]`",
     note = "a guard written below the route attribute still guards, but the route is hidden from it: move it above"
 )]
-pub trait Covered: HttpServiceFactory + crate::__private::CoverageSeal {}
+pub trait Covered: HttpServiceFactory + CoverageSeal {}
+
+/// The seal of [`Covered`]: implemented, with it, by the attributes only (through
+/// `__private`, where generated code names it).
+pub trait CoverageSeal {}
 
 /// Registration that accepts only [`Covered`] handler services: a handler with a guard attribute
 /// or `#[public]` written above its route attribute. Made by [`guarded`].

@@ -40,7 +40,7 @@ use std::fmt;
 
 use crate::guard::Guard;
 
-mod guarded;
+pub(crate) mod guarded;
 #[cfg(feature = "utoipa")]
 mod openapi;
 mod table;

@@ -18,8 +18,7 @@ use super::manifest;
 use crate::{
     deny::{DenyKind, Overrides},
     events::SecurityEvent,
-    guard::deny_for,
-    session::RequestState,
+    session::{deny_for, RequestState},
 };
 
 /// Answers every request whose route is not declared with a denial: the not-signed-in answer

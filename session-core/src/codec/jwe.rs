@@ -20,8 +20,8 @@ use aes_gcm::{
 };
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 
-use super::{b64, KeyRing, Keyed, Rejection};
-use crate::key::Key;
+use super::{KeyRing, Keyed, Rejection};
+use crate::{base64url::b64, key::Key};
 
 /// IV length in bytes (96 bits, the GCM standard size) and base64url characters.
 const IV_LEN: usize = 12;

@@ -13,8 +13,10 @@
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
 
-use super::b64;
-use crate::key::Key;
+use crate::{
+    base64url::{b64, b64_decode},
+    key::Key,
+};
 
 type HmacSha256 = Hmac<Sha256>;
 
@@ -48,7 +50,7 @@ impl StoreKeyMacs {
     /// did not issue.
     pub(crate) fn open<'a>(&self, value: &'a str) -> Option<(&'a str, bool)> {
         let (store_key, tag) = value.rsplit_once('.')?;
-        let tag = super::b64_decode(tag)?;
+        let tag = b64_decode(tag)?;
         self.0.iter().enumerate().find_map(|(i, mac)| {
             let mut mac = mac.clone();
             mac.update(store_key.as_bytes());
