@@ -138,7 +138,7 @@ impl Entry {
     }
 
     /// The rule in its normalized form: `public`, `anonymous` (`#[skip_if_authenticated]`),
-    /// or the rule's [`Rule`] `Display` (`all(role=admin, fresh=600)`); stacked guards join
+    /// or the rule's [`Rule`](crate::Rule) `Display` (`all(role=admin, fresh=600)`); stacked guards join
     /// with `all(..)`.
     pub fn rule(&self) -> String {
         let parts: Vec<String> = self.guards().map(describe).collect();

@@ -223,7 +223,7 @@ struct Row {
     reach: Vec<Reach>,
 }
 
-/// Evaluates `entries` (usually [`manifest`], filtered to an app's modules) for each of
+/// Evaluates `entries` (usually [`manifest`](super::manifest), filtered to an app's modules) for each of
 /// `principals`, with the app's role table if it has one.
 pub fn table<I>(
     entries: I,
