@@ -28,7 +28,7 @@ use crate::{
     gate::Gate,
     policy::{PolicyFailure, PolicyFn},
     rule::{Evaluation, Rule},
-    session::{deny_for, RequestState},
+    state::{deny_for, RequestState},
     user::AuthUser,
 };
 
@@ -139,7 +139,7 @@ impl Guard {
         if let Err(e) = self.fits_table(state) {
             return Now::Decided(Err(e.into()));
         }
-        let user = state.user();
+        let user = crate::user::signed_in_user(state);
         let (verdict, evaluation) = match (&self.policy, &user) {
             (Policy::Require(rule), Some(user)) => match rule.evaluate(user, state.now) {
                 Some(evaluation) => (evaluation.decide(&[]), Some(evaluation)),
@@ -196,7 +196,7 @@ impl Guard {
         state: &RequestState,
         evaluation: Option<Evaluation>,
     ) -> Result<(), Error> {
-        let user = state.user();
+        let user = crate::user::signed_in_user(state);
         // The rule was evaluated over every answer of its policies: deciding after each answer
         // walks no tree (unless it has too many policies for that).
         let verdict_given = |answers: &[Option<bool>]| match evaluation {

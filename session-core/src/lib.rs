@@ -44,19 +44,22 @@
 //! test `tests/layers.rs` reads the list below and checks it):
 //!
 //! 1. `base64url`, `bound`, `claims`, `clock`, `error`, `gate`, `redirect`, `redis_conn`: leaves
-//! 2. `authz`, `cache`, `deny`, `random`, `refresh`: role table, verified-cookie cache, denials,
-//!    randomness, refresh decisions
+//! 2. `authz`, `cache`, `deny`, `live`, `random`, `refresh`: role table, verified-cookie cache,
+//!    denials, user stores, randomness, refresh decisions
 //! 3. `events`, `key`, `outgoing`: security events, keys, the response's cookie decision
-//! 4. `codec`: the cookie format
-//! 5. `config`, `live`, `middleware`, `revocation`, `session`, `storage`, `user`: still one
-//!    import circle, to be broken into request state, storage / live users, and the middleware
-//!    on top
-//! 6. `csrf`, `policy`, `test_util`, `throttle`: CSRF tokens, resource policies, test cookies,
-//!    login throttling
-//! 7. `rule`: guard rules and their evaluation
-//! 8. `guard`: guards and the guard extractor
-//! 9. `access`: route coverage
-//! 10. `__private`, `require`: what generated code calls, the scope middleware
+//! 4. `codec`, `revocation`: the cookie format, revocation stores
+//! 5. `settings`, `state`, `storage`: the validated settings, the per-request state, where
+//!    sessions live; still one import circle (the settings hold the storage, whose trait takes
+//!    them)
+//! 6. `revocation_policy`, `throttle`, `user`: revocation checks on a request, login
+//!    throttling, the user extractors
+//! 7. `middleware`, `session`: the middleware, the session extractor
+//! 8. `config`, `csrf`, `policy`, `test_util`: the builder, CSRF tokens, resource policies, test
+//!    cookies
+//! 9. `rule`: guard rules and their evaluation
+//! 10. `guard`: guards and the guard extractor
+//! 11. `access`: route coverage
+//! 12. `__private`, `require`: what generated code calls, the scope middleware
 #![forbid(unsafe_code)]
 // docs.rs (nightly, `--cfg docsrs`): mark each feature-gated item with the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -89,8 +92,11 @@ mod redis_conn;
 mod refresh;
 mod require;
 pub mod revocation;
+mod revocation_policy;
 mod rule;
 mod session;
+mod settings;
+mod state;
 mod storage;
 #[cfg(feature = "test-util")]
 pub mod test_util;
@@ -110,7 +116,7 @@ pub use crate::{
     error::{ConfigError, GuardError, SessionError},
     guard::{Guard, GuardBuilder},
     key::{Key, MIN_SECRET_LEN},
-    live::{Current, User, UserStore},
+    live::{User, UserStore},
     middleware::AuthSession,
     policy::{BodyFree, Policy, PolicyOutput},
     redirect::{safe_next, MAX_NEXT_LEN},
@@ -119,7 +125,7 @@ pub use crate::{
     rule::{Check, RoleName, Rule},
     session::{Login, Session},
     storage::MAX_SESSION_COOKIES,
-    user::AuthUser,
+    user::{AuthUser, Current},
 };
 
 #[cfg(feature = "actix-session")]

@@ -11,18 +11,11 @@
 //!   fingerprint; the MAC is compared in constant time.
 
 use std::{
-    any::Any,
-    cell::RefCell,
-    collections::HashMap,
-    fmt,
-    future::{ready, Future, Ready},
-    ops::Deref,
-    pin::Pin,
-    sync::Arc,
+    any::Any, cell::RefCell, collections::HashMap, fmt, future::Future, pin::Pin, sync::Arc,
     time::Duration,
 };
 
-use actix_web::{dev::Payload, web, Error, FromRequest, HttpRequest};
+use actix_web::web;
 use base64::{engine::general_purpose::URL_SAFE_NO_PAD, Engine as _};
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -31,9 +24,6 @@ use subtle::ConstantTimeEq;
 use crate::{
     bound::{Bound, StoreError},
     claims::Claims,
-    deny::DenyKind,
-    error::SessionError,
-    session::{deny_for, RequestState},
 };
 
 /// The app's user type, as the session layer needs to see it.
@@ -355,95 +345,6 @@ impl UserCache {
             entries.clear();
         }
         entries.insert(id.into(), (Arc::clone(user), now));
-    }
-}
-
-/// The signed-in user's own record, loaded by the configured [`UserStore`] for this request
-/// (no second query). Fails like [`crate::AuthUser`] when nobody is signed in; take
-/// `Option<Current<U>>` to allow anonymous requests.
-///
-/// ```no_run
-/// use actix_web::{get, Responder};
-/// use session_core::{Current, User};
-/// # struct Account { id: String, roles: Vec<String>, name: String }
-/// # impl User for Account {
-/// #     fn id(&self) -> &str { &self.id }
-/// #     fn roles(&self) -> &[String] { &self.roles }
-/// # }
-///
-/// #[get("/me")]
-/// async fn me(me: Current<Account>) -> impl Responder {
-///     format!("hello {}", me.name)
-/// }
-/// ```
-pub struct Current<U: User>(Arc<U>);
-
-impl<U: User> Current<U> {
-    /// The record as a shared pointer.
-    pub fn into_inner(self) -> Arc<U> {
-        self.0
-    }
-
-    /// The record loaded for `req`, if a user is signed in (for async guard checks, which get
-    /// the `HttpRequest`). Errors when no store of type `U` is configured.
-    pub fn from_req(req: &HttpRequest) -> Result<Option<Self>, SessionError> {
-        let state = RequestState::from_request(req)?;
-        let mistake = |e: fn() -> SessionError| {
-            state.record_mistake(e());
-            Err(e())
-        };
-        let live = match (&state.config.users, &state.live) {
-            (None, _) => return mistake(|| SessionError::NoUserStore),
-            (Some(_), None) => return Ok(None),
-            (Some(_), Some(live)) => Arc::clone(live),
-        };
-        match live.into_any().downcast::<U>() {
-            Ok(user) => Ok(Some(Self(user))),
-            Err(_) => mistake(|| SessionError::UserType {
-                requested: std::any::type_name::<U>(),
-            }),
-        }
-    }
-}
-
-impl<U: User> Clone for Current<U> {
-    fn clone(&self) -> Self {
-        Self(Arc::clone(&self.0))
-    }
-}
-
-impl<U: User> Deref for Current<U> {
-    type Target = U;
-
-    fn deref(&self) -> &U {
-        &self.0
-    }
-}
-
-impl<U: User + fmt::Debug> fmt::Debug for Current<U> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("Current").field(&self.0).finish()
-    }
-}
-
-impl<U: User> FromRequest for Current<U> {
-    type Error = Error;
-    type Future = Ready<Result<Self, Error>>;
-
-    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(match Self::from_req(req) {
-            Err(e) => Err(e.into()),
-            Ok(Some(user)) => Ok(user),
-            Ok(None) => {
-                let denial = RequestState::from_request(req).map(|state| {
-                    deny_for(req, &state, DenyKind::Unauthenticated, &Default::default())
-                });
-                Err(match denial {
-                    Ok(denial) => denial.into(),
-                    Err(e) => e.into(),
-                })
-            }
-        })
     }
 }
 

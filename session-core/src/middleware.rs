@@ -17,13 +17,13 @@ use actix_web::{
 use crate::{
     cache::VerifiedCache,
     codec::Rejection,
-    config::{AuthSessionBuilder, Configuration},
     deny::unavailable,
     events::SecurityEvent,
-    key::Key,
     live::{self, Resolved, UserCache},
-    revocation::{self, ActiveSession, RevocationError},
-    session::{Incoming, Outgoing, RequestState},
+    revocation::{ActiveSession, RevocationError},
+    revocation_policy,
+    settings::Configuration,
+    state::{Incoming, Outgoing, RequestState},
     storage::cookie::verify,
 };
 
@@ -55,11 +55,6 @@ impl std::fmt::Debug for AuthSession {
 }
 
 impl AuthSession {
-    /// Starts a configuration signed with `key`.
-    pub fn builder(key: Key) -> AuthSessionBuilder {
-        AuthSessionBuilder::new(key)
-    }
-
     pub(crate) fn from_config(config: Configuration) -> Self {
         Self {
             config: Arc::new(config),
@@ -89,7 +84,7 @@ impl AuthSession {
     /// its mirror) a login whose request began within about one Redis round trip after the
     /// call returned may be refused too (it cannot be told apart); sign in again.
     pub async fn revoke_user(&self, user: &str) -> Result<(), RevocationError> {
-        revocation::revoke_user(&self.config, user).await?;
+        revocation_policy::revoke_user(&self.config, user).await?;
         self.config.emit(SecurityEvent::SignedOutEverywhere {
             user: user.to_owned(),
             kept_current: false,
@@ -105,12 +100,12 @@ impl AuthSession {
     /// [`RevocationError::Store`]: the revocation store's failure
     /// ([`crate::StoreError::Unsupported`] when it keeps no lists) or the user store's.
     pub async fn sessions(&self, user: &str) -> Result<Vec<ActiveSession>, RevocationError> {
-        revocation::sessions_of(&self.config, user).await
+        revocation_policy::sessions_of(&self.config, user).await
     }
 
     /// Revokes one session by its id ([`crate::AuthUser::session_id`]).
     pub async fn revoke_session(&self, sid: &str) -> Result<(), RevocationError> {
-        revocation::revoke_session(&self.config, sid).await
+        revocation_policy::revoke_session(&self.config, sid).await
     }
 
     pub(crate) fn config(&self) -> &Configuration {
@@ -136,8 +131,8 @@ async fn incoming_session(
         return Err(unavailable(req.request(), "session_store_unavailable"));
     };
     // Revoked sessions drop out before the choice: a planted dead cookie never hides a live one.
-    if let Err(e) = revocation::drop_revoked(config, &mut sessions, now).await {
-        return Err(revocation::unavailable(req.request(), &e));
+    if let Err(e) = revocation_policy::drop_revoked(config, &mut sessions, now).await {
+        return Err(revocation_policy::unavailable(req.request(), &e));
     }
     // Two different live sessions in one request: one of them was planted (cookie tossing from a
     // sibling domain or a plain-HTTP page). Neither is used, and neither is re-issued.
@@ -249,14 +244,15 @@ where
             };
             // Revocation first (end, stamp, record): a change the store cannot back is not
             // written, and a sign-out it cannot make is not announced.
-            let (outgoing, revoked) = revocation::settle(&state, res.request(), outgoing).await;
+            let (outgoing, revoked) =
+                revocation_policy::settle(&state, res.request(), outgoing).await;
             if let Some(outgoing) = &outgoing {
                 announce(&state, outgoing);
             }
             let mut res = match revoked {
                 Ok(()) => res.map_into_left_body(),
                 Err(e) => {
-                    let unavailable = revocation::unavailable(res.request(), &e);
+                    let unavailable = revocation_policy::unavailable(res.request(), &e);
                     res.into_response(unavailable).map_into_right_body()
                 }
             };

@@ -14,7 +14,11 @@ use actix_web::{
 };
 use serde::de::DeserializeOwned;
 
-use crate::{live::Current, session::Session, user::AuthUser, User};
+use crate::{
+    session::Session,
+    user::{AuthUser, Current},
+    User,
+};
 
 /// An extractor that never reads the request body, so it may be a parameter of a policy, which
 /// runs before the handler's extractors (with an empty payload).

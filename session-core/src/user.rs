@@ -1,8 +1,10 @@
-//! The [`AuthUser`] extractor.
+//! The signed-in user's extractors: [`AuthUser`] (the session's user) and [`Current`] (the
+//! user store's record).
 
 use std::{
     fmt,
     future::{ready, Ready},
+    ops::Deref,
     sync::Arc,
     time::{Duration, SystemTime, UNIX_EPOCH},
 };
@@ -16,7 +18,7 @@ use crate::{
     deny::DenyKind,
     error::SessionError,
     live::{LiveUser, User},
-    session::{deny_for, from_value, RequestState},
+    state::{deny_for, from_value, RequestState},
 };
 
 /// The signed-in user of the current request.
@@ -174,9 +176,113 @@ impl FromRequest for AuthUser {
     fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
         ready(match RequestState::from_request(req) {
             Err(e) => Err(e.into()),
-            Ok(state) => state.user().ok_or_else(|| {
+            Ok(state) => signed_in_user(&state).ok_or_else(|| {
                 deny_for(req, &state, DenyKind::Unauthenticated, &Default::default()).into()
             }),
+        })
+    }
+}
+
+/// The signed-in user the request arrived with.
+pub(crate) fn signed_in_user(state: &RequestState) -> Option<AuthUser> {
+    state
+        .incoming
+        .as_ref()
+        .filter(|c| c.is_authenticated())
+        .map(|c| {
+            AuthUser::new(
+                Arc::clone(c),
+                state.live.clone(),
+                state.config.roles.clone(),
+            )
+        })
+}
+
+/// The signed-in user's own record, loaded by the configured [`UserStore`] for this request
+/// (no second query). Fails like [`crate::AuthUser`] when nobody is signed in; take
+/// `Option<Current<U>>` to allow anonymous requests.
+///
+/// ```no_run
+/// use actix_web::{get, Responder};
+/// use session_core::{Current, User};
+/// # struct Account { id: String, roles: Vec<String>, name: String }
+/// # impl User for Account {
+/// #     fn id(&self) -> &str { &self.id }
+/// #     fn roles(&self) -> &[String] { &self.roles }
+/// # }
+///
+/// #[get("/me")]
+/// async fn me(me: Current<Account>) -> impl Responder {
+///     format!("hello {}", me.name)
+/// }
+/// ```
+pub struct Current<U: User>(Arc<U>);
+
+impl<U: User> Current<U> {
+    /// The record as a shared pointer.
+    pub fn into_inner(self) -> Arc<U> {
+        self.0
+    }
+
+    /// The record loaded for `req`, if a user is signed in (for async guard checks, which get
+    /// the `HttpRequest`). Errors when no store of type `U` is configured.
+    pub fn from_req(req: &HttpRequest) -> Result<Option<Self>, SessionError> {
+        let state = RequestState::from_request(req)?;
+        let mistake = |e: fn() -> SessionError| {
+            state.record_mistake(e());
+            Err(e())
+        };
+        let live = match (&state.config.users, &state.live) {
+            (None, _) => return mistake(|| SessionError::NoUserStore),
+            (Some(_), None) => return Ok(None),
+            (Some(_), Some(live)) => Arc::clone(live),
+        };
+        match live.into_any().downcast::<U>() {
+            Ok(user) => Ok(Some(Self(user))),
+            Err(_) => mistake(|| SessionError::UserType {
+                requested: std::any::type_name::<U>(),
+            }),
+        }
+    }
+}
+
+impl<U: User> Clone for Current<U> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<U: User> Deref for Current<U> {
+    type Target = U;
+
+    fn deref(&self) -> &U {
+        &self.0
+    }
+}
+
+impl<U: User + fmt::Debug> fmt::Debug for Current<U> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Current").field(&self.0).finish()
+    }
+}
+
+impl<U: User> FromRequest for Current<U> {
+    type Error = Error;
+    type Future = Ready<Result<Self, Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(match Self::from_req(req) {
+            Err(e) => Err(e.into()),
+            Ok(Some(user)) => Ok(user),
+            Ok(None) => {
+                let denial = RequestState::from_request(req).map(|state| {
+                    deny_for(req, &state, DenyKind::Unauthenticated, &Default::default())
+                });
+                Err(match denial {
+                    Ok(denial) => denial.into(),
+                    Err(e) => e.into(),
+                })
+            }
         })
     }
 }

@@ -13,7 +13,7 @@ use utoipa::{
 };
 
 use super::{manifest, Entry};
-use crate::{config::Configuration, deny::Deny, guard::Guard, AuthSession};
+use crate::{deny::Deny, guard::Guard, settings::Configuration, AuthSession};
 
 /// The name of the security scheme the document gets.
 const SCHEME: &str = "session";

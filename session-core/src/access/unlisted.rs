@@ -18,7 +18,7 @@ use super::manifest;
 use crate::{
     deny::{DenyKind, Overrides},
     events::SecurityEvent,
-    session::{deny_for, RequestState},
+    state::{deny_for, RequestState},
 };
 
 /// Answers every request whose route is not declared with a denial: the not-signed-in answer
@@ -162,7 +162,7 @@ fn denial(req: &HttpRequest) -> Error {
         Ok(state) => state,
         Err(e) => return e.into(),
     };
-    let kind = match state.user() {
+    let kind = match crate::user::signed_in_user(&state) {
         Some(_) => DenyKind::Forbidden,
         None => DenyKind::Unauthenticated,
     };

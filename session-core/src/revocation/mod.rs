@@ -61,16 +61,11 @@ mod list;
 mod memory;
 #[cfg(feature = "redis")]
 mod mirror;
-mod policy;
 #[cfg(feature = "redis")]
 mod redis;
 pub mod store;
 
 pub(crate) use self::erased::AnyRevocations;
-pub(crate) use self::policy::{
-    active_sessions, drop_revoked, end_session, revoke_session, revoke_user, sessions_of, settle,
-    unavailable,
-};
 use self::store::SessionRecord;
 pub use self::{
     list::{device_label, ActiveSession},

@@ -15,9 +15,9 @@ use crate::{
     cache::VerifiedCache,
     claims::Claims,
     codec::{Rejection, MAX_COOKIE_LEN},
-    config::Configuration,
     events::SecurityEvent,
-    session::{Outgoing, RequestState},
+    settings::Configuration,
+    state::{Outgoing, RequestState},
 };
 
 /// Sessions in the cookie itself: no server state.

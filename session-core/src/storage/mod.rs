@@ -17,9 +17,9 @@ use crate::{
     cache::VerifiedCache,
     claims::{Claims, TimeFault},
     codec::Rejection,
-    config::Configuration,
     events::SecurityEvent,
-    session::{Outgoing, RequestState},
+    settings::Configuration,
+    state::{Outgoing, RequestState},
 };
 
 pub(crate) mod cookie;

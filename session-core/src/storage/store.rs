@@ -35,10 +35,10 @@ use crate::{
     cache::VerifiedCache,
     claims::Claims,
     codec::store_key::StoreKeyMacs,
-    config::Configuration,
     deny::unavailable,
     events::SecurityEvent,
-    session::{Outgoing, RequestState},
+    settings::Configuration,
+    state::{Outgoing, RequestState},
 };
 
 /// The state entry holding the claims.

@@ -90,7 +90,7 @@ use crate::{
     error::ConfigError,
     events::SecurityEvent,
     key::Key,
-    session::RequestState,
+    state::RequestState,
 };
 
 /// Reports a refused attempt as a [`SecurityEvent::Throttled`] through the request's session

@@ -8,15 +8,15 @@
 
 use actix_web::{http::header, HttpRequest, HttpResponse};
 
-use super::{device_label, store::SessionRecord, ActiveSession, RevocationError};
 use crate::{
     bound::StoreError,
     claims::Claims,
-    config::Configuration,
     deny,
     events::SecurityEvent,
     live::{self, LiveUser},
-    session::{Outgoing, RequestState},
+    revocation::{device_label, store::SessionRecord, ActiveSession, RevocationError},
+    settings::Configuration,
+    state::{Outgoing, RequestState},
 };
 
 /// Revokes one session by its id, until the latest moment a cookie of it could be valid.

@@ -1,0 +1,305 @@
+//! The per-request session state: what a request's session looked like on arrival, what the
+//! handler did to it, and the cookie the response must carry. Shared by every extractor and
+//! guard of one request; the storage, the revocation policy and the middleware read it.
+
+use std::sync::{Arc, Mutex, MutexGuard};
+
+use actix_web::{HttpMessage, HttpRequest};
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::{
+    claims::Claims,
+    deny::{is_htmx, wants_html, AuthError, DenyContext, DenyKind, Overrides},
+    error::SessionError,
+    gate::Gate,
+    live::LiveUser,
+    outgoing::{self, Write},
+    refresh::next_expiry,
+    settings::Configuration,
+};
+
+/// What a request's session looked like on arrival and what the handler did to it.
+///
+/// Stored once per request in the request extensions by the middleware (as an `Arc`), and shared
+/// by every extractor and guard of that request.
+pub(crate) struct RequestState {
+    pub(crate) config: Arc<Configuration>,
+    /// "Now" for this request: every check in one request sees the same instant.
+    pub(crate) now: i64,
+    /// When the request reached the session layer, before its handler ran (monotonic): a login
+    /// in this request counts as begun then ([`crate::revocation::Revocations::login_generation`]).
+    pub(crate) began: std::time::Instant,
+    /// The verified, in-time claims the request arrived with.
+    pub(crate) incoming: Option<Arc<Claims>>,
+    /// The incoming cookie verified under a previous key.
+    pub(crate) rotated: bool,
+    /// With a user store: the record loaded for the incoming session's user.
+    pub(crate) live: Option<LiveUser>,
+    pub(crate) pending: Mutex<Pending>,
+    /// A set-up mistake an extractor met (`Current<U>` without a matching user store). The
+    /// middleware answers it as the response even when the extractor's error was swallowed by
+    /// `Option<Current<U>>`, so a wiring mistake never reads as "nobody signed in".
+    mistake: Mutex<Option<SessionError>>,
+    /// The gate of the last guard of this request that had to wait (see [`crate::gate`]).
+    gate: Mutex<Option<Gate>>,
+}
+
+/// The session a request arrived with, as the middleware found it.
+pub(crate) struct Incoming {
+    pub(crate) claims: Option<Arc<Claims>>,
+    /// Verified under a previous key.
+    pub(crate) rotated: bool,
+    /// The user record loaded for it (with a user store).
+    pub(crate) live: Option<LiveUser>,
+    /// The request carried a session that has ended (user gone, credentials changed): the
+    /// response removes its cookie unless the handler starts a new one.
+    pub(crate) ended: bool,
+}
+
+impl Incoming {
+    pub(crate) fn anonymous() -> Self {
+        Self {
+            claims: None,
+            rotated: false,
+            live: None,
+            ended: false,
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub(crate) enum Change {
+    /// Nothing changed by the handler.
+    None,
+    /// `claims` are to be issued as a new cookie.
+    Updated,
+    /// The session ended; nothing since.
+    LoggedOut,
+}
+
+pub(crate) struct Pending {
+    /// The working copy of the session once the handler changed it (`change != None`); until
+    /// then the incoming claims stand, uncopied.
+    pub(crate) claims: Option<Claims>,
+    pub(crate) change: Change,
+}
+
+impl Pending {
+    /// The session as it stands now: the working copy once changed, else the incoming claims.
+    pub(crate) fn current<'a>(&'a self, incoming: Option<&'a Claims>) -> Option<&'a Claims> {
+        match self.change {
+            Change::None => incoming,
+            Change::Updated | Change::LoggedOut => self.claims.as_ref(),
+        }
+    }
+}
+
+/// The cookie the response must carry, if any.
+#[derive(Debug)]
+pub(crate) enum Outgoing {
+    Issue(Claims),
+    Remove,
+}
+
+impl RequestState {
+    pub(crate) fn new(config: Arc<Configuration>, now: i64, incoming: Incoming) -> Self {
+        let change = match incoming.ended {
+            true => Change::LoggedOut,
+            false => Change::None,
+        };
+        Self {
+            config,
+            now,
+            began: std::time::Instant::now(),
+            pending: Mutex::new(Pending {
+                claims: None,
+                change,
+            }),
+            incoming: incoming.claims,
+            rotated: incoming.rotated,
+            live: incoming.live,
+            mistake: Mutex::new(None),
+            gate: Mutex::new(None),
+        }
+    }
+
+    /// The gate of an earlier guard of this request that has not let it through yet.
+    pub(crate) fn shut_gate(&self) -> Option<Gate> {
+        let gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
+        gate.as_ref().filter(|g| !g.is_open()).cloned()
+    }
+
+    /// Records the gate of a guard that has to wait; later guards wait for it.
+    pub(crate) fn set_gate(&self, gate: Gate) {
+        *self.gate.lock().unwrap_or_else(|e| e.into_inner()) = Some(gate);
+    }
+
+    /// Records a set-up mistake; see [`RequestState::take_mistake`].
+    pub(crate) fn record_mistake(&self, mistake: SessionError) {
+        *self.mistake.lock().unwrap_or_else(|e| e.into_inner()) = Some(mistake);
+    }
+
+    /// The set-up mistake an extractor recorded during this request, if any.
+    pub(crate) fn take_mistake(&self) -> Option<SessionError> {
+        self.mistake
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    pub(crate) fn from_request(req: &HttpRequest) -> Result<Arc<Self>, SessionError> {
+        req.extensions()
+            .get::<Arc<Self>>()
+            .cloned()
+            .ok_or(SessionError::MiddlewareMissing)
+    }
+
+    /// Whether the handler changed the session (login, logout, data, ...).
+    pub(crate) fn handler_changed(&self) -> bool {
+        self.lock().change != Change::None
+    }
+
+    /// The signed-in session the request arrived with.
+    pub(crate) fn signed_in(&self) -> Option<&Claims> {
+        self.incoming.as_deref().filter(|c| c.is_authenticated())
+    }
+
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Pending> {
+        // A panic in another extractor while holding the lock leaves consistent data (every
+        // mutation below is applied whole or not at all), so a poisoned lock is safe to reuse.
+        self.pending.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Applies `change` to the working claims; rolled back if the result does not fit a cookie.
+    pub(crate) fn update(
+        &self,
+        change: impl FnOnce(&mut Option<Claims>),
+    ) -> Result<(), SessionError> {
+        let mut pending = self.lock();
+        let mut claims = pending.current(self.incoming.as_deref()).cloned();
+        change(&mut claims);
+        if let (Some(c), Some(limit)) = (&claims, self.config.storage.size_limit()) {
+            // Browsers drop a cookie whose name and value together exceed the limit.
+            let value = self.config.codec.encode(&self.stamped(c.clone()));
+            let len = self.config.cookie_name.len() + value.len();
+            if len > limit {
+                return Err(SessionError::TooLarge { len, limit });
+            }
+        }
+        pending.change = match (&claims, &pending.change) {
+            (None, Change::None) if self.incoming.is_none() => Change::None,
+            (None, _) => Change::LoggedOut,
+            (Some(_), _) => Change::Updated,
+        };
+        pending.claims = claims;
+        Ok(())
+    }
+
+    /// `claims` with a fresh issue time and idle expiry, capped by the absolute deadline.
+    fn stamped(&self, claims: Claims) -> Claims {
+        let mut claims = self.rebound(claims);
+        let deadline = claims.absolute_deadline(self.config.absolute_timeout);
+        claims.iat = self.now;
+        claims.exp = next_expiry(self.now, self.config.max_age, deadline);
+        claims
+    }
+
+    /// The fingerprint MAC of the incoming session under the current key, when `claims` continue
+    /// it (same session id) and its live user's fingerprint just matched: a cookie re-issued after
+    /// a key rotation stays bound once the old key is retired.
+    fn rebound(&self, mut claims: Claims) -> Claims {
+        let (Some(live), Some(incoming)) = (&self.live, &self.incoming) else {
+            return claims;
+        };
+        if claims.sid == incoming.sid {
+            claims.fp = self.config.fingerprint_mac(live.fingerprint());
+        }
+        claims
+    }
+
+    /// The response's session write, as `outgoing::decide` orders it: logout, then login / renew /
+    /// data change, then rolling refresh, then key-rotation re-issue. At most one.
+    pub(crate) fn outgoing(&self) -> Option<Outgoing> {
+        let pending = self.lock();
+        let change = match pending.change {
+            Change::None => outgoing::Change::None,
+            Change::Updated => outgoing::Change::Updated {
+                exists: pending.claims.is_some(),
+            },
+            Change::LoggedOut => outgoing::Change::LoggedOut,
+        };
+        let incoming = self.incoming.as_deref();
+        let arrived = incoming.map(|c| outgoing::Arrived {
+            exp: c.exp,
+            deadline: c.absolute_deadline(self.config.absolute_timeout),
+            rotated: self.rotated,
+        });
+        let policy = outgoing::Policy {
+            refresh: self.config.refresh,
+            max_age: self.config.max_age,
+        };
+        match outgoing::decide(change, arrived, policy, self.now) {
+            Write::Nothing => None,
+            Write::Remove => Some(Outgoing::Remove),
+            Write::Changed => pending
+                .claims
+                .clone()
+                .map(|claims| Outgoing::Issue(self.stamped(claims))),
+            Write::Refresh => incoming.map(|c| Outgoing::Issue(self.stamped(c.clone()))),
+            Write::Resign => incoming.map(|c| {
+                let mut resigned = self.rebound(c.clone());
+                resigned.iat = self.now;
+                Outgoing::Issue(resigned)
+            }),
+        }
+    }
+
+    /// The session id `outgoing` ends, with the last moment a cookie of it could be valid: set on
+    /// logout and on a login that replaces an authenticated session.
+    pub(crate) fn ended_session(&self, outgoing: &Outgoing) -> Option<(&str, i64)> {
+        let incoming = self.incoming.as_deref().filter(|c| c.is_authenticated())?;
+        let ended = match outgoing {
+            Outgoing::Remove => true,
+            Outgoing::Issue(claims) => claims.sid != incoming.sid,
+        };
+        let deadline = incoming.absolute_deadline(self.config.absolute_timeout);
+        ended.then_some((incoming.sid.as_str(), deadline))
+    }
+}
+
+/// The denial of `kind` for `req` under the app's configuration.
+pub(crate) fn deny_for(
+    req: &HttpRequest,
+    state: &RequestState,
+    kind: DenyKind,
+    overrides: &Overrides,
+) -> AuthError {
+    let config = &state.config;
+    let next = req.uri().path_and_query().map_or("/", |pq| pq.as_str());
+    let denial = AuthError::new(
+        kind,
+        overrides,
+        &DenyContext {
+            mode: config.deny,
+            login_url: &config.login_url,
+            reauth_url: config.reauth_url.as_deref(),
+            home_url: &config.home_url,
+            wants_html: wants_html(req),
+            htmx: is_htmx(req),
+            next,
+        },
+    );
+    match &config.forbidden_page {
+        Some(page) if denial.is_forbidden_page() => denial.with_page(page(req)),
+        _ => denial,
+    }
+}
+
+/// Reads the session data value under `key` as a `T`.
+pub(crate) fn from_value<T: DeserializeOwned>(key: &str, value: &Value) -> Result<T, SessionError> {
+    T::deserialize(value).map_err(|source| SessionError::Deserialize {
+        key: key.to_owned(),
+        source,
+    })
+}
