@@ -647,7 +647,7 @@ impl AuthSessionBuilder {
             reauth_url,
             home_url,
         } = self.redirects;
-        Ok(AuthSession::from_config(Configuration {
+        let config = Configuration {
             roles,
             codec,
             users: self.users.map(|users| UsersConfig {
@@ -676,8 +676,8 @@ impl AuthSessionBuilder {
                 store: r.store,
                 bound: Bound::new(r.timeout, r.fail_open),
             }),
-            storage,
-        }))
+        };
+        Ok(AuthSession::new(config, storage))
     }
 }
 

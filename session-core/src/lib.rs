@@ -48,18 +48,17 @@
 //!    denials, user stores, randomness, refresh decisions
 //! 3. `events`, `key`, `outgoing`: security events, keys, the response's cookie decision
 //! 4. `codec`, `revocation`: the cookie format, revocation stores
-//! 5. `settings`, `state`, `storage`: the validated settings, the per-request state, where
-//!    sessions live; still one import circle (the settings hold the storage, whose trait takes
-//!    them)
-//! 6. `revocation_policy`, `throttle`, `user`: revocation checks on a request, login
-//!    throttling, the user extractors
-//! 7. `middleware`, `session`: the middleware, the session extractor
-//! 8. `config`, `csrf`, `policy`, `test_util`: the builder, CSRF tokens, resource policies, test
+//! 5. `settings`: the validated settings
+//! 6. `state`: the per-request state
+//! 7. `revocation_policy`, `storage`, `throttle`, `user`: revocation checks on a request, where
+//!    sessions live (cookie or session store), login throttling, the user extractors
+//! 8. `middleware`, `session`: the middleware, the session extractor
+//! 9. `config`, `csrf`, `policy`, `test_util`: the builder, CSRF tokens, resource policies, test
 //!    cookies
-//! 9. `rule`: guard rules and their evaluation
-//! 10. `guard`: guards and the guard extractor
-//! 11. `access`: route coverage
-//! 12. `__private`, `require`: what generated code calls, the scope middleware
+//! 10. `rule`: guard rules and their evaluation
+//! 11. `guard`: guards and the guard extractor
+//! 12. `access`: route coverage
+//! 13. `__private`, `require`: what generated code calls, the scope middleware
 #![forbid(unsafe_code)]
 // docs.rs (nightly, `--cfg docsrs`): mark each feature-gated item with the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]

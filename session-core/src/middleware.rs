@@ -24,7 +24,7 @@ use crate::{
     revocation_policy,
     settings::Configuration,
     state::{Incoming, Outgoing, RequestState},
-    storage::cookie::verify,
+    storage::{cookie::verify, Storage},
 };
 
 /// Signed-cookie sessions for an actix-web `App`: register it with `.wrap(auth.clone())`.
@@ -44,6 +44,8 @@ use crate::{
 #[derive(Clone)]
 pub struct AuthSession {
     config: Arc<Configuration>,
+    /// Where sessions live: the cookie, or a session store.
+    storage: Arc<dyn Storage>,
 }
 
 impl std::fmt::Debug for AuthSession {
@@ -55,9 +57,10 @@ impl std::fmt::Debug for AuthSession {
 }
 
 impl AuthSession {
-    pub(crate) fn from_config(config: Configuration) -> Self {
+    pub(crate) fn new(config: Configuration, storage: Arc<dyn Storage>) -> Self {
         Self {
             config: Arc::new(config),
+            storage,
         }
     }
 
@@ -116,18 +119,25 @@ impl AuthSession {
     pub(crate) fn shared_config(&self) -> Arc<Configuration> {
         Arc::clone(&self.config)
     }
+
+    /// The storage's limit on one session's size (see [`crate::state::RequestState`]).
+    #[cfg(feature = "test-util")]
+    pub(crate) fn size_limit(&self) -> Option<usize> {
+        self.storage.size_limit()
+    }
 }
 
 /// The session `req` arrives with: verified, in time, not revoked, and (with a user store) its
 /// user loaded and judged. `Err` is the 503 to answer when a store cannot say.
 async fn incoming_session(
     config: &Configuration,
+    storage: &dyn Storage,
     cache: &VerifiedCache,
     users_cache: &UserCache,
     req: &ServiceRequest,
     now: i64,
 ) -> Result<Incoming, HttpResponse> {
-    let Ok(mut sessions) = config.storage.read(config, cache, req, now).get().await else {
+    let Ok(mut sessions) = storage.read(config, cache, req, now).get().await else {
         return Err(unavailable(req.request(), "session_store_unavailable"));
     };
     // Revoked sessions drop out before the choice: a planted dead cookie never hides a live one.
@@ -189,6 +199,7 @@ where
         ready(Ok(AuthSessionMiddleware {
             service: Rc::new(service),
             config: Arc::clone(&self.config),
+            storage: Arc::clone(&self.storage),
             cache: Rc::new(VerifiedCache::new()),
             users_cache: Rc::new(UserCache::new()),
         }))
@@ -200,6 +211,7 @@ where
 pub struct AuthSessionMiddleware<S> {
     service: Rc<S>,
     config: Arc<Configuration>,
+    storage: Arc<dyn Storage>,
     /// This worker's verified cookie values.
     cache: Rc<VerifiedCache>,
     /// This worker's recently loaded users (with `users_cache_ttl`).
@@ -219,19 +231,26 @@ where
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
         let config = Arc::clone(&self.config);
+        let storage = Arc::clone(&self.storage);
         let service = Rc::clone(&self.service);
         let cache = Rc::clone(&self.cache);
         let users_cache = Rc::clone(&self.users_cache);
         Box::pin(async move {
             let now = config.clock.now();
-            let incoming = incoming_session(&config, &cache, &users_cache, &req, now).await;
+            let incoming =
+                incoming_session(&config, &*storage, &cache, &users_cache, &req, now).await;
             let incoming = match incoming {
                 Ok(incoming) => incoming,
                 Err(unavailable) => {
                     return Ok(req.into_response(unavailable).map_into_right_body())
                 }
             };
-            let state = Arc::new(RequestState::new(config, now, incoming));
+            let state = Arc::new(RequestState::new(
+                config,
+                storage.size_limit(),
+                now,
+                incoming,
+            ));
             req.extensions_mut().insert(Arc::clone(&state));
             let res = service.call(req).await?;
             if let Some(mistake) = state.take_mistake() {
@@ -257,7 +276,7 @@ where
                 }
             };
             if let Some(outgoing) = outgoing {
-                deliver(&state, &mut res, outgoing).await?;
+                deliver(&*storage, &state, &mut res, outgoing).await?;
             }
             Ok(res)
         })
@@ -290,12 +309,12 @@ fn announce(state: &RequestState, outgoing: &Outgoing) {
 
 /// Writes the response's session change through the configured storage.
 async fn deliver<B>(
+    storage: &dyn Storage,
     state: &RequestState,
     res: &mut ServiceResponse<B>,
     outgoing: Outgoing,
 ) -> Result<(), Error> {
     let req = res.request().clone();
-    let storage = &state.config.storage;
     storage
         .write(state, &req, res.headers_mut(), outgoing)
         .get()

@@ -25,11 +25,13 @@ use crate::{
 #[cfg(feature = "test-util")]
 pub(crate) fn mint(
     config: Arc<crate::settings::Configuration>,
+    size_limit: Option<usize>,
     login: Login,
 ) -> Result<actix_web::cookie::Cookie<'static>, SessionError> {
     let now = config.clock.now();
     let state = Arc::new(RequestState::new(
         config,
+        size_limit,
         now,
         crate::state::Incoming::anonymous(),
     ));

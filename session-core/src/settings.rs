@@ -18,7 +18,6 @@ use crate::{
     live::{FingerprintKey, UsersConfig},
     refresh::Refresh,
     revocation::{AnyRevocations, RevocationError},
-    storage::Storage,
 };
 
 /// The validated settings shared by the middleware, extractors and guards.
@@ -42,8 +41,6 @@ pub(crate) struct Configuration {
     pub(crate) security_hook: Option<Hook>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) revocation: Option<RevocationConfig>,
-    /// Where sessions live: the cookie, or server-side state.
-    pub(crate) storage: Arc<dyn Storage>,
     /// The app's user store (live users); none = judge the cookie's login-time snapshot.
     pub(crate) users: Option<UsersConfig>,
     /// Fingerprint-MAC keys, the current key's first, then each previous key's.

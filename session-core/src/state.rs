@@ -25,6 +25,8 @@ use crate::{
 /// by every extractor and guard of that request.
 pub(crate) struct RequestState {
     pub(crate) config: Arc<Configuration>,
+    /// The storage's limit on one session's size (a cookie's 4 KiB), if any.
+    size_limit: Option<usize>,
     /// "Now" for this request: every check in one request sees the same instant.
     pub(crate) now: i64,
     /// When the request reached the session layer, before its handler ran (monotonic): a login
@@ -103,13 +105,19 @@ pub(crate) enum Outgoing {
 }
 
 impl RequestState {
-    pub(crate) fn new(config: Arc<Configuration>, now: i64, incoming: Incoming) -> Self {
+    pub(crate) fn new(
+        config: Arc<Configuration>,
+        size_limit: Option<usize>,
+        now: i64,
+        incoming: Incoming,
+    ) -> Self {
         let change = match incoming.ended {
             true => Change::LoggedOut,
             false => Change::None,
         };
         Self {
             config,
+            size_limit,
             now,
             began: std::time::Instant::now(),
             pending: Mutex::new(Pending {
@@ -179,7 +187,7 @@ impl RequestState {
         let mut pending = self.lock();
         let mut claims = pending.current(self.incoming.as_deref()).cloned();
         change(&mut claims);
-        if let (Some(c), Some(limit)) = (&claims, self.config.storage.size_limit()) {
+        if let (Some(c), Some(limit)) = (&claims, self.size_limit) {
             // Browsers drop a cookie whose name and value together exceed the limit.
             let value = self.config.codec.encode(&self.stamped(c.clone()));
             let len = self.config.cookie_name.len() + value.len();

@@ -67,7 +67,7 @@ use crate::{AuthSession, Login, SessionError};
 /// `TestRequest::cookie`. With a user store, use [`Login::user`] so the session is bound to the
 /// user's fingerprint as a real login would be.
 pub fn signed_in_cookie(auth: &AuthSession, login: Login) -> Result<Cookie<'static>, SessionError> {
-    crate::session::mint(auth.shared_config(), login)
+    crate::session::mint(auth.shared_config(), auth.size_limit(), login)
 }
 
 /// Signs an `actix_web::test::TestRequest` in: [`TestRequestExt::signed_in`].

@@ -1,7 +1,7 @@
 //! Where a session lives between requests: reading it from a request and writing it to a
 //! response is one seam, [`Storage`], with one implementation per place: the signed/sealed
 //! cookie ([`cookie`]) and an actix-session `SessionStore` ([`store`], feature `actix-session`). The middleware
-//! and the per-request state know only the trait; what to write is decided before, by
+//! holds it and knows only the trait (the per-request state only its size limit); what to write is decided before, by
 //! [`crate::outgoing::decide`]. A third storage is one new file here and one line in the builder.
 
 use std::{future::Future, pin::Pin, sync::Arc};
