@@ -6,6 +6,7 @@ use std::{
     pin::Pin,
     rc::Rc,
     sync::Arc,
+    task::{Context, Poll},
 };
 
 use actix_web::{
@@ -16,6 +17,7 @@ use actix_web::{
 
 use crate::{
     cache::VerifiedCache,
+    claims::Claims,
     codec::Rejection,
     config::{AuthSessionBuilder, Configuration},
     deny::unavailable,
@@ -24,7 +26,7 @@ use crate::{
     live::{self, Resolved, UserCache},
     revocation::{self, ActiveSession, RevocationError},
     session::{Incoming, Outgoing, RequestState},
-    storage::cookie::verify,
+    storage::{cookie::verify, Sessions, Step},
 };
 
 /// Signed-cookie sessions for an actix-web `App`: register it with `.wrap(auth.clone())`.
@@ -139,17 +141,8 @@ async fn incoming_session(
     if let Err(e) = revocation::drop_revoked(config, &mut sessions, now).await {
         return Err(revocation::unavailable(req.request(), &e));
     }
-    // Two different live sessions in one request: one of them was planted (cookie tossing from a
-    // sibling domain or a plain-HTTP page). Neither is used, and neither is re-issued.
-    let (claims, rotated) = match sessions.len() {
-        0 => return Ok(Incoming::anonymous()),
-        1 => sessions.swap_remove(0),
-        _ => {
-            config.emit(SecurityEvent::SessionRefused {
-                reason: "ambiguous",
-            });
-            return Ok(Incoming::anonymous());
-        }
+    let Some((claims, rotated)) = choose(config, sessions) else {
+        return Ok(Incoming::anonymous());
     };
     let standing = |live| Incoming {
         claims: Some(Arc::clone(&claims)),
@@ -177,6 +170,57 @@ async fn incoming_session(
             Err(unavailable(req.request(), "user_store_unavailable"))
         }
     }
+}
+
+/// The one session of a request among the live ones it carries (revoked ones already dropped).
+///
+/// Two different live sessions in one request: one of them was planted (cookie tossing from a
+/// sibling domain or a plain-HTTP page). Neither is used, and neither is re-issued.
+fn choose(config: &Configuration, mut sessions: Sessions) -> Option<(Arc<Claims>, bool)> {
+    match sessions.len() {
+        0 => None,
+        1 => Some(sessions.swap_remove(0)),
+        _ => {
+            config.emit(SecurityEvent::SessionRefused {
+                reason: "ambiguous",
+            });
+            None
+        }
+    }
+}
+
+/// The incoming session of `req` when it needs no I/O at all: the storage answers at once (the
+/// cookie) and neither a revocation store nor a user store has to be asked. `None`: take the
+/// asynchronous path ([`incoming_session`]), which runs every check.
+///
+/// Invariant: this path runs the same checks as [`incoming_session`] with nothing to ask: the
+/// storage read verifies the MAC (or finds the value in the verified memo) and the time checks
+/// on every request; there is no revocation or user store configured to consult.
+fn incoming_at_once(
+    config: &Configuration,
+    cache: &VerifiedCache,
+    req: &ServiceRequest,
+    now: i64,
+) -> Option<Result<Incoming, HttpResponse>> {
+    if config.revocation.is_some() || config.users.is_some() || !config.storage.reads_at_once() {
+        return None;
+    }
+    let Step::Ready(read) = config.storage.read(config, cache, req, now) else {
+        // `reads_at_once` said otherwise; the asynchronous path reads it properly.
+        return None;
+    };
+    let Ok(sessions) = read else {
+        return Some(Err(unavailable(req.request(), "session_store_unavailable")));
+    };
+    Some(Ok(match choose(config, sessions) {
+        Some((claims, rotated)) => Incoming {
+            claims: Some(claims),
+            rotated,
+            live: None,
+            ended: false,
+        },
+        None => Incoming::anonymous(),
+    }))
 }
 
 impl<S, B> Transform<S, ServiceRequest> for AuthSession
@@ -218,53 +262,170 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+    type Future = AuthSessionFuture<S::Future, B>;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        let now = self.config.clock.now();
+        // The fast path: nothing to wait for before the handler, so no boxed future; the
+        // request's future is the inner service's, with the state beside it.
+        match incoming_at_once(&self.config, &self.cache, &req, now) {
+            Some(Ok(incoming)) => {
+                let state = start(&self.config, &req, now, incoming);
+                AuthSessionFuture::Handling {
+                    inner: self.service.call(req),
+                    state: Some(state),
+                }
+            }
+            Some(Err(unavailable)) => AuthSessionFuture::Done {
+                res: Some(req.into_response(unavailable).map_into_right_body()),
+            },
+            None => self.call_with_io(req, now),
+        }
+    }
+}
+
+impl<S, B> AuthSessionMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    /// The path that asks a store (session store, revocations, users) before the handler.
+    fn call_with_io(&self, req: ServiceRequest, now: i64) -> AuthSessionFuture<S::Future, B> {
         let config = Arc::clone(&self.config);
         let service = Rc::clone(&self.service);
         let cache = Rc::clone(&self.cache);
         let users_cache = Rc::clone(&self.users_cache);
-        Box::pin(async move {
-            let now = config.clock.now();
-            let incoming = incoming_session(&config, &cache, &users_cache, &req, now).await;
-            let incoming = match incoming {
-                Ok(incoming) => incoming,
-                Err(unavailable) => {
-                    return Ok(req.into_response(unavailable).map_into_right_body())
+        AuthSessionFuture::Boxed {
+            future: Box::pin(async move {
+                let incoming = incoming_session(&config, &cache, &users_cache, &req, now).await;
+                let incoming = match incoming {
+                    Ok(incoming) => incoming,
+                    Err(unavailable) => {
+                        return Ok(req.into_response(unavailable).map_into_right_body())
+                    }
+                };
+                let state = start(&config, &req, now, incoming);
+                let res = service.call(req).await?;
+                match finish(state, res) {
+                    Finish::Done(res) => Ok(res),
+                    Finish::Write(write) => write.await,
                 }
-            };
-            let state = Arc::new(RequestState::new(config, now, incoming));
-            req.extensions_mut().insert(Arc::clone(&state));
-            let res = service.call(req).await?;
-            if let Some(mistake) = state.take_mistake() {
-                // The app's wiring is wrong (an `Option<Current<U>>` may have hidden it from the
-                // handler): answer the mistake, and write no cookie.
-                return Ok(res.error_response(mistake).map_into_right_body());
+            }),
+        }
+    }
+}
+
+/// The request's state, put where the extractors and guards find it.
+fn start(
+    config: &Arc<Configuration>,
+    req: &ServiceRequest,
+    now: i64,
+    incoming: Incoming,
+) -> Arc<RequestState> {
+    let state = Arc::new(RequestState::new(Arc::clone(config), now, incoming));
+    req.extensions_mut().insert(Arc::clone(&state));
+    state
+}
+
+type Answer<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+/// What follows the handler: the answer at once (nothing to write: no I/O, no box), or the
+/// write of the session change, which may wait on a store.
+enum Finish<B> {
+    Done(ServiceResponse<EitherBody<B>>),
+    Write(Pin<Box<dyn Future<Output = Answer<B>>>>),
+}
+
+/// After the handler: a set-up mistake, nothing to write, or the session change to settle and
+/// write.
+fn finish<B: MessageBody + 'static>(
+    state: Arc<RequestState>,
+    res: ServiceResponse<B>,
+) -> Finish<B> {
+    if let Some(mistake) = state.take_mistake() {
+        // The app's wiring is wrong (an `Option<Current<U>>` may have hidden it from the
+        // handler): answer the mistake, and write no cookie.
+        return Finish::Done(res.error_response(mistake).map_into_right_body());
+    }
+    let Some(outgoing) = state.outgoing() else {
+        return Finish::Done(res.map_into_left_body());
+    };
+    Finish::Write(Box::pin(async move {
+        // Revocation first (end, stamp, record): a change the store cannot back is not
+        // written, and a sign-out it cannot make is not announced.
+        let (outgoing, revoked) = revocation::settle(&state, res.request(), outgoing).await;
+        if let Some(outgoing) = &outgoing {
+            announce(&state, outgoing);
+        }
+        let mut res = match revoked {
+            Ok(()) => res.map_into_left_body(),
+            Err(e) => {
+                let unavailable = revocation::unavailable(res.request(), &e);
+                res.into_response(unavailable).map_into_right_body()
             }
-            let Some(outgoing) = state.outgoing() else {
-                return Ok(res.map_into_left_body());
-            };
-            // Revocation first (end, stamp, record): a change the store cannot back is not
-            // written, and a sign-out it cannot make is not announced.
-            let (outgoing, revoked) = revocation::settle(&state, res.request(), outgoing).await;
-            if let Some(outgoing) = &outgoing {
-                announce(&state, outgoing);
-            }
-            let mut res = match revoked {
-                Ok(()) => res.map_into_left_body(),
-                Err(e) => {
-                    let unavailable = revocation::unavailable(res.request(), &e);
-                    res.into_response(unavailable).map_into_right_body()
+        };
+        if let Some(outgoing) = outgoing {
+            deliver(&state, &mut res, outgoing).await?;
+        }
+        Ok(res)
+    }))
+}
+
+pin_project_lite::pin_project! {
+    /// The future of one request through [`AuthSession`]; not used directly.
+    ///
+    /// A small state machine rather than a boxed `async` block: on the fast path (nothing to
+    /// ask a store, nothing to write) it is the inner service's future and the request state,
+    /// with no allocation of its own.
+    #[doc(hidden)]
+    #[project = Proj]
+    pub enum AuthSessionFuture<F, B> {
+        /// The handler runs; then the state says what to write.
+        Handling {
+            #[pin]
+            inner: F,
+            state: Option<Arc<RequestState>>,
+        },
+        /// The answer is known before the handler (a store could not answer at once: 503).
+        Done {
+            res: Option<ServiceResponse<EitherBody<B>>>,
+        },
+        /// A store is asked, before the handler or for the write after it.
+        Boxed {
+            future: Pin<Box<dyn Future<Output = Answer<B>>>>,
+        },
+    }
+}
+
+impl<F, B> Future for AuthSessionFuture<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    B: MessageBody + 'static,
+{
+    type Output = Answer<B>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.as_mut().project() {
+                Proj::Handling { inner, state } => {
+                    let res = match inner.poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(res) => res?,
+                    };
+                    let state = state.take().expect("polled after completion");
+                    match finish(state, res) {
+                        Finish::Done(res) => return Poll::Ready(Ok(res)),
+                        Finish::Write(future) => self.set(AuthSessionFuture::Boxed { future }),
+                    }
                 }
-            };
-            if let Some(outgoing) = outgoing {
-                deliver(&state, &mut res, outgoing).await?;
+                Proj::Done { res } => {
+                    return Poll::Ready(Ok(res.take().expect("polled after completion")))
+                }
+                Proj::Boxed { future } => return future.as_mut().poll(cx),
             }
-            Ok(res)
-        })
+        }
     }
 }
 

@@ -123,9 +123,9 @@ pub(crate) async fn end_session(
 /// Revoked sessions drop out before the middleware chooses one, so a planted dead cookie never
 /// hides a live one. A store failure is an error when failing closed; failing open, it is
 /// logged and the session counts as not revoked.
-pub(crate) async fn drop_revoked<T>(
+pub(crate) async fn drop_revoked(
     config: &Configuration,
-    sessions: &mut Vec<(std::sync::Arc<Claims>, T)>,
+    sessions: &mut crate::storage::Sessions,
     now: i64,
 ) -> Result<(), StoreError> {
     let mut i = 0;
