@@ -127,14 +127,22 @@ impl AuthSession {
 
 /// The session `req` arrives with: verified, in time, not revoked, and (with a user store) its
 /// user loaded and judged. `Err` is the 503 to answer when a store cannot say.
+///
+/// `read`: the storage's answer when it was read already (on the way to the synchronous path),
+/// so nothing is verified or announced twice.
 async fn incoming_session(
     config: &Configuration,
     cache: &VerifiedCache,
     users_cache: &UserCache,
     req: &ServiceRequest,
     now: i64,
+    read: Option<Sessions>,
 ) -> Result<Incoming, HttpResponse> {
-    let Ok(mut sessions) = config.storage.read(config, cache, req, now).get().await else {
+    let read = match read {
+        Some(sessions) => Ok(sessions),
+        None => config.storage.read(config, cache, req, now).get().await,
+    };
+    let Ok(mut sessions) = read else {
         return Err(unavailable(req.request(), "session_store_unavailable"));
     };
     // Revoked sessions drop out before the choice: a planted dead cookie never hides a live one.
@@ -189,30 +197,51 @@ fn choose(config: &Configuration, mut sessions: Sessions) -> Option<(Arc<Claims>
     }
 }
 
-/// The incoming session of `req` when it needs no I/O at all: the storage answers at once (the
-/// cookie) and neither a revocation store nor a user store has to be asked. `None`: take the
-/// asynchronous path ([`incoming_session`]), which runs every check.
+/// What the synchronous path found before the handler.
+enum AtOnce {
+    /// The incoming session, every check done.
+    Incoming(Incoming),
+    /// The 503 to answer (the storage or the revocation store failed).
+    Unavailable(HttpResponse),
+    /// Something has to wait (a session store, a revocation answer, the user store): the
+    /// asynchronous path continues, with the sessions when the storage was read already.
+    Wait(Option<Sessions>),
+}
+
+/// The incoming session of `req` when it needs no waiting: the storage answers at once (the
+/// cookie), the revocation store (if any) answers at once
+/// ([`crate::revocation::Revocations::is_revoked_now`]) and no user store has to be asked.
 ///
-/// Invariant: this path runs the same checks as [`incoming_session`] with nothing to ask: the
+/// Invariant: this path runs the same checks as [`incoming_session`], in the same order: the
 /// storage read verifies the MAC (or finds the value in the verified memo) and the time checks
-/// on every request; there is no revocation or user store configured to consult.
+/// on every request, then revoked sessions are dropped (fail-closed or fail-open as
+/// configured), then one session is chosen. Whatever has to wait is left to
+/// [`incoming_session`], which continues from the same sessions.
 fn incoming_at_once(
     config: &Configuration,
     cache: &VerifiedCache,
     req: &ServiceRequest,
     now: i64,
-) -> Option<Result<Incoming, HttpResponse>> {
-    if config.revocation.is_some() || config.users.is_some() || !config.storage.reads_at_once() {
-        return None;
+) -> AtOnce {
+    if !config.storage.reads_at_once() {
+        return AtOnce::Wait(None);
     }
     let Step::Ready(read) = config.storage.read(config, cache, req, now) else {
         // `reads_at_once` said otherwise; the asynchronous path reads it properly.
-        return None;
+        return AtOnce::Wait(None);
     };
-    let Ok(sessions) = read else {
-        return Some(Err(unavailable(req.request(), "session_store_unavailable")));
+    let Ok(mut sessions) = read else {
+        return AtOnce::Unavailable(unavailable(req.request(), "session_store_unavailable"));
     };
-    Some(Ok(match choose(config, sessions) {
+    if config.users.is_some() {
+        return AtOnce::Wait(Some(sessions));
+    }
+    match revocation::drop_revoked_now(config, &mut sessions, now) {
+        None => return AtOnce::Wait(Some(sessions)),
+        Some(Err(e)) => return AtOnce::Unavailable(revocation::unavailable(req.request(), &e)),
+        Some(Ok(())) => {}
+    }
+    AtOnce::Incoming(match choose(config, sessions) {
         Some((claims, rotated)) => Incoming {
             claims: Some(claims),
             rotated,
@@ -220,7 +249,7 @@ fn incoming_at_once(
             ended: false,
         },
         None => Incoming::anonymous(),
-    }))
+    })
 }
 
 impl<S, B> Transform<S, ServiceRequest> for AuthSession
@@ -271,17 +300,17 @@ where
         // The fast path: nothing to wait for before the handler, so no boxed future; the
         // request's future is the inner service's, with the state beside it.
         match incoming_at_once(&self.config, &self.cache, &req, now) {
-            Some(Ok(incoming)) => {
+            AtOnce::Incoming(incoming) => {
                 let state = start(&self.config, &req, now, incoming);
                 AuthSessionFuture::Handling {
                     inner: self.service.call(req),
                     state: Some(state),
                 }
             }
-            Some(Err(unavailable)) => AuthSessionFuture::Done {
+            AtOnce::Unavailable(unavailable) => AuthSessionFuture::Done {
                 res: Some(req.into_response(unavailable).map_into_right_body()),
             },
-            None => self.call_with_io(req, now),
+            AtOnce::Wait(read) => self.call_with_io(req, now, read),
         }
     }
 }
@@ -292,14 +321,20 @@ where
     B: MessageBody + 'static,
 {
     /// The path that asks a store (session store, revocations, users) before the handler.
-    fn call_with_io(&self, req: ServiceRequest, now: i64) -> AuthSessionFuture<S::Future, B> {
+    fn call_with_io(
+        &self,
+        req: ServiceRequest,
+        now: i64,
+        read: Option<Sessions>,
+    ) -> AuthSessionFuture<S::Future, B> {
         let config = Arc::clone(&self.config);
         let service = Rc::clone(&self.service);
         let cache = Rc::clone(&self.cache);
         let users_cache = Rc::clone(&self.users_cache);
         AuthSessionFuture::Boxed {
             future: Box::pin(async move {
-                let incoming = incoming_session(&config, &cache, &users_cache, &req, now).await;
+                let incoming =
+                    incoming_session(&config, &cache, &users_cache, &req, now, read).await;
                 let incoming = match incoming {
                     Ok(incoming) => incoming,
                     Err(unavailable) => {
