@@ -10,7 +10,13 @@
 //! - a failure is never silent: failing open logs it as a warning, failing closed hands it to
 //!   the caller (which answers 503).
 
-use std::{fmt, future::Future, time::Duration};
+use std::{
+    fmt,
+    future::{poll_fn, Future},
+    pin::pin,
+    task::Poll,
+    time::Duration,
+};
 
 /// A store could not answer: what [`crate::revocation::Revocations`] and
 /// [`crate::throttle::ThrottleStore`] implementations return, and the store's part of
@@ -59,10 +65,19 @@ impl Bound {
     }
 
     /// `call`, or [`StoreError::Timeout`] once the timeout has passed (the call is dropped).
+    ///
+    /// `call` is polled once before the timer is armed: a store that answers at once (an
+    /// in-memory map, the revocation mirror) costs no timer and no clock read. The timeout
+    /// still bounds every call that has to wait: it starts at that first poll's return, and a
+    /// poll that does not return could not be stopped by any timer.
     pub(crate) async fn call<T>(
         &self,
         call: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, StoreError> {
+        let mut call = pin!(call);
+        if let Poll::Ready(answer) = poll_fn(|cx| Poll::Ready(call.as_mut().poll(cx))).await {
+            return answer;
+        }
         actix_web::rt::time::timeout(self.timeout, call)
             .await
             .unwrap_or(Err(StoreError::Timeout))

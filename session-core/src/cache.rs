@@ -6,16 +6,21 @@
 //!   belongs to one middleware instance (fixed keys), so a hit returns exactly what decoding would;
 //! - only values that fully verified are stored; time checks and revocation run on every request,
 //!   hit or miss;
-//! - lookup is by a keyed (randomly seeded SipHash) hash of the value's last segment (the MAC or
-//!   GCM tag: 256 or 128 random-looking bits, cheaper to hash than the whole value), then equality
-//!   of the whole value with the stored one: an attacker cannot make a forged value reach the
-//!   comparison without a 64-bit collision under an unknown key, so its timing reveals nothing;
+//! - lookup is by a keyed hash of the value's last [`TAIL`] bytes, then equality of the whole
+//!   value with the stored one. For a genuine value those bytes lie inside its last segment (the
+//!   MAC or GCM tag, 43 or 22 characters): at least 84 bits of a keyed PRF output the attacker
+//!   has not seen. The hash is a folded 64x64->128-bit multiply of the two halves, each XORed
+//!   with a random per-worker key; a slot is a near-uniform function of those secret bits. So a
+//!   forged value reaches the comparison with another user's stored value only by guessing
+//!   that 64-bit slot, and the comparison's timing reveals nothing. A collision between two
+//!   genuine values is only a miss (the newer replaces the older; both still verify). The map
+//!   does not hash the slot again (it is already spread uniformly);
 //! - bounded: at most `CAPACITY` entries per worker; a full cache is emptied and refilled.
 
 use std::{
     cell::RefCell,
     collections::HashMap,
-    hash::{BuildHasher, RandomState},
+    hash::{BuildHasher, BuildHasherDefault, Hasher, RandomState},
     sync::Arc,
 };
 
@@ -23,6 +28,31 @@ use crate::claims::Claims;
 
 /// Entries kept per worker.
 const CAPACITY: usize = 512;
+
+/// Bytes at the end of a value that make its slot: inside the tag of every genuine value.
+const TAIL: usize = 16;
+
+/// The map's hasher: the slot, as it is. Slots are already keyed hashes, spread uniformly, so
+/// hashing them again would only cost time.
+#[derive(Default)]
+struct SlotHasher(u64);
+
+impl Hasher for SlotHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+
+    fn write(&mut self, bytes: &[u8]) {
+        // Only `u64` slots are hashed (`write_u64`); any other input still hashes, by folding.
+        for &b in bytes {
+            self.0 = self.0.rotate_left(8) ^ u64::from(b);
+        }
+    }
+
+    fn write_u64(&mut self, slot: u64) {
+        self.0 = slot;
+    }
+}
 
 struct Entry {
     value: Box<str>,
@@ -32,15 +62,17 @@ struct Entry {
 
 /// Verified cookie values of one worker.
 pub(crate) struct VerifiedCache {
-    hasher: RandomState,
-    entries: RefCell<HashMap<u64, Entry>>,
+    /// The slot hash's keys: random per cache (drawn from `RandomState`'s OS-seeded keys).
+    keys: [u64; 2],
+    entries: RefCell<HashMap<u64, Entry, BuildHasherDefault<SlotHasher>>>,
 }
 
 impl VerifiedCache {
     pub(crate) fn new() -> Self {
+        let seeds = RandomState::new();
         Self {
-            hasher: RandomState::new(),
-            entries: RefCell::new(HashMap::new()),
+            keys: [seeds.hash_one(0u8), seeds.hash_one(1u8)],
+            entries: RefCell::new(HashMap::default()),
         }
     }
 
@@ -65,10 +97,18 @@ impl VerifiedCache {
         entries.insert(self.slot(value), entry);
     }
 
-    /// The map key of `value`: a keyed hash of its last segment.
+    /// The map key of `value`: a keyed hash of its last [`TAIL`] bytes (all of it when shorter).
     fn slot(&self, value: &str) -> u64 {
-        let tag = value.rsplit_once('.').map_or(value, |(_, tag)| tag);
-        self.hasher.hash_one(tag)
+        let bytes = value.as_bytes();
+        let n = bytes.len().min(TAIL);
+        let mut tail = [0u8; TAIL];
+        tail[TAIL - n..].copy_from_slice(&bytes[bytes.len() - n..]);
+        let (a, b) = tail.split_at(TAIL / 2);
+        let a = u64::from_le_bytes(a.try_into().expect("8 bytes")) ^ self.keys[0];
+        let b = u64::from_le_bytes(b.try_into().expect("8 bytes")) ^ self.keys[1];
+        let product = u128::from(a) * u128::from(b);
+        // The high and low halves of the product folded: the truncations are the point.
+        (product as u64) ^ ((product >> 64) as u64)
     }
 
     #[cfg(test)]
@@ -103,6 +143,29 @@ mod tests {
         );
         assert!(cache.get("a.b.c ").is_none());
         assert!(cache.get("").is_none());
+    }
+
+    #[test]
+    fn a_shared_tail_is_not_a_hit() {
+        // Same last TAIL bytes: same slot, so only the whole-value comparison tells them apart.
+        let cache = VerifiedCache::new();
+        let genuine = "h.p.tagAAAAAAAAAAAAAAAA";
+        let forged = "h.q.tagAAAAAAAAAAAAAAAA";
+        assert_eq!(cache.slot(genuine), cache.slot(forged));
+        cache.insert(genuine, claims("s1"), false);
+        assert!(cache.get(forged).is_none());
+        assert!(cache.get("xh.p.tagAAAAAAAAAAAAAAAA").is_none());
+        assert!(cache.get("h.p.tagAAAAAAAAAAAAAAAA ").is_none());
+        assert!(cache.get(genuine).is_some());
+    }
+
+    #[test]
+    fn slots_depend_on_the_key() {
+        // Two caches (two workers) put the same value in different slots (with overwhelming
+        // probability): the slot is not a public function of the value.
+        let (one, two) = (VerifiedCache::new(), VerifiedCache::new());
+        let value = "h.p.0123456789abcdefghij";
+        assert_ne!(one.slot(value), two.slot(value));
     }
 
     #[test]

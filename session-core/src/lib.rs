@@ -50,15 +50,16 @@
 //! 4. `codec`, `revocation`: the cookie format, revocation stores
 //! 5. `settings`: the validated settings
 //! 6. `state`: the per-request state
-//! 7. `revocation_policy`, `storage`, `throttle`, `user`: revocation checks on a request, where
-//!    sessions live (cookie or session store), login throttling, the user extractors
-//! 8. `middleware`, `session`: the middleware, the session extractor
-//! 9. `config`, `csrf`, `policy`, `test_util`: the builder, CSRF tokens, resource policies, test
-//!    cookies
-//! 10. `rule`: guard rules and their evaluation
-//! 11. `guard`: guards and the guard extractor
-//! 12. `access`: route coverage
-//! 13. `__private`, `require`: what generated code calls, the scope middleware
+//! 7. `storage`, `throttle`, `user`: where sessions live (cookie or session store), login
+//!    throttling, the user extractors
+//! 8. `revocation_policy`: revocation checks on a request
+//! 9. `middleware`, `session`: the middleware, the session extractor
+//! 10. `config`, `csrf`, `policy`, `test_util`: the builder, CSRF tokens, resource policies, test
+//!     cookies
+//! 11. `rule`: guard rules and their evaluation
+//! 12. `guard`: guards and the guard extractor
+//! 13. `access`: route coverage
+//! 14. `__private`, `require`: what generated code calls, the scope middleware
 #![forbid(unsafe_code)]
 // docs.rs (nightly, `--cfg docsrs`): mark each feature-gated item with the feature it needs.
 #![cfg_attr(docsrs, feature(doc_cfg))]

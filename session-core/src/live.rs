@@ -231,7 +231,7 @@ pub(crate) async fn resolve(
         // A cached record may only keep a session going: one that would end it (the session
         // was re-bound to credentials changed since the record was cached, on this worker or
         // another) is loaded again, so a session never ends on a stale copy.
-        if let verdict @ Resolved::Live(_) = judge(claims, Some(cached), fingerprint_keys) {
+        if let verdict @ Resolved::Live(_) = judge(claims, Some(cached), fingerprint_keys, cache) {
             return Ok(verdict);
         }
     }
@@ -239,19 +239,21 @@ pub(crate) async fn resolve(
     if let Some(user) = &loaded {
         cache.insert(id, user, now, users.cache_ttl);
     }
-    Ok(judge(claims, loaded, fingerprint_keys))
+    Ok(judge(claims, loaded, fingerprint_keys, cache))
 }
 
-/// The pure decision over a loaded record: gone, credentials changed, or live.
+/// The decision over a loaded record: gone, credentials changed, or live (the fingerprint
+/// verdict through the worker's memo, which answers as the HMAC would).
 fn judge(
     claims: &Claims,
     loaded: Option<LiveUser>,
     fingerprint_keys: &[FingerprintKey],
+    memo: &UserCache,
 ) -> Resolved {
     let Some(user) = loaded.filter(|u| Some(u.id()) == claims.sub.as_deref()) else {
         return Resolved::Ended("user_gone");
     };
-    if fingerprint_matches(user.as_ref(), claims.fp.as_deref(), fingerprint_keys) {
+    if memo.fingerprint_matches(user.as_ref(), claims.fp.as_deref(), fingerprint_keys) {
         Resolved::Live(user)
     } else {
         Resolved::Ended("credentials_changed")
@@ -311,9 +313,19 @@ impl FingerprintKey {
     }
 }
 
-/// Records a worker loaded recently (only with `users_cache_ttl` > 0).
+/// Records a worker loaded recently (only with `users_cache_ttl` > 0), and the fingerprints
+/// that matched a session's `fp` claim.
 pub(crate) struct UserCache {
     entries: RefCell<HashMap<Box<str>, (LiveUser, i64)>>,
+    /// `fp` claim -> the credential fingerprint its HMAC matched (under a configured key).
+    ///
+    /// Invariants: an entry is stored only after [`fingerprint_matches`] said yes; the verdict
+    /// is a pure function of the claim, the fingerprint and the keys, and one cache belongs to
+    /// one middleware instance (fixed keys), so a hit (the same claim and a fingerprint equal
+    /// byte for byte, compared in constant time) answers exactly what the HMAC would. A
+    /// credential change changes the fingerprint: no hit, the HMAC runs and refuses. Bounded
+    /// like the records.
+    matched: RefCell<HashMap<Box<str>, Box<[u8]>>>,
 }
 
 /// Records kept per worker; a full cache is emptied and refilled.
@@ -323,7 +335,38 @@ impl UserCache {
     pub(crate) fn new() -> Self {
         Self {
             entries: RefCell::new(HashMap::new()),
+            matched: RefCell::new(HashMap::new()),
         }
+    }
+
+    /// [`fingerprint_matches`], remembered for fingerprints that matched: the HMAC runs once
+    /// per claim and fingerprint, not once per request.
+    fn fingerprint_matches(
+        &self,
+        user: &dyn AnyUser,
+        fp: Option<&str>,
+        fingerprint_keys: &[FingerprintKey],
+    ) -> bool {
+        let (Some(fingerprint), Some(claim)) = (user.fingerprint(), fp) else {
+            return fingerprint_matches(user, fp, fingerprint_keys);
+        };
+        let known = self
+            .matched
+            .borrow()
+            .get(claim)
+            .is_some_and(|matched| bool::from(matched[..].ct_eq(fingerprint)));
+        if known {
+            return true;
+        }
+        let matches = fingerprint_matches(user, fp, fingerprint_keys);
+        if matches {
+            let mut matched = self.matched.borrow_mut();
+            if matched.len() >= USER_CACHE_CAPACITY {
+                matched.clear();
+            }
+            matched.insert(claim.into(), fingerprint.into());
+        }
+        matches
     }
 
     /// The record of `id` loaded less than `ttl` seconds before `now`.
@@ -429,8 +472,42 @@ mod tests {
         ];
         let keys = [FingerprintKey::new(&NEW), FingerprintKey::new(&OLD)];
         for (i, (claims, loaded, want)) in cases.into_iter().enumerate() {
-            assert_eq!(verdict(judge(&claims, loaded, &keys)), want, "case {i}");
+            assert_eq!(
+                verdict(judge(&claims, loaded, &keys, &UserCache::new())),
+                want,
+                "case {i}"
+            );
         }
+    }
+
+    #[test]
+    fn the_fingerprint_memo_answers_as_the_hmac_does() {
+        let keys = [FingerprintKey::new(&NEW), FingerprintKey::new(&OLD)];
+        let memo = UserCache::new();
+        let claim = claims(Some(FingerprintKey::new(&NEW).mac(b"h1")));
+        let judged = |loaded| verdict(judge(&claim, loaded, &keys, &memo));
+        // Twice each: the second of a match is a memo hit, and must still say the same.
+        for _ in 0..2 {
+            assert_eq!(judged(user("alice", Some(b"h1"))), "live");
+        }
+        // The credentials changed after a remembered match: refused, every time.
+        for _ in 0..2 {
+            assert_eq!(judged(user("alice", Some(b"h2"))), "credentials_changed");
+            assert_eq!(judged(user("alice", Some(b"h1x"))), "credentials_changed");
+            assert_eq!(judged(user("alice", Some(b"h"))), "credentials_changed");
+            assert_eq!(judged(user("alice", None)), "credentials_changed");
+        }
+        // Another claim whose HMAC does not match is not answered by the remembered one.
+        let forged = claims(Some("garbage".into()));
+        assert_eq!(
+            verdict(judge(&forged, user("alice", Some(b"h1")), &keys, &memo)),
+            "credentials_changed"
+        );
+        assert_eq!(
+            memo.matched.borrow().len(),
+            1,
+            "only matches are remembered"
+        );
     }
 
     #[test]

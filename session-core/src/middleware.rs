@@ -6,6 +6,7 @@ use std::{
     pin::Pin,
     rc::Rc,
     sync::Arc,
+    task::{Context, Poll},
 };
 
 use actix_web::{
@@ -16,6 +17,7 @@ use actix_web::{
 
 use crate::{
     cache::VerifiedCache,
+    claims::Claims,
     codec::Rejection,
     deny::unavailable,
     events::SecurityEvent,
@@ -24,7 +26,7 @@ use crate::{
     revocation_policy,
     settings::Configuration,
     state::{Incoming, Outgoing, RequestState},
-    storage::{cookie::verify, Storage},
+    storage::{cookie::verify, Sessions, Step, Storage},
 };
 
 /// Signed-cookie sessions for an actix-web `App`: register it with `.wrap(auth.clone())`.
@@ -129,6 +131,9 @@ impl AuthSession {
 
 /// The session `req` arrives with: verified, in time, not revoked, and (with a user store) its
 /// user loaded and judged. `Err` is the 503 to answer when a store cannot say.
+///
+/// `read`: the storage's answer when it was read already (on the way to the synchronous path),
+/// so nothing is verified or announced twice.
 async fn incoming_session(
     config: &Configuration,
     storage: &dyn Storage,
@@ -136,25 +141,21 @@ async fn incoming_session(
     users_cache: &UserCache,
     req: &ServiceRequest,
     now: i64,
+    read: Option<Sessions>,
 ) -> Result<Incoming, HttpResponse> {
-    let Ok(mut sessions) = storage.read(config, cache, req, now).get().await else {
+    let read = match read {
+        Some(sessions) => Ok(sessions),
+        None => storage.read(config, cache, req, now).get().await,
+    };
+    let Ok(mut sessions) = read else {
         return Err(unavailable(req.request(), "session_store_unavailable"));
     };
     // Revoked sessions drop out before the choice: a planted dead cookie never hides a live one.
     if let Err(e) = revocation_policy::drop_revoked(config, &mut sessions, now).await {
         return Err(revocation_policy::unavailable(req.request(), &e));
     }
-    // Two different live sessions in one request: one of them was planted (cookie tossing from a
-    // sibling domain or a plain-HTTP page). Neither is used, and neither is re-issued.
-    let (claims, rotated) = match sessions.len() {
-        0 => return Ok(Incoming::anonymous()),
-        1 => sessions.swap_remove(0),
-        _ => {
-            config.emit(SecurityEvent::SessionRefused {
-                reason: "ambiguous",
-            });
-            return Ok(Incoming::anonymous());
-        }
+    let Some((claims, rotated)) = choose(config, sessions) else {
+        return Ok(Incoming::anonymous());
     };
     let standing = |live| Incoming {
         claims: Some(Arc::clone(&claims)),
@@ -182,6 +183,81 @@ async fn incoming_session(
             Err(unavailable(req.request(), "user_store_unavailable"))
         }
     }
+}
+
+/// The one session of a request among the live ones it carries (revoked ones already dropped).
+///
+/// Two different live sessions in one request: one of them was planted (cookie tossing from a
+/// sibling domain or a plain-HTTP page). Neither is used, and neither is re-issued.
+fn choose(config: &Configuration, mut sessions: Sessions) -> Option<(Arc<Claims>, bool)> {
+    match sessions.len() {
+        0 => None,
+        1 => Some(sessions.swap_remove(0)),
+        _ => {
+            config.emit(SecurityEvent::SessionRefused {
+                reason: "ambiguous",
+            });
+            None
+        }
+    }
+}
+
+/// What the synchronous path found before the handler.
+enum AtOnce {
+    /// The incoming session, every check done.
+    Incoming(Incoming),
+    /// The 503 to answer (the storage or the revocation store failed).
+    Unavailable(HttpResponse),
+    /// Something has to wait (a session store, a revocation answer, the user store): the
+    /// asynchronous path continues, with the sessions when the storage was read already.
+    Wait(Option<Sessions>),
+}
+
+/// The incoming session of `req` when it needs no waiting: the storage answers at once (the
+/// cookie), the revocation store (if any) answers at once
+/// ([`crate::revocation::Revocations::is_revoked_now`]) and no user store has to be asked.
+///
+/// Invariant: this path runs the same checks as [`incoming_session`], in the same order: the
+/// storage read verifies the MAC (or finds the value in the verified memo) and the time checks
+/// on every request, then revoked sessions are dropped (fail-closed or fail-open as
+/// configured), then one session is chosen. Whatever has to wait is left to
+/// [`incoming_session`], which continues from the same sessions.
+fn incoming_at_once(
+    config: &Configuration,
+    storage: &dyn Storage,
+    cache: &VerifiedCache,
+    req: &ServiceRequest,
+    now: i64,
+) -> AtOnce {
+    if !storage.reads_at_once() {
+        return AtOnce::Wait(None);
+    }
+    let Step::Ready(read) = storage.read(config, cache, req, now) else {
+        // `reads_at_once` said otherwise; the asynchronous path reads it properly.
+        return AtOnce::Wait(None);
+    };
+    let Ok(mut sessions) = read else {
+        return AtOnce::Unavailable(unavailable(req.request(), "session_store_unavailable"));
+    };
+    if config.users.is_some() {
+        return AtOnce::Wait(Some(sessions));
+    }
+    match revocation_policy::drop_revoked_now(config, &mut sessions, now) {
+        None => return AtOnce::Wait(Some(sessions)),
+        Some(Err(e)) => {
+            return AtOnce::Unavailable(revocation_policy::unavailable(req.request(), &e))
+        }
+        Some(Ok(())) => {}
+    }
+    AtOnce::Incoming(match choose(config, sessions) {
+        Some((claims, rotated)) => Incoming {
+            claims: Some(claims),
+            rotated,
+            live: None,
+            ended: false,
+        },
+        None => Incoming::anonymous(),
+    })
 }
 
 impl<S, B> Transform<S, ServiceRequest> for AuthSession
@@ -225,61 +301,186 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Self::Error>>>>;
+    type Future = AuthSessionFuture<S::Future, B>;
 
     forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
+        let now = self.config.clock.now();
+        // The fast path: nothing to wait for before the handler, so no boxed future; the
+        // request's future is the inner service's, with the state beside it.
+        match incoming_at_once(&self.config, &*self.storage, &self.cache, &req, now) {
+            AtOnce::Incoming(incoming) => {
+                let state = start(&self.config, &*self.storage, &req, now, incoming);
+                AuthSessionFuture::Handling {
+                    inner: self.service.call(req),
+                    state: Some((state, Arc::clone(&self.storage))),
+                }
+            }
+            AtOnce::Unavailable(unavailable) => AuthSessionFuture::Done {
+                res: Some(req.into_response(unavailable).map_into_right_body()),
+            },
+            AtOnce::Wait(read) => self.call_with_io(req, now, read),
+        }
+    }
+}
+
+impl<S, B> AuthSessionMiddleware<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error> + 'static,
+    B: MessageBody + 'static,
+{
+    /// The path that asks a store (session store, revocations, users) before the handler.
+    fn call_with_io(
+        &self,
+        req: ServiceRequest,
+        now: i64,
+        read: Option<Sessions>,
+    ) -> AuthSessionFuture<S::Future, B> {
         let config = Arc::clone(&self.config);
         let storage = Arc::clone(&self.storage);
         let service = Rc::clone(&self.service);
         let cache = Rc::clone(&self.cache);
         let users_cache = Rc::clone(&self.users_cache);
-        Box::pin(async move {
-            let now = config.clock.now();
-            let incoming =
-                incoming_session(&config, &*storage, &cache, &users_cache, &req, now).await;
-            let incoming = match incoming {
-                Ok(incoming) => incoming,
-                Err(unavailable) => {
-                    return Ok(req.into_response(unavailable).map_into_right_body())
+        AuthSessionFuture::Boxed {
+            future: Box::pin(async move {
+                let incoming =
+                    incoming_session(&config, &*storage, &cache, &users_cache, &req, now, read)
+                        .await;
+                let incoming = match incoming {
+                    Ok(incoming) => incoming,
+                    Err(unavailable) => {
+                        return Ok(req.into_response(unavailable).map_into_right_body())
+                    }
+                };
+                let state = start(&config, &*storage, &req, now, incoming);
+                let res = service.call(req).await?;
+                match finish(state, storage, res) {
+                    Finish::Done(res) => Ok(res),
+                    Finish::Write(write) => write.await,
                 }
-            };
-            let state = Arc::new(RequestState::new(
-                config,
-                storage.size_limit(),
-                now,
-                incoming,
-            ));
-            req.extensions_mut().insert(Arc::clone(&state));
-            let res = service.call(req).await?;
-            if let Some(mistake) = state.take_mistake() {
-                // The app's wiring is wrong (an `Option<Current<U>>` may have hidden it from the
-                // handler): answer the mistake, and write no cookie.
-                return Ok(res.error_response(mistake).map_into_right_body());
+            }),
+        }
+    }
+}
+
+/// The request's state, put where the extractors and guards find it.
+fn start(
+    config: &Arc<Configuration>,
+    storage: &dyn Storage,
+    req: &ServiceRequest,
+    now: i64,
+    incoming: Incoming,
+) -> Arc<RequestState> {
+    let state = Arc::new(RequestState::new(
+        Arc::clone(config),
+        storage.size_limit(),
+        now,
+        incoming,
+    ));
+    req.extensions_mut().insert(Arc::clone(&state));
+    state
+}
+
+type Answer<B> = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+/// What follows the handler: the answer at once (nothing to write: no I/O, no box), or the
+/// write of the session change, which may wait on a store.
+enum Finish<B> {
+    Done(ServiceResponse<EitherBody<B>>),
+    Write(Pin<Box<dyn Future<Output = Answer<B>>>>),
+}
+
+/// After the handler: a set-up mistake, nothing to write, or the session change to settle and
+/// write.
+fn finish<B: MessageBody + 'static>(
+    state: Arc<RequestState>,
+    storage: Arc<dyn Storage>,
+    res: ServiceResponse<B>,
+) -> Finish<B> {
+    if let Some(mistake) = state.take_mistake() {
+        // The app's wiring is wrong (an `Option<Current<U>>` may have hidden it from the
+        // handler): answer the mistake, and write no cookie.
+        return Finish::Done(res.error_response(mistake).map_into_right_body());
+    }
+    let Some(outgoing) = state.outgoing() else {
+        return Finish::Done(res.map_into_left_body());
+    };
+    Finish::Write(Box::pin(async move {
+        // Revocation first (end, stamp, record): a change the store cannot back is not
+        // written, and a sign-out it cannot make is not announced.
+        let (outgoing, revoked) = revocation_policy::settle(&state, res.request(), outgoing).await;
+        if let Some(outgoing) = &outgoing {
+            announce(&state, outgoing);
+        }
+        let mut res = match revoked {
+            Ok(()) => res.map_into_left_body(),
+            Err(e) => {
+                let unavailable = revocation_policy::unavailable(res.request(), &e);
+                res.into_response(unavailable).map_into_right_body()
             }
-            let Some(outgoing) = state.outgoing() else {
-                return Ok(res.map_into_left_body());
-            };
-            // Revocation first (end, stamp, record): a change the store cannot back is not
-            // written, and a sign-out it cannot make is not announced.
-            let (outgoing, revoked) =
-                revocation_policy::settle(&state, res.request(), outgoing).await;
-            if let Some(outgoing) = &outgoing {
-                announce(&state, outgoing);
-            }
-            let mut res = match revoked {
-                Ok(()) => res.map_into_left_body(),
-                Err(e) => {
-                    let unavailable = revocation_policy::unavailable(res.request(), &e);
-                    res.into_response(unavailable).map_into_right_body()
+        };
+        if let Some(outgoing) = outgoing {
+            deliver(&*storage, &state, &mut res, outgoing).await?;
+        }
+        Ok(res)
+    }))
+}
+
+pin_project_lite::pin_project! {
+    /// The future of one request through [`AuthSession`]; not used directly.
+    ///
+    /// A small state machine rather than a boxed `async` block: on the fast path (nothing to
+    /// ask a store, nothing to write) it is the inner service's future and the request state,
+    /// with no allocation of its own.
+    #[doc(hidden)]
+    #[project = Proj]
+    pub enum AuthSessionFuture<F, B> {
+        /// The handler runs; then the state says what to write.
+        Handling {
+            #[pin]
+            inner: F,
+            // The request state, and the storage that writes what it says.
+            state: Option<(Arc<RequestState>, Arc<dyn Storage>)>,
+        },
+        /// The answer is known before the handler (a store could not answer at once: 503).
+        Done {
+            res: Option<ServiceResponse<EitherBody<B>>>,
+        },
+        /// A store is asked, before the handler or for the write after it.
+        Boxed {
+            future: Pin<Box<dyn Future<Output = Answer<B>>>>,
+        },
+    }
+}
+
+impl<F, B> Future for AuthSessionFuture<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    B: MessageBody + 'static,
+{
+    type Output = Answer<B>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        loop {
+            match self.as_mut().project() {
+                Proj::Handling { inner, state } => {
+                    let res = match inner.poll(cx) {
+                        Poll::Pending => return Poll::Pending,
+                        Poll::Ready(res) => res?,
+                    };
+                    let (state, storage) = state.take().expect("polled after completion");
+                    match finish(state, storage, res) {
+                        Finish::Done(res) => return Poll::Ready(Ok(res)),
+                        Finish::Write(future) => self.set(AuthSessionFuture::Boxed { future }),
+                    }
                 }
-            };
-            if let Some(outgoing) = outgoing {
-                deliver(&*storage, &state, &mut res, outgoing).await?;
+                Proj::Done { res } => {
+                    return Poll::Ready(Ok(res.take().expect("polled after completion")))
+                }
+                Proj::Boxed { future } => return future.as_mut().poll(cx),
             }
-            Ok(res)
-        })
+        }
     }
 }
 

@@ -4,7 +4,10 @@ use std::{
     future::{ready, Future, Ready},
     pin::Pin,
     rc::Rc,
+    task::{Context, Poll},
 };
+
+use actix_utils::future::Either;
 
 use actix_web::{
     body::EitherBody,
@@ -153,19 +156,74 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Error>>>>;
+    type Future = RequireFuture<S::Future, B>;
 
     actix_web::dev::forward_ready!(service);
 
     fn call(&self, req: ServiceRequest) -> Self::Future {
-        let checking = checking(Rc::clone(&self.guard), req.request());
-        let service = Rc::clone(&self.service);
-        Box::pin(async move {
-            if let Err(denial) = checking.await {
+        match checking(Rc::clone(&self.guard), req.request()) {
+            // Decided at once (no policy in the rule): no box, no clone of the service.
+            Either::Left { value } => match value.into_inner() {
+                Ok(()) => RequireFuture::Calling {
+                    inner: self.service.call(req),
+                },
                 // Denied: the inner service (and so the body) is never touched.
-                return Ok(req.error_response(denial).map_into_right_body());
+                Err(denial) => RequireFuture::Denied {
+                    res: Some(req.error_response(denial).map_into_right_body()),
+                },
+            },
+            Either::Right { value: checking } => {
+                let service = Rc::clone(&self.service);
+                RequireFuture::Checking {
+                    future: Box::pin(async move {
+                        if let Err(denial) = checking.await {
+                            return Ok(req.error_response(denial).map_into_right_body());
+                        }
+                        Ok(service.call(req).await?.map_into_left_body())
+                    }),
+                }
             }
-            Ok(service.call(req).await?.map_into_left_body())
-        })
+        }
+    }
+}
+
+pin_project_lite::pin_project! {
+    /// The future of one request through [`Require`]; not used directly. A rule without
+    /// policies is decided in `call`, so the request's future is the inner service's.
+    #[doc(hidden)]
+    #[project = RequireProj]
+    pub enum RequireFuture<F, B> {
+        /// Let through: the inner service runs.
+        Calling {
+            #[pin]
+            inner: F,
+        },
+        /// Denied at once.
+        Denied {
+            res: Option<ServiceResponse<EitherBody<B>>>,
+        },
+        /// The rule's policies run first.
+        Checking {
+            future: Pin<Box<dyn Future<Output = Result<ServiceResponse<EitherBody<B>>, Error>>>>,
+        },
+    }
+}
+
+impl<F, B> Future for RequireFuture<F, B>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.project() {
+            RequireProj::Calling { inner } => inner
+                .poll(cx)
+                .map(|res| res.map(ServiceResponse::map_into_left_body)),
+            RequireProj::Denied { res } => {
+                Poll::Ready(Ok(res.take().expect("polled after completion")))
+            }
+            RequireProj::Checking { future } => future.as_mut().poll(cx),
+        }
     }
 }

@@ -17,6 +17,7 @@ use crate::{
     revocation::{device_label, store::SessionRecord, ActiveSession, RevocationError},
     settings::Configuration,
     state::{Outgoing, RequestState},
+    storage::{Sessions, MAX_SESSION_COOKIES},
 };
 
 /// Revokes one session by its id, until the latest moment a cookie of it could be valid.
@@ -123,9 +124,9 @@ pub(crate) async fn end_session(
 /// Revoked sessions drop out before the middleware chooses one, so a planted dead cookie never
 /// hides a live one. A store failure is an error when failing closed; failing open, it is
 /// logged and the session counts as not revoked.
-pub(crate) async fn drop_revoked<T>(
+pub(crate) async fn drop_revoked(
     config: &Configuration,
-    sessions: &mut Vec<(std::sync::Arc<Claims>, T)>,
+    sessions: &mut Sessions,
     now: i64,
 ) -> Result<(), StoreError> {
     let mut i = 0;
@@ -138,6 +139,54 @@ pub(crate) async fn drop_revoked<T>(
         }
     }
     Ok(())
+}
+
+/// [`drop_revoked`] when the store answers every session at once
+/// ([`crate::revocation::Revocations::is_revoked_now`]): `None` (nothing dropped, nothing
+/// announced) when one answer has to wait, so the caller takes the asynchronous path with the
+/// same sessions. The same answers, events and failures as `drop_revoked` otherwise.
+pub(crate) fn drop_revoked_now(
+    config: &Configuration,
+    sessions: &mut Sessions,
+    now: i64,
+) -> Option<Result<(), StoreError>> {
+    let Some(revocation) = &config.revocation else {
+        return Some(Ok(()));
+    };
+    // Every answer first: one that has to wait leaves the sessions untouched.
+    let mut answers: smallvec::SmallVec<[Result<bool, StoreError>; MAX_SESSION_COOKIES]> =
+        smallvec::SmallVec::new();
+    for (claims, _) in sessions.iter() {
+        let answer = match &claims.sub {
+            None => Ok(false),
+            Some(user) => {
+                let generation = claims.gen.unwrap_or(0);
+                revocation
+                    .store
+                    .is_revoked_now(&claims.sid, user, generation, now)?
+            }
+        };
+        answers.push(answer);
+    }
+    // Then the loop of `drop_revoked`, step for step, on those answers.
+    let mut i = 0;
+    while i < sessions.len() {
+        let answer = std::mem::replace(&mut answers[i], Ok(false));
+        match revocation
+            .bound
+            .settle(answer, false, "revocation check failed")
+        {
+            Err(e) => return Some(Err(e)),
+            Ok(true) => {
+                config.emit(SecurityEvent::SessionRefused { reason: "revoked" });
+                sessions.swap_remove(i);
+                // Its answer was taken above; the last one moves to `i` with its session.
+                let _taken = answers.swap_remove(i);
+            }
+            Ok(false) => i += 1,
+        }
+    }
+    Some(Ok(()))
 }
 
 /// Whether an authenticated session was revoked (see [`drop_revoked`] for failures).
@@ -272,4 +321,119 @@ async fn record_issued(
 pub(crate) fn unavailable(req: &HttpRequest, e: &StoreError) -> HttpResponse {
     tracing::error!(error = %e, "revocation store unavailable; failing closed");
     deny::unavailable(req, "session_store_unavailable")
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::{
+        revocation::{MemoryRevocations, Revocations},
+        AuthSession, Key,
+    };
+
+    fn session(sid: &str, sub: Option<&str>) -> (Arc<Claims>, bool) {
+        let claims = Claims {
+            sid: sid.into(),
+            sub: sub.map(Into::into),
+            ..Claims::sample()
+        };
+        (Arc::new(claims), false)
+    }
+
+    fn sids(sessions: &Sessions) -> Vec<String> {
+        let mut sids: Vec<String> = sessions.iter().map(|(c, _)| c.sid.clone()).collect();
+        sids.sort();
+        sids
+    }
+
+    #[actix_web::test]
+    async fn the_synchronous_check_drops_what_the_asynchronous_one_drops() {
+        let store = Arc::new(MemoryRevocations::new());
+        let auth = AuthSession::builder(Key::generate())
+            .revocations(Arc::clone(&store))
+            .build()
+            .expect("valid configuration");
+        let config = auth.config();
+        let now = config.clock.now();
+        store.revoke_session("s2", now + 3600, now).await.unwrap();
+        let all: Sessions = [
+            session("s1", Some("alice")),
+            session("s2", Some("alice")),
+            session("s3", None),
+            session("s4", Some("bob")),
+        ]
+        .into_iter()
+        .collect();
+        let (mut at_once, mut waited) = (all.clone(), all);
+        assert!(matches!(
+            drop_revoked_now(config, &mut at_once, now),
+            Some(Ok(()))
+        ));
+        drop_revoked(config, &mut waited, now).await.unwrap();
+        assert_eq!(sids(&at_once), ["s1", "s3", "s4"]);
+        assert_eq!(sids(&at_once), sids(&waited));
+
+        // Every session of bob's revoked: both paths drop s4 too.
+        store.revoke_user("bob", now + 3600, now).await.unwrap();
+        let mut at_once: Sessions = [session("s4", Some("bob"))].into_iter().collect();
+        assert!(matches!(
+            drop_revoked_now(config, &mut at_once, now),
+            Some(Ok(()))
+        ));
+        assert!(at_once.is_empty());
+    }
+
+    /// A store without a synchronous answer (the trait's default) leaves the sessions as they
+    /// were, for the asynchronous path.
+    #[actix_web::test]
+    async fn a_store_that_has_to_wait_leaves_the_sessions_untouched() {
+        struct Asks(MemoryRevocations);
+        impl Revocations for Asks {
+            async fn revoke_session(
+                &self,
+                sid: &str,
+                until: i64,
+                now: i64,
+            ) -> Result<(), StoreError> {
+                self.0.revoke_session(sid, until, now).await
+            }
+            async fn revoke_user(
+                &self,
+                user: &str,
+                until: i64,
+                now: i64,
+            ) -> Result<u64, StoreError> {
+                self.0.revoke_user(user, until, now).await
+            }
+            async fn generation(&self, user: &str) -> Result<u64, StoreError> {
+                self.0.generation(user).await
+            }
+            async fn is_revoked(
+                &self,
+                sid: &str,
+                user: &str,
+                generation: u64,
+                now: i64,
+            ) -> Result<bool, StoreError> {
+                self.0.is_revoked(sid, user, generation, now).await
+            }
+        }
+        let store = Arc::new(Asks(MemoryRevocations::new()));
+        let auth = AuthSession::builder(Key::generate())
+            .revocations(Arc::clone(&store))
+            .build()
+            .expect("valid configuration");
+        let config = auth.config();
+        let now = config.clock.now();
+        store.revoke_session("s2", now + 3600, now).await.unwrap();
+        let mut sessions: Sessions = [session("s1", Some("alice")), session("s2", Some("alice"))]
+            .into_iter()
+            .collect();
+        assert!(drop_revoked_now(config, &mut sessions, now).is_none());
+        assert_eq!(sids(&sessions), ["s1", "s2"]);
+        drop_revoked(config, &mut sessions, now).await.unwrap();
+        assert_eq!(sids(&sessions), ["s1"]);
+    }
 }

@@ -22,6 +22,13 @@ pub(crate) trait AnyRevocations: Send + Sync {
         generation: u64,
         now: i64,
     ) -> Call<'a, bool>;
+    fn is_revoked_now(
+        &self,
+        sid: &str,
+        user: &str,
+        generation: u64,
+        now: i64,
+    ) -> Option<Result<bool, StoreError>>;
     fn record_session<'a>(
         &'a self,
         user: &'a str,
@@ -53,6 +60,16 @@ impl<S: Revocations> AnyRevocations for S {
         now: i64,
     ) -> Call<'a, bool> {
         Box::pin(Revocations::is_revoked(self, sid, user, generation, now))
+    }
+
+    fn is_revoked_now(
+        &self,
+        sid: &str,
+        user: &str,
+        generation: u64,
+        now: i64,
+    ) -> Option<Result<bool, StoreError>> {
+        Revocations::is_revoked_now(self, sid, user, generation, now)
     }
 
     fn record_session<'a>(

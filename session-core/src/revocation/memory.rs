@@ -138,6 +138,16 @@ impl Revocations for MemoryRevocations {
         Ok(revoked)
     }
 
+    fn is_revoked_now(
+        &self,
+        sid: &str,
+        user: &str,
+        generation: u64,
+        now: i64,
+    ) -> Option<Result<bool, StoreError>> {
+        Some(Ok(self.entries().is_revoked(sid, user, generation, now)))
+    }
+
     async fn record_session(
         &self,
         user: &str,

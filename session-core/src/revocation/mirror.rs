@@ -757,6 +757,20 @@ impl Revocations for RevocationMirror {
                 .await
         }
     }
+
+    fn is_revoked_now(
+        &self,
+        sid: &str,
+        user: &str,
+        generation: u64,
+        now: i64,
+    ) -> Option<Result<bool, StoreError>> {
+        // The same reading as `is_revoked`, in the same order; only the store's own answer
+        // (out of sync) has to wait.
+        let trusted = self.shared.trusted();
+        let known = self.shared.table.is_revoked(sid, user, generation, now);
+        (known || trusted).then_some(Ok(known))
+    }
 }
 
 #[cfg(test)]

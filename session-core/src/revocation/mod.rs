@@ -163,6 +163,22 @@ pub trait Revocations: Send + Sync + 'static {
         now: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send;
 
+    /// [`Revocations::is_revoked`]'s answer when the store knows it without waiting (an
+    /// in-memory table, a mirror in sync); `None` when it has to ask. The middleware then
+    /// checks a request with no `async` step. It must be the answer `is_revoked` would give.
+    ///
+    /// The default is `None`: every check goes through `is_revoked`.
+    fn is_revoked_now(
+        &self,
+        sid: &str,
+        user: &str,
+        generation: u64,
+        now: i64,
+    ) -> Option<Result<bool, StoreError>> {
+        let _ = (sid, user, generation, now);
+        None
+    }
+
     /// Records `session` in `user`'s list of active sessions, or updates it when it is there
     /// (keeping the device and address of its first record). Called when the session's cookie
     /// is issued: at login and at every re-issue. Keeps at most
@@ -246,6 +262,16 @@ impl<S: Revocations> Revocations for Arc<S> {
         now: i64,
     ) -> impl Future<Output = Result<bool, StoreError>> + Send {
         (**self).is_revoked(sid, user, generation, now)
+    }
+
+    fn is_revoked_now(
+        &self,
+        sid: &str,
+        user: &str,
+        generation: u64,
+        now: i64,
+    ) -> Option<Result<bool, StoreError>> {
+        (**self).is_revoked_now(sid, user, generation, now)
     }
 
     fn record_session(

@@ -13,6 +13,8 @@ use actix_web::{
     Error, HttpRequest,
 };
 
+use smallvec::SmallVec;
+
 use crate::{
     cache::VerifiedCache,
     claims::{Claims, TimeFault},
@@ -45,7 +47,15 @@ impl<T> Step<'_, T> {
 
 /// What a storage read gives: every distinct session the request carries that is genuine and in
 /// time, each with whether it was verified under a previous key; or [`StoreDown`].
-pub(crate) type Read = Result<Vec<(Arc<Claims>, bool)>, StoreDown>;
+pub(crate) type Read = Result<Sessions, StoreDown>;
+
+/// The sessions of one request, each with whether it was verified under a previous key: at most
+/// [`MAX_SESSION_COOKIES`], kept inline (no allocation per request).
+pub(crate) type Sessions = SmallVec<[(Arc<Claims>, bool); MAX_SESSION_COOKIES]>;
+
+/// The session cookie values of one request: at most [`MAX_SESSION_COOKIES`] + 1 (the one that
+/// tells there are too many), kept inline.
+pub(crate) type CookieValues<'a> = SmallVec<[&'a str; MAX_SESSION_COOKIES + 1]>;
 
 /// The session store could not answer a read (failed, or took longer than its timeout); the
 /// failure is logged where it happened, and the request is answered 503.
@@ -77,6 +87,12 @@ pub(crate) trait Storage: Send + Sync + 'static {
     /// The most bytes one session may take here (name and value of a cookie), if limited.
     fn size_limit(&self) -> Option<usize>;
 
+    /// Whether [`Storage::read`] always answers [`Step::Ready`] (no I/O): the middleware then
+    /// takes its synchronous path when nothing else needs I/O either.
+    fn reads_at_once(&self) -> bool {
+        false
+    }
+
     /// The builder settings this storage does not use; setting one is a `ConfigError`.
     fn unused_settings(&self) -> &'static [&'static str];
 
@@ -100,8 +116,8 @@ pub const MAX_SESSION_COOKIES: usize = 4;
 pub(crate) fn session_cookies<'a>(
     config: &'a Configuration,
     req: &'a ServiceRequest,
-) -> Vec<&'a str> {
-    let mut values: Vec<&str> = cookie::cookie_values(req, &config.cookie_name)
+) -> CookieValues<'a> {
+    let mut values: CookieValues<'a> = cookie::cookie_values(req, &config.cookie_name)
         .take(MAX_SESSION_COOKIES + 1)
         .collect();
     if values.len() > MAX_SESSION_COOKIES {

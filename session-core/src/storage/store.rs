@@ -263,7 +263,7 @@ where
         now: i64,
     ) -> Step<'a, Read> {
         Step::Pending(Box::pin(async move {
-            let mut sessions = Vec::new();
+            let mut sessions = super::Sessions::new();
             let mut seen: Vec<&str> = Vec::new();
             for value in session_cookies(config, req) {
                 if seen.contains(&value) {
