@@ -198,7 +198,7 @@ pub(crate) fn signed_in_user(state: &RequestState) -> Option<AuthUser> {
         })
 }
 
-/// The signed-in user's own record, loaded by the configured [`UserStore`] for this request
+/// The signed-in user's own record, loaded by the configured [`UserStore`](crate::UserStore) for this request
 /// (no second query). Fails like [`crate::AuthUser`] when nobody is signed in; take
 /// `Option<Current<U>>` to allow anonymous requests.
 ///
