@@ -815,6 +815,28 @@ async fn sign_out_other_devices_keeps_only_the_calling_one() {
     }
 }
 
+#[actix_web::test]
+async fn sign_out_other_devices_changes_nothing_when_the_store_fails() {
+    let c = clock();
+    // Failing open, requests pass the failing store; the sign-out itself must not.
+    let auth = builder(&c)
+        .revocations(Revocation::new(Arc::new(Broken { hang: false })).fail_open(true))
+        .build()
+        .unwrap();
+    let app = test_app(auth, |cfg| {
+        routes(cfg);
+        cfg.route("/sign-out-elsewhere", web::post().to(sign_out_elsewhere));
+    })
+    .await;
+    let here = login(&app, "/login?id=alice").await;
+    let res = call(&app, post("/sign-out-elsewhere").cookie(here.clone())).await;
+    assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+    assert!(
+        session_cookie(&res).is_none(),
+        "nothing re-issued: the session was not moved to a generation the store never recorded"
+    );
+}
+
 /// A TCP proxy on 127.0.0.1 to `upstream` that passes requests at once and holds every reply
 /// for `delay`: a slow network's way back. Returns its `redis://` URL.
 async fn slow_replies(upstream: String, delay: Duration) -> String {
