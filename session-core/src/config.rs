@@ -607,7 +607,7 @@ impl AuthSessionBuilder {
         }
         if self.users.as_ref().is_some_and(|u| u.timeout.is_zero()) {
             return Err(ConfigError::invalid(
-                "users_timeout",
+                "Users::timeout",
                 "must be more than zero",
             ));
         }
@@ -617,7 +617,7 @@ impl AuthSessionBuilder {
             .is_some_and(|r| r.timeout.is_zero())
         {
             return Err(ConfigError::invalid(
-                "revocation_timeout",
+                "Revocation::timeout",
                 "must be more than zero",
             ));
         }

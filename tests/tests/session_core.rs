@@ -9,12 +9,14 @@ use actix_web::{
     web, App, HttpResponse,
 };
 use session_core::{
-    clock::ManualClock, AuthSession, AuthUser, ConfigError, Key, Login, Refresh, Session,
-    SessionError,
+    clock::ManualClock,
+    config::{Revocation, Users},
+    revocation::MemoryRevocations,
+    AuthSession, AuthUser, ConfigError, Key, Login, Refresh, Session, SessionError,
 };
 use tests::{
-    auth, builder, call, clock, get, key, login, post, routes, serve, session_cookie,
-    session_value, set_cookies, test_app, COOKIE, T0,
+    auth, builder, call, clock, get, key, live::Directory, login, post, routes, serve,
+    session_cookie, session_value, set_cookies, test_app, COOKIE, T0,
 };
 
 fn json_body(bytes: &[u8]) -> serde_json::Value {
@@ -80,6 +82,18 @@ fn inconsistent_settings_are_refused_with_the_setting_named() {
             builder(&c).lifetime(|l| l.max_age(Duration::ZERO)).build(),
         ),
         ("cookie_name", builder(&c).cookie(|c| c.name("a b")).build()),
+        (
+            "Users::timeout",
+            builder(&c)
+                .users(Users::new(Arc::new(Directory::new([]))).timeout(Duration::ZERO))
+                .build(),
+        ),
+        (
+            "Revocation::timeout",
+            builder(&c)
+                .revocations(Revocation::new(MemoryRevocations::new()).timeout(Duration::ZERO))
+                .build(),
+        ),
         ("cookie_name", builder(&c).cookie(|c| c.name("")).build()),
         ("path", builder(&c).cookie(|c| c.path("relative")).build()),
         ("path", builder(&c).cookie(|c| c.path("/a;b")).build()),
