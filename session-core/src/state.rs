@@ -2,9 +2,16 @@
 //! handler did to it, and the cookie the response must carry. Shared by every extractor and
 //! guard of one request; the storage, the revocation policy and the middleware read it.
 
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::{
+    cell::RefCell,
+    rc::Rc,
+    sync::{Arc, Mutex, MutexGuard},
+};
 
-use actix_web::{HttpMessage, HttpRequest};
+use actix_web::{
+    dev::{Extensions, ServiceRequest},
+    HttpRequest,
+};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
@@ -21,8 +28,9 @@ use crate::{
 
 /// What a request's session looked like on arrival and what the handler did to it.
 ///
-/// Stored once per request in the request extensions by the middleware (as an `Arc`), and shared
-/// by every extractor and guard of that request.
+/// Put once per request where the extractors find it by the middleware (as an `Arc` in a data
+/// container of the request, see [`StatePool`]), and shared by every extractor and guard of that
+/// request.
 pub(crate) struct RequestState {
     pub(crate) config: Arc<Configuration>,
     /// The storage's limit on one session's size (a cookie's 4 KiB), if any.
@@ -157,8 +165,7 @@ impl RequestState {
     }
 
     pub(crate) fn from_request(req: &HttpRequest) -> Result<Arc<Self>, SessionError> {
-        req.extensions()
-            .get::<Arc<Self>>()
+        req.app_data::<Arc<Self>>()
             .cloned()
             .ok_or(SessionError::MiddlewareMissing)
     }
@@ -276,6 +283,73 @@ impl RequestState {
     }
 }
 
+/// One worker's request states, each in the data container the request carries it in, reused
+/// once no request holds it any more: a request on the fast path allocates nothing for its state
+/// (no `Arc`, and no extension map, whose table actix-web allocates afresh for every request).
+///
+/// Invariants:
+/// - A slot is reused only when nothing else holds it: the container's `Rc` is unique (no
+///   request carries it, `Rc::get_mut`) and so is the state's `Arc` (no extractor, guard or
+///   task kept it, `Arc::get_mut`). The state is then overwritten whole, so nothing of an earlier
+///   request (its claims, its pending change, a recorded mistake or gate) survives into the next.
+/// - A slot is only ever reachable from the one request it was attached to: actix-web drops the
+///   request's containers when the request ends (`HttpRequest`'s drop), and a request that is
+///   still alive keeps its container's `Rc` shared, so its slot is skipped.
+/// - At most [`StatePool::SLOTS`] slots are kept; a request beyond them (that many requests of
+///   one worker in flight at once) gets a container of its own, dropped with it.
+///
+/// `ServiceRequest::add_data_container` needs the request's `HttpRequest` not to be cloned yet,
+/// as actix-web's own router (`match_info_mut`) and scoped `app_data` do for every request.
+#[derive(Default)]
+pub(crate) struct StatePool {
+    slots: RefCell<Vec<Rc<Extensions>>>,
+}
+
+impl StatePool {
+    /// How many states one worker keeps for reuse.
+    pub(crate) const SLOTS: usize = 64;
+
+    /// Attaches `state` to `req` (found by [`RequestState::from_request`]), in a free slot when
+    /// there is one.
+    pub(crate) fn attach(
+        &self,
+        req: &mut ServiceRequest,
+        state: RequestState,
+    ) -> Arc<RequestState> {
+        let mut slots = self.slots.borrow_mut();
+        for slot in slots.iter_mut() {
+            let Some(container) = Rc::get_mut(slot) else {
+                continue;
+            };
+            let Some(shared) = container.get_mut::<Arc<RequestState>>() else {
+                continue;
+            };
+            let Some(free) = Arc::get_mut(shared) else {
+                continue;
+            };
+            *free = state;
+            let shared = Arc::clone(shared);
+            req.add_data_container(Rc::clone(slot));
+            return shared;
+        }
+        let shared = Arc::new(state);
+        let mut container = Extensions::new();
+        container.insert(Arc::clone(&shared));
+        let container = Rc::new(container);
+        if slots.len() < Self::SLOTS {
+            slots.push(Rc::clone(&container));
+        }
+        req.add_data_container(container);
+        shared
+    }
+
+    /// Slots kept (for tests).
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.slots.borrow().len()
+    }
+}
+
 /// The denial of `kind` for `req` under the app's configuration.
 pub(crate) fn deny_for(
     req: &HttpRequest,
@@ -310,4 +384,90 @@ pub(crate) fn from_value<T: DeserializeOwned>(key: &str, value: &Value) -> Resul
         key: key.to_owned(),
         source,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+    use crate::{AuthSession, Key};
+
+    fn config() -> Arc<Configuration> {
+        AuthSession::builder(Key::from_bytes(&[3u8; 32]).expect("long enough"))
+            .build()
+            .expect("valid")
+            .shared_config()
+    }
+
+    fn state(config: &Arc<Configuration>, now: i64) -> RequestState {
+        RequestState::new(Arc::clone(config), None, now, Incoming::anonymous())
+    }
+
+    #[test]
+    fn an_extractor_finds_the_attached_state() {
+        let (config, pool) = (config(), StatePool::default());
+        let mut req = TestRequest::default().to_srv_request();
+        assert!(RequestState::from_request(req.request()).is_err());
+        let attached = pool.attach(&mut req, state(&config, 7));
+        let found = RequestState::from_request(req.request()).expect("attached");
+        assert!(Arc::ptr_eq(&attached, &found));
+        assert_eq!(found.now, 7);
+    }
+
+    #[test]
+    fn a_slot_is_reused_whole_once_its_request_ended() {
+        let (config, pool) = (config(), StatePool::default());
+        let mut first = TestRequest::default().to_srv_request();
+        let earlier = pool.attach(&mut first, state(&config, 1));
+        earlier.record_mistake(SessionError::MiddlewareMissing);
+        earlier.set_gate(Gate::default());
+        let earlier_ptr = Arc::as_ptr(&earlier);
+        drop((earlier, first));
+
+        let mut second = TestRequest::default().to_srv_request();
+        let reused = pool.attach(&mut second, state(&config, 2));
+        assert_eq!(Arc::as_ptr(&reused), earlier_ptr, "the free slot is reused");
+        assert_eq!(pool.len(), 1);
+        // Nothing of the earlier request survives.
+        assert_eq!(reused.now, 2);
+        assert!(reused.take_mistake().is_none());
+        assert!(reused.shut_gate().is_none());
+    }
+
+    #[test]
+    fn a_slot_still_held_by_its_request_or_an_extractor_is_not_reused() {
+        let (config, pool) = (config(), StatePool::default());
+        // Held by its request (the request is alive; the state's handle is gone).
+        let mut alive = TestRequest::default().to_srv_request();
+        drop(pool.attach(&mut alive, state(&config, 1)));
+        // Held by an extractor that outlived its request (e.g. moved into a task).
+        let mut ended = TestRequest::default().to_srv_request();
+        let kept = pool.attach(&mut ended, state(&config, 2));
+        drop(ended);
+
+        let mut next = TestRequest::default().to_srv_request();
+        let fresh = pool.attach(&mut next, state(&config, 3));
+        assert_eq!(pool.len(), 3, "neither held slot was taken");
+        let alive_state = RequestState::from_request(alive.request()).expect("attached");
+        assert_eq!((alive_state.now, kept.now, fresh.now), (1, 2, 3));
+    }
+
+    #[test]
+    fn the_pool_keeps_at_most_its_slots() {
+        let (config, pool) = (config(), StatePool::default());
+        let held: Vec<_> = (0..StatePool::SLOTS + 3)
+            .map(|i| {
+                let mut req = TestRequest::default().to_srv_request();
+                pool.attach(&mut req, state(&config, i as i64));
+                req
+            })
+            .collect();
+        assert_eq!(pool.len(), StatePool::SLOTS);
+        // Every request, pooled or not, finds its own state.
+        for (i, req) in held.iter().enumerate() {
+            let found = RequestState::from_request(req.request()).expect("attached");
+            assert_eq!(found.now, i as i64);
+        }
+    }
 }

@@ -15,7 +15,7 @@ use std::{
 use actix_web::{
     body::{EitherBody, MessageBody},
     dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
-    Error, HttpMessage,
+    Error,
 };
 
 pub use self::future::AuthSessionFuture;
@@ -31,7 +31,7 @@ use crate::{
     revocation::{ActiveSession, RevocationError},
     revocation_policy,
     settings::Configuration,
-    state::{Incoming, RequestState},
+    state::{Incoming, RequestState, StatePool},
     storage::{cookie::verify, Sessions, Storage},
 };
 
@@ -123,7 +123,7 @@ impl AuthSession {
         &self.config
     }
 
-    #[cfg(feature = "test-util")]
+    #[cfg(any(test, feature = "test-util"))]
     pub(crate) fn shared_config(&self) -> Arc<Configuration> {
         Arc::clone(&self.config)
     }
@@ -153,6 +153,7 @@ where
             storage: Arc::clone(&self.storage),
             cache: Rc::new(VerifiedCache::new()),
             users_cache: Rc::new(UserCache::new()),
+            states: Rc::new(StatePool::default()),
         }))
     }
 }
@@ -167,6 +168,8 @@ pub struct AuthSessionMiddleware<S> {
     cache: Rc<VerifiedCache>,
     /// This worker's recently loaded users (with `users_cache_ttl`).
     users_cache: Rc<UserCache>,
+    /// This worker's request states, reused.
+    states: Rc<StatePool>,
 }
 
 impl<S, B> Service<ServiceRequest> for AuthSessionMiddleware<S>
@@ -180,13 +183,13 @@ where
 
     forward_ready!(service);
 
-    fn call(&self, req: ServiceRequest) -> Self::Future {
+    fn call(&self, mut req: ServiceRequest) -> Self::Future {
         let now = self.config.clock.now();
         // The fast path: nothing to wait for before the handler, so no boxed future; the
         // request's future is the inner service's, with the state beside it.
         match incoming_at_once(&self.config, &*self.storage, &self.cache, &req, now) {
             AtOnce::Incoming(incoming) => {
-                let state = start(&self.config, &*self.storage, &req, now, incoming);
+                let state = start(self, &mut req, now, incoming);
                 AuthSessionFuture::Handling {
                     inner: self.service.call(req),
                     state: Some((state, Arc::clone(&self.storage))),
@@ -217,8 +220,10 @@ where
         let service = Rc::clone(&self.service);
         let cache = Rc::clone(&self.cache);
         let users_cache = Rc::clone(&self.users_cache);
+        let states = Rc::clone(&self.states);
         AuthSessionFuture::Boxed {
             future: Box::pin(async move {
+                let mut req = req;
                 let incoming =
                     incoming_session(&config, &*storage, &cache, &users_cache, &req, now, read)
                         .await;
@@ -228,7 +233,10 @@ where
                         return Ok(req.into_response(unavailable).map_into_right_body())
                     }
                 };
-                let state = start(&config, &*storage, &req, now, incoming);
+                let state = states.attach(
+                    &mut req,
+                    RequestState::new(config, storage.size_limit(), now, incoming),
+                );
                 let res = service.call(req).await?;
                 match finish(state, storage, res) {
                     Finish::Done(res) => Ok(res),
@@ -240,19 +248,17 @@ where
 }
 
 /// The request's state, put where the extractors and guards find it.
-fn start(
-    config: &Arc<Configuration>,
-    storage: &dyn Storage,
-    req: &ServiceRequest,
+fn start<S>(
+    middleware: &AuthSessionMiddleware<S>,
+    req: &mut ServiceRequest,
     now: i64,
     incoming: Incoming,
 ) -> Arc<RequestState> {
-    let state = Arc::new(RequestState::new(
-        Arc::clone(config),
-        storage.size_limit(),
+    let state = RequestState::new(
+        Arc::clone(&middleware.config),
+        middleware.storage.size_limit(),
         now,
         incoming,
-    ));
-    req.extensions_mut().insert(Arc::clone(&state));
-    state
+    );
+    middleware.states.attach(req, state)
 }
