@@ -140,6 +140,51 @@ impl RequestState {
         }
     }
 
+    /// Makes a state no request holds any more the state of a new one, field by field (no move of
+    /// the whole struct): the same state [`RequestState::new`] builds. The destructuring names
+    /// every field, so a field added later cannot be left over from the earlier request.
+    fn reset(
+        &mut self,
+        config: &Arc<Configuration>,
+        size_limit: Option<usize>,
+        now: i64,
+        arrived: Incoming,
+    ) {
+        let RequestState {
+            config: kept_config,
+            size_limit: kept_limit,
+            now: kept_now,
+            began,
+            incoming,
+            rotated,
+            live,
+            pending,
+            mistake,
+            gate,
+        } = self;
+        if !Arc::ptr_eq(kept_config, config) {
+            *kept_config = Arc::clone(config);
+        }
+        *kept_limit = size_limit;
+        *kept_now = now;
+        *began = std::time::Instant::now();
+        // A lock poisoned by a panic in the earlier request is not carried over.
+        pending.clear_poison();
+        mistake.clear_poison();
+        gate.clear_poison();
+        let pending = pending.get_mut().unwrap_or_else(|e| e.into_inner());
+        pending.claims = None;
+        pending.change = match arrived.ended {
+            true => Change::LoggedOut,
+            false => Change::None,
+        };
+        *incoming = arrived.claims;
+        *rotated = arrived.rotated;
+        *live = arrived.live;
+        *mistake.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
+        *gate.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
+    }
+
     /// The gate of an earlier guard of this request that has not let it through yet.
     pub(crate) fn shut_gate(&self) -> Option<Gate> {
         let gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
@@ -290,8 +335,9 @@ impl RequestState {
 /// Invariants:
 /// - A slot is reused only when nothing else holds it: the container's `Rc` is unique (no
 ///   request carries it, `Rc::get_mut`) and so is the state's `Arc` (no extractor, guard or
-///   task kept it, `Arc::get_mut`). The state is then overwritten whole, so nothing of an earlier
-///   request (its claims, its pending change, a recorded mistake or gate) survives into the next.
+///   task kept it, `Arc::get_mut`). Every field is then reset (`RequestState::reset`), so
+///   nothing of an earlier request (its claims, its user, its pending change, a recorded mistake
+///   or gate, a poisoned lock) survives into the next.
 /// - A slot is only ever reachable from the one request it was attached to: actix-web drops the
 ///   request's containers when the request ends (`HttpRequest`'s drop), and a request that is
 ///   still alive keeps its container's `Rc` shared, so its slot is skipped.
@@ -309,12 +355,15 @@ impl StatePool {
     /// How many states one worker keeps for reuse.
     pub(crate) const SLOTS: usize = 64;
 
-    /// Attaches `state` to `req` (found by [`RequestState::from_request`]), in a free slot when
-    /// there is one.
+    /// Attaches the state of a request arriving with `incoming` to `req` (found by
+    /// [`RequestState::from_request`]), in a free slot when there is one.
     pub(crate) fn attach(
         &self,
         req: &mut ServiceRequest,
-        state: RequestState,
+        config: &Arc<Configuration>,
+        size_limit: Option<usize>,
+        now: i64,
+        incoming: Incoming,
     ) -> Arc<RequestState> {
         let mut slots = self.slots.borrow_mut();
         for slot in slots.iter_mut() {
@@ -327,12 +376,17 @@ impl StatePool {
             let Some(free) = Arc::get_mut(shared) else {
                 continue;
             };
-            *free = state;
+            free.reset(config, size_limit, now, incoming);
             let shared = Arc::clone(shared);
             req.add_data_container(Rc::clone(slot));
             return shared;
         }
-        let shared = Arc::new(state);
+        let shared = Arc::new(RequestState::new(
+            Arc::clone(config),
+            size_limit,
+            now,
+            incoming,
+        ));
         let mut container = Extensions::new();
         container.insert(Arc::clone(&shared));
         let container = Rc::new(container);
@@ -400,8 +454,13 @@ mod tests {
             .shared_config()
     }
 
-    fn state(config: &Arc<Configuration>, now: i64) -> RequestState {
-        RequestState::new(Arc::clone(config), None, now, Incoming::anonymous())
+    fn attach(
+        pool: &StatePool,
+        req: &mut ServiceRequest,
+        config: &Arc<Configuration>,
+        now: i64,
+    ) -> Arc<RequestState> {
+        pool.attach(req, config, None, now, Incoming::anonymous())
     }
 
     #[test]
@@ -409,7 +468,7 @@ mod tests {
         let (config, pool) = (config(), StatePool::default());
         let mut req = TestRequest::default().to_srv_request();
         assert!(RequestState::from_request(req.request()).is_err());
-        let attached = pool.attach(&mut req, state(&config, 7));
+        let attached = attach(&pool, &mut req, &config, 7);
         let found = RequestState::from_request(req.request()).expect("attached");
         assert!(Arc::ptr_eq(&attached, &found));
         assert_eq!(found.now, 7);
@@ -419,18 +478,37 @@ mod tests {
     fn a_slot_is_reused_whole_once_its_request_ended() {
         let (config, pool) = (config(), StatePool::default());
         let mut first = TestRequest::default().to_srv_request();
-        let earlier = pool.attach(&mut first, state(&config, 1));
+        let arrived = Incoming {
+            claims: Some(Arc::new(Claims::sample())),
+            rotated: true,
+            live: None,
+            ended: false,
+        };
+        let earlier = pool.attach(&mut first, &config, Some(4096), 1, arrived);
+        earlier.update(|c| *c = None).expect("a logout fits");
         earlier.record_mistake(SessionError::MiddlewareMissing);
         earlier.set_gate(Gate::default());
+        // A panic while holding the lock poisons it.
+        let poisoner = Arc::clone(&earlier);
+        let _ = std::thread::spawn(move || {
+            let _held = poisoner.lock();
+            panic!("poison the session lock");
+        })
+        .join();
+        assert!(earlier.pending.is_poisoned());
         let earlier_ptr = Arc::as_ptr(&earlier);
         drop((earlier, first));
 
         let mut second = TestRequest::default().to_srv_request();
-        let reused = pool.attach(&mut second, state(&config, 2));
+        let reused = attach(&pool, &mut second, &config, 2);
         assert_eq!(Arc::as_ptr(&reused), earlier_ptr, "the free slot is reused");
         assert_eq!(pool.len(), 1);
         // Nothing of the earlier request survives.
-        assert_eq!(reused.now, 2);
+        assert_eq!((reused.now, reused.size_limit), (2, None));
+        assert!(reused.incoming.is_none() && !reused.rotated && reused.live.is_none());
+        assert!(!reused.pending.is_poisoned());
+        assert!(!reused.handler_changed());
+        assert!(reused.lock().claims.is_none());
         assert!(reused.take_mistake().is_none());
         assert!(reused.shut_gate().is_none());
     }
@@ -440,14 +518,14 @@ mod tests {
         let (config, pool) = (config(), StatePool::default());
         // Held by its request (the request is alive; the state's handle is gone).
         let mut alive = TestRequest::default().to_srv_request();
-        drop(pool.attach(&mut alive, state(&config, 1)));
+        drop(attach(&pool, &mut alive, &config, 1));
         // Held by an extractor that outlived its request (e.g. moved into a task).
         let mut ended = TestRequest::default().to_srv_request();
-        let kept = pool.attach(&mut ended, state(&config, 2));
+        let kept = attach(&pool, &mut ended, &config, 2);
         drop(ended);
 
         let mut next = TestRequest::default().to_srv_request();
-        let fresh = pool.attach(&mut next, state(&config, 3));
+        let fresh = attach(&pool, &mut next, &config, 3);
         assert_eq!(pool.len(), 3, "neither held slot was taken");
         let alive_state = RequestState::from_request(alive.request()).expect("attached");
         assert_eq!((alive_state.now, kept.now, fresh.now), (1, 2, 3));
@@ -459,7 +537,7 @@ mod tests {
         let held: Vec<_> = (0..StatePool::SLOTS + 3)
             .map(|i| {
                 let mut req = TestRequest::default().to_srv_request();
-                pool.attach(&mut req, state(&config, i as i64));
+                attach(&pool, &mut req, &config, i as i64);
                 req
             })
             .collect();

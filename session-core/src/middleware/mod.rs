@@ -233,10 +233,7 @@ where
                         return Ok(req.into_response(unavailable).map_into_right_body())
                     }
                 };
-                let state = states.attach(
-                    &mut req,
-                    RequestState::new(config, storage.size_limit(), now, incoming),
-                );
+                let state = states.attach(&mut req, &config, storage.size_limit(), now, incoming);
                 let res = service.call(req).await?;
                 match finish(state, storage, res) {
                     Finish::Done(res) => Ok(res),
@@ -254,11 +251,11 @@ fn start<S>(
     now: i64,
     incoming: Incoming,
 ) -> Arc<RequestState> {
-    let state = RequestState::new(
-        Arc::clone(&middleware.config),
+    middleware.states.attach(
+        req,
+        &middleware.config,
         middleware.storage.size_limit(),
         now,
         incoming,
-    );
-    middleware.states.attach(req, state)
+    )
 }
