@@ -77,10 +77,10 @@ impl VerifiedCache {
     }
 
     /// The claims `value` decoded to before, if it is known.
-    pub(crate) fn get(&self, value: &str) -> Option<(Arc<Claims>, bool)> {
+    pub(crate) fn get(&self, value: &[u8]) -> Option<(Arc<Claims>, bool)> {
         let entries = self.entries.borrow();
         let entry = entries.get(&self.slot(value))?;
-        (*entry.value == *value).then(|| (Arc::clone(&entry.claims), entry.rotated))
+        (entry.value.as_bytes() == value).then(|| (Arc::clone(&entry.claims), entry.rotated))
     }
 
     /// Remembers that `value` verified to `claims`.
@@ -94,12 +94,11 @@ impl VerifiedCache {
             claims,
             rotated,
         };
-        entries.insert(self.slot(value), entry);
+        entries.insert(self.slot(value.as_bytes()), entry);
     }
 
     /// The map key of `value`: a keyed hash of its last [`TAIL`] bytes (all of it when shorter).
-    fn slot(&self, value: &str) -> u64 {
-        let bytes = value.as_bytes();
+    fn slot(&self, bytes: &[u8]) -> u64 {
         let n = bytes.len().min(TAIL);
         let mut tail = [0u8; TAIL];
         tail[TAIL - n..].copy_from_slice(&bytes[bytes.len() - n..]);
@@ -133,16 +132,16 @@ mod tests {
         let cache = VerifiedCache::new();
         cache.insert("a.b.c", claims("s1"), true);
         assert_eq!(
-            cache.get("a.b.c").map(|(c, r)| (c.sid.clone(), r)),
+            cache.get(b"a.b.c").map(|(c, r)| (c.sid.clone(), r)),
             Some(("s1".into(), true))
         );
-        assert!(cache.get("a.b.d").is_none());
+        assert!(cache.get(b"a.b.d").is_none());
         assert!(
-            cache.get("x.b.c").is_none(),
+            cache.get(b"x.b.c").is_none(),
             "same last segment, other value"
         );
-        assert!(cache.get("a.b.c ").is_none());
-        assert!(cache.get("").is_none());
+        assert!(cache.get(b"a.b.c ").is_none());
+        assert!(cache.get(b"").is_none());
     }
 
     #[test]
@@ -151,12 +150,15 @@ mod tests {
         let cache = VerifiedCache::new();
         let genuine = "h.p.tagAAAAAAAAAAAAAAAA";
         let forged = "h.q.tagAAAAAAAAAAAAAAAA";
-        assert_eq!(cache.slot(genuine), cache.slot(forged));
+        assert_eq!(
+            cache.slot(genuine.as_bytes()),
+            cache.slot(forged.as_bytes())
+        );
         cache.insert(genuine, claims("s1"), false);
-        assert!(cache.get(forged).is_none());
-        assert!(cache.get("xh.p.tagAAAAAAAAAAAAAAAA").is_none());
-        assert!(cache.get("h.p.tagAAAAAAAAAAAAAAAA ").is_none());
-        assert!(cache.get(genuine).is_some());
+        assert!(cache.get(forged.as_bytes()).is_none());
+        assert!(cache.get(b"xh.p.tagAAAAAAAAAAAAAAAA").is_none());
+        assert!(cache.get(b"h.p.tagAAAAAAAAAAAAAAAA ").is_none());
+        assert!(cache.get(genuine.as_bytes()).is_some());
     }
 
     #[test]
@@ -165,7 +167,7 @@ mod tests {
         // probability): the slot is not a public function of the value.
         let (one, two) = (VerifiedCache::new(), VerifiedCache::new());
         let value = "h.p.0123456789abcdefghij";
-        assert_ne!(one.slot(value), two.slot(value));
+        assert_ne!(one.slot(value.as_bytes()), two.slot(value.as_bytes()));
     }
 
     #[test]
@@ -176,7 +178,9 @@ mod tests {
             assert!(cache.len() <= CAPACITY);
         }
         assert!(
-            cache.get(&format!("v{}", CAPACITY * 3 + 6)).is_some(),
+            cache
+                .get(format!("v{}", CAPACITY * 3 + 6).as_bytes())
+                .is_some(),
             "the newest is kept"
         );
     }

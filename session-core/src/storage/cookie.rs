@@ -13,7 +13,7 @@ use actix_web::{
 use smallvec::SmallVec;
 
 use super::{
-    cookie_for, in_time, put_cookie, session_cookies, Read, Sessions, Step, Storage,
+    cookie_for, in_time, put_cookie, session_cookies, text, Read, Sessions, Step, Storage,
     MAX_SESSION_COOKIES,
 };
 use crate::{
@@ -28,6 +28,26 @@ use crate::{
 /// Sessions in the cookie itself: no server state.
 pub(crate) struct CookieStorage;
 
+/// A session cookie value of a request: one the verified memo holds (its claims at hand), or
+/// text to verify.
+enum Candidate<'a> {
+    Known(&'a [u8], Arc<Claims>, bool),
+    Text(&'a str),
+}
+
+/// A verified, in-time session of a request: its cookie value, claims, and whether it was
+/// verified under a previous key.
+type Found<'a> = (&'a [u8], Arc<Claims>, bool);
+
+impl<'a> Candidate<'a> {
+    fn bytes(&self) -> &'a [u8] {
+        match self {
+            Candidate::Known(value, ..) => value,
+            Candidate::Text(value) => value.as_bytes(),
+        }
+    }
+}
+
 impl CookieStorage {
     fn read_now(
         &self,
@@ -36,25 +56,30 @@ impl CookieStorage {
         req: &ServiceRequest,
         now: i64,
     ) -> Sessions {
-        let mut sessions: SmallVec<[(&str, Arc<Claims>, bool); MAX_SESSION_COOKIES]> =
-            SmallVec::new();
-        for value in session_cookies(config, req) {
+        // A value the memo holds is taken as it is: the memo only holds values that were UTF-8
+        // text and verified, and equal bytes are that same text (no UTF-8 check again).
+        let candidates = session_cookies(config, req, |value| match memo.get(value) {
+            Some((claims, rotated)) => Some(Candidate::Known(value, claims, rotated)),
+            None => text(value).map(Candidate::Text),
+        });
+        let mut sessions: SmallVec<[Found<'_>; MAX_SESSION_COOKIES]> = SmallVec::new();
+        for candidate in candidates {
             // The same value twice (one cookie under two paths) is one session.
-            if sessions.iter().any(|(seen, ..)| *seen == value) {
+            if sessions.iter().any(|(seen, ..)| *seen == candidate.bytes()) {
                 continue;
             }
-            let verified = match memo.get(value) {
-                Some((claims, rotated)) => {
-                    in_time(config, &claims, now).map(|()| (claims, rotated))
+            let verified = match candidate {
+                Candidate::Known(value, claims, rotated) => {
+                    in_time(config, &claims, now).map(|()| (value, claims, rotated))
                 }
-                None => verify(config, value, now).map(|(claims, rotated)| {
+                Candidate::Text(value) => verify(config, value, now).map(|(claims, rotated)| {
                     let claims = Arc::new(claims);
                     memo.insert(value, Arc::clone(&claims), rotated);
-                    (claims, rotated)
+                    (value.as_bytes(), claims, rotated)
                 }),
             };
             match verified {
-                Ok((claims, rotated)) => sessions.push((value, claims, rotated)),
+                Ok(session) => sessions.push(session),
                 Err(rejection) => {
                     tracing::debug!(detail = %rejection, "session cookie refused");
                     config.emit(SecurityEvent::SessionRefused {
@@ -135,13 +160,13 @@ pub(crate) fn verify(
 /// Read straight from the header, without actix's full cookie parse (which percent-decodes and
 /// allocates every cookie of the request): this crate's values are base64url and ".", never
 /// percent-encoded, and anything else simply fails verification. Pairs are split at `;` with
-/// `memchr` (a vectorized search), names compared as bytes, and only the value of a cookie
-/// named `name` decoded as UTF-8, so a stray non-UTF-8 byte elsewhere costs nothing and one in
-/// such a value costs only that cookie.
+/// `memchr` (a vectorized search) and names compared as bytes; values are bytes, checked for
+/// UTF-8 only by the caller and only when needed (see [`super::session_cookies`]), so a stray
+/// non-UTF-8 byte elsewhere costs nothing and one in such a value costs only that cookie.
 pub(super) fn cookie_values<'a>(
     req: &'a ServiceRequest,
     name: &'a str,
-) -> impl Iterator<Item = &'a str> + 'a {
+) -> impl Iterator<Item = &'a [u8]> + 'a {
     req.headers()
         .get_all(header::COOKIE)
         .flat_map(|header| {
@@ -161,8 +186,10 @@ pub(super) fn cookie_values<'a>(
             if n.trim_ascii() != name.as_bytes() {
                 return None;
             }
-            let value = std::str::from_utf8(value).ok()?.trim_ascii();
-            let unquoted = value.strip_prefix('"').and_then(|v| v.strip_suffix('"'));
+            let value = value.trim_ascii();
+            let unquoted = value
+                .strip_prefix(b"\"")
+                .and_then(|v| v.strip_suffix(b"\""));
             Some(unquoted.unwrap_or(value))
         })
 }

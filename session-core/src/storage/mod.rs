@@ -53,9 +53,9 @@ pub(crate) type Read = Result<Sessions, StoreDown>;
 /// [`MAX_SESSION_COOKIES`], kept inline (no allocation per request).
 pub(crate) type Sessions = SmallVec<[(Arc<Claims>, bool); MAX_SESSION_COOKIES]>;
 
-/// The session cookie values of one request: at most [`MAX_SESSION_COOKIES`] + 1 (the one that
-/// tells there are too many), kept inline.
-pub(crate) type CookieValues<'a> = SmallVec<[&'a str; MAX_SESSION_COOKIES + 1]>;
+/// The session cookie values of one request as `accept` took them: at most
+/// [`MAX_SESSION_COOKIES`] + 1 (the one that tells there are too many), kept inline.
+pub(crate) type CookieValues<T> = SmallVec<[T; MAX_SESSION_COOKIES + 1]>;
 
 /// The session store could not answer a read (failed, or took longer than its timeout); the
 /// failure is logged where it happened, and the request is answered 503.
@@ -110,14 +110,20 @@ pub(crate) trait Storage: Send + Sync + 'static {
 /// is emitted.
 pub const MAX_SESSION_COOKIES: usize = 4;
 
-/// The session cookie values `req` carries, in header order, when there are at most
-/// [`MAX_SESSION_COOKIES`]; above that, none (the request is anonymous), after one
+/// The session cookie values `req` carries, in header order, as `accept` takes them, when there
+/// are at most [`MAX_SESSION_COOKIES`]; above that, none (the request is anonymous), after one
 /// `too_many_cookies` event. Counting stops at the first cookie over the limit.
-pub(crate) fn session_cookies<'a>(
+///
+/// `accept` sees each value's bytes and returns `None` for one to skip without counting it (one
+/// that is not UTF-8: this crate's values never are); it runs on at most
+/// [`MAX_SESSION_COOKIES`] + 1 values, so a request with many cookies costs a bounded amount.
+pub(crate) fn session_cookies<'a, T>(
     config: &'a Configuration,
     req: &'a ServiceRequest,
-) -> CookieValues<'a> {
-    let mut values: CookieValues<'a> = cookie::cookie_values(req, &config.cookie_name)
+    accept: impl FnMut(&'a [u8]) -> Option<T>,
+) -> CookieValues<T> {
+    let mut values: CookieValues<T> = cookie::cookie_values(req, &config.cookie_name)
+        .filter_map(accept)
         .take(MAX_SESSION_COOKIES + 1)
         .collect();
     if values.len() > MAX_SESSION_COOKIES {
@@ -131,6 +137,11 @@ pub(crate) fn session_cookies<'a>(
         values.clear();
     }
     values
+}
+
+/// The UTF-8 text of a cookie value, or `None` (the value is skipped).
+pub(crate) fn text(value: &[u8]) -> Option<&str> {
+    std::str::from_utf8(value).ok()
 }
 
 /// The session cookie carrying `value` for `claims` (`None`: the removal), for every storage: the

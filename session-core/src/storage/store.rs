@@ -29,7 +29,9 @@ use actix_web::{
 
 use percent_encoding::percent_decode_str;
 
-use super::{cookie_for, in_time, put_cookie, session_cookies, Read, Step, Storage, StoreDown};
+use super::{
+    cookie_for, in_time, put_cookie, session_cookies, text, Read, Step, Storage, StoreDown,
+};
 use crate::{
     bound::{Bound, StoreError},
     cache::VerifiedCache,
@@ -265,7 +267,7 @@ where
         Step::Pending(Box::pin(async move {
             let mut sessions = super::Sessions::new();
             let mut seen: Vec<&str> = Vec::new();
-            for value in session_cookies(config, req) {
+            for value in session_cookies(config, req, text) {
                 if seen.contains(&value) {
                     continue;
                 }
