@@ -1,7 +1,7 @@
 //! The default storage: the whole session in one signed (JWS) or sealed (JWE) cookie. See
 //! `docs/cookie-format.md`.
 
-use std::sync::Arc;
+use std::{ops::ControlFlow, sync::Arc};
 
 use actix_web::{
     cookie::Cookie,
@@ -165,33 +165,42 @@ pub(crate) fn verify(
 /// non-UTF-8 byte elsewhere costs nothing and one in such a value costs only that cookie.
 pub(super) fn cookie_values<'a>(
     req: &'a ServiceRequest,
-    name: &'a str,
-) -> impl Iterator<Item = &'a [u8]> + 'a {
-    req.headers()
-        .get_all(header::COOKIE)
-        .flat_map(|header| {
-            let bytes = header.as_bytes();
-            let mut start = 0;
-            memchr::memchr_iter(b';', bytes)
-                .chain(std::iter::once(bytes.len()))
-                .map(move |end| {
-                    let pair = &bytes[start..end];
-                    start = end + 1;
-                    pair
-                })
-        })
-        .filter_map(move |pair| {
-            let eq = pair.iter().position(|b| *b == b'=')?;
-            let (n, value) = (&pair[..eq], &pair[eq + 1..]);
-            if n.trim_ascii() != name.as_bytes() {
-                return None;
+    name: &str,
+    mut each: impl FnMut(&'a [u8]) -> ControlFlow<()>,
+) {
+    // A plain loop rather than iterator adapters: this runs on every request.
+    for header in req.headers().get_all(header::COOKIE) {
+        let mut rest = header.as_bytes();
+        loop {
+            let (pair, next) = match memchr::memchr(b';', rest) {
+                Some(end) => (&rest[..end], Some(&rest[end + 1..])),
+                None => (rest, None),
+            };
+            if let Some(value) = value_named(pair, name) {
+                if each(value).is_break() {
+                    return;
+                }
             }
-            let value = value.trim_ascii();
-            let unquoted = value
-                .strip_prefix(b"\"")
-                .and_then(|v| v.strip_suffix(b"\""));
-            Some(unquoted.unwrap_or(value))
-        })
+            match next {
+                Some(next) => rest = next,
+                None => break,
+            }
+        }
+    }
+}
+
+/// The value of the `name=value` pair `pair` when its name is `name` (spaces around both
+/// trimmed, one pair of double quotes around the value removed).
+fn value_named<'a>(pair: &'a [u8], name: &str) -> Option<&'a [u8]> {
+    let eq = memchr::memchr(b'=', pair)?;
+    if pair[..eq].trim_ascii() != name.as_bytes() {
+        return None;
+    }
+    let value = pair[eq + 1..].trim_ascii();
+    let unquoted = value
+        .strip_prefix(b"\"")
+        .and_then(|v| v.strip_suffix(b"\""));
+    Some(unquoted.unwrap_or(value))
 }
 
 /// The `Set-Cookie` for `outgoing` at `now`: a removal with the same attributes, or the encoded

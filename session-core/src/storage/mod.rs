@@ -4,7 +4,7 @@
 //! holds it and knows only the trait (the per-request state only its size limit); what to write is decided before, by
 //! [`crate::outgoing::decide`]. A third storage is one new file here and one line in the builder.
 
-use std::{future::Future, pin::Pin, sync::Arc};
+use std::{future::Future, ops::ControlFlow, pin::Pin, sync::Arc};
 
 use actix_web::{
     cookie::Cookie,
@@ -120,12 +120,18 @@ pub const MAX_SESSION_COOKIES: usize = 4;
 pub(crate) fn session_cookies<'a, T>(
     config: &'a Configuration,
     req: &'a ServiceRequest,
-    accept: impl FnMut(&'a [u8]) -> Option<T>,
+    mut accept: impl FnMut(&'a [u8]) -> Option<T>,
 ) -> CookieValues<T> {
-    let mut values: CookieValues<T> = cookie::cookie_values(req, &config.cookie_name)
-        .filter_map(accept)
-        .take(MAX_SESSION_COOKIES + 1)
-        .collect();
+    let mut values = CookieValues::new();
+    cookie::cookie_values(req, &config.cookie_name, |value| {
+        if let Some(taken) = accept(value) {
+            values.push(taken);
+        }
+        match values.len() > MAX_SESSION_COOKIES {
+            true => ControlFlow::Break(()),
+            false => ControlFlow::Continue(()),
+        }
+    });
     if values.len() > MAX_SESSION_COOKIES {
         tracing::debug!(
             limit = MAX_SESSION_COOKIES,
