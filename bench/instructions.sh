@@ -20,8 +20,10 @@ N1=1000 N2=3000
 #
 # `bare-cookie` is server mode `bare` with every request carrying the same `Cookie` header as
 # `core` (a session minted by a `core` server outside valgrind): the part of `core`'s cost that is
-# actix-web parsing a longer request (the ~300-byte header), not the session layer.
-read -r -a MODES <<<"${BENCH_MODES:-bare bare-cookie core core-10k core-authorize core-authorize-path core-policy core-users-memory core-users-sqlite core-encrypted core-revocations identity grants}"
+# actix-web parsing a longer request (the ~300-byte header), not the session layer. Any mode
+# ending in `-cookie` is sent that header; `bare-layer-cookie` adds a middleware that only passes
+# the request on (what any layer costs in actix-web).
+read -r -a MODES <<<"${BENCH_MODES:-bare bare-cookie bare-layer-cookie core core-10k core-authorize core-authorize-path core-policy core-users-memory core-users-sqlite core-encrypted core-revocations identity grants}"
 SESSIONS=1024
 command -v valgrind >/dev/null || { echo "needs valgrind (apt-get install -y valgrind)" >&2; exit 1; }
 memo=$(sed -n 's/^const CAPACITY: usize = \([0-9_]*\);.*/\1/p' session-core/src/cache.rs | tr -d _)
@@ -76,14 +78,14 @@ output = \"/dev/null\"" 0 $((SESSIONS - 1)) >"$tmp/mint-urls"
     done
 fi
 
-if [[ " ${MODES[*]} " == *" bare-cookie "* ]]; then
+if [[ " ${MODES[*]} " == *"-cookie "* ]]; then
     "$server" --mode core --bind "127.0.0.1:$port" >/dev/null 2>&1 &
     minter=$!
     for _ in $(seq 100); do curl -s -o /dev/null "http://127.0.0.1:$port/hello" && break; sleep 0.05; done
     bare_cookie=$(curl -s -i -X POST "http://127.0.0.1:$port/login" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n1)
     kill "$minter"
     wait "$minter" 2>/dev/null || true
-    [ -n "$bare_cookie" ] || { echo "bare-cookie: minting a session failed" >&2; exit 1; }
+    [ -n "$bare_cookie" ] || { echo "-cookie modes: minting a session failed" >&2; exit 1; }
 fi
 
 count() { # mode n -> total instructions
@@ -96,7 +98,7 @@ count() { # mode n -> total instructions
     for _ in $(seq 300); do curl -s -o /dev/null "http://127.0.0.1:$port/hello" && break; sleep 0.1; done
     # COOKIE_HEADER replaces the session the login hands out (the forged-cookie measurement).
     local cookie="${COOKIE_HEADER:-}"
-    [ "$1" != bare-cookie ] || cookie=$bare_cookie
+    [[ $1 != *-cookie ]] || cookie=$bare_cookie
     [ -n "$cookie" ] || cookie=$(curl -s -i -X POST "http://127.0.0.1:$port/login" | tr -d '\r' | sed -n 's/^[Ss]et-[Cc]ookie: \([^;]*\).*/\1/p' | head -n1)
     if [[ $1 == *-10k ]]; then
         curl -s -K "$tmp/urls-10k-$2"

@@ -6,7 +6,8 @@
 //! without a user store, `POST /login?user=ID` signs in as `ID` instead of `bench`, so the script
 //! can mint many distinct sessions before measuring.
 //!
-//! Modes: `bare` (no session at all), `core` (session-core signed cookie + `#[login_required]`),
+//! Modes: `bare` (no session at all), `bare-layer` (`bare` behind a middleware that does nothing:
+//! what any actix-web layer costs), `core` (session-core signed cookie + `#[login_required]`),
 //! `core-authorize` (`#[authorize(any(role = ..), ..)]`), `core-policy` (the same rule and a
 //! resource policy over the `web::Path` and a `web::Data` map, on `/{page}`),
 //! `core-authorize-path` (`core-authorize` on `/{page}`: the route cost without the policy), `core-encrypted` (sealed cookie),
@@ -35,8 +36,9 @@ use actix_session::{
     SessionExt, SessionMiddleware,
 };
 use actix_web::{
-    cookie::Key as CookieKey, dev::ServiceRequest, get, post, web, App, Error, HttpMessage,
-    HttpRequest, HttpResponse, HttpServer, Responder,
+    cookie::Key as CookieKey,
+    dev::{forward_ready, Service, ServiceRequest, ServiceResponse, Transform},
+    get, post, web, App, Error, HttpMessage, HttpRequest, HttpResponse, HttpServer, Responder,
 };
 use examples::login_app::{store::Account, AppState};
 use session_core::{
@@ -58,6 +60,43 @@ async fn bare_hello() -> impl Responder {
     // `Bytes` takes over without the allocation a spare capacity costs) and so charge that
     // difference to the session layer.
     format!("hello {}", std::hint::black_box("bench"))
+}
+
+/// A middleware that only passes the request on (`bare-layer`): the cost of a layer as such.
+struct PassThrough;
+
+impl<S, B> Transform<S, ServiceRequest> for PassThrough
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Transform = PassThroughService<S>;
+    type InitError = ();
+    type Future = std::future::Ready<Result<Self::Transform, Self::InitError>>;
+
+    fn new_transform(&self, service: S) -> Self::Future {
+        std::future::ready(Ok(PassThroughService { service }))
+    }
+}
+
+struct PassThroughService<S> {
+    service: S,
+}
+
+impl<S, B> Service<ServiceRequest> for PassThroughService<S>
+where
+    S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
+{
+    type Response = ServiceResponse<B>;
+    type Error = Error;
+    type Future = S::Future;
+
+    forward_ready!(service);
+
+    fn call(&self, req: ServiceRequest) -> Self::Future {
+        self.service.call(req)
+    }
 }
 
 #[post("/login")]
@@ -279,8 +318,9 @@ async fn revocations(
     Ok(builder.revocations(mirror))
 }
 
-const MODES: [&str; 13] = [
+const MODES: [&str; 14] = [
     "bare",
+    "bare-layer",
     "core",
     "core-authorize",
     "core-authorize-path",
@@ -370,6 +410,9 @@ async fn main() -> std::io::Result<()> {
             let core = (core_hello, core_login);
             match mode.as_str() {
                 "bare" => cfg.service(scope.service((bare_hello, bare_login))),
+                "bare-layer" => {
+                    cfg.service(scope.wrap(PassThrough).service((bare_hello, bare_login)))
+                }
                 "core" => cfg.service(scope.wrap(signed).service(core)),
                 "core-authorize" => cfg.service(
                     scope
