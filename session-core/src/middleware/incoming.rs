@@ -42,32 +42,37 @@ pub(super) async fn incoming_session(
     now: i64,
     from: Resume,
 ) -> Result<Incoming, HttpResponse> {
-    let (claims, rotated) = match from {
-        Resume::Chosen(claims, rotated) => (claims, rotated),
-        Resume::Start | Resume::Read(_) => {
-            let read = match from {
-                Resume::Read(sessions) => Ok(sessions),
-                _ => storage.read(config, cache, req, now).get().await,
-            };
-            let Ok(mut sessions) = read else {
-                return Err(unavailable(req.request(), "session_store_unavailable"));
-            };
-            // Revoked sessions drop out before the choice: a planted dead cookie never hides a
-            // live one.
-            if let Err(e) = revocation_policy::drop_revoked(config, &mut sessions, now).await {
-                return Err(revocation_policy::unavailable(req.request(), &e));
-            }
-            let Some(chosen) = choose(config, sessions) else {
-                return Ok(Incoming::anonymous());
-            };
-            chosen
-        }
+    let chosen = match from {
+        Resume::Chosen(claims, rotated) => Some((claims, rotated)),
+        Resume::Read(sessions) => not_revoked(config, req, sessions, now).await?,
+        Resume::Start => match storage.read(config, cache, req, now).get().await {
+            Ok(sessions) => not_revoked(config, req, sessions, now).await?,
+            Err(_) => return Err(unavailable(req.request(), "session_store_unavailable")),
+        },
+    };
+    let Some((claims, rotated)) = chosen else {
+        return Ok(Incoming::anonymous());
     };
     let Some(users) = users_to_ask(config, &claims) else {
         return Ok(standing(claims, rotated, None));
     };
     let resolved = live::resolve(users, &config.fingerprint_keys, users_cache, &claims, now).await;
     judged(config, req, claims, rotated, resolved)
+}
+
+/// The one session of `sessions` once the revoked ones dropped out (see [`choose`]); `Err` is
+/// the 503 of a revocation store that could not answer.
+async fn not_revoked(
+    config: &Configuration,
+    req: &ServiceRequest,
+    mut sessions: Sessions,
+    now: i64,
+) -> Result<Option<(Arc<Claims>, bool)>, HttpResponse> {
+    // Revoked sessions drop out before the choice: a planted dead cookie never hides a live one.
+    if let Err(e) = revocation_policy::drop_revoked(config, &mut sessions, now).await {
+        return Err(revocation_policy::unavailable(req.request(), &e));
+    }
+    Ok(choose(config, sessions))
 }
 
 /// The user store to load the user of `claims` from: with one configured, for a signed-in
