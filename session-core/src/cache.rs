@@ -54,9 +54,15 @@ impl SlotKeys {
     /// the two halves XORed with the keys, multiplied 64x64->128 and the product's halves
     /// folded. Only a slot: the caller compares the whole value.
     pub(crate) fn slot(&self, value: &[u8]) -> u64 {
-        let n = value.len().min(TAIL);
-        let mut tail = [0u8; TAIL];
-        tail[TAIL - n..].copy_from_slice(&value[value.len() - n..]);
+        let tail: [u8; TAIL] = match value.len().checked_sub(TAIL) {
+            // Every genuine value: its last bytes as they are (no copy of a variable length).
+            Some(start) => value[start..].try_into().expect("TAIL bytes"),
+            None => {
+                let mut tail = [0u8; TAIL];
+                tail[TAIL - value.len()..].copy_from_slice(value);
+                tail
+            }
+        };
         let (a, b) = tail.split_at(TAIL / 2);
         let a = u64::from_le_bytes(a.try_into().expect("8 bytes")) ^ self.0[0];
         let b = u64::from_le_bytes(b.try_into().expect("8 bytes")) ^ self.0[1];
