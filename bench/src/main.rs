@@ -188,15 +188,20 @@ impl User for MemoryUser {
     }
 }
 
-/// An in-memory user store: one `HashMap` lookup and a clone of the record per load.
-struct MemoryUsers(HashMap<String, MemoryUser>);
+/// An in-memory user store: one `HashMap` lookup per load, answered at once with the shared
+/// record (a clone of the `Arc`, not of the record).
+struct MemoryUsers(HashMap<String, Arc<MemoryUser>>);
 
 impl UserStore for MemoryUsers {
     type User = MemoryUser;
     type Error = std::convert::Infallible;
 
     async fn load(&self, id: &str) -> Result<Option<MemoryUser>, Self::Error> {
-        Ok(self.0.get(id).cloned())
+        Ok(self.0.get(id).map(|user| MemoryUser::clone(user)))
+    }
+
+    fn load_now(&self, id: &str) -> Option<Result<Option<Arc<MemoryUser>>, Self::Error>> {
+        Some(Ok(self.0.get(id).cloned()))
     }
 }
 
@@ -216,7 +221,7 @@ fn memory_users() -> (MemoryUsers, MemoryUser) {
         roles: vec!["editor".to_owned()],
         password_hash: "$argon2id$v=19$m=19456,t=2,p=1$bench-salt$bench-hash".to_owned(),
     };
-    let users = HashMap::from([(user.id.clone(), user.clone())]);
+    let users = HashMap::from([(user.id.clone(), Arc::new(user.clone()))]);
     (MemoryUsers(users), user)
 }
 

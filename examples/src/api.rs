@@ -91,7 +91,7 @@ impl User for ApiUser {
 /// The user table (name → argon2id hash and roles), the hasher and the login throttle.
 #[derive(Debug, Clone)]
 pub struct ApiState {
-    users: Arc<HashMap<String, ApiUser>>,
+    users: Arc<HashMap<String, Arc<ApiUser>>>,
     passwords: Arc<Passwords>,
     throttle: Throttle,
 }
@@ -120,7 +120,7 @@ impl ApiState {
                     hash: passwords.hash(password),
                     roles: roles.iter().map(|r| r.to_string()).collect(),
                 };
-                (name.to_string(), user)
+                (name.to_string(), Arc::new(user))
             })
             .collect();
         Self {
@@ -138,19 +138,24 @@ impl ApiState {
             .map(|user| (user, user.hash.as_str()));
         match check_credentials(&self.passwords, found, password) {
             // The table lives in memory only; a real app would store the new hash here.
-            Checked::Accepted(user) | Checked::Rehashed { user, .. } => Some(user.clone()),
+            Checked::Accepted(user) | Checked::Rehashed { user, .. } => Some(ApiUser::clone(user)),
             Checked::Refused => None,
         }
     }
 }
 
-/// The table, read on every signed-in request (a map lookup: no blocking work).
+/// The table, read on every signed-in request (a map lookup: no blocking work, so it answers
+/// at once with the shared record, and a request waits for nothing).
 impl UserStore for ApiState {
     type User = ApiUser;
     type Error = std::convert::Infallible;
 
     async fn load(&self, name: &str) -> Result<Option<ApiUser>, Self::Error> {
-        Ok(self.users.get(name).cloned())
+        Ok(self.users.get(name).map(|user| ApiUser::clone(user)))
+    }
+
+    fn load_now(&self, name: &str) -> Option<Result<Option<Arc<ApiUser>>, Self::Error>> {
+        Some(Ok(self.users.get(name).cloned()))
     }
 }
 

@@ -35,7 +35,42 @@ const TAIL: usize = 16;
 /// The map's hasher: the slot, as it is. Slots are already keyed hashes, spread uniformly, so
 /// hashing them again would only cost time.
 #[derive(Default)]
-struct SlotHasher(u64);
+pub(crate) struct SlotHasher(u64);
+
+/// A map keyed by [`SlotKeys::slot`].
+pub(crate) type SlotMap<V> = HashMap<u64, V, BuildHasherDefault<SlotHasher>>;
+
+/// The keys of a per-worker slot hash over the tail of a keyed PRF output (a MAC segment, a
+/// fingerprint MAC): random per map, drawn from `RandomState`'s OS-seeded keys.
+pub(crate) struct SlotKeys([u64; 2]);
+
+impl SlotKeys {
+    pub(crate) fn new() -> Self {
+        let seeds = RandomState::new();
+        Self([seeds.hash_one(0u8), seeds.hash_one(1u8)])
+    }
+
+    /// The slot of `value`: a keyed hash of its last [`TAIL`] bytes (all of it when shorter),
+    /// the two halves XORed with the keys, multiplied 64x64->128 and the product's halves
+    /// folded. Only a slot: the caller compares the whole value.
+    pub(crate) fn slot(&self, value: &[u8]) -> u64 {
+        let tail: [u8; TAIL] = match value.len().checked_sub(TAIL) {
+            // Every genuine value: its last bytes as they are (no copy of a variable length).
+            Some(start) => value[start..].try_into().expect("TAIL bytes"),
+            None => {
+                let mut tail = [0u8; TAIL];
+                tail[TAIL - value.len()..].copy_from_slice(value);
+                tail
+            }
+        };
+        let (a, b) = tail.split_at(TAIL / 2);
+        let a = u64::from_le_bytes(a.try_into().expect("8 bytes")) ^ self.0[0];
+        let b = u64::from_le_bytes(b.try_into().expect("8 bytes")) ^ self.0[1];
+        let product = u128::from(a) * u128::from(b);
+        // The high and low halves of the product folded: the truncations are the point.
+        (product as u64) ^ ((product >> 64) as u64)
+    }
+}
 
 impl Hasher for SlotHasher {
     fn finish(&self) -> u64 {
@@ -62,17 +97,16 @@ struct Entry {
 
 /// Verified cookie values of one worker.
 pub(crate) struct VerifiedCache {
-    /// The slot hash's keys: random per cache (drawn from `RandomState`'s OS-seeded keys).
-    keys: [u64; 2],
-    entries: RefCell<HashMap<u64, Entry, BuildHasherDefault<SlotHasher>>>,
+    /// The slot hash's keys: random per cache.
+    keys: SlotKeys,
+    entries: RefCell<SlotMap<Entry>>,
 }
 
 impl VerifiedCache {
     pub(crate) fn new() -> Self {
-        let seeds = RandomState::new();
         Self {
-            keys: [seeds.hash_one(0u8), seeds.hash_one(1u8)],
-            entries: RefCell::new(HashMap::default()),
+            keys: SlotKeys::new(),
+            entries: RefCell::new(SlotMap::default()),
         }
     }
 
@@ -99,15 +133,7 @@ impl VerifiedCache {
 
     /// The map key of `value`: a keyed hash of its last [`TAIL`] bytes (all of it when shorter).
     fn slot(&self, bytes: &[u8]) -> u64 {
-        let n = bytes.len().min(TAIL);
-        let mut tail = [0u8; TAIL];
-        tail[TAIL - n..].copy_from_slice(&bytes[bytes.len() - n..]);
-        let (a, b) = tail.split_at(TAIL / 2);
-        let a = u64::from_le_bytes(a.try_into().expect("8 bytes")) ^ self.keys[0];
-        let b = u64::from_le_bytes(b.try_into().expect("8 bytes")) ^ self.keys[1];
-        let product = u128::from(a) * u128::from(b);
-        // The high and low halves of the product folded: the truncations are the point.
-        (product as u64) ^ ((product >> 64) as u64)
+        self.keys.slot(bytes)
     }
 
     #[cfg(test)]

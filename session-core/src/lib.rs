@@ -44,9 +44,10 @@
 //! test `tests/layers.rs` reads the list below and checks it):
 //!
 //! 1. `base64url`, `bound`, `claims`, `clock`, `error`, `gate`, `redirect`, `redis_conn`: leaves
-//! 2. `authz`, `cache`, `deny`, `live`, `random`, `refresh`: role table, verified-cookie cache,
-//!    denials, user stores, randomness, refresh decisions
-//! 3. `events`, `key`, `outgoing`: security events, keys, the response's cookie decision
+//! 2. `authz`, `cache`, `deny`, `random`, `refresh`: role table, verified-cookie cache (and its
+//!    keyed slots), denials, randomness, refresh decisions
+//! 3. `events`, `key`, `live`, `outgoing`: security events, keys, user stores, the response's
+//!    cookie decision
 //! 4. `codec`, `revocation`: the cookie format, revocation stores
 //! 5. `settings`: the validated settings
 //! 6. `state`: the per-request state

@@ -23,6 +23,7 @@ use subtle::ConstantTimeEq;
 
 use crate::{
     bound::{Bound, StoreError},
+    cache::{SlotKeys, SlotMap},
     claims::Claims,
 };
 
@@ -110,6 +111,42 @@ pub trait UserStore: Send + Sync + 'static {
         &self,
         id: &str,
     ) -> impl Future<Output = Result<Option<Self::User>, Self::Error>> + Send;
+
+    /// [`UserStore::load`]'s answer when the store has it without waiting (an in-memory map, a
+    /// process-local copy of a table), as a shared record: `None` when it has to wait, and the
+    /// middleware then calls `load`. It must be the answer `load` would give now.
+    ///
+    /// A store that answers here costs a request no `async` step, no timer and no allocation
+    /// of the middleware's; one that keeps its records as `Arc`s hands out a clone of the
+    /// pointer rather than of the record. The default is `None`: every load goes through `load`.
+    ///
+    /// ```
+    /// use std::{collections::HashMap, sync::Arc};
+    /// use session_core::{User, UserStore};
+    /// # struct Account { id: String, roles: Vec<String> }
+    /// # impl User for Account {
+    /// #     fn id(&self) -> &str { &self.id }
+    /// #     fn roles(&self) -> &[String] { &self.roles }
+    /// # }
+    /// struct Accounts(HashMap<String, Arc<Account>>);
+    ///
+    /// impl UserStore for Accounts {
+    ///     type User = Account;
+    ///     type Error = std::convert::Infallible;
+    ///     async fn load(&self, id: &str) -> Result<Option<Account>, Self::Error> {
+    ///         Ok(self.0.get(id).map(|a| Account { id: a.id.clone(), roles: a.roles.clone() }))
+    ///     }
+    ///     fn load_now(&self, id: &str) -> Option<Result<Option<Arc<Account>>, Self::Error>> {
+    ///         Some(Ok(self.0.get(id).cloned()))
+    ///     }
+    /// }
+    /// ```
+    // Read from the outside in: answered now or not, failed or not, such a user or not.
+    #[allow(clippy::type_complexity)]
+    fn load_now(&self, id: &str) -> Option<Result<Option<Arc<Self::User>>, Self::Error>> {
+        let _ = id;
+        None
+    }
 }
 
 impl<S: UserStore> UserStore for Arc<S> {
@@ -122,6 +159,9 @@ impl<S: UserStore> UserStore for Arc<S> {
     ) -> impl Future<Output = Result<Option<Self::User>, Self::Error>> + Send {
         UserStore::load(&**self, id)
     }
+    fn load_now(&self, id: &str) -> Option<Result<Option<Arc<Self::User>>, Self::Error>> {
+        UserStore::load_now(&**self, id)
+    }
 }
 
 impl<S: UserStore> UserStore for web::Data<S> {
@@ -133,6 +173,9 @@ impl<S: UserStore> UserStore for web::Data<S> {
         id: &str,
     ) -> impl Future<Output = Result<Option<Self::User>, Self::Error>> + Send {
         UserStore::load(&**self, id)
+    }
+    fn load_now(&self, id: &str) -> Option<Result<Option<Arc<Self::User>>, Self::Error>> {
+        UserStore::load_now(&**self, id)
     }
 }
 
@@ -176,6 +219,9 @@ type Loading<'a> = Pin<Box<dyn Future<Output = Result<Option<LiveUser>, StoreErr
 /// A [`UserStore`] with its types erased, so the middleware stays non-generic.
 pub(crate) trait AnyStore: Send + Sync {
     fn load<'a>(&'a self, id: &'a str) -> Loading<'a>;
+    /// [`UserStore::load_now`]: the shared record becomes the `LiveUser` as it is (no
+    /// allocation), a failure the same [`StoreError`] as `load`'s.
+    fn load_now(&self, id: &str) -> Option<Result<Option<LiveUser>, StoreError>>;
 }
 
 impl<S: UserStore> AnyStore for S {
@@ -183,10 +229,22 @@ impl<S: UserStore> AnyStore for S {
         Box::pin(async move {
             match UserStore::load(self, id).await {
                 Ok(user) => Ok(user.map(|u| Arc::new(u) as LiveUser)),
-                Err(e) => Err(StoreError::Unavailable(e.to_string())),
+                Err(e) => Err(store_error(e)),
             }
         })
     }
+
+    fn load_now(&self, id: &str) -> Option<Result<Option<LiveUser>, StoreError>> {
+        Some(match UserStore::load_now(self, id)? {
+            Ok(user) => Ok(user.map(|u| u as LiveUser)),
+            Err(e) => Err(store_error(e)),
+        })
+    }
+}
+
+/// A user store's failure, as every store's failure is reported.
+fn store_error(e: impl fmt::Display) -> StoreError {
+    StoreError::Unavailable(e.to_string())
 }
 
 /// The configured store and how to use it.
@@ -227,19 +285,77 @@ pub(crate) async fn resolve(
     now: i64,
 ) -> Result<Resolved, StoreError> {
     let id = claims.sub.as_deref().unwrap_or_default();
-    if let Some(cached) = cache.get(id, now, users.cache_ttl) {
-        // A cached record may only keep a session going: one that would end it (the session
-        // was re-bound to credentials changed since the record was cached, on this worker or
-        // another) is loaded again, so a session never ends on a stale copy.
-        if let verdict @ Resolved::Live(_) = judge(claims, Some(cached), fingerprint_keys, cache) {
-            return Ok(verdict);
-        }
+    if let Some(verdict) = from_cache(id, users, fingerprint_keys, cache, claims, now) {
+        return Ok(verdict);
     }
     let loaded = users.bound.call(users.store.load(id)).await?;
+    Ok(judge_loaded(
+        id,
+        loaded,
+        users,
+        fingerprint_keys,
+        cache,
+        claims,
+        now,
+    ))
+}
+
+/// [`resolve`] when the store answers at once ([`UserStore::load_now`]): `None` when it has to
+/// wait (nothing was loaded, cached or remembered; the caller then runs [`resolve`]).
+///
+/// Invariant: the same steps as [`resolve`], shared with it ([`from_cache`], then one load,
+/// then [`judge_loaded`]): the same cache semantics, the same verdicts, and a store failure
+/// the same error. Only the load differs: no `async` step and no timeout (an answer that is
+/// already there cannot be late).
+pub(crate) fn resolve_now(
+    users: &UsersConfig,
+    fingerprint_keys: &[FingerprintKey],
+    cache: &UserCache,
+    claims: &Claims,
+    now: i64,
+) -> Option<Result<Resolved, StoreError>> {
+    let id = claims.sub.as_deref().unwrap_or_default();
+    if let Some(verdict) = from_cache(id, users, fingerprint_keys, cache, claims, now) {
+        return Some(Ok(verdict));
+    }
+    let loaded = users.store.load_now(id)?;
+    Some(loaded.map(|loaded| judge_loaded(id, loaded, users, fingerprint_keys, cache, claims, now)))
+}
+
+/// The verdict on this worker's cached record of `id`, when it keeps the session going.
+///
+/// A cached record may only keep a session going: one that would end it (the session was
+/// re-bound to credentials changed since the record was cached, on this worker or another) is
+/// loaded again, so a session never ends on a stale copy.
+fn from_cache(
+    id: &str,
+    users: &UsersConfig,
+    fingerprint_keys: &[FingerprintKey],
+    cache: &UserCache,
+    claims: &Claims,
+    now: i64,
+) -> Option<Resolved> {
+    let cached = cache.get(id, now, users.cache_ttl)?;
+    match judge(claims, Some(cached), fingerprint_keys, cache) {
+        verdict @ Resolved::Live(_) => Some(verdict),
+        Resolved::Ended(_) => None,
+    }
+}
+
+/// The verdict on the record of `id` the store just answered, which the cache keeps (when on).
+fn judge_loaded(
+    id: &str,
+    loaded: Option<LiveUser>,
+    users: &UsersConfig,
+    fingerprint_keys: &[FingerprintKey],
+    cache: &UserCache,
+    claims: &Claims,
+    now: i64,
+) -> Resolved {
     if let Some(user) = &loaded {
         cache.insert(id, user, now, users.cache_ttl);
     }
-    Ok(judge(claims, loaded, fingerprint_keys, cache))
+    judge(claims, loaded, fingerprint_keys, cache)
 }
 
 /// The decision over a loaded record: gone, credentials changed, or live (the fingerprint
@@ -274,6 +390,26 @@ pub(crate) fn fingerprint_matches(
             .any(|key| key.matches(fingerprint, mac)),
         _ => false,
     }
+}
+
+/// Whether `a` and `b` are equal, in time that depends only on their lengths (which are not
+/// secret: a fingerprint's length is its format's): the differences of every eight bytes
+/// (then of every remaining byte) are OR-ed into one word, kept opaque to the optimizer so
+/// that nothing exits early, which is then compared with zero in constant time (`subtle`).
+fn same_bytes(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let (words_a, words_b) = (a.chunks_exact(8), b.chunks_exact(8));
+    let (rest_a, rest_b) = (words_a.remainder(), words_b.remainder());
+    let word = |w: &[u8]| u64::from_le_bytes(w.try_into().expect("8 bytes"));
+    let diff = words_a.zip(words_b).fold(0u64, |diff, (x, y)| {
+        std::hint::black_box(diff | (word(x) ^ word(y)))
+    });
+    let diff = rest_a.iter().zip(rest_b).fold(diff, |diff, (x, y)| {
+        std::hint::black_box(diff | u64::from(x ^ y))
+    });
+    bool::from(diff.ct_eq(&0))
 }
 
 /// Bytes of the HMAC kept in the cookie: 128 bits, enough that guessing one is hopeless.
@@ -317,15 +453,25 @@ impl FingerprintKey {
 /// that matched a session's `fp` claim.
 pub(crate) struct UserCache {
     entries: RefCell<HashMap<Box<str>, (LiveUser, i64)>>,
-    /// `fp` claim -> the credential fingerprint its HMAC matched (under a configured key).
+    /// `fp` claim -> the credential fingerprint its HMAC matched (under a configured key), by
+    /// a keyed slot of the claim ([`SlotKeys`]).
     ///
     /// Invariants: an entry is stored only after [`fingerprint_matches`] said yes; the verdict
     /// is a pure function of the claim, the fingerprint and the keys, and one cache belongs to
-    /// one middleware instance (fixed keys), so a hit (the same claim and a fingerprint equal
-    /// byte for byte, compared in constant time) answers exactly what the HMAC would. A
-    /// credential change changes the fingerprint: no hit, the HMAC runs and refuses. Bounded
-    /// like the records.
-    matched: RefCell<HashMap<Box<str>, Box<[u8]>>>,
+    /// one middleware instance (fixed keys), so a hit (the same claim, compared whole, and a
+    /// fingerprint equal byte for byte, compared in constant time) answers exactly what the
+    /// HMAC would. A credential change changes the fingerprint: no hit, the HMAC runs and
+    /// refuses. A stored claim is a truncated HMAC (22 characters of a keyed PRF output) of a
+    /// cookie that verified, so slots spread uniformly under the random slot keys; two claims
+    /// in one slot only cost a miss (the newer replaces the older). Bounded like the records.
+    matched: RefCell<SlotMap<Matched>>,
+    slot_keys: SlotKeys,
+}
+
+/// A remembered fingerprint match.
+struct Matched {
+    claim: Box<str>,
+    fingerprint: Box<[u8]>,
 }
 
 /// Records kept per worker; a full cache is emptied and refilled.
@@ -335,7 +481,8 @@ impl UserCache {
     pub(crate) fn new() -> Self {
         Self {
             entries: RefCell::new(HashMap::new()),
-            matched: RefCell::new(HashMap::new()),
+            matched: RefCell::new(SlotMap::default()),
+            slot_keys: SlotKeys::new(),
         }
     }
 
@@ -350,11 +497,10 @@ impl UserCache {
         let (Some(fingerprint), Some(claim)) = (user.fingerprint(), fp) else {
             return fingerprint_matches(user, fp, fingerprint_keys);
         };
-        let known = self
-            .matched
-            .borrow()
-            .get(claim)
-            .is_some_and(|matched| bool::from(matched[..].ct_eq(fingerprint)));
+        let slot = self.slot_keys.slot(claim.as_bytes());
+        let known = self.matched.borrow().get(&slot).is_some_and(|matched| {
+            *matched.claim == *claim && same_bytes(&matched.fingerprint, fingerprint)
+        });
         if known {
             return true;
         }
@@ -364,7 +510,11 @@ impl UserCache {
             if matched.len() >= USER_CACHE_CAPACITY {
                 matched.clear();
             }
-            matched.insert(claim.into(), fingerprint.into());
+            let entry = Matched {
+                claim: claim.into(),
+                fingerprint: fingerprint.into(),
+            };
+            matched.insert(slot, entry);
         }
         matches
     }
@@ -525,6 +675,23 @@ mod tests {
         assert_eq!(mac, crate::base64url::b64(&tag[..16]));
         assert!(new.matches(b"$argon2id$v=19$secret-hash", &mac));
         assert!(!new.matches(b"$argon2id$v=19$secret-hash", &mac[..21]));
+    }
+
+    #[test]
+    fn same_bytes_is_equality() {
+        let cases: [(&[u8], &[u8]); 8] = [
+            (b"", b""),
+            (b"a", b"a"),
+            (b"a", b"b"),
+            (b"abcdefgh", b"abcdefgh"),
+            (b"abcdefgh", b"abcdefgX"),
+            (b"abcdefghijk", b"abcdefghijX"),
+            (b"Xbcdefghijk", b"abcdefghijk"),
+            (b"abcdefgh", b"abcdefghi"),
+        ];
+        for (a, b) in cases {
+            assert_eq!(same_bytes(a, b), a == b, "{a:?} {b:?}");
+        }
     }
 
     #[test]

@@ -15,7 +15,7 @@ use crate::{
     events::SecurityEvent,
     live::{self, LiveUser},
     revocation::{device_label, store::SessionRecord, ActiveSession, RevocationError},
-    settings::Configuration,
+    settings::{Configuration, RevocationConfig},
     state::{Outgoing, RequestState},
     storage::{Sessions, MAX_SESSION_COOKIES},
 };
@@ -153,33 +153,28 @@ pub(crate) fn drop_revoked_now(
     let Some(revocation) = &config.revocation else {
         return Some(Ok(()));
     };
+    // One session (nearly every request): its answer, then the step of `drop_revoked`.
+    if let [(claims, _)] = &sessions[..] {
+        let answer = revoked_now(revocation, claims, now)?;
+        if let Ok(false) = answer {
+            // Nearly every request: nothing to settle, nothing to drop.
+            return Some(Ok(()));
+        }
+        return Some(drop_if_revoked(config, revocation, sessions, 0, answer).map(|_| ()));
+    }
     // Every answer first: one that has to wait leaves the sessions untouched.
     let mut answers: smallvec::SmallVec<[Result<bool, StoreError>; MAX_SESSION_COOKIES]> =
         smallvec::SmallVec::new();
     for (claims, _) in sessions.iter() {
-        let answer = match &claims.sub {
-            None => Ok(false),
-            Some(user) => {
-                let generation = claims.gen.unwrap_or(0);
-                revocation
-                    .store
-                    .is_revoked_now(&claims.sid, user, generation, now)?
-            }
-        };
-        answers.push(answer);
+        answers.push(revoked_now(revocation, claims, now)?);
     }
     // Then the loop of `drop_revoked`, step for step, on those answers.
     let mut i = 0;
     while i < sessions.len() {
         let answer = std::mem::replace(&mut answers[i], Ok(false));
-        match revocation
-            .bound
-            .settle(answer, false, "revocation check failed")
-        {
+        match drop_if_revoked(config, revocation, sessions, i, answer) {
             Err(e) => return Some(Err(e)),
             Ok(true) => {
-                config.emit(SecurityEvent::SessionRefused { reason: "revoked" });
-                sessions.swap_remove(i);
                 // Its answer was taken above; the last one moves to `i` with its session.
                 let _taken = answers.swap_remove(i);
             }
@@ -187,6 +182,41 @@ pub(crate) fn drop_revoked_now(
         }
     }
     Some(Ok(()))
+}
+
+/// The store's answer for one session of [`drop_revoked_now`], if it has one at once.
+fn revoked_now(
+    revocation: &RevocationConfig,
+    claims: &Claims,
+    now: i64,
+) -> Option<Result<bool, StoreError>> {
+    let Some(user) = &claims.sub else {
+        return Some(Ok(false));
+    };
+    let generation = claims.gen.unwrap_or(0);
+    revocation
+        .store
+        .is_revoked_now(&claims.sid, user, generation, now)
+}
+
+/// One step of [`drop_revoked`] on the store's `answer` for session `i`: failing open or
+/// closed as configured, and a revoked session dropped (announced; the last session moves to
+/// `i`). Whether it was dropped.
+fn drop_if_revoked(
+    config: &Configuration,
+    revocation: &RevocationConfig,
+    sessions: &mut Sessions,
+    i: usize,
+    answer: Result<bool, StoreError>,
+) -> Result<bool, StoreError> {
+    let revoked = revocation
+        .bound
+        .settle(answer, false, "revocation check failed")?;
+    if revoked {
+        config.emit(SecurityEvent::SessionRefused { reason: "revoked" });
+        sessions.swap_remove(i);
+    }
+    Ok(revoked)
 }
 
 /// Whether an authenticated session was revoked (see [`drop_revoked`] for failures).
@@ -383,6 +413,81 @@ mod tests {
             Some(Ok(()))
         ));
         assert!(at_once.is_empty());
+    }
+
+    /// Both paths over a store answering `answer` for every session, at once or not: the same
+    /// sessions dropped and the same failure, failing open or closed, for one session (the
+    /// synchronous path's shortcut) and for several.
+    #[actix_web::test]
+    async fn answers_and_failures_settle_alike_at_once_and_waiting() {
+        struct Fixed(Result<bool, StoreError>);
+        impl Revocations for Fixed {
+            async fn revoke_session(&self, _: &str, _: i64, _: i64) -> Result<(), StoreError> {
+                Ok(())
+            }
+            async fn revoke_user(&self, _: &str, _: i64, _: i64) -> Result<u64, StoreError> {
+                Ok(1)
+            }
+            async fn generation(&self, _: &str) -> Result<u64, StoreError> {
+                Ok(0)
+            }
+            async fn is_revoked(
+                &self,
+                _: &str,
+                _: &str,
+                _: u64,
+                _: i64,
+            ) -> Result<bool, StoreError> {
+                self.0.clone()
+            }
+            fn is_revoked_now(
+                &self,
+                _: &str,
+                _: &str,
+                _: u64,
+                _: i64,
+            ) -> Option<Result<bool, StoreError>> {
+                Some(self.0.clone())
+            }
+        }
+        let down = || Err(StoreError::Unavailable("down".into()));
+        for answer in [Ok(false), Ok(true), down()] {
+            for fail_open in [false, true] {
+                let revocation = crate::config::Revocation::new(Fixed(answer.clone()));
+                let auth = AuthSession::builder(Key::generate())
+                    .revocations(revocation.fail_open(fail_open))
+                    .build()
+                    .expect("valid configuration");
+                let config = auth.config();
+                let now = config.clock.now();
+                let one = || -> Sessions { [session("s1", Some("alice"))].into_iter().collect() };
+                let several = || -> Sessions {
+                    [
+                        session("s1", Some("alice")),
+                        session("s2", None),
+                        session("s3", Some("bob")),
+                    ]
+                    .into_iter()
+                    .collect()
+                };
+                for all in [one(), several()] {
+                    let count = all.len();
+                    let (mut at_once, mut waited) = (all.clone(), all);
+                    let now_result =
+                        drop_revoked_now(config, &mut at_once, now).expect("answered at once");
+                    let waited_result = drop_revoked(config, &mut waited, now).await;
+                    let case = format!("{answer:?}, fail_open={fail_open}, {count} sessions");
+                    assert_eq!(now_result, waited_result, "{case}");
+                    assert_eq!(sids(&at_once), sids(&waited), "{case}");
+                    let want_failure = answer.is_err() && !fail_open;
+                    assert_eq!(now_result.is_err(), want_failure, "{case}");
+                    if answer == Ok(true) {
+                        // Only the anonymous session (no user) is never revoked.
+                        assert!(sids(&at_once).iter().all(|sid| sid == "s2"), "{case}");
+                    }
+                }
+            }
+        }
     }
 
     /// A store without a synchronous answer (the trait's default) leaves the sessions as they

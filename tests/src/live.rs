@@ -1,11 +1,12 @@
-//! A user store over an in-memory directory, for the live-user tests: it counts its loads and
-//! can be made to fail or hang.
+//! A user store over an in-memory directory, for the live-user tests: it counts its loads, can
+//! be made to fail or hang, and can answer at once ([`UserStore::load_now`]) or only through
+//! `load`.
 
 use std::{
     collections::HashMap,
     sync::{
-        atomic::{AtomicUsize, Ordering},
-        Mutex,
+        atomic::{AtomicBool, AtomicUsize, Ordering},
+        Arc, Mutex,
     },
     time::Duration,
 };
@@ -63,6 +64,8 @@ pub struct Directory {
     users: Mutex<HashMap<String, Account>>,
     loads: AtomicUsize,
     health: Mutex<Health>,
+    at_once: AtomicBool,
+    answered_at_once: AtomicUsize,
 }
 
 impl Directory {
@@ -73,7 +76,15 @@ impl Directory {
             users: Mutex::new(users),
             loads: AtomicUsize::new(0),
             health: Mutex::new(Health::Up),
+            at_once: AtomicBool::new(false),
+            answered_at_once: AtomicUsize::new(0),
         }
+    }
+
+    /// Whether loads are answered at once ([`UserStore::load_now`], except while hanging) or
+    /// only through `load` (the default).
+    pub fn answer_at_once(&self, at_once: bool) {
+        self.at_once.store(at_once, Ordering::SeqCst);
     }
 
     /// The account `id`, read directly (not a counted load).
@@ -99,11 +110,19 @@ impl Directory {
         self.loads.load(Ordering::SeqCst)
     }
 
+    /// How many of the loads were answered at once.
+    pub fn answered_at_once(&self) -> usize {
+        self.answered_at_once.load(Ordering::SeqCst)
+    }
+
     /// Switches how loads answer.
     pub fn set_health(&self, health: Health) {
         *self.health.lock().unwrap() = health;
     }
 }
+
+/// What a failing directory answers.
+const DB_DOWN: &str = "connection refused (db down)";
 
 impl UserStore for Directory {
     type User = Account;
@@ -114,11 +133,25 @@ impl UserStore for Directory {
         let health = *self.health.lock().unwrap();
         match health {
             Health::Up => Ok(self.get(id)),
-            Health::Failing => Err("connection refused (db down)".to_owned()),
+            Health::Failing => Err(DB_DOWN.to_owned()),
             Health::Hanging => {
                 actix_web::rt::time::sleep(Duration::from_secs(3600)).await;
                 Ok(self.get(id))
             }
         }
+    }
+
+    /// The same answers as `load` when answering at once; a hanging directory has to wait.
+    fn load_now(&self, id: &str) -> Option<Result<Option<Arc<Account>>, String>> {
+        let health = *self.health.lock().unwrap();
+        if !self.at_once.load(Ordering::SeqCst) || health == Health::Hanging {
+            return None;
+        }
+        self.loads.fetch_add(1, Ordering::SeqCst);
+        self.answered_at_once.fetch_add(1, Ordering::SeqCst);
+        Some(match health {
+            Health::Failing => Err(DB_DOWN.to_owned()),
+            _ => Ok(self.get(id).map(Arc::new)),
+        })
     }
 }

@@ -19,8 +19,9 @@ use actix_web::{
 };
 use base64::Engine as _;
 use session_core::{
-    clock::ManualClock, config::Users, prelude::*, revocation::RevocationError,
-    test_util::signed_in_cookie, AuthSessionBuilder, Current,
+    clock::ManualClock, config::Users, events::SecurityEvent, prelude::*,
+    revocation::RevocationError, test_util::signed_in_cookie, AuthSessionBuilder, Current,
+    UserStore,
 };
 use tests::{
     builder, call, clock, get,
@@ -732,4 +733,156 @@ fn user_name(req: &HttpRequest) -> String {
     use actix_web::FromRequest;
     let user = AuthUser::extract(req).into_inner().ok();
     user.map_or_else(|| "nobody".to_owned(), |u| u.id().to_owned())
+}
+
+/// One run of the live-user outcomes against `dir`'s store answering at once or only through
+/// `load`, with or without the user cache: per step, the status, what happened to the cookie,
+/// the loads it cost and the sessions it refused.
+async fn live_outcomes(at_once: bool, cache_ttl: u64) -> Vec<String> {
+    let (c, dir) = (clock(), directory());
+    dir.answer_at_once(at_once);
+    let refused = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&refused);
+    let users = Users::new(Arc::clone(&dir))
+        .cache_ttl(Duration::from_secs(cache_ttl))
+        .timeout(Duration::from_millis(200));
+    let auth = live(&c, &dir)
+        .users(users)
+        .on_security_event(move |event| {
+            if let SecurityEvent::SessionRefused { reason } = event {
+                sink.lock().unwrap().push(*reason);
+            }
+        })
+        .build()
+        .unwrap();
+    let app = app(auth, &dir).await;
+    let mut trace = Vec::new();
+    let mut step = |name: &str, res: &actix_web::dev::ServiceResponse, loads: usize| {
+        let cookie = match session_cookie(res) {
+            None => "kept",
+            Some(cookie) if is_removal(&cookie) => "removed",
+            Some(_) => "set",
+        };
+        let refused = std::mem::take(&mut *refused.lock().unwrap());
+        trace.push(format!(
+            "{name}: {} {cookie} loads={loads} refused={refused:?}",
+            res.status().as_u16()
+        ));
+    };
+    let get_me = |cookie: &Cookie<'static>| get("/me").cookie(cookie.clone());
+    let alice = login(&app, "/login/alice").await;
+    let bob = login(&app, "/login/bob").await;
+    for name in ["live", "live again"] {
+        let loads = dir.loads();
+        let res = call(&app, get_me(&alice)).await;
+        step(name, &res, dir.loads() - loads);
+    }
+    dir.set_health(Health::Failing);
+    for (name, cookie) in [
+        ("store error", &bob),
+        ("store error, loaded before", &alice),
+    ] {
+        let loads = dir.loads();
+        let res = call(&app, get_me(cookie)).await;
+        step(name, &res, dir.loads() - loads);
+    }
+    dir.set_health(Health::Up);
+    let loads = dir.loads();
+    let res = call(&app, get_me(&bob)).await;
+    step("store back", &res, dir.loads() - loads);
+
+    dir.update("alice", |a| a.password_hash.push('!'));
+    dir.delete("bob");
+    for round in ["", ", cache expired"] {
+        for (name, cookie) in [("credentials changed", &alice), ("user gone", &bob)] {
+            let loads = dir.loads();
+            let res = call(&app, get_me(cookie)).await;
+            step(&format!("{name}{round}"), &res, dir.loads() - loads);
+        }
+        c.advance(Duration::from_secs(cache_ttl + 1));
+    }
+
+    let alice = login(&app, "/login/alice").await;
+    let loads = dir.loads();
+    let res = call(&app, get_me(&alice)).await;
+    step("signed in again", &res, dir.loads() - loads);
+    dir.set_health(Health::Hanging);
+    let loads = dir.loads();
+    let res = call(&app, get_me(&alice)).await;
+    let hanging = dir.loads() - loads;
+    step("store hangs", &res, hanging);
+    // Every load but the hanging one was answered at once, or none.
+    let at_once_loads = if at_once { dir.loads() - hanging } else { 0 };
+    assert_eq!(dir.answered_at_once(), at_once_loads, "at_once={at_once}");
+    trace
+}
+
+#[actix_web::test]
+async fn a_store_answering_at_once_gives_the_outcomes_of_one_that_waits() {
+    let uncached = [
+        "live: 200 kept loads=1 refused=[]",
+        "live again: 200 kept loads=1 refused=[]",
+        "store error: 503 kept loads=1 refused=[]",
+        "store error, loaded before: 503 kept loads=1 refused=[]",
+        "store back: 200 kept loads=1 refused=[]",
+        "credentials changed: 401 removed loads=1 refused=[\"credentials_changed\"]",
+        "user gone: 401 removed loads=1 refused=[\"user_gone\"]",
+        "credentials changed, cache expired: 401 removed loads=1 refused=[\"credentials_changed\"]",
+        "user gone, cache expired: 401 removed loads=1 refused=[\"user_gone\"]",
+        "signed in again: 200 kept loads=1 refused=[]",
+        "store hangs: 503 kept loads=1 refused=[]",
+    ];
+    // With the cache, a record loaded within the TTL keeps its session going (store down,
+    // credentials changed or user deleted since); past the TTL it is loaded again.
+    let cached = [
+        "live: 200 kept loads=1 refused=[]",
+        "live again: 200 kept loads=0 refused=[]",
+        "store error: 503 kept loads=1 refused=[]",
+        "store error, loaded before: 200 kept loads=0 refused=[]",
+        "store back: 200 kept loads=1 refused=[]",
+        "credentials changed: 200 kept loads=0 refused=[]",
+        "user gone: 200 kept loads=0 refused=[]",
+        "credentials changed, cache expired: 401 removed loads=1 refused=[\"credentials_changed\"]",
+        "user gone, cache expired: 401 removed loads=1 refused=[\"user_gone\"]",
+        "signed in again: 200 kept loads=1 refused=[]",
+        "store hangs: 200 kept loads=0 refused=[]",
+    ];
+    for (cache_ttl, want) in [(0, uncached), (60, cached)] {
+        for at_once in [false, true] {
+            assert_eq!(
+                live_outcomes(at_once, cache_ttl).await,
+                want,
+                "at_once={at_once}, cache_ttl={cache_ttl}"
+            );
+        }
+    }
+}
+
+#[test]
+fn load_now_defaults_to_waiting_and_shared_handles_forward_it() {
+    struct Waits;
+    impl UserStore for Waits {
+        type User = Account;
+        type Error = String;
+        async fn load(&self, id: &str) -> Result<Option<Account>, String> {
+            Ok(Some(Account::new(id, &[])))
+        }
+    }
+    assert!(Waits.load_now("alice").is_none(), "the default waits");
+    assert!(Arc::new(Waits).load_now("alice").is_none());
+
+    let dir = directory();
+    dir.answer_at_once(true);
+    let alice = Some(Account::new("alice", &["admin"]));
+    let answer = |a: Option<Result<Option<Arc<Account>>, String>>| {
+        a.map(|a| a.map(|a| a.as_deref().cloned()))
+    };
+    assert_eq!(answer(dir.load_now("alice")), Some(Ok(alice.clone())));
+    assert_eq!(
+        answer(Arc::clone(&dir).load_now("alice")),
+        Some(Ok(alice.clone()))
+    );
+    let data = web::Data::from(Arc::clone(&dir));
+    assert_eq!(answer(data.load_now("alice")), Some(Ok(alice)));
+    assert_eq!(answer(data.load_now("carol")), Some(Ok(None)));
 }

@@ -6,22 +6,33 @@ use std::sync::Arc;
 use actix_web::{dev::ServiceRequest, HttpResponse};
 
 use crate::{
+    bound::StoreError,
     cache::VerifiedCache,
     claims::Claims,
     deny::unavailable,
     events::SecurityEvent,
-    live::{self, Resolved, UserCache},
+    live::{self, LiveUser, Resolved, UserCache, UsersConfig},
     revocation_policy,
     settings::Configuration,
     state::Incoming,
     storage::{Sessions, Step, Storage},
 };
 
+/// Where the asynchronous path takes over from [`incoming_at_once`]: what it found so far.
+pub(super) enum Resume {
+    /// Nothing read yet.
+    Start,
+    /// The storage's answer (verified and announced once); revocations not yet checked.
+    Read(Sessions),
+    /// The session chosen, revocations checked; its user still to be loaded.
+    Chosen(Arc<Claims>, bool),
+}
+
 /// The session `req` arrives with: verified, in time, not revoked, and (with a user store) its
 /// user loaded and judged. `Err` is the 503 to answer when a store cannot say.
 ///
-/// `read`: the storage's answer when it was read already (on the way to the synchronous path),
-/// so nothing is verified or announced twice.
+/// `from`: how far [`incoming_at_once`] got before something had to wait, so nothing is
+/// verified, checked or announced twice.
 pub(super) async fn incoming_session(
     config: &Configuration,
     storage: &dyn Storage,
@@ -29,36 +40,71 @@ pub(super) async fn incoming_session(
     users_cache: &UserCache,
     req: &ServiceRequest,
     now: i64,
-    read: Option<Sessions>,
+    from: Resume,
 ) -> Result<Incoming, HttpResponse> {
-    let read = match read {
-        Some(sessions) => Ok(sessions),
-        None => storage.read(config, cache, req, now).get().await,
+    let chosen = match from {
+        Resume::Chosen(claims, rotated) => Some((claims, rotated)),
+        Resume::Read(sessions) => not_revoked(config, req, sessions, now).await?,
+        Resume::Start => match storage.read(config, cache, req, now).get().await {
+            Ok(sessions) => not_revoked(config, req, sessions, now).await?,
+            Err(_) => return Err(unavailable(req.request(), "session_store_unavailable")),
+        },
     };
-    let Ok(mut sessions) = read else {
-        return Err(unavailable(req.request(), "session_store_unavailable"));
+    let Some((claims, rotated)) = chosen else {
+        return Ok(Incoming::anonymous());
     };
+    let Some(users) = users_to_ask(config, &claims) else {
+        return Ok(standing(claims, rotated, None));
+    };
+    let resolved = live::resolve(users, &config.fingerprint_keys, users_cache, &claims, now).await;
+    judged(config, req, claims, rotated, resolved)
+}
+
+/// The one session of `sessions` once the revoked ones dropped out (see [`choose`]); `Err` is
+/// the 503 of a revocation store that could not answer.
+async fn not_revoked(
+    config: &Configuration,
+    req: &ServiceRequest,
+    mut sessions: Sessions,
+    now: i64,
+) -> Result<Option<(Arc<Claims>, bool)>, HttpResponse> {
     // Revoked sessions drop out before the choice: a planted dead cookie never hides a live one.
     if let Err(e) = revocation_policy::drop_revoked(config, &mut sessions, now).await {
         return Err(revocation_policy::unavailable(req.request(), &e));
     }
-    let Some((claims, rotated)) = choose(config, sessions) else {
-        return Ok(Incoming::anonymous());
-    };
-    let standing = |live| Incoming {
-        claims: Some(Arc::clone(&claims)),
+    Ok(choose(config, sessions))
+}
+
+/// The user store to load the user of `claims` from: with one configured, for a signed-in
+/// session (an anonymous one has no user).
+fn users_to_ask<'a>(config: &'a Configuration, claims: &Claims) -> Option<&'a UsersConfig> {
+    config.users.as_ref().filter(|_| claims.is_authenticated())
+}
+
+/// The session `claims` stands, with its user's record when one was loaded.
+fn standing(claims: Arc<Claims>, rotated: bool, live: Option<LiveUser>) -> Incoming {
+    Incoming {
+        claims: Some(claims),
         rotated,
         live,
         ended: false,
-    };
-    if !claims.is_authenticated() {
-        return Ok(standing(None));
     }
-    let Some(users) = &config.users else {
-        return Ok(standing(None));
-    };
-    match live::resolve(users, &config.fingerprint_keys, users_cache, &claims, now).await {
-        Ok(Resolved::Live(user)) => Ok(standing(Some(user))),
+}
+
+/// The incoming session once its user was loaded and judged ([`live::resolve`] or
+/// [`live::resolve_now`]): standing with the record, ended (announced; the cookie is removed),
+/// or the 503 of a store that could not answer (the session kept).
+// The `Err` is the response itself, as `incoming_session`'s: moved once, on a failing request.
+#[allow(clippy::result_large_err)]
+fn judged(
+    config: &Configuration,
+    req: &ServiceRequest,
+    claims: Arc<Claims>,
+    rotated: bool,
+    resolved: Result<Resolved, StoreError>,
+) -> Result<Incoming, HttpResponse> {
+    match resolved {
+        Ok(Resolved::Live(user)) => Ok(standing(claims, rotated, Some(user))),
         Ok(Resolved::Ended(reason)) => {
             config.emit(SecurityEvent::SessionRefused { reason });
             Ok(Incoming {
@@ -94,56 +140,62 @@ fn choose(config: &Configuration, mut sessions: Sessions) -> Option<(Arc<Claims>
 pub(super) enum AtOnce {
     /// The incoming session, every check done.
     Incoming(Incoming),
-    /// The 503 to answer (the storage or the revocation store failed).
+    /// The 503 to answer (the storage, the revocation store or the user store failed).
     Unavailable(HttpResponse),
     /// Something has to wait (a session store, a revocation answer, the user store): the
-    /// asynchronous path continues, with the sessions when the storage was read already.
-    Wait(Option<Sessions>),
+    /// asynchronous path continues from where this one stopped.
+    Wait(Resume),
 }
 
 /// The incoming session of `req` when it needs no waiting: the storage answers at once (the
 /// cookie), the revocation store (if any) answers at once
-/// ([`crate::revocation::Revocations::is_revoked_now`]) and no user store has to be asked.
+/// ([`crate::revocation::Revocations::is_revoked_now`]) and the user store (if any) too
+/// ([`crate::UserStore::load_now`]).
 ///
-/// Invariant: this path runs the same checks as [`incoming_session`], in the same order: the
-/// storage read verifies the MAC (or finds the value in the verified memo) and the time checks
-/// on every request, then revoked sessions are dropped (fail-closed or fail-open as
-/// configured), then one session is chosen. Whatever has to wait is left to
-/// [`incoming_session`], which continues from the same sessions.
+/// Invariant: this path runs the same checks as [`incoming_session`], in the same order, with
+/// the same events and answers: the storage read verifies the MAC (or finds the value in the
+/// verified memo) and the time checks on every request, then revoked sessions are dropped
+/// (fail-closed or fail-open as configured), then one session is chosen, then its user is
+/// loaded and judged ([`live::resolve_now`] shares its steps with [`live::resolve`]) and the
+/// verdict settled by the same [`judged`]. Whatever has to wait is left to
+/// [`incoming_session`], which continues from the step that waited ([`Resume`]).
 pub(super) fn incoming_at_once(
     config: &Configuration,
     storage: &dyn Storage,
     cache: &VerifiedCache,
+    users_cache: &UserCache,
     req: &ServiceRequest,
     now: i64,
 ) -> AtOnce {
     if !storage.reads_at_once() {
-        return AtOnce::Wait(None);
+        return AtOnce::Wait(Resume::Start);
     }
     let Step::Ready(read) = storage.read(config, cache, req, now) else {
         // `reads_at_once` said otherwise; the asynchronous path reads it properly.
-        return AtOnce::Wait(None);
+        return AtOnce::Wait(Resume::Start);
     };
     let Ok(mut sessions) = read else {
         return AtOnce::Unavailable(unavailable(req.request(), "session_store_unavailable"));
     };
-    if config.users.is_some() {
-        return AtOnce::Wait(Some(sessions));
-    }
     match revocation_policy::drop_revoked_now(config, &mut sessions, now) {
-        None => return AtOnce::Wait(Some(sessions)),
+        None => return AtOnce::Wait(Resume::Read(sessions)),
         Some(Err(e)) => {
             return AtOnce::Unavailable(revocation_policy::unavailable(req.request(), &e))
         }
         Some(Ok(())) => {}
     }
-    AtOnce::Incoming(match choose(config, sessions) {
-        Some((claims, rotated)) => Incoming {
-            claims: Some(claims),
-            rotated,
-            live: None,
-            ended: false,
-        },
-        None => Incoming::anonymous(),
-    })
+    let Some((claims, rotated)) = choose(config, sessions) else {
+        return AtOnce::Incoming(Incoming::anonymous());
+    };
+    let Some(users) = users_to_ask(config, &claims) else {
+        return AtOnce::Incoming(standing(claims, rotated, None));
+    };
+    let keys = &config.fingerprint_keys;
+    let Some(resolved) = live::resolve_now(users, keys, users_cache, &claims, now) else {
+        return AtOnce::Wait(Resume::Chosen(claims, rotated));
+    };
+    match judged(config, req, claims, rotated, resolved) {
+        Ok(incoming) => AtOnce::Incoming(incoming),
+        Err(unavailable) => AtOnce::Unavailable(unavailable),
+    }
 }

@@ -21,7 +21,7 @@ use actix_web::{
 pub use self::future::AuthSessionFuture;
 use self::{
     finish::{finish, Finish},
-    incoming::{incoming_at_once, incoming_session, AtOnce},
+    incoming::{incoming_at_once, incoming_session, AtOnce, Resume},
 };
 use crate::{
     cache::VerifiedCache,
@@ -32,7 +32,7 @@ use crate::{
     revocation_policy,
     settings::Configuration,
     state::{Incoming, RequestState, StatePool},
-    storage::{cookie::verify, Sessions, Storage},
+    storage::{cookie::verify, Storage},
 };
 
 /// Signed-cookie sessions for an actix-web `App`: register it with `.wrap(auth.clone())`.
@@ -187,7 +187,15 @@ where
         let now = self.config.clock.now();
         // The fast path: nothing to wait for before the handler, so no boxed future; the
         // request's future is the inner service's, with the state beside it.
-        match incoming_at_once(&self.config, &*self.storage, &self.cache, &req, now) {
+        let at_once = incoming_at_once(
+            &self.config,
+            &*self.storage,
+            &self.cache,
+            &self.users_cache,
+            &req,
+            now,
+        );
+        match at_once {
             AtOnce::Incoming(incoming) => {
                 let state = start(self, &mut req, now, incoming);
                 AuthSessionFuture::Handling {
@@ -213,7 +221,7 @@ where
         &self,
         req: ServiceRequest,
         now: i64,
-        read: Option<Sessions>,
+        read: Resume,
     ) -> AuthSessionFuture<S::Future, B> {
         let config = Arc::clone(&self.config);
         let storage = Arc::clone(&self.storage);
