@@ -88,6 +88,16 @@ pub(crate) enum Change {
     LoggedOut,
 }
 
+impl Change {
+    /// The change a request starts with: none, or the removal of a session that ended on arrival.
+    fn on_arrival(ended: bool) -> Self {
+        match ended {
+            true => Change::LoggedOut,
+            false => Change::None,
+        }
+    }
+}
+
 pub(crate) struct Pending {
     /// The working copy of the session once the handler changed it (`change != None`); until
     /// then the incoming claims stand, uncopied.
@@ -119,10 +129,7 @@ impl RequestState {
         now: i64,
         incoming: Incoming,
     ) -> Self {
-        let change = match incoming.ended {
-            true => Change::LoggedOut,
-            false => Change::None,
-        };
+        let change = Change::on_arrival(incoming.ended);
         Self {
             config,
             size_limit,
@@ -174,10 +181,7 @@ impl RequestState {
         gate.clear_poison();
         let pending = pending.get_mut().unwrap_or_else(|e| e.into_inner());
         pending.claims = None;
-        pending.change = match arrived.ended {
-            true => Change::LoggedOut,
-            false => Change::None,
-        };
+        pending.change = Change::on_arrival(arrived.ended);
         *incoming = arrived.claims;
         *rotated = arrived.rotated;
         *live = arrived.live;
@@ -343,6 +347,8 @@ impl RequestState {
 ///   still alive keeps its container's `Rc` shared, so its slot is skipped.
 /// - At most [`StatePool::SLOTS`] slots are kept; a request beyond them (that many requests of
 ///   one worker in flight at once) gets a container of its own, dropped with it.
+/// - An idle slot keeps its last request's values (claims, user record) in memory until it is
+///   reused or the worker stops, as the worker's memos do; nothing reads them meanwhile.
 ///
 /// `ServiceRequest::add_data_container` needs the request's `HttpRequest` not to be cloned yet,
 /// as actix-web's own router (`match_info_mut`) and scoped `app_data` do for every request.
