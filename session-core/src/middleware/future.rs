@@ -34,8 +34,10 @@ pin_project_lite::pin_project! {
             state: Option<(Arc<RequestState>, Arc<dyn Storage>)>,
         },
         /// The answer is known before the handler (a store could not answer at once: 503).
+        /// Boxed, on that rare path, so the future every request carries stays small (actix-web
+        /// moves it into a box of its own).
         Done {
-            res: Option<ServiceResponse<EitherBody<B>>>,
+            res: Option<Box<ServiceResponse<EitherBody<B>>>>,
         },
         /// A store is asked, before the handler or for the write after it.
         Boxed {
@@ -66,7 +68,7 @@ where
                     }
                 }
                 Proj::Done { res } => {
-                    return Poll::Ready(Ok(res.take().expect("polled after completion")))
+                    return Poll::Ready(Ok(*res.take().expect("polled after completion")))
                 }
                 Proj::Boxed { future } => return future.as_mut().poll(cx),
             }

@@ -10,8 +10,6 @@ use actix_web::{
     Error, HttpRequest,
 };
 
-use smallvec::SmallVec;
-
 use super::{
     cookie_for, in_time, put_cookie, session_cookies, text, Read, Sessions, Step, Storage,
     MAX_SESSION_COOKIES,
@@ -34,10 +32,6 @@ enum Candidate<'a> {
     Known(&'a [u8], Arc<Claims>, bool),
     Text(&'a str),
 }
-
-/// A verified, in-time session of a request: its cookie value, claims, and whether it was
-/// verified under a previous key.
-type Found<'a> = (&'a [u8], Arc<Claims>, bool);
 
 impl<'a> Candidate<'a> {
     fn bytes(&self) -> &'a [u8] {
@@ -62,10 +56,13 @@ impl CookieStorage {
             Some((claims, rotated)) => Some(Candidate::Known(value, claims, rotated)),
             None => text(value).map(Candidate::Text),
         });
-        let mut sessions: SmallVec<[Found<'_>; MAX_SESSION_COOKIES]> = SmallVec::new();
+        // The sessions, and beside them the value each came from (for the duplicate check):
+        // filled in place, no second list to collect from.
+        let mut sessions = Sessions::new();
+        let mut values: [&[u8]; MAX_SESSION_COOKIES] = [&[]; MAX_SESSION_COOKIES];
         for candidate in candidates {
             // The same value twice (one cookie under two paths) is one session.
-            if sessions.iter().any(|(seen, ..)| *seen == candidate.bytes()) {
+            if values[..sessions.len()].contains(&candidate.bytes()) {
                 continue;
             }
             let verified = match candidate {
@@ -79,7 +76,11 @@ impl CookieStorage {
                 }),
             };
             match verified {
-                Ok(session) => sessions.push(session),
+                // At most MAX_SESSION_COOKIES candidates (`session_cookies`), so `values` has room.
+                Ok((value, claims, rotated)) => {
+                    values[sessions.len()] = value;
+                    sessions.push((claims, rotated));
+                }
                 Err(rejection) => {
                     tracing::debug!(detail = %rejection, "session cookie refused");
                     config.emit(SecurityEvent::SessionRefused {
@@ -89,9 +90,6 @@ impl CookieStorage {
             }
         }
         sessions
-            .into_iter()
-            .map(|(_, claims, rotated)| (claims, rotated))
-            .collect()
     }
 
     fn write_now(
