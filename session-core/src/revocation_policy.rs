@@ -283,7 +283,7 @@ async fn stamp_generation(state: &RequestState, outgoing: &mut Outgoing) -> Resu
         return Ok(());
     };
     let read = async {
-        let generation = revocation.store.login_generation(user, state.began).await;
+        let generation = revocation.store.login_generation(user, state.began()).await;
         generation.map(Some)
     };
     let what = "revocation generation unread";

@@ -5,7 +5,11 @@
 use std::{
     cell::RefCell,
     rc::Rc,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{
+        atomic::{AtomicBool, Ordering},
+        Arc, Mutex, MutexGuard,
+    },
+    time::Instant,
 };
 
 use actix_web::{
@@ -39,7 +43,9 @@ pub(crate) struct RequestState {
     pub(crate) now: i64,
     /// When the request reached the session layer, before its handler ran (monotonic): a login
     /// in this request counts as begun then ([`crate::revocation::Revocations::login_generation`]).
-    pub(crate) began: std::time::Instant,
+    /// Invariant: `Some` exactly when `config` has a revocation store, its only reader (both are
+    /// set together, from the same `config`, in `new` and `reset`); `None` saves the clock read.
+    began: Option<Instant>,
     /// The verified, in-time claims the request arrived with.
     pub(crate) incoming: Option<Arc<Claims>>,
     /// The incoming cookie verified under a previous key.
@@ -51,8 +57,20 @@ pub(crate) struct RequestState {
     /// middleware answers it as the response even when the extractor's error was swallowed by
     /// `Option<Current<U>>`, so a wiring mistake never reads as "nobody signed in".
     mistake: Mutex<Option<SessionError>>,
+    /// Whether `mistake` was ever set in this request: the common request takes no lock to learn
+    /// that there is none. Set (`Release`) after the mistake is stored, read (`Acquire`) before
+    /// it is taken, so a set flag always finds the mistake.
+    has_mistake: AtomicBool,
     /// The gate of the last guard of this request that had to wait (see [`crate::gate`]).
     gate: Mutex<Option<Gate>>,
+    /// Whether `gate` was ever set in this request (as `has_mistake` for `mistake`): a request
+    /// whose guards all decided at once takes no lock to learn that none is shut.
+    has_gate: AtomicBool,
+}
+
+/// The start of a request, recorded only when a revocation store will read it.
+fn began(config: &Configuration) -> Option<Instant> {
+    config.revocation.as_ref().map(|_| Instant::now())
 }
 
 /// The session a request arrived with, as the middleware found it.
@@ -130,11 +148,12 @@ impl RequestState {
         incoming: Incoming,
     ) -> Self {
         let change = Change::on_arrival(incoming.ended);
+        let began = began(&config);
         Self {
             config,
             size_limit,
             now,
-            began: std::time::Instant::now(),
+            began,
             pending: Mutex::new(Pending {
                 claims: None,
                 change,
@@ -143,7 +162,9 @@ impl RequestState {
             rotated: incoming.rotated,
             live: incoming.live,
             mistake: Mutex::new(None),
+            has_mistake: AtomicBool::new(false),
             gate: Mutex::new(None),
+            has_gate: AtomicBool::new(false),
         }
     }
 
@@ -167,14 +188,16 @@ impl RequestState {
             live,
             pending,
             mistake,
+            has_mistake,
             gate,
+            has_gate,
         } = self;
         if !Arc::ptr_eq(kept_config, config) {
             *kept_config = Arc::clone(config);
         }
         *kept_limit = size_limit;
         *kept_now = now;
-        *began = std::time::Instant::now();
+        *began = self::began(config);
         // A lock poisoned by a panic in the earlier request is not carried over.
         pending.clear_poison();
         mistake.clear_poison();
@@ -187,10 +210,22 @@ impl RequestState {
         *live = arrived.live;
         *mistake.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
         *gate.get_mut().unwrap_or_else(|e| e.into_inner()) = None;
+        *has_mistake.get_mut() = false;
+        *has_gate.get_mut() = false;
+    }
+
+    /// When the request reached the session layer; read only with a revocation store, which is
+    /// exactly when it was recorded (see the field).
+    pub(crate) fn began(&self) -> Instant {
+        self.began
+            .expect("the start of a request is recorded whenever revocations are configured")
     }
 
     /// The gate of an earlier guard of this request that has not let it through yet.
     pub(crate) fn shut_gate(&self) -> Option<Gate> {
+        if !self.has_gate.load(Ordering::Acquire) {
+            return None;
+        }
         let gate = self.gate.lock().unwrap_or_else(|e| e.into_inner());
         gate.as_ref().filter(|g| !g.is_open()).cloned()
     }
@@ -198,15 +233,20 @@ impl RequestState {
     /// Records the gate of a guard that has to wait; later guards wait for it.
     pub(crate) fn set_gate(&self, gate: Gate) {
         *self.gate.lock().unwrap_or_else(|e| e.into_inner()) = Some(gate);
+        self.has_gate.store(true, Ordering::Release);
     }
 
     /// Records a set-up mistake; see [`RequestState::take_mistake`].
     pub(crate) fn record_mistake(&self, mistake: SessionError) {
         *self.mistake.lock().unwrap_or_else(|e| e.into_inner()) = Some(mistake);
+        self.has_mistake.store(true, Ordering::Release);
     }
 
     /// The set-up mistake an extractor recorded during this request, if any.
     pub(crate) fn take_mistake(&self) -> Option<SessionError> {
+        if !self.has_mistake.load(Ordering::Acquire) {
+            return None;
+        }
         self.mistake
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -517,6 +557,51 @@ mod tests {
         assert!(reused.lock().claims.is_none());
         assert!(reused.take_mistake().is_none());
         assert!(reused.shut_gate().is_none());
+        assert!(!reused.has_mistake.load(Ordering::Relaxed));
+        assert!(!reused.has_gate.load(Ordering::Relaxed));
+    }
+
+    #[test]
+    fn a_request_start_is_recorded_exactly_when_revocations_are_configured() {
+        let with_revocations = AuthSession::builder(Key::from_bytes(&[3u8; 32]).expect("long"))
+            .revocations(Arc::new(crate::revocation::MemoryRevocations::new()))
+            .build()
+            .expect("valid")
+            .shared_config();
+        let (without, pool) = (config(), StatePool::default());
+        let mut first = TestRequest::default().to_srv_request();
+        let state = attach(&pool, &mut first, &without, 1);
+        assert!(state.began.is_none(), "nothing reads it: no clock read");
+        drop((state, first));
+        // The same slot, reused under a configuration with revocations, records it.
+        let before = Instant::now();
+        let mut second = TestRequest::default().to_srv_request();
+        let state = attach(&pool, &mut second, &with_revocations, 2);
+        assert_eq!(pool.len(), 1, "the slot was reused");
+        assert!(state.began() >= before);
+        drop((state, second));
+        let mut third = TestRequest::default().to_srv_request();
+        let state = attach(&pool, &mut third, &without, 3);
+        assert!(state.began.is_none(), "reset with the configuration");
+    }
+
+    #[test]
+    fn a_recorded_mistake_and_gate_are_found() {
+        let (config, pool) = (config(), StatePool::default());
+        let mut req = TestRequest::default().to_srv_request();
+        let state = attach(&pool, &mut req, &config, 1);
+        assert!(state.take_mistake().is_none() && state.shut_gate().is_none());
+        state.record_mistake(SessionError::MiddlewareMissing);
+        let gate = Gate::default();
+        state.set_gate(gate.clone());
+        assert!(state.shut_gate().is_some(), "a shut gate is found");
+        gate.open();
+        assert!(state.shut_gate().is_none(), "an open gate is not");
+        assert!(matches!(
+            state.take_mistake(),
+            Some(SessionError::MiddlewareMissing)
+        ));
+        assert!(state.take_mistake().is_none(), "taken once");
     }
 
     #[test]
