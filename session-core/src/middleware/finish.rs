@@ -10,6 +10,7 @@ use actix_web::{
 };
 
 use crate::{
+    error::SessionError,
     events::SecurityEvent,
     revocation_policy,
     state::{Outgoing, RequestState},
@@ -25,6 +26,30 @@ pub(super) enum Finish<B> {
     Write(Pin<Box<dyn Future<Output = Answer<B>>>>),
 }
 
+/// What follows the handler, decided from the request's state alone: the response is not
+/// moved to learn it, so the common request (nothing to write) hands the handler's response on
+/// as it is.
+pub(super) enum After {
+    /// Nothing to answer or write: the handler's response goes out unchanged.
+    Nothing,
+    /// The app's wiring is wrong (an `Option<Current<U>>` may have hidden it from the handler):
+    /// the mistake is the answer, and no cookie is written.
+    Mistake(SessionError),
+    /// The session change to settle and write.
+    Write(Outgoing),
+}
+
+/// What follows the handler of the request `state` belongs to.
+pub(super) fn after(state: &RequestState) -> After {
+    if let Some(mistake) = state.take_mistake() {
+        return After::Mistake(mistake);
+    }
+    match state.outgoing() {
+        None => After::Nothing,
+        Some(outgoing) => After::Write(outgoing),
+    }
+}
+
 /// After the handler: a set-up mistake, nothing to write, or the session change to settle and
 /// write.
 pub(super) fn finish<B: MessageBody + 'static>(
@@ -32,13 +57,23 @@ pub(super) fn finish<B: MessageBody + 'static>(
     storage: Arc<dyn Storage>,
     res: ServiceResponse<B>,
 ) -> Finish<B> {
-    if let Some(mistake) = state.take_mistake() {
-        // The app's wiring is wrong (an `Option<Current<U>>` may have hidden it from the
-        // handler): answer the mistake, and write no cookie.
-        return Finish::Done(res.error_response(mistake).map_into_right_body());
-    }
-    let Some(outgoing) = state.outgoing() else {
-        return Finish::Done(res.map_into_left_body());
+    let after = after(&state);
+    finish_after(after, state, storage, res)
+}
+
+/// [`finish`] once [`after`] has decided.
+pub(super) fn finish_after<B: MessageBody + 'static>(
+    after: After,
+    state: Arc<RequestState>,
+    storage: Arc<dyn Storage>,
+    res: ServiceResponse<B>,
+) -> Finish<B> {
+    let outgoing = match after {
+        After::Nothing => return Finish::Done(res.map_into_left_body()),
+        After::Mistake(mistake) => {
+            return Finish::Done(res.error_response(mistake).map_into_right_body())
+        }
+        After::Write(outgoing) => outgoing,
     };
     Finish::Write(Box::pin(async move {
         // Revocation first (end, stamp, record): a change the store cannot back is not

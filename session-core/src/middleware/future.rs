@@ -14,7 +14,7 @@ use actix_web::{
     Error,
 };
 
-use super::finish::{finish, Answer, Finish};
+use super::finish::{after, finish_after, After, Answer, Finish};
 use crate::{state::RequestState, storage::Storage};
 
 pin_project_lite::pin_project! {
@@ -62,7 +62,12 @@ where
                         Poll::Ready(res) => res?,
                     };
                     let (state, storage) = state.take().expect("polled after completion");
-                    match finish(state, storage, res) {
+                    let after = after(&state);
+                    if let After::Nothing = after {
+                        // Nearly every request: the response goes out as the handler made it.
+                        return Poll::Ready(Ok(res.map_into_left_body()));
+                    }
+                    match finish_after(after, state, storage, res) {
                         Finish::Done(res) => return Poll::Ready(Ok(res)),
                         Finish::Write(future) => self.set(AuthSessionFuture::Boxed { future }),
                     }

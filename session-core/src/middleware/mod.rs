@@ -204,7 +204,9 @@ where
                 }
             }
             AtOnce::Unavailable(unavailable) => AuthSessionFuture::Done {
-                res: Some(Box::new(req.into_response(unavailable).map_into_right_body())),
+                res: Some(Box::new(
+                    req.into_response(unavailable).map_into_right_body(),
+                )),
             },
             AtOnce::Wait(read) => self.call_with_io(req, now, read),
         }

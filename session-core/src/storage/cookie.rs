@@ -157,8 +157,9 @@ pub(crate) fn verify(
 ///
 /// Read straight from the header, without actix's full cookie parse (which percent-decodes and
 /// allocates every cookie of the request): this crate's values are base64url and ".", never
-/// percent-encoded, and anything else simply fails verification. Pairs are split at `;` with
-/// `memchr` (a vectorized search) and names compared as bytes; values are bytes, checked for
+/// percent-encoded, and anything else simply fails verification. Names are compared as bytes
+/// at each pair's start and pairs end at the next `;` (found with `memchr`, a vectorized
+/// search); values are bytes, checked for
 /// UTF-8 only by the caller and only when needed (see [`super::session_cookies`]), so a stray
 /// non-UTF-8 byte elsewhere costs nothing and one in such a value costs only that cookie.
 pub(super) fn cookie_values<'a>(
@@ -170,12 +171,16 @@ pub(super) fn cookie_values<'a>(
     for header in req.headers().get_all(header::COOKIE) {
         let mut rest = header.as_bytes();
         loop {
-            let (pair, next) = match memchr::memchr(b';', rest) {
-                Some(end) => (&rest[..end], Some(&rest[end + 1..])),
-                None => (rest, None),
+            // The name is read at the pair's start; the pair's end is then looked for after
+            // the `=` (a cookie name holds neither `;` nor `=`, so it is the same end).
+            let value_at = value_start(rest, name.as_bytes());
+            let from = value_at.unwrap_or(0);
+            let (pair_end, next) = match memchr::memchr(b';', &rest[from..]) {
+                Some(at) => (from + at, Some(&rest[from + at + 1..])),
+                None => (rest.len(), None),
             };
-            if let Some(value) = value_named(pair, name) {
-                if each(value).is_break() {
+            if let Some(at) = value_at {
+                if each(unquoted(rest[at..pair_end].trim_ascii())).is_break() {
                     return;
                 }
             }
@@ -187,18 +192,28 @@ pub(super) fn cookie_values<'a>(
     }
 }
 
-/// The value of the `name=value` pair `pair` when its name is `name` (spaces around both
-/// trimmed, one pair of double quotes around the value removed).
-fn value_named<'a>(pair: &'a [u8], name: &str) -> Option<&'a [u8]> {
-    let eq = memchr::memchr(b'=', pair)?;
-    if pair[..eq].trim_ascii() != name.as_bytes() {
-        return None;
+/// Where the value of the `name=value` pair at the start of `pair` begins (just after its
+/// `=`), when its name is `name`: spaces before and after the name are skipped. `name` is a
+/// cookie name (a token: no spaces, `;` or `=`, as the builder checks).
+fn value_start(pair: &[u8], name: &[u8]) -> Option<usize> {
+    let lead = pair.iter().take_while(|b| b.is_ascii_whitespace()).count();
+    let after_name = pair[lead..].strip_prefix(name)?;
+    let gap = after_name
+        .iter()
+        .take_while(|b| b.is_ascii_whitespace())
+        .count();
+    match after_name.get(gap) {
+        Some(b'=') => Some(lead + name.len() + gap + 1),
+        _ => None,
     }
-    let value = pair[eq + 1..].trim_ascii();
-    let unquoted = value
+}
+
+/// A cookie value without one pair of double quotes around it.
+fn unquoted(value: &[u8]) -> &[u8] {
+    value
         .strip_prefix(b"\"")
-        .and_then(|v| v.strip_suffix(b"\""));
-    Some(unquoted.unwrap_or(value))
+        .and_then(|v| v.strip_suffix(b"\""))
+        .unwrap_or(value)
 }
 
 /// The `Set-Cookie` for `outgoing` at `now`: a removal with the same attributes, or the encoded
@@ -213,5 +228,63 @@ pub(crate) fn session_cookie(
         Outgoing::Issue(claims) => {
             cookie_for(config, now, Some((config.codec.encode(&claims), &claims)))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use actix_web::test::TestRequest;
+
+    use super::*;
+
+    /// The values `cookie_values` reads for the name `session` from these `Cookie` headers.
+    fn values(headers: &[&str]) -> Vec<String> {
+        let mut req = TestRequest::default();
+        for header in headers {
+            req = req.append_header((header::COOKIE, *header));
+        }
+        let req = req.to_srv_request();
+        let mut found = Vec::new();
+        cookie_values(&req, "session", |value| {
+            found.push(String::from_utf8_lossy(value).into_owned());
+            ControlFlow::Continue(())
+        });
+        found
+    }
+
+    #[test]
+    fn values_are_read_by_exact_name_in_header_order() {
+        assert_eq!(values(&["session=a"]), ["a"]);
+        assert_eq!(values(&["x=1; session=a; y=2"]), ["a"]);
+        assert_eq!(
+            values(&["session=a; session=b", "session=c"]),
+            ["a", "b", "c"]
+        );
+        // Other names, including ones that start or end like it, are not it.
+        let others = "sessions=1; session_=2; xsession=3; Session=4; sessio=5; session";
+        assert!(values(&[others]).is_empty());
+        // A value holding `=` is read whole; an empty value is a value.
+        assert_eq!(values(&["session=a=b; session="]), ["a=b", ""]);
+    }
+
+    #[test]
+    fn spaces_and_one_pair_of_quotes_are_not_part_of_the_value() {
+        assert_eq!(values(&["  session = a ;session=b;"]), ["a", "b"]);
+        assert_eq!(values(&["\tsession\t=\t\"a\"\t"]), ["a"]);
+        assert_eq!(values(&["session=\"\"a\"\""]), ["\"a\""]);
+        assert_eq!(values(&["session=\"a"]), ["\"a"]);
+    }
+
+    #[test]
+    fn the_callback_stops_the_scan() {
+        let req = TestRequest::default()
+            .append_header((header::COOKIE, "session=a; session=b"))
+            .to_srv_request();
+        let mut seen = 0;
+        cookie_values(&req, "session", |_| {
+            seen += 1;
+            ControlFlow::Break(())
+        });
+        assert_eq!(seen, 1);
     }
 }
