@@ -72,7 +72,7 @@ async fn not_revoked(
     if let Err(e) = revocation_policy::drop_revoked(config, &mut sessions, now).await {
         return Err(revocation_policy::unavailable(req.request(), &e));
     }
-    Ok(choose(config, sessions))
+    Ok(choose(config, &mut sessions))
 }
 
 /// The user store to load the user of `claims` from: with one configured, for a signed-in
@@ -123,10 +123,12 @@ fn judged(
 ///
 /// Two different live sessions in one request: one of them was planted (cookie tossing from a
 /// sibling domain or a plain-HTTP page). Neither is used, and neither is re-issued.
-fn choose(config: &Configuration, mut sessions: Sessions) -> Option<(Arc<Claims>, bool)> {
+///
+/// Takes the chosen session out of `sessions` (borrowed, not moved: it is read on every request).
+fn choose(config: &Configuration, sessions: &mut Sessions) -> Option<(Arc<Claims>, bool)> {
     match sessions.len() {
         0 => None,
-        1 => Some(sessions.swap_remove(0)),
+        1 => sessions.pop(),
         _ => {
             config.emit(SecurityEvent::SessionRefused {
                 reason: "ambiguous",
@@ -184,7 +186,7 @@ pub(super) fn incoming_at_once(
         }
         Some(Ok(())) => {}
     }
-    let Some((claims, rotated)) = choose(config, sessions) else {
+    let Some((claims, rotated)) = choose(config, &mut sessions) else {
         return AtOnce::Incoming(Incoming::anonymous());
     };
     let Some(users) = users_to_ask(config, &claims) else {
