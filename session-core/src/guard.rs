@@ -586,93 +586,71 @@ fn hand_over<U: GuardedUser>(
 /// and a later guard waits for it before it decides, so stacked guards answer top to bottom.
 /// A guard that decides at once (no policy to wait for, no earlier guard pending) sets no gate.
 ///
-/// The user handed over (`U`) is built once, from the request state the check read, and only
-/// after the guard let the request through: a denied request yields no user.
+/// The user handed over (`U`) is the one the check judged, built once from the request state
+/// the check read, and handed over only when the guard lets the request through (after it
+/// opened its gate, when it shut one): a denied request yields no user.
 impl<G: GuardSpec, U: GuardedUser> FromRequest for Guarded<G, U> {
     type Error = Error;
-    type Future = GuardedFuture<G, U>;
+    type Future = Checking<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let state = match RequestState::from_request(req) {
             Ok(state) => state,
-            Err(e) => return GuardedFuture::ready(Err(e.into())),
+            Err(e) => return Either::left(ready(Err(e.into()))),
         };
         let guard = G::guard();
-        let waiting: Pin<Box<dyn Future<Output = _>>> = match state.shut_gate() {
+        match state.shut_gate() {
             None => {
                 let user = signed_in_user(&state);
                 match guard.check_now(req, &state, user.as_ref()) {
-                    Now::Decided(Ok(())) => {
-                        return GuardedFuture::ready(hand_over(user, req, &state))
+                    Now::Decided(verdict) => {
+                        let handed = verdict.and_then(|()| hand_over(user, req, &state));
+                        Either::left(ready(handed.map(Self::new)))
                     }
-                    Now::Decided(Err(e)) => return GuardedFuture::ready(Err(e)),
                     Now::NeedsPolicies(evaluation) => {
-                        let (req, state) = (req.clone(), Arc::clone(&state));
-                        Box::pin(async move {
-                            guard.check_async(&req, &state, evaluation).await?;
-                            hand_over(user, &req, &state)
+                        let (req, waiting) = (req.clone(), Arc::clone(&state));
+                        Self::waiting(&state, payload, async move {
+                            guard.check_async(&req, &waiting, evaluation).await?;
+                            hand_over(user, &req, &waiting)
                         })
                     }
                 }
             }
             Some(earlier) => {
-                let (req, state) = (req.clone(), Arc::clone(&state));
-                Box::pin(async move {
+                let (req, waiting) = (req.clone(), Arc::clone(&state));
+                Self::waiting(&state, payload, async move {
                     earlier.opened().await;
                     guard.check(&req).await?;
-                    hand_over(signed_in_user(&state), &req, &state)
+                    hand_over(signed_in_user(&waiting), &req, &waiting)
                 })
             }
-        };
+        }
+    }
+}
+
+impl<G: GuardSpec, U: GuardedUser> Guarded<G, U> {
+    fn new(user: U) -> Self {
+        Self {
+            user,
+            guard: PhantomData,
+        }
+    }
+
+    /// A guard that must wait for `check` (its policies, or an earlier guard): shuts a gate
+    /// behind itself, which holds the body back and makes later guards wait, and opens it only
+    /// when `check` lets the request through.
+    fn waiting(
+        state: &RequestState,
+        payload: &mut Payload,
+        check: impl Future<Output = Result<U, Error>> + 'static,
+    ) -> Checking<Self> {
         let gate = Gate::default();
         state.set_gate(gate.clone());
         gate.hold(payload);
-        GuardedFuture {
-            checking: Either::right(waiting),
-            gate: Some(gate),
-            guard: PhantomData,
-        }
-    }
-}
-
-/// The future of the [`Guarded`] extractor.
-#[doc(hidden)]
-pub struct GuardedFuture<G, U> {
-    checking: Checking<U>,
-    /// The gate this guard shut, opened when it lets the request through.
-    gate: Option<Gate>,
-    guard: PhantomData<fn() -> G>,
-}
-
-impl<G, U> GuardedFuture<G, U> {
-    /// Decided at once: no gate shut.
-    fn ready(verdict: Result<U, Error>) -> Self {
-        Self {
-            checking: Either::left(ready(verdict)),
-            gate: None,
-            guard: PhantomData,
-        }
-    }
-}
-
-impl<G: GuardSpec, U: GuardedUser> Future for GuardedFuture<G, U> {
-    type Output = Result<Guarded<G, U>, Error>;
-
-    fn poll(
-        self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        // `checking` is `Unpin` (a `Ready` or a boxed future), so `GuardedFuture` is too.
-        let this = self.get_mut();
-        let verdict = std::task::ready!(Pin::new(&mut this.checking).poll(cx));
-        if verdict.is_ok() {
-            if let Some(gate) = &this.gate {
-                gate.open();
-            }
-        }
-        std::task::Poll::Ready(verdict.map(|user| Guarded {
-            user,
-            guard: PhantomData,
+        Either::right(Box::pin(async move {
+            let user = check.await?;
+            gate.open();
+            Ok(Self::new(user))
         }))
     }
 }
