@@ -337,6 +337,13 @@ impl Rule {
         }
     }
 
+    /// Whether this rule is exactly [`Rule::authenticated`] (what `#[login_required]` writes):
+    /// met by every signed-in user at any time, with no role, check or policy to consult, so a
+    /// guard lets a signed-in user through without walking it.
+    pub(crate) fn is_authenticated(&self) -> bool {
+        matches!(self.0, Node::Authenticated)
+    }
+
     /// The policies of this rule, in the order `holds` meets them.
     pub(crate) fn policies(&self) -> Vec<PolicyFn> {
         let mut policies = Vec::new();
@@ -1031,6 +1038,21 @@ mod tests {
             Some(Err(DenyKind::Forbidden))
         );
         assert_eq!(seven.decide(Some(&user), 0, &[Some(true); 7]), Some(Ok(())));
+    }
+
+    #[test]
+    fn only_the_bare_authenticated_rule_skips_evaluation() {
+        assert!(Rule::authenticated().is_authenticated());
+        let others = [
+            Rule::all([Rule::authenticated()]),
+            Rule::not(Rule::authenticated()),
+            Rule::all([Rule::authenticated(), Rule::fresh(60)]),
+            Rule::role("a"),
+            Rule::check(never),
+        ];
+        for rule in others {
+            assert!(!rule.is_authenticated(), "{rule}");
+        }
     }
 
     #[test]
