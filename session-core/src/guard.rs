@@ -146,6 +146,10 @@ impl Guard {
         let (verdict, evaluation) = match (&self.policy, user) {
             // `Rule::authenticated()` holds for every signed-in user: nothing to evaluate.
             (Policy::Require(rule), Some(_)) if rule.is_authenticated() => (Some(Ok(())), None),
+            (Policy::Require(rule), Some(user)) if self.policies.is_empty() => {
+                let evaluation = rule.evaluate_without_policies(user, state.now);
+                (evaluation.decide(&[]), None)
+            }
             (Policy::Require(rule), Some(user)) => match rule.evaluate(user, state.now) {
                 Some(evaluation) => (evaluation.decide(&[]), Some(evaluation)),
                 None => (self.verdict(req, Some(user), state.now, &[]), None),

@@ -513,6 +513,67 @@ impl Rule {
         Some(Evaluation { now, met, all })
     }
 
+    /// [`Rule::evaluate`] for a rule without policies (the caller knows: [`Rule::policies`] is
+    /// empty): one walk over booleans that stops as soon as the rest of an `any`/`all` cannot
+    /// change either value, instead of the masks over every policy answer.
+    pub(crate) fn evaluate_without_policies(&self, user: &AuthUser, now: i64) -> Evaluation {
+        let splat = |value: bool| if value { 1 } else { 0 };
+        let (at_now, met) = self.values(user, now);
+        Evaluation {
+            now: splat(at_now),
+            met: splat(met),
+            all: 1,
+        }
+    }
+
+    /// The rule's value at `now` and with every `fresh` met, for a rule without policies (a
+    /// policy would count as refused: never reached, see `evaluate_without_policies`).
+    fn values(&self, user: &AuthUser, now: i64) -> (bool, bool) {
+        match &self.0 {
+            Node::Authenticated => (true, true),
+            Node::Role(role) => {
+                let value = user.has_role(role);
+                (value, value)
+            }
+            Node::Permission(p) => {
+                let value = user.has_permission(p);
+                (value, value)
+            }
+            Node::Check(check) => {
+                let value = check(user);
+                (value, value)
+            }
+            Node::Policy(_) => (false, false),
+            Node::Fresh(secs) => (now.saturating_sub(user.auth_time()) <= *secs, true),
+            Node::Any(rules) => {
+                let mut values = (false, false);
+                for rule in rules {
+                    let (x, y) = rule.values(user, now);
+                    values = (values.0 | x, values.1 | y);
+                    if values == (true, true) {
+                        break;
+                    }
+                }
+                values
+            }
+            Node::All(rules) => {
+                let mut values = (true, true);
+                for rule in rules {
+                    let (x, y) = rule.values(user, now);
+                    values = (values.0 & x, values.1 & y);
+                    if values == (false, false) {
+                        break;
+                    }
+                }
+                values
+            }
+            Node::Not(rule) => {
+                let (x, y) = rule.values(user, now);
+                (!x, !y)
+            }
+        }
+    }
+
     /// The masks of [`Evaluation`] (at `now`, with every `fresh` met); `next` numbers the
     /// policies in `policies` order.
     fn masks(&self, user: &AuthUser, now: i64, next: &Cell<usize>) -> (u64, u64) {
@@ -983,6 +1044,38 @@ mod tests {
             "any(all(role=admin, not(permission=notes:delete), fresh=300), check=<fn>, \
              policy=never, authenticated)"
         );
+    }
+
+    /// Without policies, the boolean walk (which stops early) decides as the masks do: every
+    /// atom, `fresh` inside and outside `not`, and `any`/`all` that stop at each position.
+    #[test]
+    fn the_walk_without_policies_agrees_with_the_masks() {
+        let rules = [
+            Rule::authenticated(),
+            Rule::role("a"),
+            Rule::check(has_a),
+            Rule::fresh(5),
+            Rule::not(Rule::fresh(5)),
+            Rule::any([Rule::role("a"), Rule::role("b")]),
+            Rule::any([Rule::fresh(5), Rule::role("b"), Rule::check(has_a)]),
+            Rule::all([Rule::role("a"), Rule::not(Rule::role("b")), Rule::fresh(5)]),
+            Rule::all([Rule::not(Rule::fresh(5)), Rule::role("a")]),
+            Rule::any([
+                Rule::all([Rule::role("a"), Rule::fresh(5)]),
+                Rule::not(Rule::any([Rule::role("b"), Rule::permission("p")])),
+            ]),
+        ];
+        for (i, rule) in rules.iter().enumerate() {
+            assert!(rule.policies().is_empty(), "case {i}");
+            for roles in [&[][..], &["a"][..], &["b"][..], &["a", "b"][..]] {
+                let user = user(roles);
+                for now in [user.auth_time(), user.auth_time() + 10] {
+                    let masks = rule.evaluate(&user, now).expect("no policies");
+                    let walk = rule.evaluate_without_policies(&user, now);
+                    assert_eq!(walk.decide(&[]), masks.decide(&[]), "case {i} {roles:?}");
+                }
+            }
+        }
     }
 
     /// The one-walk evaluation decides as three-valued logic does, with every answer and with
