@@ -29,7 +29,7 @@ use crate::{
     policy::{PolicyFailure, PolicyFn},
     rule::{Evaluation, Rule},
     state::{deny_for, RequestState},
-    user::AuthUser,
+    user::{signed_in_user, AuthUser},
 };
 
 #[derive(Debug, Clone)]
@@ -128,29 +128,38 @@ impl Guard {
     /// Checks `req`: `Ok(())` to go on, or the denial to answer with.
     pub async fn check(&self, req: &HttpRequest) -> Result<(), Error> {
         let state = RequestState::from_request(req)?;
-        match self.check_now(req, &state) {
+        let user = signed_in_user(&state);
+        match self.check_now(req, &state, user.as_ref()) {
             Now::Decided(verdict) => verdict,
             Now::NeedsPolicies(evaluation) => self.check_async(req, &state, evaluation).await,
         }
     }
 
-    /// The verdict without running policies, or the rule's evaluation when it needs them.
-    fn check_now(&self, req: &HttpRequest, state: &RequestState) -> Now {
+    /// The verdict for `user` (the request's signed-in user, as `signed_in_user` builds it from
+    /// `state`) without running policies, or the rule's evaluation when it needs them. The
+    /// caller builds the user, so that a guard which lets the request through can hand that
+    /// same user to the handler (see [`Guarded`]).
+    fn check_now(&self, req: &HttpRequest, state: &RequestState, user: Option<&AuthUser>) -> Now {
         if let Err(e) = self.fits_table(state) {
             return Now::Decided(Err(e.into()));
         }
-        let user = crate::user::signed_in_user(state);
-        let (verdict, evaluation) = match (&self.policy, &user) {
+        let (verdict, evaluation) = match (&self.policy, user) {
+            // `Rule::authenticated()` holds for every signed-in user: nothing to evaluate.
+            (Policy::Require(rule), Some(_)) if rule.is_authenticated() => (Some(Ok(())), None),
+            (Policy::Require(rule), Some(user)) if self.policies.is_empty() => {
+                let evaluation = rule.evaluate_without_policies(user, state.now);
+                (evaluation.decide(&[]), None)
+            }
             (Policy::Require(rule), Some(user)) => match rule.evaluate(user, state.now) {
                 Some(evaluation) => (evaluation.decide(&[]), Some(evaluation)),
                 None => (self.verdict(req, Some(user), state.now, &[]), None),
             },
-            _ => (self.verdict(req, user.as_ref(), state.now, &[]), None),
+            _ => (self.verdict(req, user, state.now, &[]), None),
         };
         let Some(verdict) = verdict else {
             return Now::NeedsPolicies(evaluation);
         };
-        let decided_by = || self.decided_by(user.as_ref(), state.now, &[]);
+        let decided_by = || self.decided_by(user, state.now, &[]);
         Now::Decided(self.answer(req, state, verdict, decided_by))
     }
 
@@ -196,7 +205,7 @@ impl Guard {
         state: &RequestState,
         evaluation: Option<Evaluation>,
     ) -> Result<(), Error> {
-        let user = crate::user::signed_in_user(state);
+        let user = signed_in_user(state);
         // The rule was evaluated over every answer of its policies: deciding after each answer
         // walks no tree (unless it has too many policies for that).
         let verdict_given = |answers: &[Option<bool>]| match evaluation {
@@ -491,7 +500,8 @@ fn checking_with<G>(guard: G, req: &HttpRequest, state: Arc<RequestState>) -> Ch
 where
     G: Deref<Target = Guard> + 'static,
 {
-    match guard.check_now(req, &state) {
+    let user = signed_in_user(&state);
+    match guard.check_now(req, &state, user.as_ref()) {
         Now::Decided(verdict) => Either::left(ready(verdict)),
         Now::NeedsPolicies(evaluation) => {
             let req = req.clone();
@@ -502,9 +512,10 @@ where
     }
 }
 
-/// What [`checking`] returns.
-pub(crate) type Checking =
-    Either<Ready<Result<(), Error>>, Pin<Box<dyn Future<Output = Result<(), Error>>>>>;
+/// What [`checking`] returns (`T = ()`), and what [`Guarded`] waits for (`T` = its user): a
+/// verdict ready at once, or a boxed future when policies must run.
+pub(crate) type Checking<T = ()> =
+    Either<Ready<Result<T, Error>>, Pin<Box<dyn Future<Output = Result<T, Error>>>>>;
 
 /// A guard known by type, so it can be an extractor parameter. Implemented by macro-generated
 /// types; `guard()` returns the guard built once, at first use.
@@ -513,15 +524,65 @@ pub trait GuardSpec: 'static {
     fn guard() -> &'static Guard;
 }
 
-/// An extractor that succeeds only when `G`'s guard lets the request through. The macros insert
-/// it as a handler's first parameter, so a denied request never reaches the other extractors
-/// (its body is never read) nor the handler.
-pub struct Guarded<G: GuardSpec>(PhantomData<fn() -> G>);
+/// An extractor that succeeds only when `G`'s guard lets the request through, and then yields
+/// `U`: nothing (`()`), or the signed-in [`AuthUser`] the guard judged. The macros insert it as
+/// a handler's first parameter, so a denied request never reaches the other extractors (its
+/// body is never read) nor the handler. For a guard that requires a signed-in user, they fold
+/// the handler's first `AuthUser` parameter into it (`Guarded { user, .. }: Guarded<G, AuthUser>`),
+/// so the user comes from the same request-state lookup and is the very one the rule judged.
+/// (Braced, so that the pattern `Guarded { user, .. }` may leave the private field out.)
+pub struct Guarded<G: GuardSpec, U: GuardedUser = ()> {
+    /// What the guard hands over.
+    pub user: U,
+    guard: PhantomData<fn() -> G>,
+}
 
-impl<G: GuardSpec> fmt::Debug for Guarded<G> {
+/// What a [`Guarded`] extractor yields once its guard lets the request through: `()`, or the
+/// signed-in [`AuthUser`]. Not API.
+#[doc(hidden)]
+#[diagnostic::on_unimplemented(
+    message = "a guard attribute can hand over only `session_core::AuthUser`, not `{Self}`",
+    label = "this parameter is named `AuthUser` but is not `session_core::AuthUser`",
+    note = "a guard attribute takes the handler's first parameter of a type named `AuthUser` as the signed-in user; use `session_core::AuthUser` there, or rename this type"
+)]
+pub trait GuardedUser: Sized + 'static {
+    /// What the handler gets, given the request's signed-in user (the one the guard judged);
+    /// `None` when there is none to give (the caller then denies as unauthenticated).
+    fn handed_over(user: Option<AuthUser>) -> Option<Self>;
+}
+
+impl GuardedUser for () {
+    fn handed_over(_: Option<AuthUser>) -> Option<Self> {
+        Some(())
+    }
+}
+
+/// Only require-kind guards hand the user over (the macros never fold `AuthUser` into a
+/// `skip_if_authenticated` guard, whose pass means "anonymous"): a require rule passes only for
+/// a signed-in user, so `user` is `Some`. Were it `None` (a hand-written
+/// `Guarded<anonymous-only, AuthUser>`), the request is denied as unauthenticated, like the
+/// `AuthUser` extractor would; it never reaches the handler without a user.
+impl GuardedUser for AuthUser {
+    fn handed_over(user: Option<AuthUser>) -> Option<Self> {
+        user
+    }
+}
+
+impl<G: GuardSpec, U: GuardedUser> fmt::Debug for Guarded<G, U> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_tuple("Guarded").field(G::guard()).finish()
     }
+}
+
+/// `user` handed over after a guard let the request through, or the unauthenticated denial.
+fn hand_over<U: GuardedUser>(
+    user: Option<AuthUser>,
+    req: &HttpRequest,
+    state: &RequestState,
+) -> Result<U, Error> {
+    U::handed_over(user).ok_or_else(|| {
+        deny_for(req, state, DenyKind::Unauthenticated, &Overrides::default()).into()
+    })
 }
 
 /// Invariant: a handler's other extractors learn nothing from a request a guard has not let
@@ -530,74 +591,73 @@ impl<G: GuardSpec> fmt::Debug for Guarded<G> {
 /// the body is handed on only through the gate (a body extractor waits, the body is not read),
 /// and a later guard waits for it before it decides, so stacked guards answer top to bottom.
 /// A guard that decides at once (no policy to wait for, no earlier guard pending) sets no gate.
-impl<G: GuardSpec> FromRequest for Guarded<G> {
+///
+/// The user handed over (`U`) is the one the check judged, built once from the request state
+/// the check read, and handed over only when the guard lets the request through (after it
+/// opened its gate, when it shut one): a denied request yields no user.
+impl<G: GuardSpec, U: GuardedUser> FromRequest for Guarded<G, U> {
     type Error = Error;
-    type Future = GuardedFuture<G>;
+    type Future = Checking<Self>;
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let state = match RequestState::from_request(req) {
             Ok(state) => state,
-            Err(e) => {
-                return GuardedFuture {
-                    checking: Either::left(ready(Err(e.into()))),
-                    gate: None,
-                    guard: PhantomData,
+            Err(e) => return Either::left(ready(Err(e.into()))),
+        };
+        let guard = G::guard();
+        match state.shut_gate() {
+            None => {
+                let user = signed_in_user(&state);
+                match guard.check_now(req, &state, user.as_ref()) {
+                    Now::Decided(verdict) => {
+                        let handed = verdict.and_then(|()| hand_over(user, req, &state));
+                        Either::left(ready(handed.map(Self::new)))
+                    }
+                    Now::NeedsPolicies(evaluation) => {
+                        let (req, waiting) = (req.clone(), Arc::clone(&state));
+                        Self::waiting(&state, payload, async move {
+                            guard.check_async(&req, &waiting, evaluation).await?;
+                            hand_over(user, &req, &waiting)
+                        })
+                    }
                 }
             }
-        };
-        let checking = match state.shut_gate() {
-            None => checking_with(G::guard(), req, Arc::clone(&state)),
             Some(earlier) => {
-                let req = req.clone();
-                let guard = G::guard();
-                Either::right(Box::pin(async move {
+                let (req, waiting) = (req.clone(), Arc::clone(&state));
+                Self::waiting(&state, payload, async move {
                     earlier.opened().await;
-                    guard.check(&req).await
-                }) as Pin<Box<dyn Future<Output = _>>>)
+                    guard.check(&req).await?;
+                    hand_over(signed_in_user(&waiting), &req, &waiting)
+                })
             }
-        };
-        let gate = match &checking {
-            Either::Left { .. } => None,
-            Either::Right { .. } => {
-                let gate = Gate::default();
-                state.set_gate(gate.clone());
-                gate.hold(payload);
-                Some(gate)
-            }
-        };
-        GuardedFuture {
-            checking,
-            gate,
-            guard: PhantomData,
         }
     }
 }
 
-/// The future of the [`Guarded`] extractor.
-#[doc(hidden)]
-pub struct GuardedFuture<G> {
-    checking: Checking,
-    /// The gate this guard shut, opened when it lets the request through.
-    gate: Option<Gate>,
-    guard: PhantomData<fn() -> G>,
-}
-
-impl<G: GuardSpec> Future for GuardedFuture<G> {
-    type Output = Result<Guarded<G>, Error>;
-
-    fn poll(
-        self: Pin<&mut Self>,
-        cx: &mut std::task::Context<'_>,
-    ) -> std::task::Poll<Self::Output> {
-        // `Checking` is `Unpin` (a `Ready` or a boxed future), so `GuardedFuture` is too.
-        let this = self.get_mut();
-        let verdict = std::task::ready!(Pin::new(&mut this.checking).poll(cx));
-        if verdict.is_ok() {
-            if let Some(gate) = &this.gate {
-                gate.open();
-            }
+impl<G: GuardSpec, U: GuardedUser> Guarded<G, U> {
+    fn new(user: U) -> Self {
+        Self {
+            user,
+            guard: PhantomData,
         }
-        std::task::Poll::Ready(verdict.map(|()| Guarded(PhantomData)))
+    }
+
+    /// A guard that must wait for `check` (its policies, or an earlier guard): shuts a gate
+    /// behind itself, which holds the body back and makes later guards wait, and opens it only
+    /// when `check` lets the request through.
+    fn waiting(
+        state: &RequestState,
+        payload: &mut Payload,
+        check: impl Future<Output = Result<U, Error>> + 'static,
+    ) -> Checking<Self> {
+        let gate = Gate::default();
+        state.set_gate(gate.clone());
+        gate.hold(payload);
+        Either::right(Box::pin(async move {
+            let user = check.await?;
+            gate.open();
+            Ok(Self::new(user))
+        }))
     }
 }
 

@@ -6,7 +6,7 @@ pub use inventory;
 
 pub use crate::{
     access::{guarded::CoverageSeal, Access, Covered, Entry, Route},
-    guard::{Answer, CheckedAnswer, Guard, GuardSpec, Guarded},
+    guard::{Answer, CheckedAnswer, Guard, GuardSpec, Guarded, GuardedUser},
     rule::{RoleName, Rule},
     user::AuthUser,
 };

@@ -337,6 +337,13 @@ impl Rule {
         }
     }
 
+    /// Whether this rule is exactly [`Rule::authenticated`] (what `#[login_required]` writes):
+    /// met by every signed-in user at any time, with no role, check or policy to consult, so a
+    /// guard lets a signed-in user through without walking it.
+    pub(crate) fn is_authenticated(&self) -> bool {
+        matches!(self.0, Node::Authenticated)
+    }
+
     /// The policies of this rule, in the order `holds` meets them.
     pub(crate) fn policies(&self) -> Vec<PolicyFn> {
         let mut policies = Vec::new();
@@ -504,6 +511,67 @@ impl Rule {
             n => (1u64 << (1u32 << n)) - 1,
         };
         Some(Evaluation { now, met, all })
+    }
+
+    /// [`Rule::evaluate`] for a rule without policies (the caller knows: [`Rule::policies`] is
+    /// empty): one walk over booleans that stops as soon as the rest of an `any`/`all` cannot
+    /// change either value, instead of the masks over every policy answer.
+    pub(crate) fn evaluate_without_policies(&self, user: &AuthUser, now: i64) -> Evaluation {
+        let splat = |value: bool| if value { 1 } else { 0 };
+        let (at_now, met) = self.values(user, now);
+        Evaluation {
+            now: splat(at_now),
+            met: splat(met),
+            all: 1,
+        }
+    }
+
+    /// The rule's value at `now` and with every `fresh` met, for a rule without policies (a
+    /// policy would count as refused: never reached, see `evaluate_without_policies`).
+    fn values(&self, user: &AuthUser, now: i64) -> (bool, bool) {
+        match &self.0 {
+            Node::Authenticated => (true, true),
+            Node::Role(role) => {
+                let value = user.has_role(role);
+                (value, value)
+            }
+            Node::Permission(p) => {
+                let value = user.has_permission(p);
+                (value, value)
+            }
+            Node::Check(check) => {
+                let value = check(user);
+                (value, value)
+            }
+            Node::Policy(_) => (false, false),
+            Node::Fresh(secs) => (now.saturating_sub(user.auth_time()) <= *secs, true),
+            Node::Any(rules) => {
+                let mut values = (false, false);
+                for rule in rules {
+                    let (x, y) = rule.values(user, now);
+                    values = (values.0 | x, values.1 | y);
+                    if values == (true, true) {
+                        break;
+                    }
+                }
+                values
+            }
+            Node::All(rules) => {
+                let mut values = (true, true);
+                for rule in rules {
+                    let (x, y) = rule.values(user, now);
+                    values = (values.0 & x, values.1 & y);
+                    if values == (false, false) {
+                        break;
+                    }
+                }
+                values
+            }
+            Node::Not(rule) => {
+                let (x, y) = rule.values(user, now);
+                (!x, !y)
+            }
+        }
     }
 
     /// The masks of [`Evaluation`] (at `now`, with every `fresh` met); `next` numbers the
@@ -978,6 +1046,38 @@ mod tests {
         );
     }
 
+    /// Without policies, the boolean walk (which stops early) decides as the masks do: every
+    /// atom, `fresh` inside and outside `not`, and `any`/`all` that stop at each position.
+    #[test]
+    fn the_walk_without_policies_agrees_with_the_masks() {
+        let rules = [
+            Rule::authenticated(),
+            Rule::role("a"),
+            Rule::check(has_a),
+            Rule::fresh(5),
+            Rule::not(Rule::fresh(5)),
+            Rule::any([Rule::role("a"), Rule::role("b")]),
+            Rule::any([Rule::fresh(5), Rule::role("b"), Rule::check(has_a)]),
+            Rule::all([Rule::role("a"), Rule::not(Rule::role("b")), Rule::fresh(5)]),
+            Rule::all([Rule::not(Rule::fresh(5)), Rule::role("a")]),
+            Rule::any([
+                Rule::all([Rule::role("a"), Rule::fresh(5)]),
+                Rule::not(Rule::any([Rule::role("b"), Rule::permission("p")])),
+            ]),
+        ];
+        for (i, rule) in rules.iter().enumerate() {
+            assert!(rule.policies().is_empty(), "case {i}");
+            for roles in [&[][..], &["a"][..], &["b"][..], &["a", "b"][..]] {
+                let user = user(roles);
+                for now in [user.auth_time(), user.auth_time() + 10] {
+                    let masks = rule.evaluate(&user, now).expect("no policies");
+                    let walk = rule.evaluate_without_policies(&user, now);
+                    assert_eq!(walk.decide(&[]), masks.decide(&[]), "case {i} {roles:?}");
+                }
+            }
+        }
+    }
+
     /// The one-walk evaluation decides as three-valued logic does, with every answer and with
     /// some missing (each policy occurs once in a rule, so the two agree), and rules with more
     /// policies than it can hold are decided by three-valued logic.
@@ -1031,6 +1131,21 @@ mod tests {
             Some(Err(DenyKind::Forbidden))
         );
         assert_eq!(seven.decide(Some(&user), 0, &[Some(true); 7]), Some(Ok(())));
+    }
+
+    #[test]
+    fn only_the_bare_authenticated_rule_skips_evaluation() {
+        assert!(Rule::authenticated().is_authenticated());
+        let others = [
+            Rule::all([Rule::authenticated()]),
+            Rule::not(Rule::authenticated()),
+            Rule::all([Rule::authenticated(), Rule::fresh(60)]),
+            Rule::role("a"),
+            Rule::check(never),
+        ];
+        for rule in others {
+            assert!(!rule.is_authenticated(), "{rule}");
+        }
     }
 
     #[test]

@@ -2,8 +2,11 @@
 //! identifiers the expansion invents start with `__session_guard`.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote};
-use syn::{ext::IdentExt, parse_quote, FnArg, Ident, Item, ItemFn, LitInt, Pat};
+use quote::{format_ident, quote, quote_spanned};
+use syn::{
+    ext::IdentExt, parse_quote, parse_quote_spanned, spanned::Spanned, FnArg, Ident, Item, ItemFn,
+    LitInt, Pat, PatType, Type,
+};
 
 use crate::{
     args::{Args, Kind},
@@ -71,6 +74,17 @@ fn parse_and_check(
 // attribute's span, so errors about it (such as "struct is not supported in `impl`s" for an
 // associated fn) point at the attribute. The parameter is hygienic (`Span::mixed_site`) and goes
 // after the guards of attributes written above this one, before every other parameter.
+//
+// A guard that requires a signed-in user (every kind but `skip_if_authenticated`) also takes
+// over the parameter that follows those guards when it is typed `AuthUser` (see `fold_user`):
+//
+//     pub async fn posts(
+//         ::session_core::__private::Guarded { user, .. }:
+//             ::session_core::__private::Guarded<__session_guard_posts_1a2b3c4d, AuthUser>,
+//     ) -> impl Responder { .. }
+//
+// One extractor then checks the guard and yields the very `AuthUser` the rule judged, instead
+// of a guard that builds the user to judge it and an `AuthUser` extractor that builds it again.
 fn guarded_handler(args: &Args, mut handler: ItemFn, fingerprint: u32) -> TokenStream {
     let handler_name = handler.sig.ident.unraw();
     let spec = format_ident!(
@@ -83,7 +97,7 @@ fn guarded_handler(args: &Args, mut handler: ItemFn, fingerprint: u32) -> TokenS
         &format!("{PARAM_PREFIX}{fingerprint:08x}"),
         Span::mixed_site(),
     );
-    let vis = &handler.vis;
+    let vis = handler.vis.clone();
     let private = quote!(::session_core::__private);
     let statik = Ident::new("GUARD", Span::mixed_site());
     let answer = Ident::new("ANSWER", Span::mixed_site());
@@ -101,10 +115,21 @@ fn guarded_handler(args: &Args, mut handler: ItemFn, fingerprint: u32) -> TokenS
         .iter()
         .take_while(|input| is_guard_param(input))
         .count();
-    handler
-        .sig
-        .inputs
-        .insert(position, parse_quote!(#param: #private::Guarded<#spec>));
+    let guarded: FnArg = match fold_user(args.kind, &mut handler, position) {
+        // On the user's type, so that a type named `AuthUser` that is not ours is reported there.
+        Some(PatType { attrs, pat, ty, .. }) => {
+            // The field name stays the macro's, or `non_shorthand_field_patterns` would flag
+            // `user: user` in the user's code.
+            let span = ty.span();
+            let private = quote_spanned!(span=> ::session_core::__private);
+            let field = Ident::new("user", Span::call_site());
+            parse_quote_spanned!(span=>
+                #(#attrs)* #private::Guarded { #field: #pat, .. }: #private::Guarded<#spec, #ty>
+            )
+        }
+        None => parse_quote!(#param: #private::Guarded<#spec>),
+    };
+    handler.sig.inputs.insert(position, guarded);
 
     let listing = coverage::listing(&handler);
     quote! {
@@ -126,12 +151,68 @@ fn guarded_handler(args: &Args, mut handler: ItemFn, fingerprint: u32) -> TokenS
     }
 }
 
-/// Whether `input` is the guard parameter of an attribute expanded earlier (written above).
+/// Takes the handler's parameter at `position` (the first after the guards of attributes above
+/// this one) out of its signature when the guard can hand it over: a guard that requires a
+/// signed-in user, and a parameter typed `AuthUser` (a path ending in `AuthUser`, without
+/// generics; any pattern). A guard whose pass means "anonymous" (`skip_if_authenticated`) has no
+/// user to give, and any other parameter keeps its own extractor. A type that is named
+/// `AuthUser` but is not `session_core::AuthUser` fails to compile on that type (the runtime's
+/// `GuardedUser` trait says why).
+fn fold_user(kind: Kind, handler: &mut ItemFn, position: usize) -> Option<PatType> {
+    if kind == Kind::SkipIfAuthenticated {
+        return None;
+    }
+    match handler.sig.inputs.iter().nth(position)? {
+        FnArg::Typed(typed) if is_auth_user(&typed.ty) => {}
+        _ => return None,
+    }
+    let mut rest: Vec<FnArg> = std::mem::take(&mut handler.sig.inputs)
+        .into_iter()
+        .collect();
+    let FnArg::Typed(user) = rest.remove(position) else {
+        return None;
+    };
+    handler.sig.inputs = rest.into_iter().collect();
+    Some(user)
+}
+
+/// Whether `ty` is written `AuthUser` or `path::to::AuthUser`, without generics.
+fn is_auth_user(ty: &Type) -> bool {
+    match ty {
+        Type::Path(path) if path.qself.is_none() => path
+            .path
+            .segments
+            .last()
+            .is_some_and(|last| last.ident == "AuthUser" && last.arguments.is_none()),
+        Type::Group(group) => is_auth_user(&group.elem),
+        Type::Paren(paren) => is_auth_user(&paren.elem),
+        _ => false,
+    }
+}
+
+/// Whether `input` is the guard parameter of an attribute expanded earlier (written above): a
+/// hygienic `__session_guard_<hash>` binding, or a folded `Guarded { user, .. }` pattern.
 pub(crate) fn is_guard_param(input: &FnArg) -> bool {
     let FnArg::Typed(typed) = input else {
         return false;
     };
-    matches!(&*typed.pat, Pat::Ident(p) if p.ident.to_string().starts_with(PARAM_PREFIX))
+    match &*typed.pat {
+        Pat::Ident(p) => p.ident.to_string().starts_with(PARAM_PREFIX),
+        Pat::Struct(folded) => is_private_guarded(&folded.path) && is_guarded_type(&typed.ty),
+        _ => false,
+    }
+}
+
+/// Whether `path` is `::session_core::__private::Guarded` (with or without generics).
+fn is_private_guarded(path: &syn::Path) -> bool {
+    let names = ["session_core", "__private", "Guarded"];
+    path.leading_colon.is_some()
+        && path.segments.len() == names.len()
+        && path.segments.iter().zip(names).all(|(s, n)| s.ident == n)
+}
+
+fn is_guarded_type(ty: &Type) -> bool {
+    matches!(ty, Type::Path(path) if path.qself.is_none() && is_private_guarded(&path.path))
 }
 
 // Input:
@@ -320,7 +401,7 @@ mod tests {
 
     #[test]
     fn handler_gets_the_guard_as_first_parameter_and_keeps_the_rest() {
-        let item = "#[get(\"/d\")] #[doc = \"docs\"] pub async fn dashboard(user: AuthUser, (a, b): (u8, u8)) -> impl Responder { body() }";
+        let item = "#[get(\"/d\")] #[doc = \"docs\"] pub async fn dashboard(req: HttpRequest, user: AuthUser, (a, b): (u8, u8)) -> impl Responder { body() }";
         let got = compact(Kind::LoginRequired, "", item);
         let fp = fingerprint(
             Kind::LoginRequired,
@@ -341,13 +422,13 @@ mod tests {
             "{got}"
         );
         assert!(got.contains(&format!(
-            "#[get(\"/d\")]#[doc=\"docs\"]pubasyncfndashboard(__session_guard_{fp:08x}:{P}Guarded<{spec}>,user:AuthUser,(a,b):(u8,u8))->implResponder{{body()}}"
+            "#[get(\"/d\")]#[doc=\"docs\"]pubasyncfndashboard(__session_guard_{fp:08x}:{P}Guarded<{spec}>,req:HttpRequest,user:AuthUser,(a,b):(u8,u8))->implResponder{{body()}}"
         )), "{got}");
     }
 
     #[test]
     fn stacked_attributes_get_distinct_names_and_run_top_to_bottom() {
-        let item = "async fn h(user: AuthUser) {}";
+        let item = "async fn h(n: u8) {}";
         let outer = expand(Kind::RequireRole, "\"a\"", item);
         // rustc expands the attribute below on the function the attribute above produced.
         // (The item here has no attribute below, so the outer one also lists it: cut that off.)
@@ -375,7 +456,7 @@ mod tests {
             outer.contains(params[0]),
             "the outer (upper) attribute's guard stays first"
         );
-        assert_eq!(params[2], "user");
+        assert_eq!(params[2], "n");
         let guards = format!(
             "Access::Guarded(&[<{}as::session_core::__private::GuardSpec>::guard,<{}as",
             spec_of(inner, params[0]),
@@ -384,6 +465,120 @@ mod tests {
         assert!(
             listing.contains(&guards),
             "the lowest lists both: {listing}"
+        );
+    }
+
+    /// The handler's parameters as the expansion writes them (compacted), the guard's spec
+    /// type renamed `S`.
+    fn params(kind: Kind, args: &str, item: &str) -> String {
+        let got = compact(kind, args, item);
+        let start = got.find("asyncfnh(").expect("the handler") + "asyncfnh(".len();
+        let params = &got[start..start + got[start..].find("){").expect("the body")];
+        let spec = format!(
+            "__session_guard_h_{:08x}",
+            fingerprint(kind, &args.parse().unwrap(), &item.parse().unwrap())
+        );
+        params.replace(&spec, "S")
+    }
+
+    #[test]
+    fn a_requiring_guard_takes_over_the_first_auth_user_parameter() {
+        let folded =
+            |pat: &str, ty: &str| format!("{P}Guarded{{user:{pat},..}}:{P}Guarded<S,{ty}>");
+        let cases = [
+            (
+                Kind::LoginRequired,
+                "",
+                "user: AuthUser",
+                folded("user", "AuthUser"),
+            ),
+            (
+                Kind::LoginRequired,
+                "",
+                "mut user: AuthUser, body: Json<u8>",
+                folded("mutuser", "AuthUser") + ",body:Json<u8>",
+            ),
+            (
+                Kind::RequireRole,
+                "\"a\"",
+                "_: AuthUser",
+                folded("_", "AuthUser"),
+            ),
+            (
+                Kind::RequirePermission,
+                "\"p\"",
+                "u: ::session_core::AuthUser",
+                folded("u", "::session_core::AuthUser"),
+            ),
+            (
+                Kind::Authorize,
+                "role = \"a\", status = 404",
+                "u: prelude::AuthUser",
+                folded("u", "prelude::AuthUser"),
+            ),
+        ];
+        for (kind, args, inputs, want) in cases {
+            let got = params(kind, args, &format!("async fn h({inputs}) {{}}"));
+            assert_eq!(got, want, "{kind:?}({args}) {inputs}");
+        }
+    }
+
+    #[test]
+    fn every_other_handler_shape_keeps_its_own_auth_user_extractor() {
+        let cases = [
+            (Kind::SkipIfAuthenticated, "user: AuthUser"),
+            (Kind::LoginRequired, "user: Option<AuthUser>"),
+            (Kind::LoginRequired, "user: AuthUser<u8>"),
+            (Kind::LoginRequired, "user: &AuthUser"),
+            (Kind::LoginRequired, "user: <T as X>::AuthUser"),
+            (Kind::LoginRequired, "req: HttpRequest, user: AuthUser"),
+            (Kind::LoginRequired, "user: Current<Account>"),
+        ];
+        for (kind, inputs) in cases {
+            let got = params(kind, "", &format!("async fn h({inputs}) {{}}"));
+            assert!(
+                got.starts_with(PARAM_PREFIX) && got.contains(&format!(":{P}Guarded<S>,")),
+                "{kind:?} {inputs}: {got}"
+            );
+            let rest: String = inputs.split_whitespace().collect();
+            assert!(got.ends_with(&rest), "{kind:?} {inputs}: {got}");
+        }
+    }
+
+    #[test]
+    fn a_later_attribute_goes_after_a_folded_guard() {
+        let item = "async fn h(user: AuthUser, n: u8) {}";
+        let outer = expand(Kind::LoginRequired, "", item);
+        let outer_fn = &outer[outer.find("async fn").unwrap()
+            ..outer
+                .find(":: session_core :: __private :: inventory")
+                .unwrap()];
+        let handler: ItemFn = syn::parse_str(outer_fn).unwrap();
+        assert!(is_guard_param(&handler.sig.inputs[0]), "{outer_fn}");
+        assert!(!is_guard_param(&handler.sig.inputs[1]), "{outer_fn}");
+        let inner = compact(Kind::RequireRole, "\"a\"", outer_fn);
+        let (inner, listing) =
+            inner.split_at(inner.find("::session_core::__private::inventory").unwrap());
+        let params = &inner[inner.find("asyncfnh(").unwrap()..];
+        let (folded, rest) = params.split_once(">,").unwrap();
+        assert!(
+            folded.starts_with(&format!(
+                "asyncfnh({P}Guarded{{user:user,..}}:{P}Guarded<__session_guard_h_"
+            )),
+            "{params}"
+        );
+        assert!(
+            rest.starts_with(PARAM_PREFIX) && rest.contains(":u8)"),
+            "{params}"
+        );
+        let upper = &folded
+            [folded.rfind("Guarded<").unwrap() + "Guarded<".len()..folded.rfind(',').unwrap()];
+        let lower = spec_of(inner, rest.split(':').next().unwrap());
+        assert!(
+            listing.contains(&format!(
+                "Access::Guarded(&[<{upper}as{P}GuardSpec>::guard,<{lower}as{P}GuardSpec>::guard])"
+            )),
+            "the listing keeps both guards, top to bottom: {listing}"
         );
     }
 

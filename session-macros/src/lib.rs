@@ -31,7 +31,10 @@
 //! ```
 //! becomes a hidden zero-sized struct implementing `GuardSpec` (the rule, built once, on first use)
 //! and the same function with one more parameter,
-//! `__session_guard_<hash>: Guarded<__session_guard_dashboard_<hash>>`. The rule tree is written
+//! `__session_guard_<hash>: Guarded<__session_guard_dashboard_<hash>>`; or, as here, for a guard
+//! that requires a signed-in user and a handler whose next parameter is typed `AuthUser`, that
+//! parameter folded into the guard's: `Guarded { user, .. }: Guarded<.._dashboard_<hash>, AuthUser>`,
+//! one extractor that checks the guard and hands over the user it judged. The rule tree is written
 //! out as Rust code; nothing is parsed at run time. A `redirect` or `status` also becomes a
 //! `const` item that the runtime's own rules check while compiling, so the guard has no failure
 //! path at run time. Generated code names everything through

@@ -828,3 +828,48 @@ async fn a_pending_policy_holds_back_the_body_and_later_guards() {
     }
     assert_eq!(runs(&notes), 5);
 }
+
+/// A guard that waits for its policy hands its user over once the policy lets the request
+/// through (and the guard below still answers after it): the handler's `AuthUser` is folded
+/// into the upper guard.
+#[actix_web::post("/slow/whoami/{id}")]
+#[authorize(policy = slow_can_edit_note, status = 404)]
+#[authorize(role = "admin")]
+async fn slow_whoami(mut user: AuthUser, id: web::Path<u32>) -> impl Responder {
+    let user = &mut user;
+    format!("{id}: {}", user.id())
+}
+
+#[actix_web::test]
+async fn a_pending_policy_hands_over_the_user_it_let_through() {
+    let notes = web::Data::new(Notes {
+        owners: HashMap::from([(1, "alice".to_owned())]),
+        ..Notes::default()
+    });
+    let data = notes.clone();
+    let app = test_app(with_roles(&clock()), move |cfg| {
+        routes(cfg);
+        cfg.app_data(data).service(slow_whoami);
+    })
+    .await;
+    let cases = [
+        ("bob", "admin", StatusCode::NOT_FOUND, ""),
+        (
+            "alice",
+            "",
+            StatusCode::FORBIDDEN,
+            r#"{"error":"forbidden"}"#,
+        ),
+        ("alice", "admin", StatusCode::OK, "1: alice"),
+    ];
+    for (id, roles, want, body) in cases {
+        let cookie = login(&app, &format!("/login?id={id}&roles={roles}")).await;
+        let res = call(&app, tests::post("/slow/whoami/1").cookie(cookie)).await;
+        assert_eq!(res.status(), want, "{id} ({roles})");
+        if !body.is_empty() {
+            let got = actix_web::test::read_body(res).await;
+            assert_eq!(got, body.as_bytes(), "{id} ({roles})");
+        }
+    }
+    assert_eq!(runs(&notes), 3);
+}

@@ -129,6 +129,41 @@ async fn traced(user: AuthUser) -> impl Responder {
     format!("traced {}", user.id())
 }
 
+// The guard hands its user over (the `AuthUser` parameter is folded into the guard's extractor)
+// whatever the pattern; a handler whose first parameter is something else keeps its own
+// `AuthUser` extractor.
+#[get("/folded-mut")]
+#[login_required]
+async fn folded_mut(mut user: AuthUser) -> impl Responder {
+    format!("folded mut {}", first_role(&mut user))
+}
+
+fn first_role(user: &mut AuthUser) -> &str {
+    user.roles().first().map_or("none", String::as_str)
+}
+
+#[get("/folded-ignored")]
+#[require_role("admin")]
+async fn folded_ignored(_: AuthUser) -> impl Responder {
+    "folded ignored"
+}
+
+#[get("/user-second")]
+#[authorize(role = "admin")]
+async fn user_second(req: actix_web::HttpRequest, user: AuthUser) -> impl Responder {
+    format!("{} {}", req.path(), user.id())
+}
+
+/// How often `counted` ran: only the test of that route calls it.
+static COUNTED_RUNS: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
+
+#[get("/counted")]
+#[require_role("admin")]
+async fn counted(user: AuthUser) -> impl Responder {
+    COUNTED_RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    format!("counted {}", user.id())
+}
+
 /// Registered with `web::get().to(..)`, no route attribute.
 #[require_role("admin")]
 async fn plain_fn() -> impl Responder {
@@ -151,6 +186,10 @@ fn handlers(cfg: &mut web::ServiceConfig) {
         .service(below)
         .service(echo)
         .service(traced)
+        .service(folded_mut)
+        .service(folded_ignored)
+        .service(user_second)
+        .service(counted)
         .route("/plain-fn", web::get().to(plain_fn));
 }
 
@@ -549,4 +588,83 @@ async fn denied_request_is_answered_before_its_body_is_read() {
         post_json(&app, Client::Json(&alice), "/echo", r#"{"a":1}"#).await,
         ok(r#"{"a":1}"#)
     );
+}
+
+#[actix_web::test]
+async fn the_guard_hands_its_user_to_the_handler_whatever_the_pattern() {
+    let c = clock();
+    let app = app(&c).await;
+    let alice = login(&app, "/login?id=alice&roles=admin").await;
+    let bob = login(&app, "/login?id=bob&roles=viewer").await;
+    let cases = [
+        (Client::Json(&alice), "/folded-mut", ok("folded mut admin")),
+        (Client::Json(&bob), "/folded-mut", ok("folded mut viewer")),
+        (
+            Client::AnonymousJson,
+            "/folded-mut",
+            json_error(401, "unauthenticated"),
+        ),
+        (
+            Client::Json(&alice),
+            "/folded-ignored",
+            ok("folded ignored"),
+        ),
+        (
+            Client::Json(&bob),
+            "/folded-ignored",
+            json_error(403, "forbidden"),
+        ),
+        (
+            Client::AnonymousJson,
+            "/folded-ignored",
+            json_error(401, "unauthenticated"),
+        ),
+        // Not the first parameter: the guard and the `AuthUser` extractor each do their part.
+        (
+            Client::Json(&alice),
+            "/user-second",
+            ok("/user-second alice"),
+        ),
+        (
+            Client::Json(&bob),
+            "/user-second",
+            json_error(403, "forbidden"),
+        ),
+        (
+            Client::AnonymousHtml,
+            "/user-second",
+            see_other("/login?next=/user-second"),
+        ),
+    ];
+    for (client, path, want) in cases {
+        assert_eq!(get(&app, client, path).await, want, "{path}");
+    }
+}
+
+#[actix_web::test]
+async fn a_denied_request_never_reaches_a_handler_that_takes_the_user() {
+    use std::sync::atomic::Ordering;
+    let c = clock();
+    let app = app(&c).await;
+    let viewer = login(&app, "/login?id=bob&roles=viewer").await;
+    let alice = login(&app, "/login?id=alice&roles=admin").await;
+    let before = COUNTED_RUNS.load(Ordering::SeqCst);
+    let denials = [
+        (Client::AnonymousJson, json_error(401, "unauthenticated")),
+        (Client::AnonymousHtml, see_other("/login?next=/counted")),
+        (Client::Json(&viewer), json_error(403, "forbidden")),
+    ];
+    for (client, want) in denials {
+        assert_eq!(get(&app, client, "/counted").await, want);
+    }
+    assert_eq!(
+        COUNTED_RUNS.load(Ordering::SeqCst),
+        before,
+        "a denied request ran it"
+    );
+    assert_eq!(
+        get(&app, Client::Json(&alice), "/counted").await,
+        ok("counted alice")
+    );
+    assert_eq!(COUNTED_RUNS.load(Ordering::SeqCst), before + 1);
 }
