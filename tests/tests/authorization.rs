@@ -4,7 +4,7 @@
 
 use std::{collections::HashMap, convert::Infallible, sync::Arc};
 
-use actix_web::{get, http::StatusCode, web, HttpResponse, Responder};
+use actix_web::{dev::HttpServiceFactory, get, http::StatusCode, web, HttpResponse, Responder};
 use session_core::{
     authorize, clock::ManualClock, require_permission, require_role, AuthSession, AuthUser,
     Authorization, AuthorizationBuilder, ConfigError, PermissionName, Require, Rule, User,
@@ -566,12 +566,17 @@ async fn p_all(id: web::Path<u32>) -> impl Responder {
     format!("note {id}")
 }
 
-/// Alice owns note 1; the routes above, and `GET /s/notes/{id}` behind `Require::policy`.
-async fn policy_app(auth: AuthSession) -> (TestApp, web::Data<Notes>) {
-    let notes = web::Data::new(Notes {
+/// The notes these tests read: Alice owns note 1.
+fn alices_notes() -> web::Data<Notes> {
+    web::Data::new(Notes {
         owners: HashMap::from([(1, "alice".to_owned())]),
         ..Notes::default()
-    });
+    })
+}
+
+/// Alice owns note 1; the routes above, and `GET /s/notes/{id}` behind `Require::policy`.
+async fn policy_app(auth: AuthSession) -> (TestApp, web::Data<Notes>) {
+    let notes = alices_notes();
     let data = notes.clone();
     let app = test_app(auth, move |cfg| {
         routes(cfg);
@@ -792,22 +797,25 @@ async fn slow_edit(id: web::Path<u32>, body: web::Json<serde_json::Value>) -> im
     format!("{id}: {body}")
 }
 
+/// The routes, Alice's notes and `service`, a handler whose policy waits.
+async fn slow_app(service: impl HttpServiceFactory + 'static) -> (TestApp, web::Data<Notes>) {
+    let notes = alices_notes();
+    let data = notes.clone();
+    let app = test_app(with_roles(&clock()), move |cfg| {
+        routes(cfg);
+        cfg.app_data(data).service(service);
+    })
+    .await;
+    (app, notes)
+}
+
 /// While a policy is pending, the body waits behind it (a broken body is not read, so the
 /// denial is the answer, not the JSON extractor's 400) and a later stacked guard waits too (the
 /// first guard's 404 is the answer, not the second's 403).
 #[actix_web::test]
 async fn a_pending_policy_holds_back_the_body_and_later_guards() {
     use actix_web::http::header;
-    let notes = web::Data::new(Notes {
-        owners: HashMap::from([(1, "alice".to_owned())]),
-        ..Notes::default()
-    });
-    let data = notes.clone();
-    let app = test_app(with_roles(&clock()), move |cfg| {
-        routes(cfg);
-        cfg.app_data(data).service(slow_edit);
-    })
-    .await;
+    let (app, notes) = slow_app(slow_edit).await;
     let send = |cookie: &actix_web::cookie::Cookie<'static>, body: &'static str| {
         tests::post("/slow/notes/1")
             .cookie(cookie.clone())
@@ -842,16 +850,7 @@ async fn slow_whoami(mut user: AuthUser, id: web::Path<u32>) -> impl Responder {
 
 #[actix_web::test]
 async fn a_pending_policy_hands_over_the_user_it_let_through() {
-    let notes = web::Data::new(Notes {
-        owners: HashMap::from([(1, "alice".to_owned())]),
-        ..Notes::default()
-    });
-    let data = notes.clone();
-    let app = test_app(with_roles(&clock()), move |cfg| {
-        routes(cfg);
-        cfg.app_data(data).service(slow_whoami);
-    })
-    .await;
+    let (app, notes) = slow_app(slow_whoami).await;
     let cases = [
         ("bob", "admin", StatusCode::NOT_FOUND, ""),
         (
